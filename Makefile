@@ -1,0 +1,35 @@
+# The two commands in the README: `make run` and `make test`. Each creates .venv itself.
+PYTHON ?= python3
+VENV   ?= .venv
+BIN    := $(VENV)/bin
+
+.PHONY: run test lint bench venv chromium clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --upgrade pip >/dev/null
+
+venv: $(BIN)/python
+
+# Install the app and serve it on http://127.0.0.1:8000
+run: venv
+	$(BIN)/pip install -e . >/dev/null
+	$(BIN)/backprop-viz serve
+
+# Install what the tests need (Python extras, Debian's chromium) and run lint + every test.
+test: venv
+	$(BIN)/pip install -e '.[test]' >/dev/null
+	bash scripts/ensure-chromium
+	$(BIN)/ruff check .
+	$(BIN)/python -m pytest
+
+lint: venv
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check . || true
+
+bench: venv
+	$(BIN)/pip install -e '.[test,bench]' >/dev/null
+	$(BIN)/python bench/engine_bench.py
+
+clean:
+	rm -rf $(VENV) .pytest_cache .ruff_cache

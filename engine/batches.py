@@ -1,0 +1,100 @@
+"""Mini-batches drawn from the training set: one shuffled sweep per epoch, reproducible from a seed.
+
+The sampler's whole position (epoch, cursor, this epoch's order and the RNG) can be saved and restored,
+so stepping back returns to exactly the same batches.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+Array = np.ndarray
+
+
+@dataclass(frozen=True)
+class SamplerState:
+    """Where the sampler stands: restore it and the same batches come out again."""
+
+    epoch: int
+    cursor: int
+    order: Array | None
+    rng_state: dict
+
+
+class BatchSampler:
+    """Yields (indices, X batch, Y batch); a batch as large as the set is the set itself, unshuffled."""
+
+    def __init__(self, X: Array, Y: Array, batch_size: int, seed: int = 0) -> None:
+        if X.shape[0] == 0:
+            raise ValueError("the training set is empty; training needs at least one sample")
+        self.X = X
+        self.Y = Y
+        self.n = X.shape[0]
+        self.batch_size = self._checked(batch_size)
+        self.rng = np.random.default_rng(seed)
+        self.epoch = 0
+        self.cursor = 0
+        self.order: Array | None = None
+        self._epoch_X: Array = X
+        self._epoch_Y: Array = Y
+
+    def _checked(self, batch_size: int) -> int:
+        if batch_size < 1:
+            raise ValueError(f"batch_size must be at least 1, got {batch_size}")
+        return min(int(batch_size), self.n)
+
+    @property
+    def full_batch(self) -> bool:
+        return self.batch_size >= self.n
+
+    @property
+    def passes_per_epoch(self) -> int:
+        return -(-self.n // self.batch_size)
+
+    def set_batch_size(self, batch_size: int) -> None:
+        """Change the batch size from the next pass; the current epoch's order is kept."""
+        self.batch_size = self._checked(batch_size)
+
+    def _start_epoch(self) -> None:
+        if self.full_batch:
+            self.order = None
+            self._epoch_X, self._epoch_Y = self.X, self.Y
+        else:
+            self.order = self.rng.permutation(self.n)
+            self.order.flags.writeable = False
+            # Gathered once per epoch so each batch is a contiguous slice, not a fancy-indexed copy.
+            self._epoch_X, self._epoch_Y = self.X[self.order], self.Y[self.order]
+
+    def next_batch(self) -> tuple[Array, Array, Array]:
+        """The next batch's sample indices, inputs and targets; advances the cursor (and epoch at its end)."""
+        if self.cursor == 0:
+            self._start_epoch()
+        start = self.cursor
+        stop = min(start + self.batch_size, self.n)
+        if self.order is None and start == 0 and stop == self.n:
+            indices = np.arange(self.n)
+        else:
+            indices = self.order[start:stop] if self.order is not None else np.arange(start, stop)
+        X, Y = self._epoch_X[start:stop], self._epoch_Y[start:stop]
+        if stop >= self.n:
+            self.cursor = 0
+            self.epoch += 1
+        else:
+            self.cursor = stop
+        return indices, X, Y
+
+    def snapshot(self) -> SamplerState:
+        return SamplerState(self.epoch, self.cursor, self.order, self.rng.bit_generator.state)
+
+    def restore(self, state: SamplerState) -> None:
+        self.epoch = state.epoch
+        self.rng.bit_generator.state = state.rng_state
+        if state.order is not self.order:
+            self.order = state.order
+            if state.order is None:
+                self._epoch_X, self._epoch_Y = self.X, self.Y
+            else:
+                self._epoch_X, self._epoch_Y = self.X[state.order], self.Y[state.order]
+        self.cursor = state.cursor

@@ -1,0 +1,86 @@
+"""Keyframes of the training state, bounded by memory, for stepping back bitwise.
+
+A checkpoint is everything a pass depends on: weights, biases, optimizer state, the sampler's position and
+RNG, and the hyperparameters in force. Stepping back restores the nearest keyframe at or before the target
+pass and replays forward; replay is exact because training is deterministic.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from engine.batches import SamplerState
+
+Array = np.ndarray
+
+DEFAULT_HISTORY_BYTES = 64 * 1024 * 1024
+_OVERHEAD_BYTES = 1024  # dict of the RNG state, the dataclass, list headers
+
+
+@dataclass(frozen=True)
+class Checkpoint:
+    """The whole training state at the start of pass `pass_index`."""
+
+    pass_index: int
+    W: tuple[Array, ...]
+    b: tuple[Array, ...]
+    optimizer: tuple[int, dict[str, list[Array]]]
+    optimizer_config: Any
+    regularization: Any
+    batch_size: int
+    sampler: SamplerState
+    epoch_accumulators: tuple[float, int, int]
+
+    @property
+    def nbytes(self) -> int:
+        arrays = sum(w.nbytes for w in self.W) + sum(b.nbytes for b in self.b)
+        opt = sum(s.nbytes for states in self.optimizer[1].values() for s in states)
+        return arrays + opt + _OVERHEAD_BYTES
+
+
+class History:
+    """Keyframes in pass order; the oldest are dropped once their bytes exceed the cap (the newest stays)."""
+
+    def __init__(self, max_bytes: int = DEFAULT_HISTORY_BYTES) -> None:
+        self.max_bytes = max_bytes
+        self._frames: deque[Checkpoint] = deque()
+        self._bytes = 0
+
+    def __len__(self) -> int:
+        return len(self._frames)
+
+    @property
+    def nbytes(self) -> int:
+        return self._bytes
+
+    @property
+    def oldest_pass(self) -> int | None:
+        return self._frames[0].pass_index if self._frames else None
+
+    def push(self, frame: Checkpoint) -> None:
+        """Add a keyframe; one for the same or a later pass replaces those (the past was rewritten)."""
+        self.truncate_after(frame.pass_index - 1)
+        self._frames.append(frame)
+        self._bytes += frame.nbytes
+        while self._bytes > self.max_bytes and len(self._frames) > 1:
+            self._bytes -= self._frames.popleft().nbytes
+
+    def latest_at_or_before(self, pass_index: int) -> Checkpoint | None:
+        """The keyframe to restore to reach `pass_index` (None if it has been dropped)."""
+        for frame in reversed(self._frames):
+            if frame.pass_index <= pass_index:
+                return frame
+        return None
+
+    def truncate_after(self, pass_index: int) -> None:
+        """Drop keyframes of passes after `pass_index` (they describe a future that was undone)."""
+        while self._frames and self._frames[-1].pass_index > pass_index:
+            self._bytes -= self._frames.pop().nbytes
+
+    def clear(self) -> None:
+        self._frames.clear()
+        self._bytes = 0

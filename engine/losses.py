@@ -1,0 +1,135 @@
+"""Loss functions J and their gradients ∂J/∂a side by side, and the output error δ^L the seed defines.
+
+Conventions (rows are samples, m of them in a batch; k runs over output neurons):
+- J is averaged over the m samples of the batch: J = (1/m) Σ_i J_i.
+- `grad(a, y)` is the per-sample ∂J_i/∂a (not divided by m); the 1/m appears once, in ∂J/∂W = (1/m) Σ_i δ_i a_iᵀ.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+
+from engine.activations import Activation
+
+Array = np.ndarray
+
+
+@dataclass(frozen=True)
+class Loss:
+    """J(a, y) per sample and ∂J/∂a per sample, with the output activations it may follow."""
+
+    name: str
+    formula: str
+    per_sample: Callable[[Array, Array, Array, Activation], Array]
+    grad: Callable[[Array, Array], Array]
+    allowed_outputs: frozenset[str] | None = None
+
+    def value(self, a: Array, y: Array, z: Array, activation: Activation) -> float:
+        """The batch loss J, computed stably from z where the pairing allows."""
+        if a.shape[0] == 0:
+            return float("nan")
+        return float(np.mean(self.per_sample(a, y, z, activation)))
+
+
+def _eps(dtype: np.dtype) -> float:
+    return float(np.finfo(dtype).eps)
+
+
+def _half_sse(a: Array, y: Array, z: Array, act: Activation) -> Array:
+    d = a - y
+    return 0.5 * np.sum(d * d, axis=1)
+
+
+def _mse(a: Array, y: Array, z: Array, act: Activation) -> Array:
+    d = a - y
+    return np.mean(d * d, axis=1)
+
+
+def _log_sigmoid_pair(z: Array) -> tuple[Array, Array]:
+    """(log σ(z), log(1 − σ(z))) without overflow: log σ(z) = −softplus(−z), log(1 − σ(z)) = −softplus(z)."""
+    soft = np.log1p(np.exp(-np.abs(z)))
+    return -(np.maximum(-z, 0) + soft), -(np.maximum(z, 0) + soft)
+
+
+def _bce(a: Array, y: Array, z: Array, act: Activation) -> Array:
+    if act.name == "sigmoid":
+        log_a, log_1ma = _log_sigmoid_pair(z)
+    else:
+        eps = _eps(a.dtype)
+        clipped = np.clip(a, eps, 1 - eps)
+        log_a, log_1ma = np.log(clipped), np.log1p(-clipped)
+    return -np.sum(y * log_a + (1 - y) * log_1ma, axis=1)
+
+
+def _cross_entropy(a: Array, y: Array, z: Array, act: Activation) -> Array:
+    shifted = z - z.max(axis=1, keepdims=True)
+    log_softmax = shifted - np.log(np.exp(shifted).sum(axis=1, keepdims=True))
+    return -np.sum(y * log_softmax, axis=1)
+
+
+def _half_sse_grad(a: Array, y: Array) -> Array:
+    return a - y
+
+
+def _mse_grad(a: Array, y: Array) -> Array:
+    return (2.0 / a.shape[1]) * (a - y)
+
+
+def _bce_grad(a: Array, y: Array) -> Array:
+    eps = _eps(a.dtype)
+    clipped = np.clip(a, eps, 1 - eps)
+    return (clipped - y) / (clipped * (1 - clipped))
+
+
+def _cross_entropy_grad(a: Array, y: Array) -> Array:
+    return -y / np.maximum(a, _eps(a.dtype))
+
+
+HALF_SSE = Loss("half_sse", "J = ½ Σ_k (ŷ_k − y_k)²", _half_sse, _half_sse_grad)
+MSE = Loss("mse", "J = (1/n_L) Σ_k (ŷ_k − y_k)²", _mse, _mse_grad)
+BCE = Loss(
+    "bce",
+    "J = −Σ_k [y_k log ŷ_k + (1 − y_k) log(1 − ŷ_k)]",
+    _bce,
+    _bce_grad,
+    allowed_outputs=frozenset({"sigmoid", "softmax"}),
+)
+CROSS_ENTROPY = Loss(
+    "cross_entropy", "J = −Σ_k y_k log ŷ_k", _cross_entropy, _cross_entropy_grad, frozenset({"softmax"})
+)
+
+LOSSES: dict[str, Loss] = {loss.name: loss for loss in (HALF_SSE, MSE, BCE, CROSS_ENTROPY)}
+
+# Pairings where the seed writes δ^L in closed form: a^L − y (the activation's f' cancels the loss's 1/f').
+_CANCELLING_PAIRS = {("sigmoid", "bce"), ("softmax", "cross_entropy")}
+
+
+def get_loss(name: str) -> Loss:
+    """Look a loss up by name, with an error that lists the valid names."""
+    try:
+        return LOSSES[name]
+    except KeyError:
+        raise ValueError(f"unknown loss {name!r}; choose one of {', '.join(LOSSES)}") from None
+
+
+def check_pairing(activation: Activation, loss: Loss) -> None:
+    """Refuse output activation × loss pairings whose loss is undefined (e.g. log of a negative tanh output)."""
+    if loss.allowed_outputs is not None and activation.name not in loss.allowed_outputs:
+        allowed = " or ".join(sorted(loss.allowed_outputs))
+        raise ValueError(
+            f"loss {loss.name!r} needs outputs in (0, 1) from a {allowed} output layer, "
+            f"but the output layer uses {activation.name!r}; change the output activation or the loss"
+        )
+
+
+def output_delta(activation: Activation, loss: Loss, z: Array, a: Array, y: Array) -> Array:
+    """δ^L per sample: a − y for sigmoid+bce and softmax+cross_entropy (as the seed), the chain rule otherwise.
+
+    For sigmoid+half_sse the chain rule gives the seed's (ŷ − y)·ŷ(1 − ŷ) exactly.
+    """
+    if (activation.name, loss.name) in _CANCELLING_PAIRS:
+        return a - y
+    return activation.backward(z, a, loss.grad(a, y))

@@ -1,0 +1,169 @@
+"""A dense multilayer perceptron whose forward and backward passes are the seed's equations, once each.
+
+Orientation follows the seed: W^l has shape (n_l, n_{l−1}), row j holds neuron j's incoming weights, and
+for one sample z^l = W^l a^{l−1} + b^l. A batch stacks samples as rows (m × n), so the same equation reads
+Z^l = A^{l−1} (W^l)ᵀ + b^l; every per-sample vector below is one row of its batch matrix.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from engine.activations import Activation, get_activation
+from engine.initializers import InitSpec, init_params
+from engine.losses import Loss, check_pairing, get_loss, output_delta
+from engine.regularization import Regularization
+
+Array = np.ndarray
+
+DTYPES = {"float64": np.float64, "float32": np.float32}
+
+
+@dataclass
+class ForwardPass:
+    """z^l and a^l for l = 1..L of a batch; `a[0]` is the input a^0 = x."""
+
+    z: list[Array]
+    a: list[Array]
+
+
+@dataclass
+class BackwardPass:
+    """δ^l per sample and the batch gradients ∂J/∂W^l = (1/m) Σ_i δ_i a_iᵀ, ∂J/∂b^l = (1/m) Σ_i δ_i."""
+
+    delta: list[Array]
+    grad_W: list[Array]
+    grad_b: list[Array]
+
+
+@dataclass
+class Network:
+    """Layer sizes (input included), one activation per non-input layer, a loss, and the parameters."""
+
+    sizes: list[int]
+    activations: list[Activation]
+    loss: Loss
+    W: list[Array]
+    b: list[Array]
+    dtype: type = np.float64
+    regularization: Regularization = field(default_factory=Regularization)
+
+    @classmethod
+    def build(
+        cls,
+        sizes: Sequence[int],
+        activations: Sequence[str] | str | None = None,
+        loss: str = "half_sse",
+        init: InitSpec | None = None,
+        dtype: str = "float64",
+        regularization: Regularization | None = None,
+    ) -> Network:
+        """Check a configuration and build the network, raising ValueError with a fixable message if wrong."""
+        sizes = [int(n) for n in sizes]
+        if len(sizes) < 2:
+            raise ValueError("layers needs at least 2 sizes: the input and the output layer, e.g. [2, 2, 1]")
+        if any(n < 1 for n in sizes):
+            raise ValueError(f"every layer needs at least one neuron, got {sizes}")
+        if dtype not in DTYPES:
+            raise ValueError(f"dtype must be one of {', '.join(DTYPES)}, got {dtype!r}")
+        n_layers = len(sizes) - 1
+        if activations is None:
+            activations = ["sigmoid"] * n_layers
+        elif isinstance(activations, str):
+            activations = [activations] * n_layers
+        if len(activations) != n_layers:
+            raise ValueError(
+                f"activations needs one name per non-input layer ({n_layers}), got {len(activations)}"
+            )
+        acts = [get_activation(name) for name in activations]
+        for layer, act in enumerate(acts[:-1], start=1):
+            if act.output_only:
+                raise ValueError(f"{act.name} is for the output layer only, but layer {layer} uses it")
+        loss_fn = get_loss(loss)
+        check_pairing(acts[-1], loss_fn)
+        Ws, bs = init_params(sizes, init or InitSpec(), DTYPES[dtype])
+        return cls(sizes, acts, loss_fn, Ws, bs, DTYPES[dtype], regularization or Regularization())
+
+    @property
+    def L(self) -> int:
+        """Number of layers after the input (the seed's L)."""
+        return len(self.W)
+
+    @property
+    def dtype_name(self) -> str:
+        return np.dtype(self.dtype).name
+
+    @property
+    def parameter_count(self) -> int:
+        return sum(W.size + b.size for W, b in zip(self.W, self.b, strict=True))
+
+    def forward(self, X: Array) -> ForwardPass:
+        """z^l = W^l a^{l−1} + b^l and a^l = f(z^l), layer by layer."""
+        zs: list[Array] = []
+        acts: list[Array] = [X]
+        for W, b, act in zip(self.W, self.b, self.activations, strict=True):
+            z = acts[-1] @ W.T
+            z += b
+            zs.append(z)
+            acts.append(act.f(z))
+        return ForwardPass(zs, acts)
+
+    def predict(self, X: Array) -> Array:
+        """a^L for a batch of (already normalized) inputs."""
+        a = np.asarray(X, dtype=self.dtype)
+        for W, b, act in zip(self.W, self.b, self.activations, strict=True):
+            z = a @ W.T
+            z += b
+            a = act.f(z)
+        return a
+
+    def data_loss(self, fwd: ForwardPass, Y: Array) -> float:
+        """J of the seed, averaged over the batch, without the regularization penalty."""
+        return self.loss.value(fwd.a[-1], Y, fwd.z[-1], self.activations[-1])
+
+    def total_loss(self, fwd: ForwardPass, Y: Array) -> float:
+        """J plus the regularization penalty: the quantity the gradients descend."""
+        return self.data_loss(fwd, Y) + self.regularization.penalty(self.W)
+
+    def output_delta(self, fwd: ForwardPass, Y: Array) -> Array:
+        """δ^L per sample (rows), as the seed defines it for the output activation × loss pairing."""
+        return output_delta(self.activations[-1], self.loss, fwd.z[-1], fwd.a[-1], Y)
+
+    def backward(self, fwd: ForwardPass, Y: Array, regularize: bool = True) -> BackwardPass:
+        """δ^l = (W^{l+1})ᵀ δ^{l+1} ⊙ f'(z^l), ∂J/∂W^l = δ^l (a^{l−1})ᵀ, ∂J/∂b^l = δ^l, averaged over the batch.
+
+        `regularize=False` leaves out the penalty's gradient (one sample's own data gradient, for display).
+        """
+        m = Y.shape[0]
+        L = self.L
+        deltas: list[Array] = [None] * L  # type: ignore[list-item]
+        grads_W: list[Array] = [None] * L  # type: ignore[list-item]
+        grads_b: list[Array] = [None] * L  # type: ignore[list-item]
+        delta = self.output_delta(fwd, Y)
+        for i in range(L - 1, -1, -1):
+            deltas[i] = delta
+            grad_W = delta.T @ fwd.a[i]
+            grad_W /= m
+            if regularize:
+                self.regularization.add_gradient(self.W[i], grad_W)
+            grads_W[i] = grad_W
+            grads_b[i] = delta.mean(axis=0)
+            if i:
+                g = delta @ self.W[i]
+                delta = self.activations[i - 1].backward(fwd.z[i - 1], fwd.a[i], g)
+        return BackwardPass(deltas, grads_W, grads_b)
+
+    def copy_params(self) -> tuple[list[Array], list[Array]]:
+        return [W.copy() for W in self.W], [b.copy() for b in self.b]
+
+    def set_params(self, Ws: Sequence[Array], bs: Sequence[Array]) -> None:
+        """Overwrite the parameters in place (arrays keep their identity, so views stay valid)."""
+        for W, b, W_new, b_new in zip(self.W, self.b, Ws, bs, strict=True):
+            W[...] = W_new
+            b[...] = b_new
+
+    def params_finite(self) -> bool:
+        return all(np.isfinite(W).all() and np.isfinite(b).all() for W, b in zip(self.W, self.b, strict=True))

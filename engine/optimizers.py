@@ -1,0 +1,141 @@
+"""Optimizers that turn ∂J/∂θ into a step Δθ and apply θ := θ + Δθ, each with its state beside it.
+
+`sgd` is exactly the seed's W := W − η ∂J/∂W (Δθ = −η ∂J/∂θ). Parameters are a flat list
+[W^1, b^1, …, W^L, b^L]; each optimizer keeps one state array per parameter where it needs one.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, replace
+
+import numpy as np
+
+Array = np.ndarray
+
+NAMES = ("sgd", "momentum", "adam")
+
+
+@dataclass(frozen=True)
+class OptimizerConfig:
+    """The optimizer's name and hyperparameters; fields an optimizer does not use are ignored by it."""
+
+    name: str = "sgd"
+    learning_rate: float = 0.1
+    momentum: float = 0.9
+    beta1: float = 0.9
+    beta2: float = 0.999
+    epsilon: float = 1e-8
+
+    def __post_init__(self) -> None:
+        if self.name not in NAMES:
+            raise ValueError(f"unknown optimizer {self.name!r}; choose one of {', '.join(NAMES)}")
+        if not (np.isfinite(self.learning_rate) and self.learning_rate > 0):
+            raise ValueError(f"learning_rate must be a finite number > 0, got {self.learning_rate}")
+        for field_name in ("momentum", "beta1", "beta2"):
+            value = getattr(self, field_name)
+            if not 0 <= value < 1:
+                raise ValueError(f"{field_name} must be in [0, 1), got {value}")
+        if not self.epsilon > 0:
+            raise ValueError(f"epsilon must be > 0, got {self.epsilon}")
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+    def with_changes(self, **changes: float | str) -> OptimizerConfig:
+        return replace(self, **changes)
+
+
+class Optimizer:
+    """Base: holds the config, the per-parameter state and the step counter t."""
+
+    formula = ""
+
+    def __init__(self, config: OptimizerConfig, params: list[Array]) -> None:
+        self.config = config
+        self.t = 0
+        self.state: dict[str, list[Array]] = self._init_state(params)
+
+    def _init_state(self, params: list[Array]) -> dict[str, list[Array]]:
+        return {}
+
+    def compute_step(self, index: int, grad: Array, out: Array | None = None) -> Array:
+        """Δθ for parameter `index` from its gradient; `out` may be the gradient itself (fast path)."""
+        raise NotImplementedError
+
+    def apply(self, params: list[Array], grads: list[Array], reuse_grads: bool = False) -> list[Array]:
+        """θ := θ + Δθ for every parameter, in place; returns the steps Δθ.
+
+        With `reuse_grads` the steps are written into the gradient arrays (no allocation: the fast path).
+        """
+        self.t += 1
+        steps = []
+        for index, (param, grad) in enumerate(zip(params, grads, strict=True)):
+            step = self.compute_step(index, grad, grad if reuse_grads else None)
+            param += step
+            steps.append(step)
+        return steps
+
+    def snapshot(self) -> tuple[int, dict[str, list[Array]]]:
+        """A copy of the state, for stepping back bitwise."""
+        return self.t, {key: [s.copy() for s in arrays] for key, arrays in self.state.items()}
+
+    def restore(self, snap: tuple[int, dict[str, list[Array]]]) -> None:
+        self.t = snap[0]
+        for key, arrays in snap[1].items():
+            for mine, saved in zip(self.state[key], arrays, strict=True):
+                mine[...] = saved
+
+    def state_nbytes(self) -> int:
+        return sum(s.nbytes for arrays in self.state.values() for s in arrays)
+
+
+class SGD(Optimizer):
+    formula = "θ := θ − η ∂J/∂θ"
+
+    def compute_step(self, index: int, grad: Array, out: Array | None = None) -> Array:
+        return np.multiply(grad, -self.config.learning_rate, out=out)
+
+
+class Momentum(Optimizer):
+    formula = "v := μ v − η ∂J/∂θ;  θ := θ + v"
+
+    def _init_state(self, params: list[Array]) -> dict[str, list[Array]]:
+        return {"velocity": [np.zeros_like(p) for p in params]}
+
+    def compute_step(self, index: int, grad: Array, out: Array | None = None) -> Array:
+        v = self.state["velocity"][index]
+        v *= self.config.momentum
+        v -= self.config.learning_rate * grad
+        if out is None:
+            return v.copy()
+        out[...] = v
+        return out
+
+
+class Adam(Optimizer):
+    formula = "m := β₁m + (1−β₁)g;  v := β₂v + (1−β₂)g²;  θ := θ − η m̂ / (√v̂ + ε)"
+
+    def _init_state(self, params: list[Array]) -> dict[str, list[Array]]:
+        return {"m": [np.zeros_like(p) for p in params], "v": [np.zeros_like(p) for p in params]}
+
+    def compute_step(self, index: int, grad: Array, out: Array | None = None) -> Array:
+        c = self.config
+        m = self.state["m"][index]
+        v = self.state["v"][index]
+        m *= c.beta1
+        m += (1 - c.beta1) * grad
+        v *= c.beta2
+        v += (1 - c.beta2) * (grad * grad)
+        m_hat_scale = 1.0 / (1 - c.beta1**self.t)
+        v_hat_scale = 1.0 / (1 - c.beta2**self.t)
+        denom = np.sqrt(v * v_hat_scale)
+        denom += c.epsilon
+        return np.divide(m * (-c.learning_rate * m_hat_scale), denom, out=out)
+
+
+_CLASSES: dict[str, type[Optimizer]] = {"sgd": SGD, "momentum": Momentum, "adam": Adam}
+
+
+def make_optimizer(config: OptimizerConfig, params: list[Array]) -> Optimizer:
+    """A fresh optimizer (zero state) for these parameters."""
+    return _CLASSES[config.name](config, params)

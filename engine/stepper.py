@@ -1,0 +1,457 @@
+"""The phase-by-phase stepper: one training pass shown as F1 … FL, J, BL … B1, U — and stepped back again.
+
+Phases of a pass, in order (layers numbered as in the seed: 1 is the first after the input, L the output):
+  forward l   z^l = W^l a^{l−1} + b^l,  a^l = f(z^l)               (l = 1..L)
+  loss        J, and the output error δ^L
+  backward l  δ^l = (W^{l+1})ᵀ δ^{l+1} ⊙ f'(z^l),  ∂J/∂W^l = δ^l (a^{l−1})ᵀ,  ∂J/∂b^l = δ^l   (l = L..1)
+  update      W := W − η ∂J/∂W,  b := b − η ∂J/∂b   (or the optimizer's rule)
+
+A pass is computed when its first phase is shown and revealed one phase at a time; weights change only at
+`update`. Each record carries the focus sample's own z, a, δ beside the batch gradients the update uses.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from engine.network import BackwardPass, ForwardPass
+from engine.training import Diverged, PassWork, RunResult, Trainer, TrainingConfig
+
+Array = np.ndarray
+
+UNITS = ("phase", "pass", "epoch")
+
+
+@dataclass(frozen=True)
+class PhaseRecord:
+    """What one phase computed, named as in the seed. Vectors are the focus sample's; `grad_W`/`grad_b`
+    are the batch averages the update uses; `sample_grad_W`/`sample_grad_b` are the focus sample's own."""
+
+    phase: str
+    layer: int | None
+    pass_index: int
+    epoch: int
+    position: int
+    focus: int
+    z: Array | None = None
+    a: Array | None = None
+    a_prev: Array | None = None
+    fprime: Array | None = None
+    delta: Array | None = None
+    grad_W: Array | None = None
+    grad_b: Array | None = None
+    sample_grad_W: Array | None = None
+    sample_grad_b: Array | None = None
+    W: Array | list[Array] | None = None
+    b: Array | list[Array] | None = None
+    step_W: list[Array] | None = None
+    step_b: list[Array] | None = None
+    loss: float | None = None
+    penalty: float | None = None
+    sample_loss: float | None = None
+    y: Array | None = None
+    batch: Array | None = None
+    focus_in_batch: bool | None = None
+    learning_rate: float | None = None
+
+    @property
+    def label(self) -> str:
+        """Short name on the page's timeline: F1 … FL, J, BL … B1, U."""
+        return {"forward": f"F{self.layer}", "loss": "J", "backward": f"B{self.layer}", "update": "U"}[self.phase]
+
+
+@dataclass
+class StepResult:
+    """Records produced by a step command, and the divergence that cut it short, if any."""
+
+    records: list[PhaseRecord] = field(default_factory=list)
+    diverged: Diverged | None = None
+    passes: int = 0
+
+
+@dataclass
+class BackResult:
+    """How far a back command went, and the records of the open pass now visible."""
+
+    moved: int
+    visible: list[PhaseRecord]
+    limit_reached: str | None = None
+
+
+@dataclass
+class _OpenPass:
+    """The pass being shown: its records and what is needed to finish it."""
+
+    work: PassWork
+    records: list[PhaseRecord]
+
+
+class Stepper:
+    """Phase cursor and history on top of a Trainer; the fast path is reached through `train`."""
+
+    def __init__(self, trainer: Trainer, focus: int = 0) -> None:
+        self.trainer = trainer
+        self.focus = self._checked_focus(focus)
+        self.position = 0
+        self._open: _OpenPass | None = None
+        self._deferred_config: TrainingConfig | None = None
+        self._initial = trainer.checkpoint()
+        trainer.history.push(self._initial)
+
+    # -- shape of a pass -----------------------------------------------------------------------------------
+    @property
+    def L(self) -> int:
+        return self.trainer.network.L
+
+    @property
+    def phases(self) -> list[tuple[str, int | None]]:
+        """The phase sequence of one pass: forward 1..L, loss, backward L..1, update."""
+        L = self.L
+        return (
+            [("forward", layer) for layer in range(1, L + 1)]
+            + [("loss", None)]
+            + [("backward", layer) for layer in range(L, 0, -1)]
+            + [("update", None)]
+        )
+
+    @property
+    def phases_per_pass(self) -> int:
+        return 2 * self.L + 2
+
+    @property
+    def next_phase(self) -> tuple[str, int | None]:
+        return self.phases[self.position]
+
+    @property
+    def pass_index(self) -> int:
+        return self.trainer.pass_index
+
+    @property
+    def visible_records(self) -> list[PhaseRecord]:
+        """Records of the open pass that have been shown (empty at the start of a pass)."""
+        return self._open.records[: self.position] if self._open else []
+
+    # -- stepping forward --------------------------------------------------------------------------------
+    def step_phase(self) -> PhaseRecord | Diverged:
+        """Show the next phase; at `update` the weights change. A diverging pass is refused and rewound."""
+        if self.position == 0:
+            self._apply_deferred_config()
+            self._begin()
+        assert self._open is not None
+        record = self._open.records[self.position] if self.position < len(self._open.records) else None
+        if record is None:  # the update: applied only now
+            return self._update()
+        if record.phase == "loss":
+            reason = Trainer.divergence_reason(self._open.work)
+            if reason is not None:
+                return self._refuse(reason)
+        self.position += 1
+        return record
+
+    def step(self, unit: str = "phase", count: int = 1) -> StepResult:
+        """Advance `count` phases, passes (to the end of the pass) or epochs, with every record."""
+        _check_unit(unit, UNITS)
+        if count < 1:
+            raise ValueError(f"count must be at least 1, got {count}")
+        result = StepResult()
+        start_pass = self.pass_index
+        if unit == "phase":
+            for _ in range(count):
+                if not self._emit(result):
+                    break
+        elif unit == "pass":
+            for _ in range(count):
+                if not self._finish_pass(result):
+                    break
+        else:
+            target_epoch = self.trainer.epoch + count
+            while self.trainer.epoch < target_epoch and self._finish_pass(result):
+                pass
+        result.passes = self.pass_index - start_pass
+        return result
+
+    def _emit(self, result: StepResult) -> bool:
+        outcome = self.step_phase()
+        if isinstance(outcome, Diverged):
+            result.diverged = outcome
+            return False
+        result.records.append(outcome)
+        return True
+
+    def _finish_pass(self, result: StepResult) -> bool:
+        start = self.pass_index
+        while self.pass_index == start:
+            if not self._emit(result):
+                return False
+        return True
+
+    def _begin(self) -> None:
+        self.trainer.keyframe()
+        work = self.trainer.begin_pass(track_metrics=True)
+        self._open = _OpenPass(work, self._records_before_update(work))
+
+    def _update(self) -> PhaseRecord | Diverged:
+        assert self._open is not None
+        trainer = self.trainer
+        work = self._open.work
+        # Not reusing the gradient arrays: the backward records still show them.
+        steps = trainer.finish_pass(work, reuse_grads=False)
+        if not trainer.network.params_finite():
+            return self._refuse("the new weights are not finite")
+        net = trainer.network
+        record = PhaseRecord(
+            "update",
+            None,
+            work.pass_index,
+            work.epoch,
+            self.phases_per_pass - 1,
+            self.focus,
+            W=[W.copy() for W in net.W],
+            b=[b.copy() for b in net.b],
+            step_W=steps[0::2],
+            step_b=steps[1::2],
+            learning_rate=trainer.optimizer.config.learning_rate,
+        )
+        self._open = None
+        self.position = 0
+        self._apply_deferred_config()
+        return record
+
+    def _refuse(self, reason: str) -> Diverged:
+        """Rewind the open pass to its start and report the divergence."""
+        pass_index = self._open.work.pass_index if self._open else self.pass_index
+        self._rewind_open_pass(pass_index)
+        return Diverged(pass_index, reason)
+
+    # -- records -----------------------------------------------------------------------------------------
+    def _records_before_update(self, work: PassWork) -> list[PhaseRecord]:
+        """Forward, loss and backward records of a pass, for the focus sample and the batch."""
+        trainer = self.trainer
+        net = trainer.network
+        x = trainer.X_train[self.focus : self.focus + 1]
+        y = trainer.Y_train[self.focus : self.focus + 1]
+        sample_fwd: ForwardPass = net.forward(x)
+        sample_bwd: BackwardPass = net.backward(sample_fwd, y, regularize=False)
+        common = {"pass_index": work.pass_index, "epoch": work.epoch, "focus": self.focus}
+        records: list[PhaseRecord] = []
+        position = 0
+        for layer in range(1, net.L + 1):
+            i = layer - 1
+            records.append(
+                PhaseRecord(
+                    "forward",
+                    layer,
+                    position=position,
+                    z=sample_fwd.z[i][0],
+                    a=sample_fwd.a[layer][0],
+                    a_prev=sample_fwd.a[i][0],
+                    W=net.W[i].copy(),
+                    b=net.b[i].copy(),
+                    **common,
+                )
+            )
+            position += 1
+        sample_loss = net.data_loss(sample_fwd, y)
+        records.append(
+            PhaseRecord(
+                "loss",
+                None,
+                position=position,
+                z=sample_fwd.z[-1][0],
+                a=sample_fwd.a[-1][0],
+                delta=sample_bwd.delta[-1][0],
+                fprime=self._fprime(sample_fwd, net.L),
+                loss=work.loss,
+                penalty=net.regularization.penalty(net.W),
+                sample_loss=sample_loss,
+                y=y[0],
+                batch=work.indices,
+                focus_in_batch=bool(np.any(work.indices == self.focus)),
+                **common,
+            )
+        )
+        position += 1
+        for layer in range(net.L, 0, -1):
+            i = layer - 1
+            records.append(
+                PhaseRecord(
+                    "backward",
+                    layer,
+                    position=position,
+                    z=sample_fwd.z[i][0],
+                    a_prev=sample_fwd.a[i][0],
+                    fprime=self._fprime(sample_fwd, layer),
+                    delta=sample_bwd.delta[i][0],
+                    grad_W=work.bwd.grad_W[i],
+                    grad_b=work.bwd.grad_b[i],
+                    sample_grad_W=sample_bwd.grad_W[i],
+                    sample_grad_b=sample_bwd.grad_b[i],
+                    W=net.W[i].copy(),
+                    **common,
+                )
+            )
+            position += 1
+        return records
+
+    def _fprime(self, fwd: ForwardPass, layer: int) -> Array:
+        """f'(z^l) of the focus sample (the diagonal, for softmax)."""
+        act = self.trainer.network.activations[layer - 1]
+        return act.df(fwd.z[layer - 1], fwd.a[layer])[0]
+
+    # -- stepping back -----------------------------------------------------------------------------------
+    def back(self, unit: str = "phase", count: int = 1) -> BackResult:
+        """Go back `count` phases or passes, restoring the exact earlier state (weights, optimizer, batches)."""
+        _check_unit(unit, ("phase", "pass"))
+        if count < 1:
+            raise ValueError(f"count must be at least 1, got {count}")
+        moved = 0
+        limit: str | None = None
+        for _ in range(count):
+            limit = self._back_phase() if unit == "phase" else self._back_pass()
+            if limit is not None:
+                break
+            moved += 1
+        return BackResult(moved, self.visible_records, limit)
+
+    def _back_phase(self) -> str | None:
+        if self.position > 1:
+            self.position -= 1
+            return None
+        if self.position == 1:
+            self._rewind_open_pass()
+            return None
+        target = self.pass_index - 1
+        limit = self._go_to_pass(target)
+        if limit is None:
+            self._begin()
+            self.position = self.phases_per_pass - 1
+        return limit
+
+    def _back_pass(self) -> str | None:
+        if self.position > 0:
+            self._rewind_open_pass()
+            return None
+        return self._go_to_pass(self.pass_index - 1)
+
+    def _go_to_pass(self, target: int) -> str | None:
+        if target < 0:
+            return "already at the start of training: there is no earlier pass"
+        if not self.trainer.go_to_pass(target):
+            oldest = self.trainer.history.oldest_pass
+            return (
+                f"the history no longer holds pass {target + 1} (the oldest kept is pass {(oldest or 0) + 1}); "
+                "raise the history memory limit to keep more"
+            )
+        self._open = None
+        self.position = 0
+        return None
+
+    def _rewind_open_pass(self, pass_index: int | None = None) -> None:
+        """Back to the start of the open pass (nothing of it applied); the sampler returns to its batch."""
+        pass_index = self.pass_index if pass_index is None else pass_index
+        frame = self.trainer.history.latest_at_or_before(pass_index)
+        assert frame is not None and frame.pass_index == pass_index, "the open pass has no keyframe"
+        self.trainer.restore(frame)
+        self._open = None
+        self.position = 0
+        self._apply_deferred_config()
+
+    # -- changes between steps ---------------------------------------------------------------------------
+    def set_focus(self, focus: int) -> None:
+        """Follow another training sample; the open pass's records are recomputed for it."""
+        self.focus = self._checked_focus(focus)
+        if self._open is not None:
+            position = self.position
+            frame = self.trainer.history.latest_at_or_before(self.pass_index)
+            assert frame is not None
+            self.trainer.restore(frame)
+            self._begin()
+            self.position = position
+
+    def _checked_focus(self, focus: int) -> int:
+        n = self.trainer.X_train.shape[0]
+        if not 0 <= focus < n:
+            raise ValueError(f"focus must be a training sample index from 0 to {n - 1}, got {focus}")
+        return int(focus)
+
+    def apply_config(self, config: TrainingConfig) -> bool:
+        """New hyperparameters from the next pass; returns True if applied now, False if deferred to the end
+        of the open pass."""
+        self._deferred_config = config
+        if self.position == 0:
+            self._apply_deferred_config()
+            return True
+        return False
+
+    @property
+    def pending_config(self) -> TrainingConfig | None:
+        return self._deferred_config
+
+    def _apply_deferred_config(self) -> None:
+        if self._deferred_config is not None:
+            self.trainer.apply_config(self._deferred_config)
+            self._deferred_config = None
+            self.trainer.keyframe()
+
+    def edit_parameter(self, layer: int, row: int, column: int | None, value: float) -> None:
+        """Set one weight W^l[row, column] (or bias b^l[row] when column is None) by hand. The open pass is
+        rewound to its start, because its numbers no longer hold."""
+        net = self.trainer.network
+        if not 1 <= layer <= net.L:
+            raise ValueError(f"layer must be from 1 to {net.L}, got {layer}")
+        W, b = net.W[layer - 1], net.b[layer - 1]
+        if not 0 <= row < W.shape[0]:
+            raise ValueError(f"layer {layer} has neurons 0 to {W.shape[0] - 1}; got row {row}")
+        if column is not None and not 0 <= column < W.shape[1]:
+            raise ValueError(f"layer {layer} neurons have inputs 0 to {W.shape[1] - 1}; got column {column}")
+        if not np.isfinite(value):
+            raise ValueError(f"a weight must be a finite number, got {value}")
+        if self._open is not None:
+            self._rewind_open_pass()
+        if column is None:
+            b[row] = value
+        else:
+            W[row, column] = value
+        self.trainer.keyframe()
+
+    def reset(self) -> None:
+        """Back to the initial weights, pass 0, fresh optimizer state and batches; hyperparameters kept."""
+        config = self._deferred_config or self.trainer.config
+        self.trainer.history.clear()
+        self.trainer.restore(self._initial)
+        self.trainer.metrics.truncate_after(0, 0)
+        self.trainer.history.push(self._initial)
+        self._open = None
+        self.position = 0
+        self._deferred_config = None
+        if config != self.trainer.config:
+            self.apply_config(config)
+
+    # -- the fast path -----------------------------------------------------------------------------------
+    def passes_for_epochs(self, epochs: int) -> int:
+        """Passes from here to the end of `epochs` more epochs at the current batch size."""
+        sampler = self.trainer.sampler
+        remaining = -(-(sampler.n - sampler.cursor) // sampler.batch_size)
+        return remaining + (epochs - 1) * sampler.passes_per_epoch
+
+    def train(self, passes: int, **kwargs: object) -> RunResult:
+        """Train `passes` passes on the fast path (no records); an open pass is finished first."""
+        if passes < 1:
+            raise ValueError(f"passes must be at least 1, got {passes}")
+        finished = 0
+        if self.position > 0:
+            result = StepResult()
+            if not self._finish_pass(result):
+                return RunResult(0, result.diverged)
+            finished = 1
+        self._apply_deferred_config()
+        run = self.trainer.run_passes(passes - finished, **kwargs) if passes > finished else RunResult(0)
+        run.passes += finished
+        return run
+
+
+def _check_unit(unit: str, allowed: tuple[str, ...]) -> None:
+    if unit not in allowed:
+        raise ValueError(f"unit must be one of {', '.join(allowed)}, got {unit!r}")
