@@ -16,12 +16,18 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from engine.history import Checkpoint
 from engine.network import BackwardPass, ForwardPass
 from engine.training import Diverged, PassWork, RunResult, Trainer, TrainingConfig
 
 Array = np.ndarray
 
 UNITS = ("phase", "pass", "epoch")
+
+
+def phase_label(phase: str, layer: int | None) -> str:
+    """Short name on the page's timeline: F1 … FL, J, BL … B1, U."""
+    return {"forward": f"F{layer}", "loss": "J", "backward": f"B{layer}", "update": "U"}[phase]
 
 
 @dataclass(frozen=True)
@@ -58,8 +64,7 @@ class PhaseRecord:
 
     @property
     def label(self) -> str:
-        """Short name on the page's timeline: F1 … FL, J, BL … B1, U."""
-        return {"forward": f"F{self.layer}", "loss": "J", "backward": f"B{self.layer}", "update": "U"}[self.phase]
+        return phase_label(self.phase, self.layer)
 
 
 @dataclass
@@ -91,14 +96,16 @@ class _OpenPass:
 class Stepper:
     """Phase cursor and history on top of a Trainer; the fast path is reached through `train`."""
 
-    def __init__(self, trainer: Trainer, focus: int = 0) -> None:
+    def __init__(self, trainer: Trainer, focus: int = 0, initial: Checkpoint | None = None) -> None:
+        """`initial` is the state reset returns to (default: the trainer's state now)."""
         self.trainer = trainer
         self.focus = self._checked_focus(focus)
         self.position = 0
         self._open: _OpenPass | None = None
         self._deferred_config: TrainingConfig | None = None
-        self._initial = trainer.checkpoint()
-        trainer.history.push(self._initial)
+        self.initial = initial or trainer.checkpoint()
+        if not trainer.history:
+            trainer.history.push(trainer.checkpoint())
 
     # -- shape of a pass -----------------------------------------------------------------------------------
     @property
@@ -420,9 +427,9 @@ class Stepper:
         """Back to the initial weights, pass 0, fresh optimizer state and batches; hyperparameters kept."""
         config = self._deferred_config or self.trainer.config
         self.trainer.history.clear()
-        self.trainer.restore(self._initial)
+        self.trainer.restore(self.initial)
         self.trainer.metrics.truncate_after(0, 0)
-        self.trainer.history.push(self._initial)
+        self.trainer.history.push(self.initial)
         self._open = None
         self.position = 0
         self._deferred_config = None

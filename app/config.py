@@ -1,0 +1,51 @@
+"""All settings in one object, read from the environment with the prefix BACKPROP_VIZ_ (e.g. BACKPROP_VIZ_PORT)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    """Server settings; every field can be set as BACKPROP_VIZ_<FIELD NAME IN CAPITALS>."""
+
+    model_config = SettingsConfigDict(env_prefix="BACKPROP_VIZ_", extra="ignore")
+
+    host: str = Field("127.0.0.1", description="address to bind; 0.0.0.0 exposes the app to the network")
+    port: int = Field(8000, ge=1, le=65535)
+    data_dir: Path = Field(Path("data"), description="where sessions and uploaded data sets are kept")
+    token: str | None = Field(None, description="when set, every REST call and WebSocket must present it")
+    allowed_origins: list[str] = Field(
+        default_factory=list,
+        description="extra origins whose pages may open the WebSocket (same-origin is always allowed)",
+    )
+    persist: bool = Field(True, description="keep sessions and data sets in SQLite under data_dir")
+
+    # Sessions
+    max_sessions: int = Field(100, ge=1, description="at the cap, the oldest idle session is evicted")
+    session_ttl_seconds: float = Field(24 * 3600, gt=0, description="idle sessions expire after this")
+    history_bytes: int = Field(64 * 1024 * 1024, ge=1024, description="step-back memory per session")
+
+    # Networks
+    max_layers: int = Field(12, ge=2, description="layer count, input and output included")
+    max_layer_width: int = Field(2048, ge=1)
+    max_parameters: int = Field(3_000_000, ge=1, description="weights + biases of any network")
+    max_interactive_parameters: int = Field(
+        20_000, ge=1, description="weights + biases of a network that can be stepped phase by phase"
+    )
+    max_step_records: int = Field(5_000, ge=1, description="phase records one step command may answer")
+
+    # Data
+    max_upload_bytes: int = Field(20 * 1024 * 1024, ge=1)
+    max_upload_rows: int = Field(100_000, ge=1)
+    max_upload_columns: int = Field(1_000, ge=2)
+    max_builtin_samples: int = Field(20_000, ge=4)
+    max_datasets: int = Field(100, ge=1)
+
+    # Training
+    max_concurrent_jobs: int = Field(2, ge=1)
+    max_job_passes: int = Field(10_000_000, ge=1)
+    frame_rate: float = Field(30.0, gt=0, le=120, description="play-mode frames per second per client")
+    checkpoint_seconds: float = Field(1.0, gt=0, description="play/training checkpoint interval")

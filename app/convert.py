@@ -1,0 +1,110 @@
+"""Engine objects to the wire schema: arrays to JSON lists in the documented layout, non-finite numbers to null."""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import numpy as np
+
+from app import schemas
+from engine.metrics import MetricsLog, Series
+from engine.stepper import PhaseRecord
+from engine.training import Diverged
+
+
+def number(value: float | None) -> float | None:
+    """A finite float, or None for a missing or non-finite value (JSON has no NaN)."""
+    if value is None:
+        return None
+    value = float(value)
+    return value if math.isfinite(value) else None
+
+
+def array(value: np.ndarray | None) -> Any:
+    """A vector or matrix as nested lists of floats; non-finite entries become null."""
+    if value is None:
+        return None
+    if value.dtype.kind == "f" and not np.isfinite(value).all():
+        return _nulls(value)
+    return value.tolist()
+
+
+def _nulls(value: np.ndarray) -> Any:
+    obj = value.astype(object)  # Python floats, so the None entries can sit beside them
+    obj[~np.isfinite(value)] = None
+    return obj.tolist()
+
+
+def arrays(values: list[np.ndarray] | tuple[np.ndarray, ...] | None) -> Any:
+    return None if values is None else [array(v) for v in values]
+
+
+def record(rec: PhaseRecord) -> schemas.PhaseRecordOut:
+    """One phase record on the wire (built without re-validation: the engine's types are already right)."""
+    W = arrays(rec.W) if isinstance(rec.W, list) else array(rec.W)
+    b = arrays(rec.b) if isinstance(rec.b, list) else array(rec.b)
+    return schemas.PhaseRecordOut.model_construct(
+        phase=rec.phase,
+        layer=rec.layer,
+        pass_index=rec.pass_index,
+        epoch=rec.epoch,
+        position=rec.position,
+        label=rec.label,
+        focus=rec.focus,
+        z=array(rec.z),
+        a=array(rec.a),
+        a_prev=array(rec.a_prev),
+        fprime=array(rec.fprime),
+        delta=array(rec.delta),
+        grad_W=array(rec.grad_W),
+        grad_b=array(rec.grad_b),
+        sample_grad_W=array(rec.sample_grad_W),
+        sample_grad_b=array(rec.sample_grad_b),
+        W=W,
+        b=b,
+        step_W=arrays(rec.step_W),
+        step_b=arrays(rec.step_b),
+        loss=number(rec.loss),
+        penalty=number(rec.penalty),
+        sample_loss=number(rec.sample_loss),
+        y=array(rec.y),
+        batch=None if rec.batch is None else rec.batch.tolist(),
+        focus_in_batch=rec.focus_in_batch,
+        learning_rate=rec.learning_rate,
+    )
+
+
+def diverged(info: Diverged) -> schemas.DivergedInfo:
+    return schemas.DivergedInfo(pass_index=info.pass_index, reason=info.reason, hint=info.hint, message=info.message)
+
+
+def _values(series: Series, start: int = 0) -> list[float | None]:
+    return [number(v) for v in series.y[start:]]
+
+
+def per_pass(log: MetricsLog, start: int = 0) -> dict[str, list[float | None]]:
+    return {"pass": list(log.batch_loss.x[start:]), "batch_loss": _values(log.batch_loss, start)}
+
+
+def per_epoch(log: MetricsLog, start: int = 0) -> dict[str, list[float | None]]:
+    return {
+        "epoch": list(log.epoch_index.x[start:]),
+        "pass": [int(v) for v in log.epoch_index.y[start:]],
+        "train_loss": _values(log.train_loss, start),
+        "test_loss": _values(log.test_loss, start),
+        "train_accuracy": _values(log.train_accuracy, start),
+        "test_accuracy": _values(log.test_accuracy, start),
+    }
+
+
+def metrics_history(log: MetricsLog, classification: bool) -> schemas.MetricsHistory:
+    epochs = per_epoch(log)
+    return schemas.MetricsHistory(
+        per_pass=per_pass(log),
+        per_epoch=epochs,
+        train_loss=epochs["train_loss"],
+        test_loss=epochs["test_loss"],
+        train_accuracy=epochs["train_accuracy"] if classification else None,
+        test_accuracy=epochs["test_accuracy"] if classification else None,
+    )

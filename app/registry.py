@@ -1,0 +1,125 @@
+"""The only mutable state outside a session: the registry of live sessions and of uploaded data sets.
+
+Idle sessions expire after a TTL; at the cap, the session idle the longest is evicted (never one that is
+playing or training).
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+
+from app.config import Settings
+from app.errors import NotFound, TooMany
+from app.sessions import Session, new_id
+from engine.datasets import Table
+
+
+@dataclass
+class StoredDataset:
+    """An uploaded CSV, parsed; sessions split it into train and test when they use it."""
+
+    id: str
+    table: Table
+    filename: str
+    created: float = field(default_factory=time.time)
+
+
+class SessionRegistry:
+    """Sessions by id and uploaded data sets by id; thread-safe."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self._sessions: dict[str, Session] = {}
+        self._datasets: dict[str, StoredDataset] = {}
+        self._lock = threading.Lock()
+
+    # -- sessions ---------------------------------------------------------------------------------------
+    def add(self, session: Session) -> Session:
+        with self._lock:
+            self._expire_locked()
+            if len(self._sessions) >= self.settings.max_sessions:
+                self._evict_one_locked()
+            self._sessions[session.id] = session
+        return session
+
+    def get(self, session_id: str) -> Session:
+        with self._lock:
+            session = self._sessions.get(session_id)
+        if session is None:
+            raise NotFound(f"no session with id {session_id!r}; it may have expired. Create one with POST /api/sessions")
+        session.touch()
+        return session
+
+    def remove(self, session_id: str) -> Session:
+        with self._lock:
+            session = self._sessions.pop(session_id, None)
+        if session is None:
+            raise NotFound(f"no session with id {session_id!r}")
+        return session
+
+    def __iter__(self) -> Iterator[Session]:
+        with self._lock:
+            return iter(list(self._sessions.values()))
+
+    def __len__(self) -> int:
+        return len(self._sessions)
+
+    def expire(self) -> list[Session]:
+        with self._lock:
+            return self._expire_locked()
+
+    def _busy(self, session: Session) -> bool:
+        return session.playing or (session.job is not None and session.job.status == "running")
+
+    def _expire_locked(self) -> list[Session]:
+        now = time.monotonic()
+        ttl = self.settings.session_ttl_seconds
+        expired = [s for s in self._sessions.values() if now - s.last_used > ttl and not self._busy(s)]
+        for session in expired:
+            del self._sessions[session.id]
+        return expired
+
+    def _evict_one_locked(self) -> None:
+        idle = [s for s in self._sessions.values() if not self._busy(s)]
+        if not idle:
+            raise TooMany(
+                f"all {self.settings.max_sessions} sessions are busy training (BACKPROP_VIZ_MAX_SESSIONS); "
+                "try again when one finishes"
+            )
+        oldest = min(idle, key=lambda s: s.last_used)
+        del self._sessions[oldest.id]
+
+    # -- uploaded data sets -----------------------------------------------------------------------------
+    def add_dataset(self, table: Table, filename: str) -> StoredDataset:
+        with self._lock:
+            if len(self._datasets) >= self.settings.max_datasets:
+                oldest = min(self._datasets.values(), key=lambda d: d.created)
+                del self._datasets[oldest.id]
+            stored = StoredDataset(new_id(), table, filename)
+            self._datasets[stored.id] = stored
+        return stored
+
+    def get_dataset(self, dataset_id: str) -> StoredDataset:
+        with self._lock:
+            stored = self._datasets.get(dataset_id)
+        if stored is None:
+            raise NotFound(f"no data set with id {dataset_id!r}; upload one with POST /api/datasets", field="dataset.id")
+        return stored
+
+    def remove_dataset(self, dataset_id: str) -> StoredDataset:
+        with self._lock:
+            stored = self._datasets.pop(dataset_id, None)
+        if stored is None:
+            raise NotFound(f"no data set with id {dataset_id!r}")
+        return stored
+
+    def datasets(self) -> list[StoredDataset]:
+        with self._lock:
+            return list(self._datasets.values())
+
+    def lookup_table(self, dataset_id: str) -> Table:
+        """For Session.create: the parsed table behind an uploaded data set id."""
+        return self.get_dataset(dataset_id).table

@@ -1,0 +1,534 @@
+"""The message schema: one set of pydantic models for REST bodies, WebSocket events and the tests.
+
+Wire layout of arrays (docs/protocol.md): a vector is a JSON list of numbers; a matrix is a list of rows, in the
+seed's orientation — W^l is n_l rows of n_{l−1} numbers, row j holding neuron j's incoming weights. Layer lists
+(`weights`, `biases`) are indexed from 0 for layer 1. Numbers are the engine's values at full precision (JSON
+floats round-trip float64 exactly); a value that is not finite (a diverged loss) is sent as null.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+PROTOCOL_VERSION = 1
+
+Vector = list[float]
+Matrix = list[list[float]]
+
+ActivationName = Literal["sigmoid", "tanh", "relu", "leaky_relu", "linear", "softmax"]
+LossName = Literal["half_sse", "mse", "bce", "cross_entropy"]
+BuiltinName = Literal["xor", "circles", "spiral", "gaussian", "moons", "plane", "sine", "multi_gaussian"]
+Phase = Literal["forward", "loss", "backward", "update"]
+StepUnit = Literal["phase", "pass", "epoch"]
+BackUnit = Literal["phase", "pass"]
+JobStatus = Literal["running", "done", "failed", "cancelled", "interrupted"]
+
+
+class Model(BaseModel):
+    """Base: fields may be given by name or alias (`pass`), unknown fields are refused with a clear error."""
+
+    model_config = ConfigDict(populate_by_name=True, extra="forbid")
+
+
+# --------------------------------------------------------------------------------------------------------
+# Configuration
+# --------------------------------------------------------------------------------------------------------
+class OptimizerSpec(Model):
+    """`sgd` is the seed's W := W − η ∂J/∂W; `momentum` and `adam` use their own parameters too."""
+
+    name: Literal["sgd", "momentum", "adam"] = "sgd"
+    learning_rate: float = Field(0.1, gt=0, le=1e6, description="η")
+    momentum: float = Field(0.9, ge=0, lt=1, description="μ, for momentum")
+    beta1: float = Field(0.9, ge=0, lt=1, description="β₁, for adam")
+    beta2: float = Field(0.999, ge=0, lt=1, description="β₂, for adam")
+    epsilon: float = Field(1e-8, gt=0, description="ε, for adam")
+
+
+class RegularizationSpec(Model):
+    """`l2`: J += (λ/2) Σ W²; `l1`: J += λ Σ |W|; biases are not penalized."""
+
+    kind: Literal["none", "l1", "l2"] = "none"
+    rate: float = Field(0.0, ge=0, le=1e3, description="λ")
+
+
+class InitScheme(Model):
+    """Weights drawn by a named scheme from a seed (deterministic)."""
+
+    scheme: Literal["xavier", "he", "uniform", "zeros"] = "xavier"
+    seed: int = Field(0, ge=0, le=2**32 - 1)
+    low: float = Field(-0.5, description="lower bound, for uniform")
+    high: float = Field(0.5, description="upper bound, for uniform")
+
+
+class ExplicitInit(Model):
+    """Weights and biases used exactly as given; weights[l] is the list of rows of W^(l+1) (n_out × n_in)."""
+
+    weights: list[Matrix]
+    biases: list[Vector] | None = None
+
+
+class BuiltinDataset(Model):
+    """A generated data set (TensorFlow Playground's and more), seeded."""
+
+    builtin: BuiltinName
+    samples: int | None = Field(None, ge=4, description="default: the data set's own")
+    noise: float | None = Field(None, ge=0, le=1, description="fraction of the pattern's scale")
+    test_fraction: float = Field(0.2, ge=0, le=0.9)
+    seed: int = Field(0, ge=0, le=2**32 - 1)
+    classes: int | None = Field(None, ge=2, le=10, description="for gaussian")
+
+
+class UploadedDataset(Model):
+    """A CSV uploaded with POST /api/datasets, split into train and test here."""
+
+    id: str
+    test_fraction: float = Field(0.2, ge=0, le=0.9)
+    seed: int = Field(0, ge=0, le=2**32 - 1)
+
+
+class InlineDataset(Model):
+    """Tiny data given in the request, used exactly as given (e.g. the seed's single sample)."""
+
+    inputs: Matrix
+    targets: Matrix | Vector
+    task: Literal["classification", "regression"] = "regression"
+    test_fraction: float = Field(0.0, ge=0, le=0.9)
+    seed: int = Field(0, ge=0, le=2**32 - 1)
+
+
+DatasetSpec = BuiltinDataset | UploadedDataset | InlineDataset
+
+
+class SessionCreate(Model):
+    """Everything has a sensible default but `layers`."""
+
+    model_config = ConfigDict(
+        populate_by_name=True,
+        extra="forbid",
+        json_schema_extra={
+            "examples": [
+                {"layers": [2, 8, 8, 1], "dataset": {"builtin": "circles", "noise": 0.1}},
+                {
+                    "layers": [2, 2, 1],
+                    "activations": ["sigmoid", "sigmoid"],
+                    "loss": "half_sse",
+                    "optimizer": {"name": "sgd", "learning_rate": 0.5},
+                    "batch_size": 1,
+                    "init": {"weights": [[[0.15, 0.2], [0.25, 0.3]], [[0.4, 0.45]]], "biases": [[0.35, 0.35], [0.6]]},
+                    "dataset": {"inputs": [[0.05, 0.1]], "targets": [[0.01]]},
+                },
+            ]
+        },
+    )
+
+    layers: list[int] = Field(..., min_length=2, description="sizes including the input and output layers")
+    activations: list[ActivationName] | None = Field(
+        None, description="one per non-input layer; default tanh hidden and an output suited to the task"
+    )
+    loss: LossName | None = Field(None, description="default: bce, cross_entropy or mse to suit the output")
+    optimizer: OptimizerSpec = Field(default_factory=OptimizerSpec)
+    batch_size: int | None = Field(None, ge=1, description="default: min(10, training samples)")
+    regularization: RegularizationSpec = Field(default_factory=RegularizationSpec)
+    dtype: Literal["float64", "float32"] = "float64"
+    init: InitScheme | ExplicitInit = Field(default_factory=InitScheme)
+    dataset: DatasetSpec | None = Field(None, description="default: xor with 200 samples")
+    seed: int = Field(0, ge=0, le=2**32 - 1, description="seeds mini-batch shuffling")
+    focus: int = Field(0, ge=0, description="training sample whose numbers the records show")
+
+
+class SessionPatch(Model):
+    """Hyperparameters that may change between steps; they apply from the next pass."""
+
+    learning_rate: float | None = Field(None, gt=0, le=1e6)
+    optimizer: OptimizerSpec | None = None
+    batch_size: int | None = Field(None, ge=1)
+    regularization: RegularizationSpec | None = None
+
+    @model_validator(mode="after")
+    def _something_to_change(self) -> SessionPatch:
+        if all(v is None for v in (self.learning_rate, self.optimizer, self.batch_size, self.regularization)):
+            raise ValueError("nothing to change: give learning_rate, optimizer, batch_size or regularization")
+        return self
+
+
+class SessionConfig(Model):
+    """The configuration a session runs with, defaults filled in."""
+
+    layers: list[int]
+    activations: list[ActivationName]
+    loss: LossName
+    optimizer: OptimizerSpec
+    batch_size: int
+    regularization: RegularizationSpec
+    dtype: Literal["float64", "float32"]
+    init: InitScheme | ExplicitInit
+    dataset: DatasetSpec
+    seed: int
+
+
+# --------------------------------------------------------------------------------------------------------
+# State
+# --------------------------------------------------------------------------------------------------------
+class Counters(Model):
+    """Where training stands. `phase` is the next phase to show; `position` its index in `timeline`."""
+
+    pass_index: int = Field(..., alias="pass", description="passes completed")
+    epoch: int = Field(..., description="epochs completed")
+    phase: Phase
+    layer: int | None
+    position: int
+    label: str = Field(..., description="F1 … FL, J, BL … B1, U")
+    timeline: list[str]
+
+
+class LatestMetrics(Model):
+    train_loss: float | None = None
+    test_loss: float | None = None
+    train_accuracy: float | None = None
+    test_accuracy: float | None = None
+    batch_loss: float | None = None
+
+
+class DatasetSummary(Model):
+    """What the session trains on."""
+
+    name: str
+    task: Literal["classification", "regression"]
+    features: list[str]
+    targets: list[str]
+    classes: list[str] | None
+    train_rows: int
+    test_rows: int
+    domain: list[Vector] = Field(..., description="per feature [min, max] of the raw values")
+
+
+class SessionState(Model):
+    """A session as GET /api/sessions/{id} answers it."""
+
+    id: str
+    config: SessionConfig
+    weights: list[Matrix]
+    biases: list[Vector]
+    counters: Counters
+    metrics: LatestMetrics
+    dataset: DatasetSummary
+    focus: int
+    playing: bool = False
+    speed: float | None = Field(None, description="play speed in passes per second; null = max")
+    pending_config: bool = Field(False, description="a hyperparameter change waits for the next pass")
+    job: Job | None = None
+
+
+class SessionCreated(SessionState):
+    pass
+
+
+class PhaseRecordOut(Model):
+    """One phase of a pass. Vectors are the focus sample's own; grad_W/grad_b are the batch means the update
+    uses; sample_grad_W/sample_grad_b the focus sample's own δ aᵀ and δ. For `update`, W, b, step_W and
+    step_b are lists over layers (index 0 = layer 1); otherwise W and b are the layer's current parameters."""
+
+    phase: Phase
+    layer: int | None
+    pass_index: int = Field(..., alias="pass", description="the pass this phase belongs to (0-based)")
+    epoch: int
+    position: int
+    label: str
+    focus: int
+    z: Vector | None = None
+    a: Vector | None = None
+    a_prev: Vector | None = None
+    fprime: Vector | None = Field(None, description="f'(z) of the focus sample")
+    delta: Vector | None = None
+    grad_W: Matrix | None = None
+    grad_b: Vector | None = None
+    sample_grad_W: Matrix | None = None
+    sample_grad_b: Vector | None = None
+    W: Matrix | list[Matrix] | None = None
+    b: Vector | list[Vector] | None = None
+    step_W: list[Matrix] | None = None
+    step_b: list[Vector] | None = None
+    loss: float | None = Field(None, description="batch J (with the regularization penalty)")
+    penalty: float | None = None
+    sample_loss: float | None = Field(None, description="the focus sample's own J")
+    y: Vector | None = None
+    batch: list[int] | None = None
+    focus_in_batch: bool | None = None
+    learning_rate: float | None = None
+
+
+class DivergedInfo(Model):
+    pass_index: int = Field(..., alias="pass", description="the refused pass (0-based)")
+    reason: str
+    hint: str
+    message: str
+
+
+class StepRequest(Model):
+    unit: StepUnit = "phase"
+    count: int = Field(1, ge=1, le=100_000)
+
+
+class BackRequest(Model):
+    unit: BackUnit = "phase"
+    count: int = Field(1, ge=1, le=100_000)
+
+
+class StepResponse(Model):
+    """The phase records a step produced (possibly only the last pass's, see `records_omitted`) and the state."""
+
+    records: list[PhaseRecordOut]
+    records_omitted: int = Field(0, description="records left out to keep the answer small (epoch steps)")
+    passes: int
+    diverged: DivergedInfo | None = None
+    state: SessionState
+
+
+class BackResponse(Model):
+    moved: int
+    visible: list[PhaseRecordOut] = Field(..., description="records of the open pass now shown")
+    limit: str | None = Field(None, description="why it stopped early, if it did")
+    state: SessionState
+
+
+class MetricsHistory(Model):
+    """Per pass: batch loss J (train_loss of that batch). Per epoch: mean train loss and accuracy over the
+    epoch's batches, test loss and accuracy on the whole test set at its end. Long runs are thinned."""
+
+    per_pass: dict[str, list[float | None]] = Field(..., description="'pass' and 'batch_loss'")
+    per_epoch: dict[str, list[float | None]] = Field(
+        ..., description="'epoch', 'pass', 'train_loss', 'test_loss', 'train_accuracy', 'test_accuracy'"
+    )
+    train_loss: list[float | None]
+    test_loss: list[float | None]
+    train_accuracy: list[float | None] | None = None
+    test_accuracy: list[float | None] | None = None
+
+
+class TrainRequest(Model):
+    epochs: int | None = Field(None, ge=1)
+    passes: int | None = Field(None, ge=1)
+
+    @model_validator(mode="after")
+    def _one_of(self) -> TrainRequest:
+        if (self.epochs is None) == (self.passes is None):
+            raise ValueError("give exactly one of 'epochs' or 'passes'")
+        return self
+
+
+class Job(Model):
+    id: str
+    status: JobStatus
+    done: int = Field(..., description="passes done")
+    total: int = Field(..., description="passes asked for")
+    loss: float | None = None
+    eta_seconds: float | None = None
+    message: str | None = None
+
+
+class PredictRequest(Model):
+    inputs: Matrix = Field(..., min_length=1, description="raw feature values, one row per sample")
+
+
+class PredictResponse(Model):
+    outputs: list[Vector]
+    classes: list[str] | None = None
+    predicted: list[str] | None = None
+    probabilities: list[Vector] | None = None
+
+
+class GradcheckLayer(Model):
+    layer: int
+    max_relative_error_W: float
+    max_relative_error_b: float
+
+
+class GradcheckResponse(Model):
+    layers: list[GradcheckLayer]
+    max_relative_error: float
+    samples: int
+    epsilon: float
+
+
+class FocusSample(Model):
+    index: int
+    x_raw: Vector
+    x: Vector
+    y: Vector
+    label: str | None = None
+
+
+class DataPoints(Model):
+    """Raw feature values and targets of the train and test sets (2-D data sets, for the data view)."""
+
+    train_x: Matrix
+    train_y: list[float]
+    test_x: Matrix
+    test_y: list[float]
+
+
+class Boundary(Model):
+    """The network's output over a grid of the raw input domain (2 features) or a line (1 feature)."""
+
+    xs: Vector
+    ys: Vector | None = None
+    values: Matrix | Vector = Field(..., description="values[i][j] is the output at (xs[j], ys[i])")
+    kind: Literal["probability", "class", "value"] = Field(
+        ..., description="probability of class 1, arg-max class index, or the regression output"
+    )
+
+
+class EditWeight(Model):
+    layer: int = Field(..., ge=1)
+    row: int = Field(..., ge=0, description="neuron j of the layer")
+    column: int | None = Field(None, ge=0, description="input k; null for the bias b_j")
+    value: float
+
+
+class DatasetInfo(Model):
+    id: str
+    name: str
+    task: Literal["classification", "regression"]
+    rows: int
+    features: list[str]
+    target: str
+    classes: list[str] | None
+    summary: dict[str, Any]
+
+
+class BuiltinInfo(Model):
+    name: str
+    description: str
+    task: Literal["classification", "regression"]
+    parameters: dict[str, Any]
+
+
+class Health(Model):
+    status: Literal["ok"] = "ok"
+    version: str
+    sessions: int
+    jobs: int
+
+
+class ErrorBody(Model):
+    detail: str
+
+
+# --------------------------------------------------------------------------------------------------------
+# WebSocket: client commands
+# --------------------------------------------------------------------------------------------------------
+class Command(Model):
+    request_id: str | int | None = Field(None, description="echoed in the events this command causes")
+
+
+class StepCommand(Command, StepRequest):
+    type: Literal["step"]
+
+
+class BackCommand(Command, BackRequest):
+    type: Literal["back"]
+
+
+class PlayCommand(Command):
+    type: Literal["play"]
+    speed: float | Literal["max"] = Field("max", description="passes per second, or max")
+
+
+class PauseCommand(Command):
+    type: Literal["pause"]
+
+
+class ResetCommand(Command):
+    type: Literal["reset"]
+
+
+class SetCommand(Command):
+    type: Literal["set"]
+    learning_rate: float | None = Field(None, gt=0, le=1e6)
+    optimizer: OptimizerSpec | None = None
+    batch_size: int | None = Field(None, ge=1)
+    regularization: RegularizationSpec | None = None
+
+
+class FocusCommand(Command):
+    type: Literal["focus"]
+    index: int = Field(..., ge=0)
+
+
+class EditWeightCommand(Command, EditWeight):
+    type: Literal["edit_weight"]
+
+
+ClientCommand = Annotated[
+    StepCommand | BackCommand | PlayCommand | PauseCommand | ResetCommand | SetCommand | FocusCommand
+    | EditWeightCommand,
+    Field(discriminator="type"),
+]
+
+
+# --------------------------------------------------------------------------------------------------------
+# WebSocket: server events
+# --------------------------------------------------------------------------------------------------------
+class Event(Model):
+    request_id: str | int | None = None
+
+
+class SnapshotEvent(Event):
+    type: Literal["snapshot"] = "snapshot"
+    protocol_version: int = PROTOCOL_VERSION
+    state: SessionState
+    visible: list[PhaseRecordOut]
+    metrics: MetricsHistory
+    focus: FocusSample
+    data: DataPoints | None
+    boundary: Boundary | None
+
+
+class PhaseEvent(Event):
+    type: Literal["phase"] = "phase"
+    record: PhaseRecordOut
+
+
+class MetricsEvent(Event):
+    """New loss points since the last metrics event, in order; none is dropped."""
+
+    type: Literal["metrics"] = "metrics"
+    per_pass: dict[str, list[float | None]]
+    per_epoch: dict[str, list[float | None]]
+    replace: bool = Field(False, description="true: these are the whole history (after back or reset)")
+
+
+class StateEvent(Event):
+    type: Literal["state"] = "state"
+    state: SessionState
+    visible: list[PhaseRecordOut] | None = Field(None, description="records of the open pass, after back/reset")
+    focus: FocusSample | None = None
+    boundary: Boundary | None = None
+
+
+class JobEvent(Event):
+    type: Literal["job"] = "job"
+    job: Job
+
+
+class DivergedEvent(Event):
+    type: Literal["diverged"] = "diverged"
+    diverged: DivergedInfo
+    state: SessionState
+
+
+class ErrorEvent(Event):
+    type: Literal["error"] = "error"
+    message: str
+    field: str | None = None
+
+
+ServerEvent = Annotated[
+    SnapshotEvent | PhaseEvent | MetricsEvent | StateEvent | JobEvent | DivergedEvent | ErrorEvent,
+    Field(discriminator="type"),
+]
+
+SessionState.model_rebuild()
+SessionCreated.model_rebuild()

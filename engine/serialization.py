@@ -1,0 +1,188 @@
+"""A trained model and its whole training state to and from JSON-safe dicts, exact for float64 and float32.
+
+Numbers are written as Python floats (JSON keeps float64 exactly; float32 values are float64-representable),
+matrices as lists of rows in the seed's orientation, so an export file is readable and diffable.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from engine.batches import SamplerState
+from engine.history import Checkpoint
+from engine.initializers import InitSpec
+from engine.metrics import MetricsLog, Series
+from engine.network import DTYPES, Network
+from engine.optimizers import OptimizerConfig, make_optimizer
+from engine.regularization import Regularization
+from engine.training import Trainer, TrainingConfig
+
+FORMAT_VERSION = 1
+
+
+def network_to_dict(network: Network) -> dict[str, Any]:
+    """Architecture, activations, loss, dtype, weights and biases."""
+    return {
+        "layers": list(network.sizes),
+        "activations": [act.name for act in network.activations],
+        "loss": network.loss.name,
+        "dtype": network.dtype_name,
+        "weights": [W.tolist() for W in network.W],
+        "biases": [b.tolist() for b in network.b],
+    }
+
+
+def network_from_dict(doc: dict[str, Any], regularization: Regularization | None = None) -> Network:
+    return Network.build(
+        doc["layers"],
+        doc["activations"],
+        doc["loss"],
+        InitSpec(weights=doc["weights"], biases=doc["biases"]),
+        dtype=doc["dtype"],
+        regularization=regularization,
+    )
+
+
+def _arrays_to_lists(arrays: list[np.ndarray] | tuple[np.ndarray, ...]) -> list[Any]:
+    return [a.tolist() for a in arrays]
+
+
+def _lists_to_arrays(lists: list[Any], like: list[np.ndarray] | tuple[np.ndarray, ...]) -> list[np.ndarray]:
+    out = [np.array(x, dtype=ref.dtype).reshape(ref.shape) for x, ref in zip(lists, like, strict=True)]
+    return out
+
+
+def _sampler_to_dict(state: SamplerState) -> dict[str, Any]:
+    return {
+        "epoch": state.epoch,
+        "cursor": state.cursor,
+        "order": None if state.order is None else state.order.tolist(),
+        "rng_state": state.rng_state,
+    }
+
+
+def _sampler_from_dict(doc: dict[str, Any]) -> SamplerState:
+    order = None
+    if doc["order"] is not None:
+        order = np.array(doc["order"], dtype=np.int64)
+        order.flags.writeable = False
+    return SamplerState(doc["epoch"], doc["cursor"], order, doc["rng_state"])
+
+
+def checkpoint_to_dict(frame: Checkpoint) -> dict[str, Any]:
+    t, state = frame.optimizer
+    return {
+        "pass_index": frame.pass_index,
+        "W": _arrays_to_lists(frame.W),
+        "b": _arrays_to_lists(frame.b),
+        "optimizer": {"t": t, "state": {k: _arrays_to_lists(v) for k, v in state.items()}},
+        "optimizer_config": frame.optimizer_config.to_dict(),
+        "regularization": {"kind": frame.regularization.kind, "rate": frame.regularization.rate},
+        "batch_size": frame.batch_size,
+        "sampler": _sampler_to_dict(frame.sampler),
+        "epoch_accumulators": list(frame.epoch_accumulators),
+    }
+
+
+def checkpoint_from_dict(doc: dict[str, Any], network: Network) -> Checkpoint:
+    params = [p for pair in zip(network.W, network.b, strict=True) for p in pair]
+    config = OptimizerConfig(**doc["optimizer_config"])
+    template = make_optimizer(config, params)
+    state = {k: _lists_to_arrays(v, template.state[k]) for k, v in doc["optimizer"]["state"].items()}
+    loss_sum, correct, seen = doc["epoch_accumulators"]
+    return Checkpoint(
+        pass_index=doc["pass_index"],
+        W=tuple(_lists_to_arrays(doc["W"], network.W)),
+        b=tuple(_lists_to_arrays(doc["b"], network.b)),
+        optimizer=(doc["optimizer"]["t"], state),
+        optimizer_config=config,
+        regularization=Regularization(**doc["regularization"]),
+        batch_size=doc["batch_size"],
+        sampler=_sampler_from_dict(doc["sampler"]),
+        epoch_accumulators=(float(loss_sum), int(correct), int(seen)),
+    )
+
+
+def _series_to_dict(series: Series) -> dict[str, Any]:
+    return {"x": series.x, "y": series.y, "stride": series.stride, "max_points": series.max_points}
+
+
+def _series_from_dict(doc: dict[str, Any]) -> Series:
+    return Series(doc["max_points"], list(doc["x"]), list(doc["y"]), doc["stride"])
+
+
+def metrics_to_dict(log: MetricsLog) -> dict[str, Any]:
+    names = ("batch_loss", "epoch_index", "train_loss", "test_loss", "train_accuracy", "test_accuracy")
+    return {name: _series_to_dict(getattr(log, name)) for name in names}
+
+
+def metrics_from_dict(doc: dict[str, Any]) -> MetricsLog:
+    return MetricsLog(**{name: _series_from_dict(series) for name, series in doc.items()})
+
+
+def trainer_to_dict(
+    trainer: Trainer, *, initial: Checkpoint | None = None, keep_previous: bool = True
+) -> dict[str, Any]:
+    """Everything needed to continue training: the network, the current state as a checkpoint, metrics, the
+    newest earlier keyframe (so a restored session can still step back) and the initial state (for reset)."""
+    doc: dict[str, Any] = {
+        "initial": checkpoint_to_dict(initial) if initial is not None else None,
+        "format_version": FORMAT_VERSION,
+        "network": network_to_dict(trainer.network),
+        "state": checkpoint_to_dict(trainer.checkpoint()),
+        "metrics": metrics_to_dict(trainer.metrics),
+        "classification": trainer.classification,
+        "previous": None,
+    }
+    if keep_previous and trainer.pass_index > 0:
+        frame = trainer.history.latest_at_or_before(trainer.pass_index - 1)
+        if frame is not None:
+            doc["previous"] = checkpoint_to_dict(frame)
+    return doc
+
+
+def trainer_from_dict(
+    doc: dict[str, Any],
+    X_train: np.ndarray,
+    Y_train: np.ndarray,
+    X_test: np.ndarray | None = None,
+    Y_test: np.ndarray | None = None,
+    **trainer_options: Any,
+) -> Trainer:
+    """Rebuild a Trainer exactly where `trainer_to_dict` left it (weights, optimizer, batches, metrics)."""
+    if doc.get("format_version") != FORMAT_VERSION:
+        raise ValueError(f"unsupported model format version {doc.get('format_version')!r}; expected {FORMAT_VERSION}")
+    if doc["network"]["dtype"] not in DTYPES:
+        raise ValueError(f"unknown dtype {doc['network']['dtype']!r}")
+    state = doc["state"]
+    network = network_from_dict(doc["network"], Regularization(**state["regularization"]))
+    config = TrainingConfig(
+        OptimizerConfig(**state["optimizer_config"]),
+        state["batch_size"],
+        Regularization(**state["regularization"]),
+    )
+    trainer = Trainer(
+        network,
+        X_train,
+        Y_train,
+        X_test=X_test,
+        Y_test=Y_test,
+        config=config,
+        classification=bool(doc.get("classification", False)),
+        **trainer_options,
+    )
+    if doc.get("previous") is not None:
+        previous = checkpoint_from_dict(doc["previous"], network)
+        trainer.history.push(previous)
+    trainer.metrics = metrics_from_dict(doc["metrics"])
+    current = checkpoint_from_dict(state, network)
+    trainer.restore(current)
+    trainer.history.push(current)
+    return trainer
+
+
+def initial_from_dict(doc: dict[str, Any], trainer: Trainer) -> Checkpoint | None:
+    """The pass-0 checkpoint saved beside a trainer (what reset returns to), if the document has one."""
+    return checkpoint_from_dict(doc["initial"], trainer.network) if doc.get("initial") else None
