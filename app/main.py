@@ -2,17 +2,31 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+import logging
 from contextlib import asynccontextmanager
 from pathlib import Path
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from starlette.concurrency import run_in_threadpool
+from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from app import __version__
+from app.api.routes import datasets, health, page, sessions, ws
 from app.config import Settings
 from app.errors import AppError
+from app.jobs import JobRunner
 from app.registry import SessionRegistry
+
+log = logging.getLogger("app")
+
+INTERNAL_ERROR = (
+    "internal error: the server could not handle this request (the details are in the server log); "
+    "try again, and report it if it keeps happening"
+)
 
 ROOT = Path(__file__).resolve().parent.parent
 STATIC_DIR = ROOT / "static"
@@ -40,30 +54,63 @@ def validation_message(exc: RequestValidationError) -> tuple[str, str | None]:
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
-    """Build the app: routes, WebSocket, static files, error handlers, and its own registry."""
+    """Build the app: routes, WebSocket, static files, error handlers, its own registry and job runner."""
     settings = settings or Settings()
+    registry = SessionRegistry(settings)
+    jobs = JobRunner(settings)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI):
-        yield
+        expiry = asyncio.create_task(registry.expire_periodically(), name="expire-idle-sessions")
+        try:
+            yield
+        finally:
+            expiry.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await expiry
+            await run_in_threadpool(jobs.shutdown)
 
     app = FastAPI(
         title="backprop-viz",
         version=__version__,
-        description="Watch backpropagation happen: sessions over REST and a WebSocket that streams every phase.",
+        description="Watch backpropagation happen: sessions over REST and a WebSocket that streams every phase. "
+        "When BACKPROP_VIZ_TOKEN is set, every call but GET /api/health needs it: the header "
+        "`Authorization: Bearer <token>`, the header `X-Backprop-Viz-Token`, or `?token=`.",
         lifespan=lifespan,
     )
     app.state.settings = settings
-    app.state.registry = SessionRegistry(settings)
+    app.state.registry = registry
+    app.state.jobs = jobs
+
+    app.include_router(health.router)
+    app.include_router(sessions.router)
+    app.include_router(datasets.router)
+    app.include_router(page.router)
+    app.include_router(ws.router)
 
     @app.exception_handler(AppError)
     async def app_error(request: Request, exc: AppError) -> JSONResponse:
-        return JSONResponse({"detail": exc.message, "field": exc.field}, status_code=exc.status)
+        headers = {"WWW-Authenticate": "Bearer"} if exc.status == 401 else None
+        return JSONResponse({"detail": exc.message, "field": exc.field}, status_code=exc.status, headers=headers)
 
     @app.exception_handler(RequestValidationError)
     async def invalid_request(request: Request, exc: RequestValidationError) -> JSONResponse:
         message, field = validation_message(exc)
         return JSONResponse({"detail": message, "field": field, "errors": _jsonable(exc.errors())}, status_code=422)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        detail = exc.detail
+        if exc.status_code == 404 and detail == "Not Found":
+            detail = f"there is no {request.url.path}; the API is listed at /docs"
+        elif exc.status_code == 405:
+            detail = f"{request.method} is not allowed on {request.url.path}; see /docs for what is"
+        return JSONResponse({"detail": detail, "field": None}, status_code=exc.status_code, headers=exc.headers)
+
+    @app.exception_handler(Exception)
+    async def unexpected(request: Request, exc: Exception) -> JSONResponse:
+        log.error("unhandled error in %s %s", request.method, request.url.path, exc_info=exc)
+        return JSONResponse({"detail": INTERNAL_ERROR, "field": None}, status_code=500)
 
     return app
 

@@ -1,20 +1,27 @@
 """The only mutable state outside a session: the registry of live sessions and of uploaded data sets.
 
-Idle sessions expire after a TTL; at the cap, the session idle the longest is evicted (never one that is
-playing or training).
+Idle sessions expire after a TTL (checked when a session is added and by a periodic task the app's lifespan
+runs); at the cap, the session idle the longest is evicted (never one that is playing or training). Listeners
+in `on_remove` hear of every session that leaves, with the reason ("deleted", "expired" or "evicted").
 """
 
 from __future__ import annotations
 
+import asyncio
+import logging
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 
 from app.config import Settings
 from app.errors import NotFound, TooMany
 from app.sessions import Session, new_id
 from engine.datasets import Table
+
+log = logging.getLogger(__name__)
+
+RemoveListener = Callable[[Session, str], None]
 
 
 @dataclass
@@ -35,21 +42,28 @@ class SessionRegistry:
         self._sessions: dict[str, Session] = {}
         self._datasets: dict[str, StoredDataset] = {}
         self._lock = threading.Lock()
+        self.on_remove: list[RemoveListener] = []
 
     # -- sessions ---------------------------------------------------------------------------------------
     def add(self, session: Session) -> Session:
+        evicted: list[Session] = []
         with self._lock:
-            self._expire_locked()
+            expired = self._expire_locked()
             if len(self._sessions) >= self.settings.max_sessions:
-                self._evict_one_locked()
+                evicted.append(self._evict_one_locked())
             self._sessions[session.id] = session
+        self._removed(expired, "expired")
+        self._removed(evicted, "evicted")
         return session
 
     def get(self, session_id: str) -> Session:
         with self._lock:
             session = self._sessions.get(session_id)
         if session is None:
-            raise NotFound(f"no session with id {session_id!r}; it may have expired. Create one with POST /api/sessions")
+            raise NotFound(
+                f"no session with id {session_id!r}; it may have expired. Create one with POST /api/sessions",
+                field="session_id",
+            )
         session.touch()
         return session
 
@@ -58,6 +72,7 @@ class SessionRegistry:
             session = self._sessions.pop(session_id, None)
         if session is None:
             raise NotFound(f"no session with id {session_id!r}")
+        self._removed([session], "deleted")
         return session
 
     def __iter__(self) -> Iterator[Session]:
@@ -68,8 +83,30 @@ class SessionRegistry:
         return len(self._sessions)
 
     def expire(self) -> list[Session]:
+        """Drop sessions idle longer than the TTL (not playing or training); returns them."""
         with self._lock:
-            return self._expire_locked()
+            expired = self._expire_locked()
+        self._removed(expired, "expired")
+        return expired
+
+    async def expire_periodically(self, interval: float | None = None) -> None:
+        """Run `expire` every `interval` seconds (default: a quarter of the TTL, 50 ms to 60 s) until cancelled."""
+        if interval is None:
+            interval = min(60.0, max(0.05, self.settings.session_ttl_seconds / 4))
+        while True:
+            await asyncio.sleep(interval)
+            try:
+                self.expire()
+            except Exception:
+                log.exception("expiring idle sessions failed")
+
+    def _removed(self, sessions: list[Session], reason: str) -> None:
+        for session in sessions:
+            for listener in list(self.on_remove):
+                try:
+                    listener(session, reason)
+                except Exception:
+                    log.exception("a session removal listener failed")
 
     def _busy(self, session: Session) -> bool:
         return session.playing or (session.job is not None and session.job.status == "running")
@@ -82,7 +119,7 @@ class SessionRegistry:
             del self._sessions[session.id]
         return expired
 
-    def _evict_one_locked(self) -> None:
+    def _evict_one_locked(self) -> Session:
         idle = [s for s in self._sessions.values() if not self._busy(s)]
         if not idle:
             raise TooMany(
@@ -91,6 +128,7 @@ class SessionRegistry:
             )
         oldest = min(idle, key=lambda s: s.last_used)
         del self._sessions[oldest.id]
+        return oldest
 
     # -- uploaded data sets -----------------------------------------------------------------------------
     def add_dataset(self, table: Table, filename: str) -> StoredDataset:
@@ -106,7 +144,9 @@ class SessionRegistry:
         with self._lock:
             stored = self._datasets.get(dataset_id)
         if stored is None:
-            raise NotFound(f"no data set with id {dataset_id!r}; upload one with POST /api/datasets", field="dataset.id")
+            raise NotFound(
+                f"no data set with id {dataset_id!r}; upload one with POST /api/datasets", field="dataset.id"
+            )
         return stored
 
     def remove_dataset(self, dataset_id: str) -> StoredDataset:

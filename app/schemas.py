@@ -403,6 +403,9 @@ class BuiltinInfo(Model):
     description: str
     task: Literal["classification", "regression"]
     parameters: dict[str, Any]
+    features: list[str] | None = Field(None, description="feature names (the page sizes the input layer by them)")
+    targets: list[str] | None = Field(None, description="target column names")
+    classes: list[str] | None = Field(None, description="class names at the default class count")
 
 
 class Health(Model):
@@ -412,8 +415,79 @@ class Health(Model):
     jobs: int
 
 
+class DatasetList(Model):
+    """GET /api/datasets: the built-in generators with their parameters, and the uploaded CSVs."""
+
+    builtin: list[BuiltinInfo]
+    uploaded: list[DatasetInfo]
+
+
 class ErrorBody(Model):
+    """Every 4xx/5xx answer: what was wrong and what to do, and the request field (or row) it is about."""
+
+    model_config = ConfigDict(
+        populate_by_name=True,
+        extra="forbid",
+        json_schema_extra={"examples": [{"detail": "layers[0]: Input should be greater than 0", "field": "layers[0]"}]},
+    )
+
     detail: str
+    field: str | None = None
+    errors: list[dict[str, Any]] | None = Field(None, description="pydantic's own errors, for invalid bodies")
+
+
+# --------------------------------------------------------------------------------------------------------
+# Export / import: one document with everything needed to continue a session
+# --------------------------------------------------------------------------------------------------------
+EXPORT_FORMAT = "backprop-viz-session"
+EXPORT_VERSION = 1
+
+
+class ExportedNormalization(Model):
+    mean: Vector
+    std: Vector
+
+
+class ExportedDataset(Model):
+    """The session's data exactly as it trains on it: inputs already standardized with `normalization`."""
+
+    name: str
+    task: Literal["classification", "regression"]
+    X_train: Matrix
+    Y_train: Matrix
+    X_test: Matrix
+    Y_test: Matrix
+    feature_names: list[str]
+    target_names: list[str]
+    class_names: list[str] | None
+    normalization: ExportedNormalization | None
+    raw_domain: Matrix
+
+
+class PendingConfig(Model):
+    """Hyperparameters changed during an open pass; they apply when it ends."""
+
+    optimizer: OptimizerSpec
+    batch_size: int = Field(..., ge=1)
+    regularization: RegularizationSpec
+
+
+class SessionExport(Model):
+    """GET /api/sessions/{id}/export answers it; POST /api/sessions/import takes it back and creates a new
+    session in exactly the same state (weights, optimizer state, batches, counters, metrics)."""
+
+    format: Literal["backprop-viz-session"] = Field(..., description="always 'backprop-viz-session'")
+    version: Literal[1] = Field(..., description="format version of this document")
+    config: SessionConfig
+    focus: int = Field(..., ge=0)
+    position: int = Field(..., ge=0, description="phases of the open pass already shown")
+    pending_config: PendingConfig | None = None
+    trainer: dict[str, Any] = Field(
+        ...,
+        description="the engine's training state (engine/serialization.py trainer_to_dict): network, current "
+        "checkpoint with weights, optimizer state and batch sampler, metrics, initial and previous checkpoints",
+    )
+    dataset: ExportedDataset
 
 
 # --------------------------------------------------------------------------------------------------------

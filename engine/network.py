@@ -38,6 +38,14 @@ class BackwardPass:
     grad_W: list[Array]
     grad_b: list[Array]
 
+    @property
+    def grads(self) -> list[Array]:
+        """[∂J/∂W^1, ∂J/∂b^1, …, ∂J/∂W^L, ∂J/∂b^L]: the optimizer's order of the parameters."""
+        grads: list[Array] = [None] * (2 * len(self.grad_W))  # type: ignore[list-item]
+        grads[0::2] = self.grad_W
+        grads[1::2] = self.grad_b
+        return grads
+
 
 @dataclass
 class Network:
@@ -104,11 +112,13 @@ class Network:
         """z^l = W^l a^{l−1} + b^l and a^l = f(z^l), layer by layer."""
         zs: list[Array] = []
         acts: list[Array] = [X]
+        a = X
         for W, b, act in zip(self.W, self.b, self.activations, strict=True):
-            z = acts[-1] @ W.T
+            z = a @ W.T
             z += b
+            a = act.f(z)
             zs.append(z)
-            acts.append(act.f(z))
+            acts.append(a)
         return ForwardPass(zs, acts)
 
     def predict(self, X: Array) -> Array:
@@ -139,21 +149,25 @@ class Network:
         """
         m = Y.shape[0]
         L = self.L
+        W, z, a, activations = self.W, fwd.z, fwd.a, self.activations
+        regularization = self.regularization if regularize and self.regularization.active else None
         deltas: list[Array] = [None] * L  # type: ignore[list-item]
         grads_W: list[Array] = [None] * L  # type: ignore[list-item]
         grads_b: list[Array] = [None] * L  # type: ignore[list-item]
         delta = self.output_delta(fwd, Y)
         for i in range(L - 1, -1, -1):
             deltas[i] = delta
-            grad_W = delta.T @ fwd.a[i]
-            grad_W /= m
-            if regularize:
-                self.regularization.add_gradient(self.W[i], grad_W)
+            grad_W = delta.T @ a[i]
+            grad_b = delta.sum(axis=0)
+            if m > 1:  # the batch average; a batch of one is its own average
+                grad_W /= m
+                grad_b /= m
+            if regularization is not None:
+                regularization.add_gradient(W[i], grad_W)
             grads_W[i] = grad_W
-            grads_b[i] = delta.mean(axis=0)
+            grads_b[i] = grad_b
             if i:
-                g = delta @ self.W[i]
-                delta = self.activations[i - 1].backward(fwd.z[i - 1], fwd.a[i], g)
+                delta = activations[i - 1].backward(z[i - 1], a[i], delta @ W[i])
         return BackwardPass(deltas, grads_W, grads_b)
 
     def copy_params(self) -> tuple[list[Array], list[Array]]:

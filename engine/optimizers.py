@@ -68,9 +68,10 @@ class Optimizer:
         With `reuse_grads` the steps are written into the gradient arrays (no allocation: the fast path).
         """
         self.t += 1
+        compute_step = self.compute_step
         steps = []
         for index, (param, grad) in enumerate(zip(params, grads, strict=True)):
-            step = self.compute_step(index, grad, grad if reuse_grads else None)
+            step = compute_step(index, grad, grad if reuse_grads else None)
             param += step
             steps.append(step)
         return steps

@@ -11,6 +11,7 @@ from typing import Any
 import numpy as np
 
 from engine.batches import SamplerState
+from engine.datasets import Dataset, DatasetError, Normalization
 from engine.history import Checkpoint
 from engine.initializers import InitSpec
 from engine.metrics import MetricsLog, Series
@@ -186,3 +187,52 @@ def trainer_from_dict(
 def initial_from_dict(doc: dict[str, Any], trainer: Trainer) -> Checkpoint | None:
     """The pass-0 checkpoint saved beside a trainer (what reset returns to), if the document has one."""
     return checkpoint_from_dict(doc["initial"], trainer.network) if doc.get("initial") else None
+
+
+def dataset_to_dict(dataset: Dataset) -> dict[str, Any]:
+    """A data set's splits, names, normalization and raw domain as JSON-safe lists (float64 exact)."""
+    return {
+        "name": dataset.name,
+        "task": dataset.task,
+        "X_train": dataset.X_train.tolist(),
+        "Y_train": dataset.Y_train.tolist(),
+        "X_test": dataset.X_test.tolist(),
+        "Y_test": dataset.Y_test.tolist(),
+        "feature_names": list(dataset.feature_names),
+        "target_names": list(dataset.target_names),
+        "class_names": None if dataset.class_names is None else list(dataset.class_names),
+        "normalization": None if dataset.normalization is None else dataset.normalization.to_dict(),
+        "raw_domain": dataset.raw_domain.tolist(),
+    }
+
+
+def dataset_from_dict(doc: dict[str, Any]) -> Dataset:
+    """The Dataset `dataset_to_dict` wrote; a DatasetError says what is missing or inconsistent."""
+    try:
+        n_features = len(doc["feature_names"])
+        n_targets = len(doc["target_names"])
+
+        def matrix(key: str, width: int) -> np.ndarray:
+            rows = doc[key]
+            array = np.array(rows, dtype=np.float64) if rows else np.empty((0, width))
+            return array.reshape(-1, width) if array.size == 0 else array
+
+        Y_width = len(doc["Y_train"][0]) if doc["Y_train"] else n_targets
+        normalization = doc["normalization"]
+        return Dataset(
+            name=str(doc["name"]),
+            task=doc["task"],
+            X_train=matrix("X_train", n_features),
+            Y_train=matrix("Y_train", Y_width),
+            X_test=matrix("X_test", n_features),
+            Y_test=matrix("Y_test", Y_width),
+            feature_names=tuple(str(n) for n in doc["feature_names"]),
+            target_names=tuple(str(n) for n in doc["target_names"]),
+            class_names=None if doc["class_names"] is None else tuple(str(n) for n in doc["class_names"]),
+            normalization=None if normalization is None else Normalization.from_dict(normalization),
+            raw_domain=np.array(doc["raw_domain"], dtype=np.float64).reshape(n_features, 2),
+        )
+    except DatasetError:
+        raise
+    except (KeyError, TypeError, ValueError, IndexError) as exc:
+        raise DatasetError(f"the data set section is malformed ({type(exc).__name__}: {exc})") from None

@@ -215,8 +215,7 @@ class Trainer:
 
     def finish_pass(self, work: PassWork, reuse_grads: bool = False) -> list[Array]:
         """The update θ := θ + Δθ, then counters and metrics; returns the steps [ΔW^1, Δb^1, …]."""
-        grads = [g for pair in zip(work.bwd.grad_W, work.bwd.grad_b, strict=True) for g in pair]
-        steps = self.optimizer.apply(self._params, grads, reuse_grads=reuse_grads)
+        steps = self.optimizer.apply(self._params, work.bwd.grads, reuse_grads=reuse_grads)
         self.pass_index += 1
         if work.loss is not None:
             self._record_pass(work)
@@ -263,8 +262,9 @@ class Trainer:
         while done < passes:
             chunk = min(self.keyframe_interval, passes - done)
             frame = self.keyframe()
+            begin_pass, finish_pass = self.begin_pass, self.finish_pass
             for _ in range(chunk):
-                self.finish_pass(self.begin_pass(track_metrics), reuse_grads=True)
+                finish_pass(begin_pass(track_metrics), reuse_grads=True)
             if not self._chunk_finite(chunk):
                 diverged = self._pin_divergence(frame, chunk)
                 return RunResult(done + diverged.pass_index - frame.pass_index, diverged)

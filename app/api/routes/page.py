@@ -1,0 +1,129 @@
+"""The browser page: `GET /` renders the Jinja2 shell, `/static/…` serves the ES modules and CSS, and
+`/vendor/plotly.min.js` serves Plotly.js from the installed `plotly` package (gzip-compressed once, cached by
+the browser for a day) — never from a CDN, because the machines this runs on may have no internet.
+
+The page holds no secrets, so it is served without the access token; the page reads `?token=` from its own
+address and presents it on every REST call and on the WebSocket.
+"""
+
+from __future__ import annotations
+
+import gzip
+import hashlib
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+
+import plotly
+from fastapi import APIRouter, Request
+from fastapi.responses import HTMLResponse, Response
+from fastapi.templating import Jinja2Templates
+from starlette.staticfiles import StaticFiles
+from starlette.types import Scope
+
+from app import __version__
+from app.schemas import PROTOCOL_VERSION
+
+ROOT = Path(__file__).resolve().parents[3]
+STATIC_DIR = ROOT / "static"
+TEMPLATES_DIR = ROOT / "templates"
+PLOTLY_JS = Path(plotly.__file__).resolve().parent / "package_data" / "plotly.min.js"
+VENDOR_MAX_AGE = 86_400  # a day: the file changes only when the plotly package is upgraded
+
+# The page's modules, preloaded in parallel by the template (first load on loopback ≤ 1.5 s).
+MODULES = (
+    "main.js",
+    "state.js",
+    "transport.js",
+    "format.js",
+    "palette.js",
+    "diagram.js",
+    "mathpanel.js",
+    "controls.js",
+    "losschart.js",
+    "dataview.js",
+    "config.js",
+    "perf.js",
+)
+
+router = APIRouter(include_in_schema=False)
+templates = Jinja2Templates(directory=str(TEMPLATES_DIR))
+
+
+class PageStatic(StaticFiles):
+    """Static files that the browser revalidates on every load (ETag → 304), so an edit shows at once."""
+
+    async def get_response(self, path: str, scope: Scope) -> Response:
+        response = await super().get_response(path, scope)
+        response.headers.setdefault("Cache-Control", "no-cache")
+        return response
+
+
+router.mount("/static", PageStatic(directory=str(STATIC_DIR)), name="static")
+
+
+@dataclass(frozen=True)
+class Vendored:
+    """A vendored script held in memory, plain and gzip-compressed, with an ETag naming its content."""
+
+    plain: bytes
+    compressed: bytes
+    etag: str
+
+
+@cache
+def plotly_js() -> Vendored:
+    """plotly.min.js read and compressed once per process (≈4.8 MB → ≈1.4 MB)."""
+    plain = PLOTLY_JS.read_bytes()
+    etag = '"' + hashlib.sha256(plain).hexdigest()[:32] + '"'
+    return Vendored(plain, gzip.compress(plain, compresslevel=6, mtime=0), etag)
+
+
+def _accepts_gzip(request: Request) -> bool:
+    for part in request.headers.get("accept-encoding", "").split(","):
+        coding, _, params = part.strip().partition(";")
+        if coding.strip().lower() in ("gzip", "*") and params.replace(" ", "") not in ("q=0", "q=0.0", "q=0.00"):
+            return True
+    return False
+
+
+def _etag_matches(request: Request, etag: str) -> bool:
+    header = request.headers.get("if-none-match")
+    if not header:
+        return False
+    tags = {t.strip().removeprefix("W/") for t in header.split(",")}
+    return "*" in tags or etag in tags
+
+
+@router.get("/vendor/plotly.min.js")
+def vendor_plotly(request: Request) -> Response:
+    """Plotly.js from the installed plotly package; gzip when the browser accepts it; ETag and a day's cache."""
+    vendored = plotly_js()
+    headers = {
+        "Cache-Control": f"public, max-age={VENDOR_MAX_AGE}",
+        "ETag": vendored.etag,
+        "Vary": "Accept-Encoding",
+    }
+    if _etag_matches(request, vendored.etag):
+        return Response(status_code=304, headers=headers)
+    media_type = "text/javascript; charset=utf-8"
+    if _accepts_gzip(request):
+        headers["Content-Encoding"] = "gzip"
+        return Response(vendored.compressed, media_type=media_type, headers=headers)
+    return Response(vendored.plain, media_type=media_type, headers=headers)
+
+
+@router.get("/", response_class=HTMLResponse)
+def page(request: Request) -> HTMLResponse:
+    """The page shell; everything else is drawn by static/js/main.js from the server's messages."""
+    return templates.TemplateResponse(
+        request,
+        "index.html",
+        {
+            "version": __version__,
+            "protocol_version": PROTOCOL_VERSION,
+            "plotly_etag": plotly_js().etag.strip('"')[:12],
+            "modules": MODULES,
+        },
+        headers={"Cache-Control": "no-cache"},
+    )

@@ -1,0 +1,322 @@
+"""Sessions over REST: create, read, change, step, step back, train in the background, predict, check
+gradients, export and import. Every Session call runs in a worker thread (never on the event loop) and takes
+the session's lock, so one session's work never stalls another session or the health check."""
+
+from __future__ import annotations
+
+import json
+from typing import Annotated
+
+from fastapi import APIRouter, Body, Request, Response, status
+from starlette.concurrency import run_in_threadpool
+
+from app import convert, schemas
+from app.api import BUSY, ERRORS, ErrorResponse
+from app.api.streaming import read_limited
+from app.deps import JobsDep, RegistryDep, SessionDep, SettingsDep, TokenDep
+from app.errors import InvalidInput, NotFound
+from app.sessions import JobInfo, Session
+
+IMPORT_LIMIT_FACTOR = 8  # an imported document may be this many times BACKPROP_VIZ_MAX_UPLOAD_BYTES
+
+router = APIRouter(prefix="/api/sessions", tags=["sessions"], dependencies=[TokenDep], responses=ERRORS)
+
+
+def _location(session: Session, job: JobInfo | None = None) -> str:
+    path = f"/api/sessions/{session.id}"
+    return f"{path}/jobs/{job.id}" if job is not None else path
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Lifecycle
+# ---------------------------------------------------------------------------------------------------------
+@router.post(
+    "",
+    status_code=status.HTTP_201_CREATED,
+    response_model=schemas.SessionState,
+    summary="Create a session",
+    description="Builds the network, its data, optimizer and history. Everything but `layers` has a default; "
+    "the answer is the full state and a `Location` header. At BACKPROP_VIZ_MAX_SESSIONS the session idle the "
+    "longest is evicted (429 if every session is busy training).",
+    responses={429: {**ErrorResponse, "description": "every session is busy; try again later"}},
+)
+async def create_session(
+    body: schemas.SessionCreate, registry: RegistryDep, settings: SettingsDep, response: Response
+) -> schemas.SessionState:
+    session = await run_in_threadpool(Session.create, body, settings, registry.lookup_table)
+    registry.add(session)
+    response.headers["Location"] = _location(session)
+    return await run_in_threadpool(session.state)
+
+
+@router.post(
+    "/import",
+    status_code=status.HTTP_201_CREATED,
+    response_model=schemas.SessionState,
+    summary="Import an exported session",
+    description="Takes the document GET /api/sessions/{id}/export answered and creates a NEW session (new id) in "
+    "exactly that state: weights, optimizer state, batches, counters and metrics are bitwise equal, and "
+    "stepping either gives the same records. A document that is not an export, or is inconsistent, is refused "
+    f"with 422. Its size is limited to {IMPORT_LIMIT_FACTOR} × BACKPROP_VIZ_MAX_UPLOAD_BYTES (413).",
+    responses={413: {**ErrorResponse, "description": "the document is too large"}},
+    openapi_extra={
+        "requestBody": {
+            "required": True,
+            "content": {"application/json": {"schema": {"$ref": "#/components/schemas/SessionExport"}}},
+        }
+    },
+)
+async def import_session(request: Request, registry: RegistryDep, settings: SettingsDep) -> schemas.SessionState:
+    limit = IMPORT_LIMIT_FACTOR * settings.max_upload_bytes
+    raw = await read_limited(
+        request, limit, "the session document", f"{IMPORT_LIMIT_FACTOR} × BACKPROP_VIZ_MAX_UPLOAD_BYTES"
+    )
+
+    def build() -> Session:
+        try:
+            doc = json.loads(raw)
+        except (ValueError, RecursionError) as exc:
+            raise InvalidInput(f"the body is not valid JSON ({exc}); send the export document as it was saved",
+                               field="body") from None
+        return Session.from_export(doc, settings)
+
+    session = await run_in_threadpool(build)
+    registry.add(session)
+    return await run_in_threadpool(session.state)
+
+
+@router.get("/{session_id}", response_model=schemas.SessionState, summary="A session's state")
+async def get_session(session: SessionDep) -> schemas.SessionState:
+    return await run_in_threadpool(session.state)
+
+
+@router.patch(
+    "/{session_id}",
+    response_model=schemas.SessionState,
+    summary="Change hyperparameters",
+    description="Learning rate, optimizer, batch size, regularization. They apply from the next pass: in the "
+    "middle of a pass (after a phase step) the answer has `pending_config: true` until the pass ends.",
+)
+async def patch_session(session: SessionDep, body: schemas.SessionPatch) -> schemas.SessionState:
+    def apply() -> schemas.SessionState:
+        with session.lock:
+            session.patch(body)
+            return session.state()
+
+    return await run_in_threadpool(apply)
+
+
+@router.delete(
+    "/{session_id}",
+    status_code=status.HTTP_204_NO_CONTENT,
+    summary="Delete a session",
+    description="A running training job is cancelled first.",
+)
+async def delete_session(session: SessionDep, registry: RegistryDep, jobs: JobsDep) -> Response:
+    await run_in_threadpool(jobs.cancel_session, session)
+    registry.remove(session.id)
+    return Response(status_code=status.HTTP_204_NO_CONTENT)
+
+
+@router.post(
+    "/{session_id}/reset",
+    response_model=schemas.SessionState,
+    summary="Back to the initial weights",
+    description="Pass 0, the initial weights, fresh optimizer state and batches; hyperparameters are kept.",
+    responses=BUSY,
+)
+async def reset_session(session: SessionDep) -> schemas.SessionState:
+    def reset() -> schemas.SessionState:
+        with session.lock:
+            session.reset()
+            return session.state()
+
+    return await run_in_threadpool(reset)
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Stepping
+# ---------------------------------------------------------------------------------------------------------
+@router.post(
+    "/{session_id}/step",
+    response_model=schemas.StepResponse,
+    summary="Step forward by phases, passes or epochs",
+    description="Answers the phase records produced (for long steps only the last pass's, see "
+    "`records_omitted`) and the new state. A pass whose loss or new weights are not finite is refused: the "
+    "answer is still 200, with `diverged` set and the state the one before that pass. Networks over "
+    "BACKPROP_VIZ_MAX_INTERACTIVE_PARAMETERS cannot be stepped (use /train).",
+    responses=BUSY,
+)
+async def step_session(
+    session: SessionDep, body: Annotated[schemas.StepRequest | None, Body()] = None
+) -> schemas.StepResponse:
+    request = body or schemas.StepRequest()
+
+    def step() -> schemas.StepResponse:
+        with session.lock:
+            result, omitted = session.step(request.unit, request.count)
+            return schemas.StepResponse(
+                records=[convert.record(r) for r in result.records],
+                records_omitted=omitted,
+                passes=result.passes,
+                diverged=convert.diverged(result.diverged) if result.diverged is not None else None,
+                state=session.state(),
+            )
+
+    return await run_in_threadpool(step)
+
+
+@router.post(
+    "/{session_id}/back",
+    response_model=schemas.BackResponse,
+    summary="Step back by phases or passes",
+    description="Restores the exact earlier state (weights, optimizer, batches). `limit` says why it stopped "
+    "early, e.g. at pass 0 or when the history memory no longer holds that pass.",
+    responses=BUSY,
+)
+async def back_session(
+    session: SessionDep, body: Annotated[schemas.BackRequest | None, Body()] = None
+) -> schemas.BackResponse:
+    request = body or schemas.BackRequest()
+
+    def back() -> schemas.BackResponse:
+        with session.lock:
+            result = session.back(request.unit, request.count)
+            return schemas.BackResponse(
+                moved=result.moved,
+                visible=[convert.record(r) for r in result.visible],
+                limit=result.limit_reached,
+                state=session.state(),
+            )
+
+    return await run_in_threadpool(back)
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Background training
+# ---------------------------------------------------------------------------------------------------------
+def _job_model(session: Session, job: JobInfo) -> schemas.Job:
+    with session.lock:
+        return job.to_model()
+
+
+def _job(session: Session, job_id: str) -> JobInfo:
+    job = session.jobs.get(job_id)
+    if job is None:
+        raise NotFound(f"no job {job_id!r} on session {session.id}; start one with POST .../train", field="job_id")
+    return job
+
+
+@router.post(
+    "/{session_id}/train",
+    status_code=status.HTTP_202_ACCEPTED,
+    response_model=schemas.Job,
+    summary="Train in the background",
+    description="Starts a job that trains `epochs` epochs or `passes` passes on the fast path; the answer is the "
+    "job (202, `Location` header); poll GET .../jobs/{job_id}. At most BACKPROP_VIZ_MAX_CONCURRENT_JOBS run at "
+    "once (429). A diverging pass stops the job with status `failed` and a message naming the pass.",
+    responses={
+        **BUSY,
+        429: {**ErrorResponse, "description": "too many jobs running (BACKPROP_VIZ_MAX_CONCURRENT_JOBS)"},
+    },
+)
+async def train_session(
+    session: SessionDep, body: schemas.TrainRequest, jobs: JobsDep, settings: SettingsDep, response: Response
+) -> schemas.Job:
+    if body.passes is not None:
+        passes, field = body.passes, "passes"
+    else:
+        passes, field = await run_in_threadpool(session.passes_for_epochs, body.epochs), "epochs"
+    if passes > settings.max_job_passes:
+        raise InvalidInput(
+            f"that is {passes:,} passes; one job may run at most {settings.max_job_passes:,} "
+            "(BACKPROP_VIZ_MAX_JOB_PASSES): ask for fewer",
+            field=field,
+        )
+    job = await run_in_threadpool(jobs.start, session, passes)
+    response.headers["Location"] = _location(session, job)
+    return await run_in_threadpool(_job_model, session, job)
+
+
+@router.get("/{session_id}/jobs/{job_id}", response_model=schemas.Job, summary="A training job's progress")
+async def get_job(session: SessionDep, job_id: str) -> schemas.Job:
+    job = _job(session, job_id)
+    return await run_in_threadpool(_job_model, session, job)
+
+
+@router.delete(
+    "/{session_id}/jobs/{job_id}",
+    response_model=schemas.Job,
+    summary="Cancel a training job",
+    description="Stops the job after its current chunk (a few tens of milliseconds) and answers it with status "
+    "`cancelled`; the passes done so far stay. A job that has already ended is answered as it is.",
+)
+async def cancel_job(session: SessionDep, job_id: str, jobs: JobsDep) -> schemas.Job:
+    job = _job(session, job_id)
+    await run_in_threadpool(jobs.cancel, session, job)
+    return await run_in_threadpool(_job_model, session, job)
+
+
+@router.get(
+    "/{session_id}/metrics",
+    response_model=schemas.MetricsHistory,
+    summary="Loss and accuracy history",
+    description="`train_loss`, `test_loss`, `train_accuracy`, `test_accuracy`: ONE POINT PER EPOCH (mean train "
+    "loss over the epoch's batches; test loss on the whole test set at the epoch's end; accuracies only for "
+    "classification). `per_epoch` holds the same series with their `epoch` and `pass` numbers. `per_pass` has the "
+    "batch loss J of every pass (`pass`, `batch_loss`). Long runs are thinned (every other point dropped).",
+)
+async def get_metrics(session: SessionDep) -> schemas.MetricsHistory:
+    return await run_in_threadpool(session.metrics_history)
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Using the network
+# ---------------------------------------------------------------------------------------------------------
+@router.post(
+    "/{session_id}/predict",
+    response_model=schemas.PredictResponse,
+    summary="Outputs for raw inputs",
+    description="`inputs` are raw feature values (one row per sample); the session applies its own "
+    "normalization. For classification the answer also has the class names, the probabilities and the "
+    "predicted class of each row.",
+)
+async def predict(session: SessionDep, body: schemas.PredictRequest, settings: SettingsDep) -> schemas.PredictResponse:
+    if len(body.inputs) > settings.max_upload_rows:
+        raise InvalidInput(
+            f"inputs has {len(body.inputs):,} rows; at most {settings.max_upload_rows:,} per request "
+            "(BACKPROP_VIZ_MAX_UPLOAD_ROWS)",
+            field="inputs",
+        )
+    return await run_in_threadpool(session.predict, body.inputs)
+
+
+@router.get(
+    "/{session_id}/gradcheck",
+    response_model=schemas.GradcheckResponse,
+    summary="Analytic vs numerical gradients",
+    description="Backprop's gradients against central differences on a few training samples, as the maximum "
+    "relative error per layer (about 1e-7 or less means backprop is right).",
+)
+async def gradcheck(session: SessionDep) -> schemas.GradcheckResponse:
+    return await run_in_threadpool(session.gradcheck)
+
+
+@router.get(
+    "/{session_id}/export",
+    summary="Export everything needed to continue",
+    description="One JSON document (format `backprop-viz-session`, version 1): config, weights, optimizer state, "
+    "batch position, counters, metrics, the focus and open pass, and the data with its normalization and class "
+    "names. POST it to /api/sessions/import to continue in a new session.",
+    responses={200: {"model": schemas.SessionExport, "description": "the session document"}},
+)
+async def export_session(session: SessionDep) -> Response:
+    def render() -> bytes:
+        return json.dumps(session.export(), separators=(",", ":"), allow_nan=False).encode("utf-8")
+
+    body = await run_in_threadpool(render)
+    return Response(
+        body,
+        media_type="application/json",
+        headers={"Content-Disposition": f'attachment; filename="backprop-viz-session-{session.id}.json"'},
+    )

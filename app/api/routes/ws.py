@@ -1,0 +1,110 @@
+"""The WebSocket `/ws/sessions/{id}`: a snapshot on connect, then commands in and events out (docs/protocol.md).
+
+Refusals before the handshake completes (close code 1008, the HTTP answer is 403): a page from another origin,
+a missing or wrong token. An unknown session is accepted and closed at once with 4404 and the reason, so a page
+can tell "create a new session" from "refused".
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from fastapi import APIRouter, WebSocket
+from pydantic import TypeAdapter, ValidationError
+
+from app import schemas
+from app.errors import NotFound
+from app.hub import CLOSE_GONE, Client, close_reason, hubs_of
+from app.security import websocket_allowed
+
+router = APIRouter(tags=["websocket"])
+
+COMMANDS: TypeAdapter[Any] = TypeAdapter(schemas.ClientCommand)
+COMMAND_TYPES = ("step", "back", "play", "pause", "reset", "set", "focus", "edit_weight")
+
+
+@router.websocket("/ws/sessions/{session_id}")
+async def session_socket(websocket: WebSocket, session_id: str) -> None:
+    app = websocket.app
+    refusal = websocket_allowed(websocket, app.state.settings)
+    if refusal is not None:
+        await websocket.close(code=1008, reason=close_reason(refusal))
+        return
+    try:
+        session = app.state.registry.get(session_id)
+    except NotFound as exc:
+        await websocket.accept()
+        await websocket.close(code=CLOSE_GONE, reason=close_reason(exc.message))
+        return
+    await websocket.accept()
+    hub = hubs_of(app).get(session)
+    client = await hub.join(websocket)
+    try:
+        while True:
+            message = await websocket.receive()
+            if message["type"] == "websocket.disconnect":
+                break
+            text = message.get("text")
+            if text is None:
+                client.error("send commands as JSON text messages, not binary ones")
+                continue
+            command = parse_command(text, client)
+            if command is not None:
+                await hub.execute(command, client)
+    finally:
+        await hub.leave(client)
+
+
+def parse_command(text: str, client: Client) -> Any | None:
+    """The command a message holds, or None after sending the client an error event saying what is wrong."""
+    try:
+        raw = json.loads(text)
+    except ValueError as exc:
+        client.error(f"the message is not valid JSON ({exc}); send one JSON object with a 'type'")
+        return None
+    request_id = raw.get("request_id") if isinstance(raw, dict) else None
+    if not isinstance(request_id, str | int) or isinstance(request_id, bool):
+        request_id = None
+    try:
+        return COMMANDS.validate_python(raw)
+    except ValidationError as exc:
+        message, field = command_error(exc, raw)
+        client.error(message, field, request_id)
+        return None
+
+
+def command_error(exc: ValidationError, raw: Any) -> tuple[str, str | None]:
+    """One readable sentence for pydantic's errors about a command, and the first field it names."""
+    expected = ", ".join(COMMAND_TYPES)
+    errors = exc.errors()
+    first = errors[0] if errors else {}
+    kind = first.get("type")
+    if not isinstance(raw, dict):
+        return f"a command is a JSON object with a 'type' (one of {expected}); got {type(raw).__name__}", None
+    if kind == "union_tag_not_found":
+        return f"the command has no 'type'; give one of {expected}", "type"
+    if kind == "union_tag_invalid":
+        return f"unknown command type {raw.get('type')!r}; expected one of {expected}", "type"
+    messages = []
+    first_field = None
+    for error in errors[:5]:
+        where = _location(tuple(error.get("loc", ()))[1:])  # loc starts with the command's tag
+        first_field = first_field or where
+        messages.append(f"{where}: {error.get('msg', 'invalid value')}")
+    more = " …" if len(errors) > 5 else ""
+    return f"'{raw.get('type')}' command: " + "; ".join(messages) + more, first_field
+
+
+UNION_MEMBERS = {"float", "int", "str", "bool", "none"}
+
+
+def _location(loc: tuple) -> str:
+    """('optimizer', 'name') → 'optimizer.name'; ('weights', 0) → 'weights[0]'. Stops at the names pydantic
+    gives union members (('speed', 'float') → 'speed')."""
+    out = ""
+    for part in loc:
+        if isinstance(part, str) and (part in UNION_MEMBERS or "[" in part):
+            break
+        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
+    return out or "command"

@@ -1,0 +1,47 @@
+"""Shared route dependencies as `Annotated` aliases: the settings, the registry, the job runner, a session by
+its path id, and the token check every REST router (but health) depends on."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import Depends, Path, Request
+
+from app.config import Settings
+from app.jobs import JobRunner
+from app.registry import SessionRegistry
+from app.security import check_token
+from app.sessions import Session
+
+
+def get_settings(request: Request) -> Settings:
+    return request.app.state.settings
+
+
+def get_registry(request: Request) -> SessionRegistry:
+    return request.app.state.registry
+
+
+def get_jobs(request: Request) -> JobRunner:
+    return request.app.state.jobs
+
+
+SettingsDep = Annotated[Settings, Depends(get_settings)]
+RegistryDep = Annotated[SessionRegistry, Depends(get_registry)]
+JobsDep = Annotated[JobRunner, Depends(get_jobs)]
+
+
+def require_token(request: Request, settings: SettingsDep) -> None:
+    """401 unless the request presents BACKPROP_VIZ_TOKEN (when one is set)."""
+    check_token(request, settings)
+
+
+def get_session(
+    registry: RegistryDep, session_id: Annotated[str, Path(description="the session's id", max_length=64)]
+) -> Session:
+    """The session named in the path (404 if there is none; looking it up counts as using it)."""
+    return registry.get(session_id)
+
+
+SessionDep = Annotated[Session, Depends(get_session)]
+TokenDep = Depends(require_token)

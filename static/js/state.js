@@ -1,0 +1,155 @@
+// The page's set-up as one object that serializes to the URL, so a link reproduces it (TensorFlow Playground's
+// idea). `session` pins the link to a live session (several tabs stay in step); without it a fresh session is
+// built from the rest.
+
+export const ACTIVATIONS = ["tanh", "sigmoid", "relu", "leaky_relu", "linear", "softmax"];
+export const LOSSES = ["half_sse", "mse", "bce", "cross_entropy"];
+export const OPTIMIZERS = ["sgd", "momentum", "adam"];
+export const REGULARIZATIONS = ["none", "l1", "l2"];
+export const INITS = ["xavier", "he", "uniform", "zeros"];
+export const SPEEDS = ["1", "2", "5", "10", "30", "100", "max"];
+
+export const DEFAULTS = Object.freeze({
+  data: "circles", // a built-in name, or "upload" with `dataset` naming the uploaded CSV
+  dataset: "",
+  samples: null, // null: the data set's own default
+  noise: null,
+  classes: null,
+  test: 0.2,
+  dseed: 0,
+  hidden: [4, 4],
+  acts: ["tanh", "tanh"],
+  out: "auto", // output activation; auto suits the task
+  loss: "auto",
+  opt: "sgd",
+  lr: 0.1,
+  mom: 0.9,
+  batch: 10,
+  reg: "none",
+  rate: 0,
+  init: "xavier",
+  iseed: 0,
+  seed: 0,
+  session: "",
+  prec: "4",
+  speed: "10",
+  log: false,
+});
+
+const NUMBER_KEYS = ["samples", "noise", "classes", "test", "dseed", "lr", "mom", "batch", "rate", "iseed", "seed"];
+const LIST_KEYS = ["hidden", "acts"];
+const TEXT_KEYS = ["data", "dataset", "out", "loss", "opt", "reg", "init", "session", "prec", "speed"];
+
+/** A fresh copy of the defaults. */
+export function defaults() {
+  return structuredClone({ ...DEFAULTS, hidden: [...DEFAULTS.hidden], acts: [...DEFAULTS.acts] });
+}
+
+/** The set-up a query string describes; unknown or malformed values fall back to the defaults. */
+export function fromQuery(search) {
+  const q = new URLSearchParams(search);
+  const s = defaults();
+  for (const key of NUMBER_KEYS) {
+    if (q.has(key) && q.get(key) !== "") {
+      const v = Number(q.get(key));
+      if (Number.isFinite(v)) s[key] = v;
+    }
+  }
+  for (const key of TEXT_KEYS) if (q.has(key)) s[key] = q.get(key);
+  if (q.has("hidden")) {
+    const text = q.get("hidden");
+    s.hidden = text === "" ? [] : text.split(",").map((v) => Math.max(1, Math.round(Number(v)) || 1));
+  }
+  if (q.has("acts")) s.acts = q.get("acts").split(",").filter((a) => ACTIVATIONS.includes(a));
+  while (s.acts.length < s.hidden.length) s.acts.push(s.acts[s.acts.length - 1] || "tanh");
+  s.acts.length = s.hidden.length;
+  if (q.has("log")) s.log = q.get("log") === "1";
+  if (!SPEEDS.includes(s.speed)) s.speed = DEFAULTS.speed;
+  if (!["2", "3", "4", "6", "8", "full"].includes(s.prec)) s.prec = DEFAULTS.prec;
+  return s;
+}
+
+/** The query string of a set-up (the token, if the page was opened with one, is kept). */
+export function toQuery(s, token) {
+  const q = new URLSearchParams();
+  q.set("data", s.data);
+  if (s.data === "upload" && s.dataset) q.set("dataset", s.dataset);
+  for (const key of ["samples", "noise", "classes"]) if (s[key] !== null && s[key] !== undefined) q.set(key, String(s[key]));
+  q.set("test", String(s.test));
+  q.set("dseed", String(s.dseed));
+  q.set("hidden", s.hidden.join(","));
+  q.set("acts", s.acts.join(","));
+  for (const key of ["out", "loss", "opt", "lr"]) q.set(key, String(s[key]));
+  if (s.opt === "momentum") q.set("mom", String(s.mom));
+  for (const key of ["batch", "reg", "rate", "init", "iseed", "seed"]) q.set(key, String(s[key]));
+  if (s.session) q.set("session", s.session);
+  q.set("prec", s.prec);
+  q.set("speed", s.speed);
+  if (s.log) q.set("log", "1");
+  if (token) q.set("token", token);
+  for (const key of LIST_KEYS) q.set(key, q.get(key)); // keep commas readable below
+  return q.toString().replace(/%2C/g, ",");
+}
+
+/** The session-creation body (POST /api/sessions) for a set-up and the chosen data set's description. */
+export function sessionBody(s, dataInfo) {
+  const features = dataInfo.features.length;
+  const task = dataInfo.task;
+  const nClasses = dataInfo.classes ? dataInfo.classes.length : 0;
+  let outputs = task === "classification" ? (nClasses > 2 ? nClasses : 1) : Math.max(1, dataInfo.targets?.length || 1);
+  let outAct = s.out;
+  if (outAct === "auto") outAct = task === "classification" ? (outputs === 1 ? "sigmoid" : "softmax") : "linear";
+  if (task === "classification" && nClasses === 2 && outAct === "softmax") outputs = 2;
+  const body = {
+    layers: [features, ...s.hidden, outputs],
+    activations: [...s.acts, outAct],
+    optimizer: { name: s.opt, learning_rate: s.lr },
+    batch_size: s.batch,
+    regularization: { kind: s.reg, rate: s.reg === "none" ? 0 : s.rate },
+    init: { scheme: s.init, seed: s.iseed },
+    seed: s.seed,
+  };
+  if (s.opt === "momentum") body.optimizer.momentum = s.mom;
+  if (s.loss !== "auto") body.loss = s.loss;
+  if (s.data === "upload") {
+    body.dataset = { id: s.dataset, test_fraction: s.test, seed: s.dseed };
+  } else {
+    body.dataset = { builtin: s.data, test_fraction: s.test, seed: s.dseed };
+    for (const key of ["samples", "noise", "classes"]) if (s[key] !== null && s[key] !== undefined) body.dataset[key] = s[key];
+  }
+  return body;
+}
+
+/** The set-up a server-side session config describes (a shared link to a session adopts its set-up). */
+export function fromSessionConfig(s, config) {
+  const next = { ...s };
+  const ds = config.dataset;
+  if (ds.builtin) {
+    next.data = ds.builtin;
+    next.dataset = "";
+    next.samples = ds.samples ?? null;
+    next.noise = ds.noise ?? null;
+    next.classes = ds.classes ?? null;
+  } else if (ds.id) {
+    next.data = "upload";
+    next.dataset = ds.id;
+  }
+  next.test = ds.test_fraction ?? next.test;
+  next.dseed = ds.seed ?? 0;
+  next.hidden = config.layers.slice(1, -1);
+  next.acts = config.activations.slice(0, -1);
+  next.loss = config.loss;
+  next.out = config.activations[config.activations.length - 1];
+  next.opt = config.optimizer.name;
+  next.lr = config.optimizer.learning_rate;
+  next.mom = config.optimizer.momentum ?? next.mom;
+  next.batch = config.batch_size;
+  next.reg = config.regularization.kind;
+  next.rate = config.regularization.rate;
+  if (config.init && config.init.scheme) {
+    next.init = config.init.scheme;
+    next.iseed = config.init.seed;
+  }
+  next.seed = config.seed;
+  return next;
+}

@@ -1,0 +1,147 @@
+// The page's only link to the server: REST helpers and one WebSocket per session that reconnects by itself.
+// The access token (when the server needs one) comes from the page's own address, ?token=…, as Jupyter does.
+
+export const token = new URLSearchParams(location.search).get("token") || "";
+
+export class ApiError extends Error {
+  constructor(status, detail, field) {
+    super(detail);
+    this.status = status;
+    this.field = field;
+  }
+}
+
+function withToken(headers = {}) {
+  return token ? { ...headers, "X-Backprop-Viz-Token": token } : headers;
+}
+
+async function answer(response) {
+  if (response.ok) {
+    if (response.status === 204) return null;
+    return response.json();
+  }
+  let detail = `${response.status} ${response.statusText}`;
+  let field = null;
+  try {
+    const body = await response.json();
+    if (body && body.detail) detail = typeof body.detail === "string" ? body.detail : JSON.stringify(body.detail);
+    field = body.field ?? null;
+  } catch {
+    /* not JSON: keep the status line */
+  }
+  throw new ApiError(response.status, detail, field);
+}
+
+/** GET/POST/PATCH/DELETE a JSON endpoint; errors become ApiError with the server's message. */
+export async function api(method, path, body) {
+  const init = { method, headers: withToken() };
+  if (body instanceof FormData) init.body = body;
+  else if (body !== undefined) {
+    init.headers["Content-Type"] = "application/json";
+    init.body = typeof body === "string" ? body : JSON.stringify(body);
+  }
+  return answer(await fetch(path, init));
+}
+
+/** Download a REST resource as a file (export). */
+export async function download(path, filename) {
+  const response = await fetch(path, { headers: withToken() });
+  if (!response.ok) await answer(response);
+  const blob = await response.blob();
+  const url = URL.createObjectURL(blob);
+  const link = Object.assign(document.createElement("a"), { href: url, download: filename });
+  document.body.append(link);
+  link.click();
+  link.remove();
+  setTimeout(() => URL.revokeObjectURL(url), 10_000);
+}
+
+/**
+ * A WebSocket to /ws/sessions/{id} that reconnects with back-off when it drops. `onEvent(message)` gets
+ * every server event; `onStatus(status, detail)` hears "connecting", "open", "reconnecting" and "closed".
+ * On every (re)connect the server sends a snapshot, so the page redraws from it and nothing is lost.
+ */
+export class SessionSocket {
+  constructor(sessionId, { onEvent, onStatus }) {
+    this.sessionId = sessionId;
+    this.onEvent = onEvent;
+    this.onStatus = onStatus;
+    this.ws = null;
+    this.closed = false;
+    this.attempt = 0;
+    this.timer = null;
+    this.queue = [];
+    this.nextRequest = 1;
+    this.connect();
+  }
+
+  url() {
+    const scheme = location.protocol === "https:" ? "wss:" : "ws:";
+    const query = token ? `?token=${encodeURIComponent(token)}` : "";
+    return `${scheme}//${location.host}/ws/sessions/${encodeURIComponent(this.sessionId)}${query}`;
+  }
+
+  connect() {
+    if (this.closed) return;
+    this.onStatus(this.attempt === 0 ? "connecting" : "reconnecting");
+    const ws = new WebSocket(this.url());
+    this.ws = ws;
+    ws.onopen = () => {
+      this.attempt = 0;
+      this.onStatus("open");
+      const pending = this.queue.splice(0);
+      for (const text of pending) ws.send(text);
+    };
+    ws.onmessage = (e) => {
+      let message;
+      try {
+        message = JSON.parse(e.data);
+      } catch {
+        return;
+      }
+      this.onEvent(message);
+    };
+    ws.onclose = (e) => {
+      if (this.ws !== ws) return;
+      this.ws = null;
+      if (this.closed) return;
+      // 1008: refused (wrong token or origin); 4404/1011-style codes with a reason: say it, but still retry.
+      if (e.code === 1008 || e.code === 4401 || e.code === 4403 || e.code === 4404) {
+        this.onStatus("refused", e.reason || `connection refused (${e.code})`);
+        if (e.code === 4404) return;
+      }
+      this.attempt += 1;
+      const delay = Math.min(5000, 250 * 2 ** Math.min(this.attempt, 5));
+      this.onStatus("reconnecting", e.reason || "");
+      this.timer = setTimeout(() => this.connect(), delay);
+    };
+    ws.onerror = () => {
+      /* onclose follows and schedules the reconnect */
+    };
+  }
+
+  get open() {
+    return this.ws !== null && this.ws.readyState === WebSocket.OPEN;
+  }
+
+  /** Send a command; while reconnecting, a few are kept and sent on reconnect. Returns its request_id. */
+  send(command) {
+    const request_id = this.nextRequest++;
+    const text = JSON.stringify({ ...command, request_id });
+    if (this.open) this.ws.send(text);
+    else if (this.queue.length < 20) this.queue.push(text);
+    return request_id;
+  }
+
+  /** Drop the connection on purpose (tests use it to check the reconnect); it comes back by itself. */
+  drop() {
+    if (this.ws) this.ws.close(4000, "dropped by the page");
+  }
+
+  close() {
+    this.closed = true;
+    clearTimeout(this.timer);
+    if (this.ws) this.ws.close(1000, "page closed");
+    this.ws = null;
+  }
+}

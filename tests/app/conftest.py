@@ -1,0 +1,127 @@
+"""Shared fixtures for the REST tests: isolated settings (a temporary data directory, no persistence), an app,
+a TestClient running its lifespan, and helpers to create sessions and wait for jobs without sleeping blindly."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import pytest
+from fastapi import FastAPI
+from fastapi.testclient import TestClient
+
+from app.config import Settings
+from app.main import create_app
+
+# A small classification session: xor, 2-4-1, sgd. Fast to step and to train.
+XOR_SESSION: dict[str, Any] = {
+    "layers": [2, 4, 1],
+    "dataset": {"builtin": "xor", "samples": 40, "noise": 0.0, "seed": 1},
+    "optimizer": {"name": "sgd", "learning_rate": 0.5},
+    "batch_size": 8,
+}
+
+# The schema's worked example: one sample, explicit weights (the seed's orientation), half_sse, sgd η = 0.5.
+SEED_SESSION: dict[str, Any] = {
+    "layers": [2, 2, 1],
+    "activations": ["sigmoid", "sigmoid"],
+    "loss": "half_sse",
+    "optimizer": {"name": "sgd", "learning_rate": 0.5},
+    "batch_size": 1,
+    "init": {"weights": [[[0.15, 0.2], [0.25, 0.3]], [[0.4, 0.45]]], "biases": [[0.35, 0.35], [0.6]]},
+    "dataset": {"inputs": [[0.05, 0.1]], "targets": [[0.01]]},
+}
+
+
+def make_settings(tmp_path: Path, **overrides: Any) -> Settings:
+    """Settings isolated from the environment's data directory, with persistence off."""
+    return Settings(data_dir=tmp_path / "data", persist=False, **overrides)
+
+
+@pytest.fixture
+def settings(tmp_path: Path) -> Settings:
+    return make_settings(tmp_path)
+
+
+@pytest.fixture
+def app(settings: Settings) -> FastAPI:
+    return create_app(settings)
+
+
+@pytest.fixture
+def client(app: FastAPI) -> Iterator[TestClient]:
+    with TestClient(app) as test_client:
+        yield test_client
+
+
+class Api:
+    """Helpers bound to one TestClient: create sessions, read state, wait for jobs, check error bodies."""
+
+    xor = XOR_SESSION
+    seed = SEED_SESSION
+
+    def __init__(self, client: TestClient) -> None:
+        self.client = client
+
+    def create(self, body: dict[str, Any] | None = None, **changes: Any) -> dict[str, Any]:
+        """POST /api/sessions (default: XOR_SESSION with `changes`) and return the state; asserts 201."""
+        payload = {**(body if body is not None else XOR_SESSION), **changes}
+        response = self.client.post("/api/sessions", json=payload)
+        assert response.status_code == 201, response.text
+        return response.json()
+
+    def state(self, session_id: str) -> dict[str, Any]:
+        response = self.client.get(f"/api/sessions/{session_id}")
+        assert response.status_code == 200, response.text
+        return response.json()
+
+    def step(self, session_id: str, unit: str = "phase", count: int = 1) -> dict[str, Any]:
+        response = self.client.post(f"/api/sessions/{session_id}/step", json={"unit": unit, "count": count})
+        assert response.status_code == 200, response.text
+        return response.json()
+
+    def train(self, session_id: str, **body: int) -> str:
+        """Start a job; returns its Location."""
+        response = self.client.post(f"/api/sessions/{session_id}/train", json=body)
+        assert response.status_code == 202, response.text
+        return response.headers["location"]
+
+    def wait(self, location: str, timeout: float = 30.0) -> dict[str, Any]:
+        """Poll a job until it is no longer running; fails after `timeout` seconds."""
+        deadline = time.monotonic() + timeout
+        while True:
+            job = self.client.get(location).json()
+            if job["status"] != "running":
+                return job
+            assert time.monotonic() < deadline, f"job still running after {timeout} s: {job}"
+            time.sleep(0.005)
+
+    @staticmethod
+    def error(response: Any, status: int, *words: str) -> dict[str, Any]:
+        """The response is `status` with the JSON error body, and its detail mentions every word."""
+        assert response.status_code == status, response.text
+        body = response.json()
+        assert set(body) >= {"detail", "field"}, body
+        for word in words:
+            assert word.lower() in body["detail"].lower(), (word, body)
+        return body
+
+
+@pytest.fixture
+def api(client: TestClient) -> Api:
+    return Api(client)
+
+
+@pytest.fixture
+def api_with(tmp_path: Path) -> Callable[..., Any]:
+    """`with api_with(max_sessions=2) as api:` — helpers on a client of an app built with those settings."""
+
+    @contextmanager
+    def build(**overrides: Any) -> Iterator[Api]:
+        with TestClient(create_app(make_settings(tmp_path, **overrides))) as test_client:
+            yield Api(test_client)
+
+    return build

@@ -1,0 +1,148 @@
+"""Activations: a = f(z) and f'(z) side by side, stable at extreme z, and the softmax Jacobian product."""
+
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+import pytest
+
+from engine.activations import ACTIVATIONS, LEAKY_SLOPE, get_activation
+
+ELEMENTWISE = ["sigmoid", "tanh", "relu", "leaky_relu", "linear"]
+
+
+def test_registry_holds_the_six_activations_and_only_softmax_is_output_only() -> None:
+    assert sorted(ACTIVATIONS) == ["leaky_relu", "linear", "relu", "sigmoid", "softmax", "tanh"]
+    assert [name for name, act in ACTIVATIONS.items() if act.output_only] == ["softmax"]
+
+
+@pytest.mark.parametrize(
+    ("name", "expected"),
+    [
+        ("sigmoid", lambda z: 1.0 / (1.0 + np.exp(-z))),
+        ("tanh", np.tanh),
+        ("relu", lambda z: np.where(z > 0, z, 0.0)),
+        ("leaky_relu", lambda z: np.where(z > 0, z, LEAKY_SLOPE * z)),
+        ("linear", lambda z: z),
+    ],
+)
+def test_elementwise_activation_values_match_their_formula(name: str, expected) -> None:
+    z = np.array([[-3.0, -0.5, 0.25, 2.0], [0.1, -0.1, 5.0, -7.0]])
+    np.testing.assert_allclose(get_activation(name).f(z), expected(z), rtol=1e-15, atol=0)
+
+
+def test_leaky_relu_slope_is_one_hundredth() -> None:
+    act = get_activation("leaky_relu")
+    z = np.array([-2.0, 3.0])
+    np.testing.assert_array_equal(act.f(z), [-0.02, 3.0])
+    np.testing.assert_array_equal(act.df(z, act.f(z)), [0.01, 1.0])
+
+
+@pytest.mark.parametrize("name", ELEMENTWISE)
+def test_derivative_matches_central_difference_of_f(name: str) -> None:
+    act = get_activation(name)
+    z = np.array([-2.5, -0.7, -0.05, 0.05, 0.3, 1.9])  # away from the relu kink at 0
+    h = 1e-6
+    numeric = (act.f(z + h) - act.f(z - h)) / (2 * h)
+    np.testing.assert_allclose(act.df(z, act.f(z)), numeric, rtol=1e-8, atol=1e-10)
+
+
+def test_relu_derivative_is_zero_at_and_below_zero() -> None:
+    act = get_activation("relu")
+    z = np.array([-1.0, 0.0, 1e-12])
+    np.testing.assert_array_equal(act.df(z, act.f(z)), [0.0, 0.0, 1.0])
+
+
+@pytest.mark.parametrize("name", ELEMENTWISE)
+def test_backward_multiplies_upstream_gradient_by_fprime(name: str) -> None:
+    act = get_activation(name)
+    rng = np.random.default_rng(0)
+    z = rng.normal(size=(4, 3))
+    g = rng.normal(size=(4, 3))
+    a = act.f(z)
+    np.testing.assert_array_equal(act.backward(z, a, g), g * act.df(z, a))
+
+
+def test_sigmoid_of_plus_minus_1000_is_exactly_one_and_zero_without_warnings() -> None:
+    act = get_activation("sigmoid")
+    z = np.array([[-1000.0, 1000.0, -745.0, 40.0]])
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        a = act.f(z)
+        fprime = act.df(z, a)
+    assert a[0, 0] == 0.0
+    assert a[0, 1] == 1.0
+    assert np.isfinite(a).all() and np.isfinite(fprime).all()
+    np.testing.assert_array_equal(fprime[0, :2], [0.0, 0.0])
+
+
+def test_sigmoid_saturates_in_float32_without_warnings() -> None:
+    act = get_activation("sigmoid")
+    z = np.array([-200.0, 200.0], dtype=np.float32)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        a = act.f(z)
+    assert a.dtype == np.float32
+    np.testing.assert_array_equal(a, np.array([0.0, 1.0], dtype=np.float32))
+
+
+def test_softmax_rows_sum_to_one_and_match_exp_ratio() -> None:
+    z = np.array([[1.0, 2.0, 3.0], [-1.0, 0.0, 0.5]])
+    a = get_activation("softmax").f(z)
+    expected = np.exp(z) / np.exp(z).sum(axis=1, keepdims=True)
+    np.testing.assert_allclose(a, expected, rtol=1e-14)
+    np.testing.assert_allclose(a.sum(axis=1), [1.0, 1.0], rtol=1e-15)
+
+
+def test_softmax_of_huge_z_is_finite_and_shift_invariant() -> None:
+    act = get_activation("softmax")
+    z = np.array([[1000.0, 999.0, -1000.0], [1e300, 0.0, -1e300]])
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        a = act.f(z)
+    assert np.isfinite(a).all()
+    e = np.exp([1.0, 0.0])
+    np.testing.assert_allclose(a[0], [e[0] / e.sum(), e[1] / e.sum(), 0.0], rtol=1e-15, atol=0)
+    np.testing.assert_array_equal(a[1], [1.0, 0.0, 0.0])
+
+
+def test_softmax_backward_is_the_jacobian_vector_product() -> None:
+    act = get_activation("softmax")
+    rng = np.random.default_rng(1)
+    z = rng.normal(size=(3, 4))
+    g = rng.normal(size=(3, 4))
+    a = act.f(z)
+    got = act.backward(z, a, g)
+    for row in range(3):
+        jacobian = np.diag(a[row]) - np.outer(a[row], a[row])  # ∂a_k/∂z_j = a_k (δ_kj − a_j)
+        np.testing.assert_allclose(got[row], jacobian @ g[row], rtol=1e-12, atol=1e-15)
+
+
+def test_softmax_df_is_the_jacobian_diagonal() -> None:
+    act = get_activation("softmax")
+    z = np.array([[0.2, -0.4, 1.0]])
+    a = act.f(z)
+    np.testing.assert_allclose(act.df(z, a), a * (1 - a), rtol=1e-15)
+
+
+@pytest.mark.parametrize("name", sorted(ACTIVATIONS))
+def test_activation_and_derivative_keep_float32(name: str) -> None:
+    act = get_activation(name)
+    z = np.array([[-1.5, 0.5, 2.0]], dtype=np.float32)
+    a = act.f(z)
+    assert a.dtype == np.float32
+    assert act.df(z, a).dtype == np.float32
+    assert act.backward(z, a, np.ones_like(z)).dtype == np.float32
+
+
+def test_activation_does_not_modify_its_input() -> None:
+    z = np.array([[-1.0, 2.0]])
+    for name in ACTIVATIONS:
+        get_activation(name).f(z)
+    np.testing.assert_array_equal(z, [[-1.0, 2.0]])
+
+
+def test_unknown_activation_error_lists_valid_names() -> None:
+    with pytest.raises(ValueError, match=r"unknown activation 'swish'.*sigmoid.*softmax"):
+        get_activation("swish")
