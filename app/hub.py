@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import logging
 from collections import deque
 from collections.abc import Callable, Iterable
@@ -24,6 +25,7 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 import anyio.to_thread
+from pydantic import TypeAdapter
 from starlette.websockets import WebSocket, WebSocketState
 
 from app import convert, schemas
@@ -99,17 +101,63 @@ class MetricsBatch:
 
 
 @dataclass(frozen=True)
+class StateFrame:
+    """A `state` event in serialized parts, so that coalescing keeps the newest of each: a play frame without a
+    boundary replaces the state but not the boundary an earlier frame brought (schemas.StateEvent's fields)."""
+
+    state: str
+    request_id: str | int | None = None
+    visible: str | None = None
+    focus: str | None = None
+    boundary: str | None = None
+
+    @classmethod
+    def of(cls, event: schemas.StateEvent) -> StateFrame:
+        def model(value: schemas.Model | None) -> str | None:
+            return None if value is None else value.model_dump_json(by_alias=True)
+
+        visible = None if event.visible is None else _RECORDS.dump_json(event.visible, by_alias=True).decode()
+        return cls(dump(event.state), event.request_id, visible, model(event.focus), model(event.boundary))
+
+    def merged(self, newer: StateFrame) -> StateFrame:
+        """The newer frame, with the parts it leaves out taken from this one."""
+        return StateFrame(
+            newer.state,
+            newer.request_id,
+            newer.visible if newer.visible is not None else self.visible,
+            newer.focus if newer.focus is not None else self.focus,
+            newer.boundary if newer.boundary is not None else self.boundary,
+        )
+
+    def to_json(self) -> str:
+        return (
+            f'{{"request_id":{json.dumps(self.request_id)},"type":"state","state":{self.state},'
+            f'"visible":{self.visible or "null"},"focus":{self.focus or "null"},"boundary":{self.boundary or "null"}}}'
+        )
+
+    def __len__(self) -> int:
+        return len(self.state) + sum(len(p) for p in (self.visible, self.focus, self.boundary) if p is not None)
+
+
+_RECORDS: TypeAdapter[list[schemas.PhaseRecordOut]] = TypeAdapter(list[schemas.PhaseRecordOut])
+
+
+@dataclass(frozen=True)
 class Item:
     """One published event: `ordered` events keep their place; `state`, `job` and `metrics` coalesce."""
 
     kind: Kind
-    payload: str | MetricsBatch
+    payload: str | StateFrame | MetricsBatch
 
     @property
     def size(self) -> int:
         if isinstance(self.payload, MetricsBatch):
             return 24 * self.payload.points + 128
         return len(self.payload)
+
+    @property
+    def text(self) -> str:
+        return self.payload if isinstance(self.payload, str) else self.payload.to_json()
 
 
 # ---------------------------------------------------------------------------------------------------------
@@ -136,7 +184,7 @@ class Outbox:
         self.max_metrics_points = max_metrics_points
         self.queue: deque[Item] = deque()
         self.queue_bytes = 0
-        self.state: str | None = None
+        self.state: StateFrame | None = None
         self.job: str | None = None
         self.metrics: MetricsBatch | None = None
         self.metrics_new_points = 0  # points merged since the slot's base (a replace batch counts as its base)
@@ -154,8 +202,8 @@ class Outbox:
             self._freeze()
             self._enqueue(item)
         elif item.kind == "state":
-            assert isinstance(item.payload, str)
-            self.state = item.payload
+            assert isinstance(item.payload, StateFrame)
+            self.state = item.payload if self.state is None else self.state.merged(item.payload)
         elif item.kind == "job":
             assert isinstance(item.payload, str)
             self.job = item.payload
@@ -280,8 +328,7 @@ class Client:
                     outbox.wakeup.clear()
                     await outbox.wakeup.wait()
                     continue
-                text = item.payload if isinstance(item.payload, str) else item.payload.to_json()
-                await ws.send_text(text)
+                await ws.send_text(item.text)
         except asyncio.CancelledError:
             raise
         except Exception:  # the connection went away; the receive loop notices and cleans up
@@ -315,6 +362,7 @@ class Hub:
         self.clients: list[Client] = []
         self.commands = asyncio.Lock()  # one command at a time per session
         self.player: Player | None = None
+        self.play_chunk = 1  # passes per play frame, as last measured (the next play starts from it)
         # Where the stream stands (touched only under the session lock, in worker threads):
         self.metrics_cursor: tuple[int, int] | None = None
         self.published_revision = -1
@@ -328,8 +376,8 @@ class Hub:
         session.listeners.append(self._on_change)
 
     # -- clients ----------------------------------------------------------------------------------------
-    async def join(self, websocket: WebSocket) -> Client:
-        """Register a client; its first event is a snapshot taken in step with the stream."""
+    def attach(self, websocket: WebSocket) -> Client:
+        """Register a client and start its sender; it gets nothing until `resync` gives it its snapshot."""
         max_items = max(OUTBOX_MIN_ITEMS, 2 * self.settings.max_step_records + 64)
         client = Client(websocket, Outbox(max_items=max_items))
         client.outbox.needs_snapshot = True
@@ -337,6 +385,11 @@ class Hub:
         client.sender = asyncio.create_task(client.send_loop())
         if self._watcher is None:
             self._watcher = asyncio.create_task(self._watch())
+        return client
+
+    async def join(self, websocket: WebSocket) -> Client:
+        """Register a client; its first event is a snapshot taken in step with the stream."""
+        client = self.attach(websocket)
         await self.resync(client)
         return client
 
@@ -365,7 +418,7 @@ class Hub:
 
     async def close_all(self, code: int, reason: str) -> None:
         """Stop play and close every client (the session is gone)."""
-        await self.stop_play(publish=False)
+        await self.stop_play()
         for client in list(self.clients):
             client.outbox.request_close(code, reason)
 
@@ -395,7 +448,13 @@ class Hub:
 
     def publish_threadsafe(self, items: list[Item]) -> None:
         """From a worker thread that holds the session lock: keeps the order of collection."""
-        self.loop.call_soon_threadsafe(self.publish, items)
+        self.call_soon(self.publish, items)
+
+    def call_soon(self, callback: Callable[..., None], *args: Any) -> None:
+        """Run `callback` in the event loop, from any thread; nothing happens once the loop is closed (the app
+        is shutting down and there is nobody left to tell)."""
+        with contextlib.suppress(RuntimeError):
+            self.loop.call_soon_threadsafe(callback, *args)
 
     def _follow_up(self, client: Client) -> None:
         """Start the resync an outbox asked for (after an overflow)."""
@@ -419,18 +478,19 @@ class Hub:
             client.outbox.request_close(1011, "the server could not build a snapshot; reconnect")
         finally:
             client.resyncing = False
-        self._follow_up(client)  # it may have overflowed again meanwhile
+        if client in self.clients:
+            self._follow_up(client)  # it may have overflowed again meanwhile
 
     def _build_resync(self, client: Client, full: bool) -> None:
         with self.session.lock:
             self._catch_up()
             if full:
                 text = dump(self.session.snapshot())
-                self.loop.call_soon_threadsafe(self._install, client, text)
+                self.call_soon(self._install, client, text)
             else:
                 history = self.session.metrics_history()
                 batch = MetricsBatch(history.per_pass, history.per_epoch, replace=True)
-                self.loop.call_soon_threadsafe(self._install, client, batch)
+                self.call_soon(self._install, client, batch)
 
     def _install(self, client: Client, payload: str | MetricsBatch) -> None:
         if isinstance(payload, str):
@@ -476,7 +536,7 @@ class Hub:
             focus=session.focus_sample() if focus else None,
             boundary=session.boundary() if boundary else None,
         )
-        items.append(Item("ordered" if ordered else "state", dump(event)))
+        items.append(Item("ordered" if ordered else "state", StateFrame.of(event)))
         self.published_revision = session.revision
         return items
 
@@ -487,19 +547,20 @@ class Hub:
         diverged = Item("ordered", dump(event))
         return self.collect(request_id=request_id, ordered=True, visible=True, boundary=True, before_state=[diverged])
 
-    def run_locked(self, work: Callable[[], list[Item]]) -> None:
+    def run_locked(self, work: Callable[[], list[Item]]) -> list[Item]:
         """Run `work` (it changes the session and collects the events) under the session lock and publish."""
         with self.session.lock:
             items = work()
-            self.publish_threadsafe(items)
+            if items:
+                self.publish_threadsafe(items)
+            return items
 
     # -- changes made elsewhere -------------------------------------------------------------------------
     def _on_change(self) -> None:
         """Session listener (any thread, session lock held): wake the watcher once."""
         if not self._poked:
             self._poked = True
-            with contextlib.suppress(RuntimeError):  # the loop is closed: the app is shutting down
-                self.loop.call_soon_threadsafe(self._dirty.set)
+            self.call_soon(self._dirty.set)
 
     def job_progress(self, job: JobInfo) -> None:
         """Job runner listener (job thread): a `job` event, and a state sync even if nothing else changed."""
@@ -510,8 +571,7 @@ class Hub:
             self._force_sync = True
             self._dirty.set()
 
-        with contextlib.suppress(RuntimeError):
-            self.loop.call_soon_threadsafe(deliver)
+        self.call_soon(deliver)
 
     async def _watch(self) -> None:
         """Bring clients up to date after REST calls and training jobs, at most `frame_rate` times a second."""
@@ -560,11 +620,14 @@ class Hub:
         await anyio.to_thread.run_sync(self.run_locked, work)
 
     async def _check(self, action: str, records: bool = False) -> None:
-        """Refuse before touching anything (so a refused command does not even pause play)."""
-        await anyio.to_thread.run_sync(lambda: self.session.refusal(action, records=records))
+        """Refuse before touching anything, so that a refused command does not even pause play. (When not playing
+        the session's own checks suffice, and this saves a trip to a worker thread.)"""
+        if self.player is not None:
+            await anyio.to_thread.run_sync(lambda: self.session.refusal(action, records=records))
 
     async def _cmd_step(self, cmd: schemas.StepCommand) -> None:
         await self._check("step", records=True)
+        was_playing = self.player is not None
         await self.stop_play()
         rid = cmd.request_id
 
@@ -575,12 +638,11 @@ class Hub:
             if result.diverged is not None:
                 items += self.collect_diverged(result.diverged, rid)
             else:
-                changed = result.passes > 0
+                changed = result.passes > 0 or was_playing  # play frames' boundary may be a frame old
                 items += self.collect(request_id=rid, ordered=True, boundary=changed)
             return items
 
         await self._in_thread(work)
-
 
     async def _cmd_back(self, cmd: schemas.BackCommand) -> None:
         await self._check("step back", records=True)
@@ -603,28 +665,42 @@ class Hub:
         speed = None if cmd.speed == "max" else float(cmd.speed)
         if speed is not None and not (0 < speed < float("inf")):
             raise InvalidInput("speed must be a positive number of passes per second, or \"max\"", field="speed")
-        await self._check("play")
+        rid = cmd.request_id
+        if self.player is not None and self.player.finished:
+            await self.stop_play()  # it ended by itself: wait for its thread to be gone
+        player = self.player
+        if player is not None:
 
-        def work() -> list[Item]:
+            def change_speed() -> list[Item]:
+                if player.finished:  # ended meanwhile (diverged): start afresh below
+                    return []
+                player.speed = self.session.speed = speed
+                return self.collect(request_id=rid, ordered=True)
+
+            items = await anyio.to_thread.run_sync(self.run_locked, change_speed)
+            if items:
+                return
+            await self.stop_play()
+
+        def start() -> list[Item]:
+            self.session.refusal("play")  # a REST job is training: 409, and nothing changes
             self.session.playing = True
             self.session.speed = speed
-            return self.collect(request_id=cmd.request_id, ordered=True)
+            return self.collect(request_id=rid, ordered=True, visible=True)
 
-        if self.player is not None:
-            self.player.speed = speed
-            await self._in_thread(work)
-            return
-        await self._in_thread(work)
+        await self._in_thread(start)
         self.player = Player(self, speed)
         self.player.start()
 
     async def _cmd_pause(self, cmd: schemas.PauseCommand) -> None:
-        await self.stop_play(publish=False)
-        await self._in_thread(lambda: self.collect(request_id=cmd.request_id, ordered=True))
+        was_playing = self.player is not None
+        await self.stop_play()
+        # Play frames carry the boundary only ~10 times a second: the pause's state has the final one.
+        await self._in_thread(lambda: self.collect(request_id=cmd.request_id, ordered=True, boundary=was_playing))
 
     async def _cmd_reset(self, cmd: schemas.ResetCommand) -> None:
         await self._check("reset")
-        await self.stop_play(publish=False)
+        await self.stop_play()
 
         def work() -> list[Item]:
             self.session.reset()
@@ -661,25 +737,12 @@ class Hub:
             raise
 
 
-def _edit_field(edit: schemas.EditWeight, layers: list[int]) -> str:
-    """Which part of a refused weight edit is out of range (the engine's message says how)."""
-    if not 1 <= edit.layer < len(layers):
-        return "layer"
-    if edit.row >= layers[edit.layer]:
-        return "row"
-    if edit.column is not None and edit.column >= layers[edit.layer - 1]:
-        return "column"
-    return "value"
-
     # -- play mode --------------------------------------------------------------------------------------
-    async def stop_play(self, publish: bool = False) -> None:
-        """Stop play mode (if on) after its current chunk; `publish` sends the state that says so."""
+    async def stop_play(self) -> None:
+        """Stop play mode (if on) after its current chunk and wait until it has (the caller says so)."""
         player = self.player
-        if player is None:
-            return
-        await player.stop()
-        if publish:
-            await self._in_thread(lambda: self.collect(ordered=True))
+        if player is not None:
+            await player.stop()
 
 
 class Hubs:
@@ -690,9 +753,18 @@ class Hubs:
         self.settings = settings
         self.loop = asyncio.get_running_loop()
         self._hubs: dict[str, Hub] = {}
+        self.jobs = jobs
         registry.on_remove.append(self._session_removed)
         if jobs is not None:
             jobs.on_progress.append(self._job_progress)
+
+    def detach(self) -> None:
+        """Stop listening to the registry and the job runner (these hubs' event loop is gone)."""
+        with contextlib.suppress(ValueError):
+            self.registry.on_remove.remove(self._session_removed)
+        if self.jobs is not None:
+            with contextlib.suppress(ValueError):
+                self.jobs.on_progress.remove(self._job_progress)
 
     def get(self, session: Session) -> Hub:
         hub = self._hubs.get(session.id)
@@ -713,8 +785,7 @@ class Hubs:
         if hub is None or hub.session is not session:
             return
         message = f"the session was {reason}; create a new one"
-        with contextlib.suppress(RuntimeError):
-            self.loop.call_soon_threadsafe(lambda: hub.spawn(hub.close_all(CLOSE_GONE, message)))
+        hub.call_soon(lambda: hub.spawn(hub.close_all(CLOSE_GONE, message)))
 
     def _job_progress(self, session: Session, job: JobInfo) -> None:
         """JobRunner.on_progress listener (job thread)."""
@@ -724,9 +795,23 @@ class Hubs:
 
 
 def hubs_of(app: Any) -> Hubs:
-    """The app's hubs (made on first use, in the event loop: they live as long as the app's registry)."""
+    """The app's hubs, made on first use in the running event loop (again if the app is served by a new loop,
+    as when tests run it twice)."""
     state = app.state
     hubs = getattr(state, "hubs", None)
-    if hubs is None:
+    if hubs is None or hubs.loop is not asyncio.get_running_loop():
+        if hubs is not None:
+            hubs.detach()
         hubs = state.hubs = Hubs(state.registry, state.settings, getattr(state, "jobs", None))
     return hubs
+
+
+def _edit_field(edit: schemas.EditWeight, layers: list[int]) -> str:
+    """Which part of a refused weight edit is out of range (the engine's message says how)."""
+    if not 1 <= edit.layer < len(layers):
+        return "layer"
+    if edit.row >= layers[edit.layer]:
+        return "row"
+    if edit.column is not None and edit.column >= layers[edit.layer - 1]:
+        return "column"
+    return "value"

@@ -1,17 +1,29 @@
 """Engine throughput against the shared reference (plain NumPy loop, PyTorch CPU), measured in one run.
 
-Run:  .venv/bin/python bench/engine_bench.py [--seconds S] [--dtype float32] [--only A_playground,...]
-Prints steps/s for the engine's fast path, the reference NumPy loop and PyTorch (if installed), the ratios
-the engine issue targets, and the stepper's passes/s with full records on workload A.
-The reference lives in ../shared/bench/reference.py (override with BACKPROP_VIZ_BENCH_REF=path/to/dir).
+Run:  .venv/bin/python bench/engine_bench.py [--seconds S] [--rounds R] [--dtype float32] [--only A_playground,...]
+
+For each workload of the reference (../shared/bench/reference.py, or BACKPROP_VIZ_BENCH_REF=path/to/dir) it prints
+steps/s of the engine's fast path (`Trainer.run_passes` without metrics, and one `begin_pass` + `finish_pass`),
+the reference NumPy loop and PyTorch, and the matrix products alone (the ceiling of any NumPy engine); then the
+ratios the engine issue targets, each with PASS or MISS. Last comes the stepper's passes/s with full records on
+workload A in float64.
+
+The implementations are timed in interleaved rounds (each window after a short warm-up of its own), so a burst
+of load on a shared machine hits all of them alike; figures are medians over the rounds with [min–max], and a
+ratio is the median of the per-round ratios. Compare ratios, not absolute figures.
 """
 
 from __future__ import annotations
 
 import argparse
 import importlib.util
+import json
 import os
+import statistics
 import sys
+import time
+from collections.abc import Callable
+from itertools import pairwise
 from pathlib import Path
 
 import numpy as np
@@ -25,9 +37,17 @@ from engine.optimizers import OptimizerConfig  # noqa: E402
 from engine.stepper import Stepper  # noqa: E402
 from engine.training import Trainer, TrainingConfig  # noqa: E402
 
-TARGETS = {"A_playground": 2.5, "B_teaching": 5.0, "C_mnist": 1.2, "D_wide": 1.1}
-OUTPUTS = {"sigmoid_bce": ("sigmoid", "bce"), "sigmoid_half_sse": ("sigmoid", "half_sse"),
-           "softmax_ce": ("softmax", "cross_entropy")}
+TORCH_TARGETS = {"A_playground": 2.5, "B_teaching": 5.0, "C_mnist": 1.2, "D_wide": 1.1}  # engine ≥ target × torch
+NUMPY_TARGET = 0.95  # engine within 5% of the plain NumPy loop
+STEPPER_TARGET = 5000.0  # passes/s with full records, workload A, float64
+CHUNK = 32  # passes per run_passes call: one keyframe and one finiteness check, as the app's runs have
+OUTPUTS = {
+    "sigmoid_bce": ("sigmoid", "bce"),
+    "sigmoid_half_sse": ("sigmoid", "half_sse"),
+    "softmax_ce": ("softmax", "cross_entropy"),
+}
+
+Step = tuple[Callable[[], object], int]  # a callable and the passes one call makes
 
 
 def load_reference():
@@ -42,67 +62,162 @@ def engine_trainer(ref, sizes, act, out, batch, dtype) -> Trainer:
     """The engine on the reference's own data and initial weights (transposed to the seed's orientation)."""
     rng = np.random.default_rng(0)
     X, Y = ref.data(sizes, out, batch, dtype, rng)
-    Ws = [(rng.standard_normal((i, o)) / np.sqrt(i)).astype(dtype) for i, o in zip(sizes, sizes[1:])]
+    Ws = [(rng.standard_normal((i, o)) / np.sqrt(i)).astype(dtype) for i, o in pairwise(sizes)]
     out_act, loss = OUTPUTS[out]
     net = Network.build(
-        sizes, [act] * (len(sizes) - 2) + [out_act], loss,
-        InitSpec(weights=[W.T.tolist() for W in Ws]), dtype=np.dtype(dtype).name,
+        sizes,
+        [act] * (len(sizes) - 2) + [out_act],
+        loss,
+        InitSpec(weights=[W.T.tolist() for W in Ws]),
+        dtype=np.dtype(dtype).name,
     )
     config = TrainingConfig(OptimizerConfig("sgd", 0.01), batch_size=batch)
-    return Trainer(net, X, Y, config=config, seed=0)
+    return Trainer(net, X, Y, config=config, seed=0, keyframe_interval=CHUNK)
+
+
+def matmuls_only(trainer: Trainer) -> Callable[[], None]:
+    """The matrix products of one pass, in the engine's own shapes and orientation, and nothing else."""
+    net, X = trainer.network, trainer.X_train
+    m = X.shape[0]
+    A = [X] + [np.ones((m, n), net.dtype) for n in net.sizes[1:]]
+    D = [np.ones((m, n), net.dtype) for n in net.sizes]
+
+    def step() -> None:
+        for i, W in enumerate(net.W):
+            A[i] @ W.T
+        for i in range(net.L - 1, -1, -1):
+            D[i + 1].T @ A[i]
+            if i:
+                D[i + 1] @ net.W[i]
+
+    return step
+
+
+def window(step: Step, seconds: float) -> float:
+    """Passes per second of `step` over at least `seconds`."""
+    call, passes = step
+    calls, start = 0, time.perf_counter()
+    while True:
+        call()
+        calls += 1
+        elapsed = time.perf_counter() - start
+        if elapsed >= seconds:
+            return calls * passes / elapsed
+
+
+def measure(steps: dict[str, Step], seconds: float, rounds: int) -> dict[str, list[float]]:
+    """Passes/s of each step in `rounds` interleaved windows; each window follows a warm-up of its own step,
+    so caches are warm and the previous implementation's BLAS/OpenMP threads have gone idle."""
+    per_window = seconds / rounds
+    rates: dict[str, list[float]] = {name: [] for name in steps}
+    for _ in range(rounds):
+        for name, step in steps.items():
+            window(step, min(0.2, per_window / 2))
+            rates[name].append(window(step, per_window))
+    return rates
+
+
+def summary(values: list[float]) -> str:
+    return f"{statistics.median(values):12,.1f}  [{min(values):,.1f}–{max(values):,.1f}]"
+
+
+def verdict(value: float, target: float) -> str:
+    return "PASS" if value >= target else f"MISS by {100 * (1 - value / target):.1f}%"
+
+
+def compare(rates: dict[str, list[float]], a: str, b: str) -> list[float]:
+    return [x / y for x, y in zip(rates[a], rates[b], strict=True)]
 
 
 def main() -> None:
-    ap = argparse.ArgumentParser()
-    ap.add_argument("--seconds", type=float, default=2.0)
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--seconds", type=float, default=2.0, help="timed seconds per implementation and workload")
+    ap.add_argument("--rounds", type=int, default=5, help="interleaved windows per implementation")
     ap.add_argument("--dtype", default="float32", choices=["float32", "float64"])
-    ap.add_argument("--only", default="")
+    ap.add_argument("--only", default="", help="comma-separated workloads (and/or 'stepper')")
+    ap.add_argument("--json", help="also write the figures to this file")
     args = ap.parse_args()
     ref = load_reference()
     dtype = np.float32 if args.dtype == "float32" else np.float64
     try:
         import torch  # noqa: F401
+
         have_torch = True
     except ImportError:
         have_torch = False
     try:
         from threadpoolctl import threadpool_info
-        print("blas", [(i.get("internal_api"), i.get("architecture"), i.get("num_threads"))
-                       for i in threadpool_info()])
+
+        blas = [(i.get("internal_api"), i.get("architecture"), i.get("num_threads")) for i in threadpool_info()]
+        print("thread pools:", blas)
     except ImportError:
         pass
+    env = {k: v for k, v in os.environ.items() if k.startswith(("OPENBLAS", "OMP_", "MKL_"))}
+    print("environment:", env or "no OPENBLAS_*/OMP_*/MKL_* variables")
+    print(f"cpus: {os.cpu_count()}, load average before: {os.getloadavg()[0]:.2f} (other work skews every figure)")
+    sys.stdout.flush()
     only = set(filter(None, args.only.split(",")))
+    results: dict[str, dict] = {}
+    verdicts: list[tuple[str, str, float, float]] = []
     for name, (sizes, act, out, batch) in ref.WORKLOADS.items():
         if only and name not in only:
             continue
         trainer = engine_trainer(ref, sizes, act, out, batch, dtype)
+        pass_trainer = engine_trainer(ref, sizes, act, out, batch, dtype)
 
-        def engine_step(trainer=trainer):
+        def run_chunk(trainer: Trainer = trainer) -> None:
+            trainer.run_passes(CHUNK, track_metrics=False)
+
+        def one_pass(trainer: Trainer = pass_trainer) -> None:
             trainer.finish_pass(trainer.begin_pass(track_metrics=False), reuse_grads=True)
 
-        def engine_run(trainer=trainer):
-            trainer.run_passes(32, track_metrics=False)
-
-        row = {
-            "engine": ref.rate(engine_step, args.seconds),
-            "engine_run32": 32 * ref.rate(engine_run, args.seconds),
-            "numpy": ref.rate(ref.numpy_step_factory(sizes, act, out, batch, dtype), args.seconds),
+        steps: dict[str, Step] = {
+            "engine run_passes": (run_chunk, CHUNK),
+            "engine begin+finish": (one_pass, 1),
+            "numpy loop": (ref.numpy_step_factory(sizes, act, out, batch, dtype), 1),
         }
         if have_torch:
-            row["torch"] = ref.rate(ref.torch_step_factory(sizes, act, out, batch, dtype), args.seconds)
-        best = max(row["engine"], row["engine_run32"])
-        line = {k: round(v, 1) for k, v in row.items()}
-        line["engine/numpy"] = round(best / row["numpy"], 3)
+            steps["torch"] = (ref.torch_step_factory(sizes, act, out, batch, dtype), 1)
+        steps["matmuls only"] = (matmuls_only(trainer), 1)
+        rates = measure(steps, args.seconds, args.rounds)
+        print(f"\n{name} {args.dtype}: steps/s, median of {args.rounds} rounds [min–max]")
+        for impl, values in rates.items():
+            print(f"  {impl:22s}{summary(values)}")
+        row = {"rates": rates, "ratios": {}}
+        for engine in ("engine run_passes", "engine begin+finish"):
+            peers = [("numpy loop", NUMPY_TARGET)] + ([("torch", TORCH_TARGETS[name])] if have_torch else [])
+            for peer, target in peers:
+                ratios = compare(rates, engine, peer)
+                ratio = statistics.median(ratios)
+                row["ratios"][f"{engine} / {peer}"] = ratios
+                mark = verdict(ratio, target) if engine == "engine run_passes" else "(for information)"
+                print(
+                    f"  {engine} / {peer}: {ratio:.3f} [{min(ratios):.3f}–{max(ratios):.3f}]"
+                    f"  target ≥ {target}  {mark}"
+                )
+                if engine == "engine run_passes":
+                    verdicts.append((name, peer, ratio, target))
         if have_torch:
-            line["engine/torch"] = round(best / row["torch"], 3)
-            line["target_vs_torch"] = TARGETS[name]
-        print(name, args.dtype, line, flush=True)
-    if not only or "A_playground" in only:
+            ceiling = statistics.median(compare(rates, "matmuls only", "torch"))
+            print(f"  matmuls only / torch: {ceiling:.3f} (no NumPy engine can beat torch by more than this)")
+            print(f"  numpy loop / torch: {statistics.median(compare(rates, 'numpy loop', 'torch')):.3f}")
+        results[name] = row
+        sys.stdout.flush()
+    if not only or "stepper" in only or "A_playground" in only:
         sizes, act, out, batch = ref.WORKLOADS["A_playground"]
-        trainer = engine_trainer(ref, sizes, act, out, batch, np.float64)
-        stepper = Stepper(trainer)
-        print("stepper with full records, A float64, passes/s:",
-              round(ref.rate(lambda: stepper.step("pass", 1), args.seconds), 1), "(target ≥ 5000)")
+        stepper = Stepper(engine_trainer(ref, sizes, act, out, batch, np.float64))
+        rates = measure({"stepper": (lambda: stepper.step("pass", 1), 1)}, args.seconds, args.rounds)["stepper"]
+        rate = statistics.median(rates)
+        print(f"\nstepper, step('pass', 1) with full records, A_playground float64: passes/s {summary(rates)}")
+        print(f"  target ≥ {STEPPER_TARGET:,.0f}  {verdict(rate, STEPPER_TARGET)}")
+        results["stepper"] = {"rates": rates}
+        verdicts.append(("A_playground float64", "stepper passes/s", rate, STEPPER_TARGET))
+    print(f"\nload average after: {os.getloadavg()[0]:.2f}")
+    print("summary:")
+    for name, what, value, target in verdicts:
+        print(f"  {name:22s} {what:18s} {value:10.3f}  target ≥ {target:<7}  {verdict(value, target)}")
+    if args.json:
+        Path(args.json).write_text(json.dumps(results, indent=1))
 
 
 if __name__ == "__main__":

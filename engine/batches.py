@@ -34,6 +34,8 @@ class BatchSampler:
         self.n = X.shape[0]
         self.batch_size = self._checked(batch_size)
         self.rng = np.random.default_rng(seed)
+        # rng.bit_generator.state, read once after each draw (only _start_epoch draws): reading it builds a dict
+        self._rng_state: dict | None = None
         self.epoch = 0
         self.cursor = 0
         self.order: Array | None = None
@@ -61,12 +63,13 @@ class BatchSampler:
         self.batch_size = self._checked(batch_size)
 
     def _start_epoch(self) -> None:
-        if self.batch_size >= self.n:
+        if self.full_batch:
             if self.order is not None:
                 self._use_order(None)
         else:
             order = self.rng.permutation(self.n)
             order.flags.writeable = False
+            self._rng_state = None
             self._use_order(order)
 
     def _use_order(self, order: Array | None) -> None:
@@ -94,10 +97,14 @@ class BatchSampler:
         return self._epoch_indices[start:], self._epoch_X[start:], self._epoch_Y[start:]
 
     def snapshot(self) -> SamplerState:
-        return SamplerState(self.epoch, self.cursor, self.order, self.rng.bit_generator.state)
+        if self._rng_state is None:
+            self._rng_state = self.rng.bit_generator.state
+        return SamplerState(self.epoch, self.cursor, self.order, self._rng_state)
 
     def restore(self, state: SamplerState) -> None:
         self.epoch = state.epoch
-        self.rng.bit_generator.state = state.rng_state
+        if state.rng_state is not self._rng_state:
+            self.rng.bit_generator.state = state.rng_state
+            self._rng_state = state.rng_state
         self._use_order(state.order)
         self.cursor = state.cursor

@@ -10,6 +10,8 @@ from dataclasses import asdict, dataclass, replace
 
 import numpy as np
 
+from engine.scalars import scalar
+
 Array = np.ndarray
 
 NAMES = ("sgd", "momentum", "adam")
@@ -94,7 +96,7 @@ class SGD(Optimizer):
     formula = "θ := θ − η ∂J/∂θ"
 
     def compute_step(self, index: int, grad: Array, out: Array | None = None) -> Array:
-        return np.multiply(grad, -self.config.learning_rate, out=out)
+        return np.multiply(grad, scalar(-self.config.learning_rate, grad.dtype), out=out)
 
 
 class Momentum(Optimizer):

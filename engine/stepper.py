@@ -17,7 +17,6 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from engine.history import Checkpoint
-from engine.network import BackwardPass, ForwardPass
 from engine.training import Diverged, PassWork, RunResult, Trainer, TrainingConfig
 
 Array = np.ndarray
@@ -30,10 +29,11 @@ def phase_label(phase: str, layer: int | None) -> str:
     return {"forward": f"F{layer}", "loss": "J", "backward": f"B{layer}", "update": "U"}[phase]
 
 
-@dataclass(frozen=True)
+@dataclass
 class PhaseRecord:
     """What one phase computed, named as in the seed. Vectors are the focus sample's; `grad_W`/`grad_b`
-    are the batch averages the update uses; `sample_grad_W`/`sample_grad_b` are the focus sample's own."""
+    are the batch averages the update uses; `sample_grad_W`/`sample_grad_b` are the focus sample's own.
+    Before the update, `W` and `b` are the pass's keyframe copies, shared and read-only."""
 
     phase: str
     layer: int | None
@@ -195,9 +195,9 @@ class Stepper:
         return True
 
     def _begin(self) -> None:
-        self.trainer.keyframe()
+        frame = self.trainer.keyframe()
         work = self.trainer.begin_pass(track_metrics=True)
-        self._open = _OpenPass(work, self._records_before_update(work))
+        self._open = _OpenPass(work, self._records_before_update(work, frame))
 
     def _update(self) -> PhaseRecord | Diverged:
         assert self._open is not None
@@ -213,7 +213,7 @@ class Stepper:
             None,
             work.pass_index,
             work.epoch,
-            self.phases_per_pass - 1,
+            len(self._open.records),
             self.focus,
             W=[W.copy() for W in net.W],
             b=[b.copy() for b in net.b],
@@ -233,79 +233,80 @@ class Stepper:
         return Diverged(pass_index, reason)
 
     # -- records -----------------------------------------------------------------------------------------
-    def _records_before_update(self, work: PassWork) -> list[PhaseRecord]:
-        """Forward, loss and backward records of a pass, for the focus sample and the batch."""
-        trainer = self.trainer
-        net = trainer.network
-        x = trainer.X_train[self.focus : self.focus + 1]
-        y = trainer.Y_train[self.focus : self.focus + 1]
-        sample_fwd: ForwardPass = net.forward(x)
-        sample_bwd: BackwardPass = net.backward(sample_fwd, y, regularize=False)
-        common = {"pass_index": work.pass_index, "epoch": work.epoch, "focus": self.focus}
-        records: list[PhaseRecord] = []
-        position = 0
-        for layer in range(1, net.L + 1):
-            i = layer - 1
-            records.append(
-                PhaseRecord(
-                    "forward",
-                    layer,
-                    position=position,
-                    z=sample_fwd.z[i][0],
-                    a=sample_fwd.a[layer][0],
-                    a_prev=sample_fwd.a[i][0],
-                    W=net.W[i].copy(),
-                    b=net.b[i].copy(),
-                    **common,
-                )
+    def _records_before_update(self, work: PassWork, frame: Checkpoint) -> list[PhaseRecord]:
+        """Forward, loss and backward records of a pass, for the focus sample and the batch. The weights they
+        show are the pass's keyframe copies: read-only, and equal to the weights until the update."""
+        net = self.trainer.network
+        L, focus = net.L, self.focus
+        x = self.trainer.X_train[focus : focus + 1]
+        y = self.trainer.Y_train[focus : focus + 1]
+        sample_fwd = net.forward(x)
+        sample_bwd = net.backward(sample_fwd, y, regularize=False)
+        # The focus sample's vectors, row 0 of its one-row batch: z[i], a[i + 1], delta[i] and fprime[i] are
+        # layer i + 1's, a[0] is the input. f'(z) is the Jacobian's diagonal for softmax.
+        z = [z_l[0] for z_l in sample_fwd.z]
+        a = [a_l[0] for a_l in sample_fwd.a]
+        delta = [delta_l[0] for delta_l in sample_bwd.delta]
+        layers = zip(net.activations, sample_fwd.z, sample_fwd.a[1:], strict=True)
+        fprime = [act.df(z_l, a_l)[0] for act, z_l, a_l in layers]
+        pass_index, epoch = work.pass_index, work.epoch
+        records = [
+            PhaseRecord(
+                "forward",
+                layer,
+                pass_index,
+                epoch,
+                position=layer - 1,
+                focus=focus,
+                z=z[layer - 1],
+                a=a[layer],
+                a_prev=a[layer - 1],
+                W=frame.W[layer - 1],
+                b=frame.b[layer - 1],
             )
-            position += 1
-        sample_loss = net.data_loss(sample_fwd, y)
+            for layer in range(1, L + 1)
+        ]
         records.append(
             PhaseRecord(
                 "loss",
                 None,
-                position=position,
-                z=sample_fwd.z[-1][0],
-                a=sample_fwd.a[-1][0],
-                delta=sample_bwd.delta[-1][0],
-                fprime=self._fprime(sample_fwd, net.L),
+                pass_index,
+                epoch,
+                position=L,
+                focus=focus,
+                z=z[-1],
+                a=a[-1],
+                delta=delta[-1],
+                fprime=fprime[-1],
                 loss=work.loss,
                 penalty=net.regularization.penalty(net.W),
-                sample_loss=sample_loss,
+                sample_loss=net.data_loss(sample_fwd, y),
                 y=y[0],
                 batch=work.indices,
-                focus_in_batch=bool(np.any(work.indices == self.focus)),
-                **common,
+                focus_in_batch=bool((work.indices == focus).any()),
             )
         )
-        position += 1
-        for layer in range(net.L, 0, -1):
-            i = layer - 1
-            records.append(
-                PhaseRecord(
-                    "backward",
-                    layer,
-                    position=position,
-                    z=sample_fwd.z[i][0],
-                    a_prev=sample_fwd.a[i][0],
-                    fprime=self._fprime(sample_fwd, layer),
-                    delta=sample_bwd.delta[i][0],
-                    grad_W=work.bwd.grad_W[i],
-                    grad_b=work.bwd.grad_b[i],
-                    sample_grad_W=sample_bwd.grad_W[i],
-                    sample_grad_b=sample_bwd.grad_b[i],
-                    W=net.W[i].copy(),
-                    **common,
-                )
+        records.extend(
+            PhaseRecord(
+                "backward",
+                layer,
+                pass_index,
+                epoch,
+                position=2 * L + 1 - layer,
+                focus=focus,
+                z=z[layer - 1],
+                a_prev=a[layer - 1],
+                fprime=fprime[layer - 1],
+                delta=delta[layer - 1],
+                grad_W=work.bwd.grad_W[layer - 1],
+                grad_b=work.bwd.grad_b[layer - 1],
+                sample_grad_W=sample_bwd.grad_W[layer - 1],
+                sample_grad_b=sample_bwd.grad_b[layer - 1],
+                W=frame.W[layer - 1],
             )
-            position += 1
+            for layer in range(L, 0, -1)
+        )
         return records
-
-    def _fprime(self, fwd: ForwardPass, layer: int) -> Array:
-        """f'(z^l) of the focus sample (the diagonal, for softmax)."""
-        act = self.trainer.network.activations[layer - 1]
-        return act.df(fwd.z[layer - 1], fwd.a[layer])[0]
 
     # -- stepping back -----------------------------------------------------------------------------------
     def back(self, unit: str = "phase", count: int = 1) -> BackResult:

@@ -8,6 +8,7 @@ weights. Divergence is caught after each chunk of passes and pinned to the exact
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -69,6 +70,13 @@ class TrainingConfig:
     optimizer: OptimizerConfig = field(default_factory=OptimizerConfig)
     batch_size: int = 32
     regularization: Regularization = field(default_factory=Regularization)
+
+
+def _read_only_copy(array: Array) -> Array:
+    """A keyframe's copy: read-only, so records may show it without copying it again."""
+    copy = array.copy()
+    copy.flags.writeable = False
+    return copy
 
 
 class Trainer:
@@ -153,8 +161,8 @@ class Trainer:
         """The whole state at the start of the next pass, copied."""
         return Checkpoint(
             pass_index=self.pass_index,
-            W=tuple(W.copy() for W in self.network.W),
-            b=tuple(b.copy() for b in self.network.b),
+            W=tuple(_read_only_copy(W) for W in self.network.W),
+            b=tuple(_read_only_copy(b) for b in self.network.b),
             optimizer=self.optimizer.snapshot(),
             optimizer_config=self.optimizer.config,
             regularization=self.config.regularization,
@@ -259,10 +267,10 @@ class Trainer:
         """Train `passes` passes without records. A keyframe starts every chunk; a chunk that ends with
         non-finite weights or loss is replayed pass by pass to refuse exactly the pass that diverged."""
         done = 0
+        begin_pass, finish_pass = self.begin_pass, self.finish_pass
         while done < passes:
             chunk = min(self.keyframe_interval, passes - done)
             frame = self.keyframe()
-            begin_pass, finish_pass = self.begin_pass, self.finish_pass
             for _ in range(chunk):
                 finish_pass(begin_pass(track_metrics), reuse_grads=True)
             if not self._chunk_finite(chunk):
@@ -298,7 +306,7 @@ class Trainer:
 
     @staticmethod
     def divergence_reason(work: PassWork) -> str | None:
-        if work.loss is not None and not np.isfinite(work.loss):
+        if work.loss is not None and not math.isfinite(work.loss):
             return f"the loss J is {work.loss}"
         return None
 

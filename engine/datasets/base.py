@@ -18,7 +18,7 @@ Array = np.ndarray
 Task = Literal["classification", "regression"]
 TASKS: tuple[Task, ...] = ("classification", "regression")
 
-# Columns whose training-set std is at most this (relative to their scale) count as constant: std 1.
+# Columns whose training-set std is at most this times their largest |value| count as constant: std 1.
 _CONSTANT_RTOL = 1e-12
 
 
@@ -74,7 +74,7 @@ class Normalization:
             raise DatasetError("standardization needs at least one training row")
         mean = X.mean(axis=0)
         std = X.std(axis=0)
-        scale = np.maximum(np.abs(mean), 1.0)
+        scale = np.abs(X).max(axis=0)  # a constant column's std is 0 or rounding noise far below its values
         std = np.where(std > _CONSTANT_RTOL * scale, std, 1.0)
         return cls(mean, std)
 
@@ -267,6 +267,12 @@ class Dataset:
 # ----------------------------------------------------------------------------------------------------------
 # Helpers shared by the sources
 # ----------------------------------------------------------------------------------------------------------
+def brief(value: Any, limit: int = 30) -> str:
+    """A value as a message quotes it (its repr), cut short if long."""
+    text = repr(value)
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
 def plural(count: int, noun: str) -> str:
     """'1 row', '3 rows', '2 classes': a count with its noun, for messages."""
     if count == 1:
@@ -300,17 +306,19 @@ def decode_labels(Y: Array) -> Array:
 
 def check_test_fraction(test_fraction: float) -> float:
     """test_fraction as a float in [0, 0.9], or a DatasetError naming the allowed range."""
-    if isinstance(test_fraction, bool) or not isinstance(test_fraction, int | float | np.number):
-        raise DatasetError(f"test_fraction must be a number from 0 to 0.9, got {test_fraction!r}")
-    value = float(test_fraction)
-    if not (math.isfinite(value) and 0.0 <= value <= 0.9):
-        raise DatasetError(f"test_fraction must be from 0 to 0.9, got {test_fraction!r}")
-    return value
+    number = not isinstance(test_fraction, bool) and isinstance(test_fraction, int | float | np.number)
+    if not number or not 0 <= test_fraction <= 0.9:  # NaN fails the comparison too
+        raise DatasetError(f"test_fraction must be a number from 0 to 0.9, got {brief(test_fraction)}")
+    return float(test_fraction)
+
+
+MAX_SEED = 2**32 - 1
 
 
 def check_seed(seed: int) -> int:
-    if isinstance(seed, bool) or not isinstance(seed, int | np.integer) or seed < 0:
-        raise DatasetError(f"seed must be a whole number ≥ 0, got {seed!r}")
+    """seed as an int in [0, 2³² − 1], or a DatasetError naming the range."""
+    if isinstance(seed, bool) or not isinstance(seed, int | np.integer) or not 0 <= seed <= MAX_SEED:
+        raise DatasetError(f"seed must be a whole number from 0 to {MAX_SEED}, got {brief(seed)}")
     return int(seed)
 
 

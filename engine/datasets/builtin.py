@@ -1,8 +1,8 @@
 """Generated data sets: every TensorFlow Playground set (circles, xor, gaussian, spiral, plane,
 multi_gaussian) plus moons and sine, deterministic for a seed.
 
-Coordinates: inputs lie in [-1, 1] (Playground's [-6, 6] picture divided by 5, so its patterns of radius 5
-have radius 1 here); noise may push points a little outside. The sets are not standardized (their
+Coordinates: inputs lie in [-1, 1]: Playground's coordinates divided by 5 (its patterns have radius 5 in a
+[-6, 6] view, so radius 1 here); noise may push points a little outside. The sets are not standardized (their
 normalization is None): they are already well scaled, and a heatmap of the input space uses these raw
 coordinates directly.
 
@@ -20,9 +20,11 @@ from typing import Any, Literal
 import numpy as np
 
 from engine.datasets.base import (
+    MAX_SEED,
     Dataset,
     DatasetError,
     Task,
+    brief,
     build_dataset,
     check_seed,
     check_test_fraction,
@@ -82,7 +84,7 @@ class BuiltinSpec:
             "samples": ParamSpec("int", self.samples, *SAMPLES_RANGE, "number of points, train and test"),
             "noise": ParamSpec("float", self.noise, *NOISE_RANGE, self.noise_effect),
             "test_fraction": ParamSpec("float", 0.2, *TEST_FRACTION_RANGE, "share of the points held out"),
-            "seed": ParamSpec("int", 0, 0, 2**32 - 1, "the same seed gives the same points and split"),
+            "seed": ParamSpec("int", 0, 0, MAX_SEED, "the same seed gives the same points and split"),
         }
         if self.variable_classes:
             params["classes"] = ParamSpec("int", self.classes or 2, *CLASSES_RANGE, "number of classes")
@@ -298,21 +300,21 @@ BUILTINS: dict[str, BuiltinSpec] = {
 # ----------------------------------------------------------------------------------------------------------
 def _spec(name: str) -> BuiltinSpec:
     if not isinstance(name, str) or name not in BUILTINS:
-        raise DatasetError(f"unknown builtin data set {name!r}; choose one of {', '.join(BUILTINS)}")
+        raise DatasetError(f"unknown builtin data set {brief(name)}; choose one of {', '.join(BUILTINS)}")
     return BUILTINS[name]
 
 
 def _int_in(field: str, value: Any, low: int, high: int) -> int:
     if isinstance(value, bool) or not isinstance(value, int | np.integer) or not low <= value <= high:
-        raise DatasetError(f"{field} must be a whole number from {low:,} to {high:,}, got {value!r}")
+        raise DatasetError(f"{field} must be a whole number from {low:,} to {high:,}, got {brief(value)}")
     return int(value)
 
 
 def _noise(value: Any) -> float:
     low, high = NOISE_RANGE
     ok = not isinstance(value, bool) and isinstance(value, int | float | np.number)
-    if not ok or not low <= float(value) <= high:  # NaN fails the comparison too
-        raise DatasetError(f"noise must be a number from {low:g} to {high:g}, got {value!r}")
+    if not ok or not low <= value <= high:  # NaN fails the comparison too
+        raise DatasetError(f"noise must be a number from {low:g} to {high:g}, got {brief(value)}")
     return float(value)
 
 

@@ -93,6 +93,21 @@ class Table:
             labels = np.array(self.labels, dtype=np.int64)
             labels.flags.writeable = False
             object.__setattr__(self, "labels", labels)
+        regression = self.task == "regression" and self.targets is not None and self.labels is None
+        classification = (
+            self.task == "classification"
+            and self.labels is not None
+            and self.class_names is not None
+            and self.targets is None
+        )
+        if not (regression or classification):
+            raise DatasetError(
+                "a regression Table has targets only; a classification Table labels and classes"
+            )
+        if (self.targets if regression else self.labels).shape[0] != self.X_raw.shape[0]:
+            raise DatasetError(
+                f"the Table has {self.X_raw.shape[0]} rows of features but not as many targets"
+            )
 
     @property
     def rows(self) -> int:
@@ -175,21 +190,14 @@ def table_to_dataset(table: Table, *, test_fraction: float = 0.2, seed: int = 0)
     """Shuffle and split a Table (stratified by class for classification) and standardize the features
     with the training split's mean and std only, applied to both splits."""
     test_fraction = check_test_fraction(test_fraction)
-    if table.task == "classification":
-        assert table.labels is not None and table.class_names is not None
-        Y = encode_labels(table.labels, table.n_classes)
-        target_names: tuple[str, ...] = (table.target_name,)
-    else:
-        assert table.targets is not None
-        Y = np.asarray(table.targets)
-        target_names = (table.target_name,)
+    Y = table.targets if table.labels is None else encode_labels(table.labels, table.n_classes)
     return build_dataset(
         name=table.name,
         task=table.task,
         X_raw=table.X_raw,
         Y=Y,
         feature_names=table.feature_names,
-        target_names=target_names,
+        target_names=(table.target_name,),
         class_names=table.class_names,
         test_fraction=test_fraction,
         seed=seed,
@@ -211,7 +219,7 @@ def _decode(data: bytes | bytearray | memoryview | str) -> str:
         try:
             text = raw.decode("utf-8-sig")
         except UnicodeDecodeError as exc:
-            row = raw[: exc.start].count(b"\n") + 1
+            row = _line_of(raw[: exc.start].decode("utf-8", "replace"))
             raise DatasetError(
                 f"the file is not UTF-8 text (byte 0x{raw[exc.start]:02x} on row {row} cannot be read): "
                 "save it as 'CSV UTF-8' and upload it again (a spreadsheet such as .xlsx must be exported "
@@ -221,7 +229,7 @@ def _decode(data: bytes | bytearray | memoryview | str) -> str:
     else:
         raise DatasetError(f"expected the file's bytes or text, got {type(data).__name__}")
     if "\x00" in text:
-        row = text[: text.index("\x00")].count("\n") + 1
+        row = _line_of(text[: text.index("\x00")])
         raise DatasetError(
             f"the file contains a NUL character on row {row}, so it is not a CSV text file: "
             "save it as 'CSV UTF-8' and upload it again",
@@ -233,6 +241,11 @@ def _decode(data: bytes | bytearray | memoryview | str) -> str:
             "sample"
         )
     return text
+
+
+def _line_of(before: str) -> int:
+    """The editor line a position is on, given the text before it (LF, CRLF and CR all end a line)."""
+    return before.count("\n") + before.count("\r") - before.count("\r\n") + 1
 
 
 def _delimiter(text: str) -> str:
@@ -285,7 +298,7 @@ def _read(text: str, delimiter: str, limits: CsvLimits) -> tuple[list[str], list
     lines: list[int] = []
     for row, fields in records:
         if len(fields) != len(header):
-            raise DatasetError(_ragged_message(row, fields, len(header)), row=row)
+            raise DatasetError(_ragged_message(row, fields, len(header), delimiter), row=row)
         if len(rows) == limits.max_rows:
             raise DatasetError(
                 f"the file has more than {limits.max_rows:,} data rows; the limit is {limits.max_rows:,}: "
@@ -300,16 +313,17 @@ def _read(text: str, delimiter: str, limits: CsvLimits) -> tuple[list[str], list
     return names, rows, lines
 
 
-def _ragged_message(row: int, fields: list[str], n: int) -> str:
+def _ragged_message(row: int, fields: list[str], n: int, delimiter: str) -> str:
     if any("\n" in f or "\r" in f for f in fields):
         return (
             f"row {row} has a double quote that is never closed, so the rows after it were read as one "
             "value: close the quote or remove it"
         )
+    sign = {",": "comma", ";": "semicolon", "\t": "tab"}[delimiter]
     return (
         f"row {row} has {plural(len(fields), 'value')} but the header has {plural(n, 'column')}: every row "
-        "needs one value per column (look for a missing or extra delimiter, or a value containing the "
-        "delimiter that is not in double quotes)"
+        f"needs one value per column (look for a missing or extra {sign}, or a value containing a {sign} "
+        "that is not in double quotes)"
     )
 
 
@@ -415,10 +429,13 @@ def _parse_cell(cell: str, decimal_comma: bool) -> float | str:
     return value if np.isfinite(value) else _NONFINITE_VALUE  # e.g. 1e999 overflows to inf
 
 
-def _fast_floats(cells: Sequence[str]) -> Array | None:
+def _fast_floats(cells: Sequence[str], decimal_comma: bool) -> Array | None:
     """The cells as floats if every one is a plain finite number (the common case, fast), else None."""
     try:
-        values = np.array([float(c) for c in cells], dtype=np.float64)
+        if decimal_comma:  # "1,5" -> "1.5"; anything with a second separator then fails float()
+            values = np.array([float(c.replace(",", ".", 1)) for c in cells], dtype=np.float64)
+        else:
+            values = np.array([float(c) for c in cells], dtype=np.float64)
     except ValueError:
         return None
     joined = "".join(cells)
@@ -474,7 +491,7 @@ def _features(
     X = np.empty((len(lines), len(feature_idx)))
     problems: list[tuple[int, int, str]] = []  # (row index, column position, problem)
     for k, j in enumerate(feature_idx):
-        values = _fast_floats(columns[j])
+        values = _fast_floats(columns[j], comma)
         if values is None:
             found = _first_problem(columns[j], comma)
             if found is not None:
@@ -494,7 +511,7 @@ def _features(
 def _target_values(cells: Sequence[str], comma: bool, name: str, lines: list[int]) -> Array | None:
     """The target as floats if every value is a number; None if some value is text (a class label).
     Empty, missing-marker and NaN/inf values are errors whatever the task."""
-    values = _fast_floats(cells)
+    values = _fast_floats(cells, comma)
     if values is not None:
         return values
     parsed = [_parse_cell(c, comma) for c in cells]

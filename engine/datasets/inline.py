@@ -20,6 +20,7 @@ from engine.datasets.base import (
     Dataset,
     DatasetError,
     Task,
+    brief,
     build_dataset,
     check_test_fraction,
     decode_labels,
@@ -40,12 +41,6 @@ def _finite(value: int | float) -> bool:
         return False
 
 
-def _brief(value: Any, limit: int = 30) -> str:
-    """A value as a message shows it, cut short if long."""
-    text = repr(value)
-    return text if len(text) <= limit else text[: limit - 1] + "…"
-
-
 def _is_row(value: Any) -> bool:
     return isinstance(value, Sequence | np.ndarray) and not isinstance(value, str | bytes)
 
@@ -59,9 +54,7 @@ def _matrix(value: Any, field: str) -> Array:
     width = None
     for i, row in enumerate(value, start=1):
         if not _is_row(row):
-            raise DatasetError(
-                f"{field} row {i} is {_brief(row)}, not a list of numbers", row=i, column=field
-            )
+            raise DatasetError(f"{field} row {i} is {brief(row)}, not a list of numbers", row=i, column=field)
         if len(row) == 0:
             raise DatasetError(
                 f"{field} row {i} is empty: every row needs at least one value", row=i, column=field
@@ -76,11 +69,11 @@ def _matrix(value: Any, field: str) -> Array:
         for k, v in enumerate(row, start=1):
             if not _is_number(v):
                 raise DatasetError(
-                    f"{field} row {i}, value {k} is {_brief(v)}, not a number", row=i, column=field
+                    f"{field} row {i}, value {k} is {brief(v)}, not a number", row=i, column=field
                 )
             if not _finite(v):
                 raise DatasetError(
-                    f"{field} row {i}, value {k} is {_brief(v)}; every value must be a finite number",
+                    f"{field} row {i}, value {k} is {brief(v)}; every value must be a finite number",
                     row=i,
                     column=field,
                 )

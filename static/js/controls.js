@@ -38,6 +38,9 @@ export class Controls {
       this.onSpeed(value);
     });
     document.addEventListener("keydown", (e) => this.key(e));
+    document.addEventListener("keyup", (e) => {
+      if ((e.key === " " || e.code === "Space") && e.target && e.target.tagName === "BUTTON") e.preventDefault();
+    });
     this.timeline = document.getElementById("timeline");
     this.timeline.addEventListener("click", (e) => {
       const button = e.target.closest("button[data-index]");
@@ -71,7 +74,7 @@ export class Controls {
       e.preventDefault();
       this.back(e.shiftKey ? "pass" : "phase");
     } else if (e.key === " " || e.code === "Space") {
-      if (target && target.tagName === "BUTTON") return; // Space on a focused button clicks it
+      // Space is play/pause everywhere but in form fields (a focused button is still pressed with Enter).
       inputLatency(e);
       e.preventDefault();
       this.onPlayToggle(!this.playing);
@@ -89,7 +92,7 @@ export class Controls {
     const button = document.getElementById("play");
     button.setAttribute("aria-label", playing ? "Pause" : "Play");
     button.title = playing ? "Pause (Space)" : "Play (Space)";
-    button.textContent = playing ? "⏸ Pause" : "▶ Play";
+    button.textContent = playing ? "‖ Pause" : "▶ Play";
     button.classList.toggle("active", playing);
   }
 

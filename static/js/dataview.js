@@ -1,16 +1,41 @@
 // The data view: for 2-D data the network's output over the input plane (decision boundary for classification,
 // surface for regression) under the train and test points; for 1-D data the fitted curve over the points.
 // Clicking a training point makes it the focus sample (whose numbers the diagram and math panel show).
+//
+// Plotly draws the figure (axes, points, focus ring, legend) and redraws it only when the points or the focus
+// change; the server's output grid, which changes every frame in play mode, is painted on a canvas under
+// Plotly's transparent plot area (an image of the grid, smoothed), so playing stays cheap.
 
 import { CLASS_COLORS, DIVERGING } from "./palette.js";
-import { fmt } from "./format.js";
+import { esc, fmt } from "./format.js";
+import { coverAndClear } from "./canvas.js";
 
 const FONT = { family: "system-ui, -apple-system, Segoe UI, Roboto, sans-serif", size: 11, color: "#222" };
 
-function light(hex, f = 0.62) {
-  const c = [1, 3, 5].map((i) => parseInt(hex.slice(i, i + 2), 16));
-  const m = c.map((v) => Math.round(v + f * (255 - v)));
-  return `rgb(${m[0]},${m[1]},${m[2]})`;
+function rgb(hex) {
+  return [1, 3, 5].map((i) => parseInt(hex.slice(i, i + 2), 16));
+}
+
+function lighten(c, f) {
+  return c.map((v) => Math.round(v + f * (255 - v)));
+}
+
+function mix(a, b, f) {
+  return a.map((v, i) => Math.round(v + f * (b[i] - v)));
+}
+
+const LIGHT_DIVERGING = DIVERGING.map(([t, c]) => [t, lighten(rgb(c), 0.45)]);
+
+function scaleColor(stops, u) {
+  const x = Math.min(1, Math.max(0, u));
+  for (let i = 1; i < stops.length; i++) {
+    if (x <= stops[i][0]) {
+      const [t0, c0] = stops[i - 1];
+      const [t1, c1] = stops[i];
+      return mix(c0, c1, (x - t0) / (t1 - t0 || 1));
+    }
+  }
+  return stops[stops.length - 1][1];
 }
 
 export class DataView {
@@ -18,11 +43,14 @@ export class DataView {
     this.el = element;
     this.caption = caption;
     this.onFocus = onFocus;
+    this.canvas = document.getElementById("data-canvas");
     this.bound = false;
+    this.plotKey = "";
     this.data = null;
     this.dataset = null;
     this.boundary = null;
     this.focus = null;
+    new ResizeObserver(() => this.paint()).observe(element);
   }
 
   set(dataset, data, boundary, focus) {
@@ -44,54 +72,29 @@ export class DataView {
       this.renderSummary();
       return;
     }
-    const traces = [];
-    const classification = ds.task === "classification";
-    const b = this.boundary;
+    const key = [ds.name, ds.train_rows, ds.test_rows, this.data ? this.data.train_x.length : 0, this.focus ? this.focus.index : -1, this.boundary ? `${this.boundary.xs[0]}:${this.boundary.xs.length}` : ""].join("|");
+    if (key !== this.plotKey) {
+      this.plotKey = key;
+      this.drawFigure();
+    }
+    this.paint();
+    this.caption.textContent = this.captionText();
+  }
+
+  /** The Plotly figure: axes fixed to the grid's extent, the points, the focus ring. */
+  drawFigure() {
+    const summary = this.el.querySelector(".summary");
+    if (summary) summary.remove();
+    const ds = this.dataset;
     const d = this.data;
+    const b = this.boundary;
+    const classification = ds.task === "classification";
     const focusIndex = this.focus ? this.focus.index : -1;
+    const traces = [];
     let layout;
-    if (nf === 2) {
-      if (b && b.ys) {
-        let colorscale;
-        let zmin;
-        let zmax;
-        if (b.kind === "probability") {
-          colorscale = [[0, light(CLASS_COLORS[0], 0.45)], [0.5, "#f7f7f7"], [1, light(CLASS_COLORS[1], 0.45)]];
-          zmin = 0;
-          zmax = 1;
-        } else if (b.kind === "class") {
-          const k = ds.classes ? ds.classes.length : 3;
-          colorscale = [];
-          for (let i = 0; i < k; i++) {
-            colorscale.push([i / k, light(this.classColor(i), 0.55)], [(i + 1) / k, light(this.classColor(i), 0.55)]);
-          }
-          zmin = -0.5;
-          zmax = k - 0.5;
-        } else {
-          colorscale = DIVERGING.map(([t, c]) => [t, c.startsWith("#") ? light(c, 0.45) : c]);
-          const m = Math.max(...b.values.flat().map((v) => Math.abs(v ?? 0)), 1e-9);
-          zmin = -m;
-          zmax = m;
-        }
-        traces.push({
-          type: "heatmap",
-          x: b.xs,
-          y: b.ys,
-          z: b.values,
-          zmin,
-          zmax,
-          colorscale,
-          showscale: b.kind === "value",
-          colorbar: { thickness: 8, len: 0.8, tickfont: { size: 9 } },
-          hovertemplate: b.kind === "probability" ? `p(${ds.classes ? ds.classes[1] : "1"}) = %{z:.3f}<extra></extra>` : "%{z:.3g}<extra></extra>",
-          zsmooth: "best",
-        });
-        if (b.kind === "probability") {
-          traces.push({ type: "contour", x: b.xs, y: b.ys, z: b.values, showscale: false, contours: { start: 0.5, end: 0.5, size: 1, coloring: "none" }, line: { color: "#444", width: 1.2, dash: "dot" }, hoverinfo: "skip" });
-        }
-      }
-      const pointColors = (ys) => (classification ? ys.map((k) => this.classColor(k)) : ys);
-      const regressionMarker = (ys) => ({ color: ys, colorscale: DIVERGING, cmin: -1, cmax: 1 });
+    const pointColors = (ys) => (classification ? ys.map((k) => this.classColor(k)) : ys);
+    const regressionMarker = (ys) => ({ color: ys, colorscale: DIVERGING, cmin: -1, cmax: 1 });
+    if (ds.features.length === 2) {
       traces.push({
         type: "scatter",
         mode: "markers",
@@ -114,22 +117,25 @@ export class DataView {
       if (focusIndex >= 0 && d.train_x[focusIndex]) {
         traces.push({ type: "scatter", mode: "markers", name: "focus", x: [d.train_x[focusIndex][0]], y: [d.train_x[focusIndex][1]], marker: { size: 16, color: "rgba(0,0,0,0)", line: { color: "#111", width: 2.5 } }, hoverinfo: "skip" });
       }
-      const [dx, dy] = ds.domain;
       layout = {
-        xaxis: { title: { text: ds.features[0], standoff: 2 }, range: b ? [b.xs[0], b.xs[b.xs.length - 1]] : undefined, zeroline: false, constrain: "domain" },
-        yaxis: { title: { text: ds.features[1], standoff: 2 }, range: b && b.ys ? [b.ys[0], b.ys[b.ys.length - 1]] : undefined, zeroline: false, scaleanchor: dx && dy ? "x" : undefined },
+        xaxis: { title: { text: ds.features[0], standoff: 2 }, range: b ? [b.xs[0], b.xs[b.xs.length - 1]] : undefined, zeroline: false, showgrid: false, fixedrange: true },
+        yaxis: { title: { text: ds.features[1], standoff: 2 }, range: b && b.ys ? [b.ys[0], b.ys[b.ys.length - 1]] : undefined, zeroline: false, showgrid: false, fixedrange: true },
       };
     } else {
-      // One feature: the fitted curve over the points.
-      if (b) {
-        traces.push({ type: "scatter", mode: "lines", name: "network", x: b.xs, y: b.values, line: { color: "#2166ac", width: 2.5 }, hovertemplate: "x %{x:.3f}<br>ŷ %{y:.3f}<extra></extra>" });
-      }
       traces.push({ type: "scatter", mode: "markers", name: "train", x: d.train_x.map((p) => p[0]), y: d.train_y, customdata: d.train_x.map((_, i) => i), marker: { size: 6, color: "#e08214", line: { color: "#fff", width: 0.5 } }, hovertemplate: "train #%{customdata}<br>x %{x:.3f}, y %{y:.3f}<extra></extra>" });
       traces.push({ type: "scatter", mode: "markers", name: "test", x: d.test_x.map((p) => p[0]), y: d.test_y, marker: { size: 6, symbol: "diamond", color: "#999", line: { color: "#222", width: 0.5 } }, hovertemplate: "test x %{x:.3f}, y %{y:.3f}<extra></extra>" });
+      traces.push({ type: "scatter", mode: "lines", name: "network ŷ", x: [null], y: [null], line: { color: "#2166ac", width: 2.5 }, hoverinfo: "skip" });
       if (focusIndex >= 0 && d.train_x[focusIndex]) {
         traces.push({ type: "scatter", mode: "markers", name: "focus", x: [d.train_x[focusIndex][0]], y: [d.train_y[focusIndex]], marker: { size: 15, color: "rgba(0,0,0,0)", line: { color: "#111", width: 2.5 } }, hoverinfo: "skip" });
       }
-      layout = { xaxis: { title: { text: ds.features[0], standoff: 2 }, zeroline: false }, yaxis: { title: { text: ds.targets[0] || "y", standoff: 2 }, zeroline: false } };
+      const ys = [...d.train_y, ...d.test_y];
+      const lo = Math.min(...ys);
+      const hi = Math.max(...ys);
+      const pad = 0.15 * (hi - lo || 1);
+      layout = {
+        xaxis: { title: { text: ds.features[0], standoff: 2 }, range: b ? [b.xs[0], b.xs[b.xs.length - 1]] : undefined, zeroline: false, fixedrange: true },
+        yaxis: { title: { text: ds.targets[0] || "y", standoff: 2 }, range: [lo - pad, hi + pad], zeroline: false, fixedrange: true },
+      };
     }
     Plotly.react(this.el, traces, {
       ...layout,
@@ -140,8 +146,8 @@ export class DataView {
       hovermode: "closest",
       dragmode: false,
       uirevision: "data",
-      paper_bgcolor: "#fff",
-      plot_bgcolor: "#fff",
+      paper_bgcolor: "rgba(0,0,0,0)",
+      plot_bgcolor: "rgba(0,0,0,0)",
     }, { displayModeBar: false, responsive: true });
     if (!this.bound) {
       this.bound = true;
@@ -149,33 +155,102 @@ export class DataView {
         const p = ev && ev.points && ev.points[0];
         if (p && p.data && p.data.name === "train" && typeof p.customdata === "number") this.onFocus(p.customdata);
       });
+      this.el.on("plotly_afterplot", () => this.paint());
     }
-    this.caption.textContent = this.captionText();
+  }
+
+  /** Paint the server's output grid (heatmap) or curve under the figure's plot area. */
+  paint() {
+    const canvas = this.canvas;
+    const full = this.el._fullLayout;
+    const b = this.boundary;
+    const ds = this.dataset;
+    const [ctx] = coverAndClear(canvas, this.el);
+    if (!b || !full || !full.xaxis || !ds || ds.features.length > 2 || !this.data) return;
+    const xa = full.xaxis;
+    const ya = full.yaxis;
+    if (b.ys) {
+      const nx = b.xs.length;
+      const ny = b.ys.length;
+      const image = new ImageData(nx, ny);
+      const color = this.colorFor(b);
+      for (let i = 0; i < ny; i++) {
+        const row = b.values[i];
+        for (let j = 0; j < nx; j++) {
+          const c = color(row[j]);
+          const o = ((ny - 1 - i) * nx + j) * 4; // image rows run top-down, ys bottom-up
+          image.data[o] = c[0];
+          image.data[o + 1] = c[1];
+          image.data[o + 2] = c[2];
+          image.data[o + 3] = 255;
+        }
+      }
+      const off = this.offscreen && this.offscreen.width === nx && this.offscreen.height === ny ? this.offscreen : (this.offscreen = Object.assign(document.createElement("canvas"), { width: nx, height: ny }));
+      off.getContext("2d").putImageData(image, 0, 0);
+      ctx.imageSmoothingEnabled = true;
+      ctx.drawImage(off, xa._offset, ya._offset, xa._length, ya._length);
+    } else {
+      ctx.save();
+      ctx.beginPath();
+      ctx.rect(xa._offset, ya._offset, xa._length, ya._length);
+      ctx.clip();
+      ctx.strokeStyle = "#2166ac";
+      ctx.lineWidth = 2.5;
+      ctx.beginPath();
+      b.xs.forEach((x, j) => {
+        const v = b.values[j];
+        if (v === null) return;
+        const px = xa._offset + xa.l2p(x);
+        const py = ya._offset + ya.l2p(v);
+        if (j === 0) ctx.moveTo(px, py);
+        else ctx.lineTo(px, py);
+      });
+      ctx.stroke();
+      ctx.restore();
+    }
+  }
+
+  colorFor(b) {
+    const ds = this.dataset;
+    if (b.kind === "probability") {
+      const stops = [[0, lighten(rgb(CLASS_COLORS[0]), 0.45)], [0.5, [247, 247, 247]], [1, lighten(rgb(CLASS_COLORS[1]), 0.45)]];
+      return (v) => (v === null ? [255, 255, 255] : scaleColor(stops, v));
+    }
+    if (b.kind === "class") {
+      const palette = (ds.classes || ["A", "B", "C"]).map((_, i) => lighten(rgb(this.classColor(i)), 0.55));
+      return (v) => (v === null ? [255, 255, 255] : palette[Math.round(v)] || [255, 255, 255]);
+    }
+    let m = 1e-9;
+    for (const row of b.values) for (const v of row) if (v !== null && Math.abs(v) > m) m = Math.abs(v);
+    return (v) => (v === null ? [255, 255, 255] : scaleColor(LIGHT_DIVERGING, (v / m + 1) / 2));
   }
 
   captionText() {
     const ds = this.dataset;
-    const kind = ds.task === "classification" ? "boundary" : ds.features.length === 1 ? "fit" : "surface";
-    return `${ds.name} · ${ds.train_rows} train / ${ds.test_rows} test · ${kind} · click a point to focus it`;
+    const kind = ds.task === "classification" ? "shading: the network's class probability" : ds.features.length === 1 ? "line: the network's output" : "shading: the network's output";
+    return `${ds.name} · ${ds.train_rows} train ● / ${ds.test_rows} test ◆ · ${kind} · click a training point to focus it`;
   }
 
   renderSummary() {
     const ds = this.dataset;
-    if (this.bound || this.el.classList.contains("js-plotly-plot")) {
+    if (this.el.classList.contains("js-plotly-plot")) {
       Plotly.purge(this.el);
       this.bound = false;
     }
+    this.plotKey = "";
+    const ctx = this.canvas.getContext("2d");
+    ctx.clearRect(0, 0, this.canvas.width, this.canvas.height);
     const f = this.focus;
-    const rows = f
+    const shown = 15;
+    const cells = f
       ? f.x_raw
-          .slice(0, 12)
-          .map((v, i) => `<tr><th>${ds.features[i] ?? `x${i + 1}`}</th><td>${fmt(v, "4")}</td></tr>`)
-          .join("") + (f.x_raw.length > 12 ? `<tr><th>…</th><td>${f.x_raw.length - 12} more</td></tr>` : "")
+          .slice(0, shown)
+          .map((v, i) => `<span class="k">${esc(ds.features[i] ?? `x${i + 1}`)}</span><span class="v">${fmt(v, "3")}</span>`)
+          .join("") + (f.x_raw.length > shown ? `<span class="k">…</span><span class="v">${f.x_raw.length - shown} more</span>` : "")
       : "";
     this.el.innerHTML = `<div class="summary">
-      <p><b>${ds.name}</b>: ${ds.features.length} features — no plane to draw, so here is the focus sample.</p>
-      ${f ? `<p>Focus sample #${f.index}${f.label !== null && f.label !== undefined ? `, class <b>${f.label}</b>` : ""}</p><table class="kv">${rows}</table>` : ""}
-      <p class="hint">${ds.train_rows} train / ${ds.test_rows} test rows.</p></div>`;
-    this.caption.textContent = `${ds.name} · ${ds.features.length} features`;
+      <p><b>${esc(ds.name)}</b> has ${ds.features.length} features: no plane to draw. The focus sample (pick another by number above)${f ? ` is #${f.index}${f.label !== null && f.label !== undefined ? `, class <b>${esc(f.label)}</b>` : ""}` : ""}:</p>
+      <div class="kv">${cells}</div></div>`;
+    this.caption.textContent = `${ds.name} · ${ds.features.length} features · ${ds.train_rows} train / ${ds.test_rows} test rows`;
   }
 }

@@ -1,17 +1,25 @@
-// The network diagram (Plotly): neurons by layer, edges between them. Edge colour and width show the weight
-// (or ∂J/∂w in the backward pass) on a colour-blind-safe diverging scale; neurons show a (or δ) of the focus
-// sample. Redraws use Plotly.react with the same traces every time (never newPlot per frame); edges are drawn
-// as a fixed number of traces, one per colour/width bin, so a frame costs the same whatever the value spread.
+// The network diagram: neurons by layer and the edges between them. Edge colour and width show the weight (or
+// ∂J/∂w in the backward pass) on a colour-blind-safe diverging scale; neurons show a (or δ) of the focus sample.
+//
+// Plotly draws the figure — its axes (the coordinate system), the title, the layer titles, the phase band, the
+// loss label, the "… n more" markers — with Plotly.react, and only when the phase changes. The marks that
+// change every frame (~1,300 edges and ~100 neurons for 6 hidden layers × 16) are painted on a canvas under
+// Plotly's transparent figure, in Plotly's own axis coordinates: Plotly's SVG traces take 15–60 ms to restyle
+// that many marks on a modest machine, the canvas 1–3 ms, so a frame (and each frame of the update's animated
+// transition) stays under 16 ms. Pointing (click to select, hover to read a value) is hit-tested here.
 
-import { DIVERGING, MID, diverging } from "./palette.js";
+import { DIVERGING, diverging } from "./palette.js";
 import { fmt, sub, sup } from "./format.js";
-import { mark } from "./perf.js";
+import { coverAndClear } from "./canvas.js";
+import { inputLatency, perf, timed } from "./perf.js";
 
-const BINS = 7; // per sign: 2·BINS + 1 edge traces
 const MAX_SHOWN = 16; // a wider layer shows its first and last few neurons and a "… n more" marker
 const HEAD = 6;
 const TAIL = 3;
-const HIT = 0.72; // where along an edge its click target sits (near the receiving neuron: targets don't pile up)
+const EDGE_HIT_PX = 6; // how close a click must be to an edge to select it
+const EDGE_LEVELS = 16; // colour/width steps per sign (one canvas stroke each)
+const FONT = "system-ui, -apple-system, Segoe UI, Roboto, sans-serif";
+const MARGIN = { l: 20, r: 96, t: 56, b: 26 }; // the Plotly figure's margins (the legend sits in the right one)
 
 const PHASE_TITLE = {
   idle: "Ready: step to start a pass",
@@ -20,16 +28,22 @@ const PHASE_TITLE = {
   backward: "Backward pass",
   update: "Update",
 };
+const ARROWS = { forward: "left to right →", backward: "← right to left", update: "W := W − η ∂J/∂W" };
+
+/** Names of the output neurons: the classes (softmax), p(second class) for one sigmoid output, the targets. */
+export function outputNames(dataset, width) {
+  if (dataset.task === "classification" && dataset.classes) {
+    if (width === dataset.classes.length) return dataset.classes;
+    if (width === 1 && dataset.classes.length === 2) return [`p(${dataset.classes[1]})`];
+  }
+  return dataset.targets;
+}
 
 /** Which neurons of a layer of width n are drawn: all, or the first HEAD and last TAIL with a gap marker. */
 export function shownNeurons(n) {
   if (n <= MAX_SHOWN) return { indices: [...Array(n).keys()], hidden: 0 };
   const indices = [...Array(HEAD).keys(), -1, ...Array.from({ length: TAIL }, (_, i) => n - TAIL + i)];
   return { indices, hidden: n - HEAD - TAIL };
-}
-
-function binOf(t) {
-  return Math.max(-BINS, Math.min(BINS, Math.round(t * BINS))) + BINS;
 }
 
 function maxAbs(arrays) {
@@ -45,15 +59,41 @@ function maxAbs(arrays) {
   return m;
 }
 
+// Stable ids for the server's arrays (records are never mutated), so "did the neurons change?" is cheap.
+const ids = new WeakMap();
+let nextId = 1;
+function idOf(value) {
+  if (!value || typeof value !== "object") return 0;
+  let id = ids.get(value);
+  if (!id) ids.set(value, (id = nextId++));
+  return id;
+}
+
+const GRADIENT = `linear-gradient(to top, ${DIVERGING.map(([t, c]) => `${c} ${Math.round(t * 100)}%`).join(", ")})`;
+
 export class Diagram {
   constructor(element, { onSelect, precision }) {
     this.el = element;
     this.onSelect = onSelect;
     this.precision = precision;
     this.geometry = null;
-    this.ready = false;
+    this.ready = false; // laid out and drawn for the current network
+    this.everDrawn = false;
+    this.bound = false;
     this.tweenFrame = null;
+    this.pendingView = null;
     this.lastView = null;
+    this.plotKey = "";
+    this.marks = null;
+    this.wrap = element.parentElement;
+    this.canvas = document.getElementById("diagram-edges");
+    this.tooltip = document.getElementById("diagram-tip");
+    this.legend = document.getElementById("diagram-legend");
+    this.legendKey = "";
+    new ResizeObserver(() => this.paint()).observe(element);
+    this.wrap.addEventListener("click", (e) => this.clicked(e));
+    this.wrap.addEventListener("mousemove", (e) => this.hover(e));
+    this.wrap.addEventListener("mouseleave", () => (this.tooltip.hidden = true));
   }
 
   /** Lay the network out (on a new session or architecture). */
@@ -70,11 +110,8 @@ export class Diagram {
     });
     const names = [];
     names[0] = dataset.features;
-    names[L] = dataset.task === "classification" && dataset.classes && layers[L] === dataset.classes.length
-      ? dataset.classes
-      : dataset.targets;
+    names[L] = outputNames(dataset, layers[L]);
     this.geometry = { layers, L, columns, slots, pos, names, activations: config.activations };
-    // Edge endpoints, built once: for every drawn edge (l, j, k) its segment and its click target.
     const edges = [];
     for (let l = 1; l <= L; l++) {
       for (const j of columns[l].indices) {
@@ -87,16 +124,31 @@ export class Diagram {
         }
       }
     }
-    this.geometry.edges = edges;
+    const nodes = [];
+    for (let l = 0; l <= L; l++) {
+      for (const j of columns[l].indices) {
+        if (j < 0) continue;
+        const at = pos[l].get(j);
+        nodes.push({ l, j, x: at.x, y: at.y, label: `${this.neuronName(l, j)} (${l === 0 ? "input" : `layer ${l}`})` });
+      }
+    }
+    Object.assign(this.geometry, {
+      edges,
+      nodes,
+      nodeSize: Math.max(12, Math.min(38, 300 / slots)),
+    });
+    this.stopTween();
+    this.plotKey = "";
     this.ready = false;
   }
 
+  /** Two short lines, so that eight columns still fit side by side: "layer 2" over "4 · tanh". */
   layerTitle(l) {
     const g = this.geometry;
     const n = g.layers[l];
-    if (l === 0) return `input · ${n}`;
+    if (l === 0) return `<b>input</b><br>${n}`;
     const act = g.activations[l - 1];
-    return `${l === g.L ? "output" : `layer ${l}`} · ${n} · ${act}`;
+    return `<b>${l === g.L ? "output" : `layer ${l}`}</b><br>${n} · ${act}`;
   }
 
   neuronName(l, j) {
@@ -105,186 +157,29 @@ export class Diagram {
     return named ? `${named}` : `neuron ${j + 1}`;
   }
 
-  /** Draw a phase view (see view.js); `edgesOverride` draws given edge matrices (the update's tween). */
+  /** Draw a phase view (see view.js); `edgesOverride` paints given edge matrices (the update's tween). */
   render(view, selection, edgesOverride = null) {
     if (!this.geometry) return;
-    mark("diagram-start");
-    const g = this.geometry;
+    timed("diagram", perf.diagram, () => this.draw(view, selection, edgesOverride));
+  }
+
+  draw(view, selection, edgesOverride) {
     const p = this.precision();
+    // The Plotly figure changes only with the phase (title, band, layer titles, J): redraw it only then.
+    const key = [view.mode, view.label, view.activeLayer, view.playing, p, view.loss ? idOf(view.loss) : 0].join("|");
+    if (window.Plotly && key !== this.plotKey) {
+      this.plotKey = key;
+      Plotly.react(this.el, [], this.layout(view), { displayModeBar: false, responsive: true, staticPlot: false });
+    }
+    this.ready = true;
+    this.everDrawn = true;
     const edgeValues = edgesOverride || view.edges;
     const edgeScale = this.edgeScaleFor(view, edgeValues);
     const nodeScale = maxAbs(view.nodes) || 1;
-
-    // Edge traces: one per bin, plus one for edges not computed yet (backward pass).
-    const binX = Array.from({ length: 2 * BINS + 1 }, () => []);
-    const binY = Array.from({ length: 2 * BINS + 1 }, () => []);
-    const pendingX = [];
-    const pendingY = [];
-    const hitX = [];
-    const hitY = [];
-    const hitText = [];
-    const hitData = [];
-    const kind = view.edgeKind;
-    for (const e of g.edges) {
-      const matrix = edgeValues[e.l];
-      const v = matrix ? matrix[e.j][e.k] : null;
-      if (v === null || v === undefined) {
-        pendingX.push(e.x0, e.x1, null);
-        pendingY.push(e.y0, e.y1, null);
-      } else {
-        const b = binOf(v / edgeScale);
-        binX[b].push(e.x0, e.x1, null);
-        binY[b].push(e.y0, e.y1, null);
-      }
-      hitX.push(e.x0 + HIT * (e.x1 - e.x0));
-      hitY.push(e.y0 + HIT * (e.y1 - e.y0));
-      hitData.push([e.l, e.j, e.k]);
-      const name = kind === "w" ? `w${sup(e.l)}${sub(`${e.j + 1},${e.k + 1}`)}` : `∂J/∂w${sup(e.l)}${sub(`${e.j + 1},${e.k + 1}`)}`;
-      hitText.push(`${name} = ${fmt(v, p)}<br>from ${this.neuronName(e.l - 1, e.k)} to ${this.neuronName(e.l, e.j)}`);
-    }
-    const traces = [];
-    for (let b = 0; b <= 2 * BINS; b++) {
-      const t = (b - BINS) / BINS;
-      traces.push({
-        type: "scatter",
-        mode: "lines",
-        x: binX[b],
-        y: binY[b],
-        line: { color: b === BINS ? "#cfcfcf" : diverging(t), width: 0.7 + 4.3 * Math.abs(t) },
-        hoverinfo: "skip",
-        showlegend: false,
-      });
-    }
-    traces.push({
-      type: "scatter",
-      mode: "lines",
-      x: pendingX,
-      y: pendingY,
-      line: { color: "#d9d9d9", width: 0.8, dash: "dot" },
-      hoverinfo: "skip",
-      showlegend: false,
-    });
-    traces.push({
-      type: "scatter",
-      mode: "markers",
-      x: hitX,
-      y: hitY,
-      customdata: hitData,
-      hovertext: hitText,
-      hoverinfo: "text",
-      marker: { size: 9, color: "rgba(0,0,0,0)" },
-      showlegend: false,
-      name: "edges",
-    });
-
-    // Neurons.
-    const nx = [];
-    const ny = [];
-    const ncolor = [];
-    const nline = [];
-    const ntext = [];
-    const nhover = [];
-    const ndata = [];
-    const moreX = [];
-    const moreY = [];
-    const moreText = [];
-    const small = g.slots <= 8;
-    for (let l = 0; l <= g.L; l++) {
-      const values = view.nodes[l];
-      for (const j of g.columns[l].indices) {
-        const at = g.pos[l].get(j);
-        if (j < 0) {
-          moreX.push(at.x);
-          moreY.push(at.y);
-          moreText.push(`… ${g.columns[l].hidden} more`);
-          continue;
-        }
-        const v = values ? values[j] : null;
-        nx.push(at.x);
-        ny.push(at.y);
-        ncolor.push(v === null || v === undefined ? "#f3f3f3" : diverging(v / nodeScale));
-        nline.push(view.activeLayer === l ? "#222" : "#777");
-        const symbol = l === 0 ? "x" : view.nodeKind === "δ" ? "δ" : "a";
-        const label = `${symbol}${sup(l)}${sub(j + 1)}`;
-        ntext.push(small && v !== null && v !== undefined ? fmt(v, "2") : "");
-        nhover.push(`${this.neuronName(l, j)} (${l === 0 ? "input" : `layer ${l}`})<br>${label} = ${fmt(v, p)}`);
-        ndata.push([l, j]);
-      }
-    }
-    const nodeSize = Math.max(12, Math.min(36, 300 / g.slots));
-    traces.push({
-      type: "scatter",
-      mode: small ? "markers+text" : "markers",
-      x: nx,
-      y: ny,
-      customdata: ndata,
-      text: ntext,
-      textposition: "middle center",
-      textfont: { size: 10, color: "#111" },
-      hovertext: nhover,
-      hoverinfo: "text",
-      marker: { size: nodeSize, color: ncolor, line: { color: nline, width: 1.5 } },
-      showlegend: false,
-      name: "neurons",
-    });
-    traces.push({
-      type: "scatter",
-      mode: "text",
-      x: moreX,
-      y: moreY,
-      text: moreText,
-      textfont: { size: 11, color: "#555" },
-      hoverinfo: "skip",
-      showlegend: false,
-    });
-
-    // Selection highlight.
-    const selX = [];
-    const selY = [];
-    let selMode = "markers";
-    if (selection && selection.kind === "neuron") {
-      const at = g.pos[selection.layer] && g.pos[selection.layer].get(selection.index);
-      if (at) {
-        selX.push(at.x);
-        selY.push(at.y);
-      }
-    } else if (selection && selection.kind === "edge") {
-      const a = g.pos[selection.layer - 1] && g.pos[selection.layer - 1].get(selection.column);
-      const b = g.pos[selection.layer] && g.pos[selection.layer].get(selection.row);
-      if (a && b) {
-        selX.push(a.x, b.x);
-        selY.push(a.y, b.y);
-        selMode = "lines";
-      }
-    }
-    traces.push({
-      type: "scatter",
-      mode: selMode,
-      x: selX,
-      y: selY,
-      marker: { size: nodeSize + 10, color: "rgba(0,0,0,0)", line: { color: "#111", width: 3 } },
-      line: { color: "rgba(17,17,17,0.55)", width: 9 },
-      hoverinfo: "skip",
-      showlegend: false,
-    });
-
-    // Colour legends: edges (w or ∂J/∂w) and neurons (a or δ).
-    traces.push(this.legendTrace(kind === "w" ? "edge: weight w" : "edge: ∂J/∂w (batch)", edgeScale, 0.98, 0.74));
-    traces.push(this.legendTrace(view.nodeKind === "δ" ? "neuron: δ" : "neuron: a", nodeScale, 0.98, 0.24));
-
-    const layout = this.layout(view);
-    Plotly.react(this.el, traces, layout, {
-      displayModeBar: false,
-      responsive: true,
-      doubleClick: false,
-      scrollZoom: false,
-    });
-    if (!this.ready) {
-      this.ready = true;
-      this.el.on("plotly_click", (ev) => this.clicked(ev));
-    }
+    this.marks = { view, selection, edges: edgeValues, edgeScale, nodeScale, precision: p };
+    this.paint();
+    this.renderLegend(view.edgeKind, edgeScale, view.nodeKind, nodeScale);
     this.lastView = view;
-    mark("diagram-end");
   }
 
   edgeScaleFor(view, edgeValues) {
@@ -292,39 +187,169 @@ export class Diagram {
     return maxAbs(edgeValues.slice(1)) || 1;
   }
 
-  legendTrace(title, scale, x, y) {
+  /** The figure's axis ranges (the same numbers its Plotly layout uses). */
+  ranges() {
+    const g = this.geometry;
+    const top = g.slots / 2;
+    const bottom = -g.slots / 2 - 0.1;
+    return { top, bottom, x: [-0.55, g.L + 0.55], y: [bottom - 0.45, top + 0.55] };
+  }
+
+  /** Data → CSS pixels inside the diagram element: the linear map of Plotly's fixed-range axes, computed
+   * here so the marks can be painted (and clicked) before Plotly.js has even finished loading. */
+  transform() {
+    if (!this.geometry) return null;
+    const w = this.el.clientWidth;
+    const h = this.el.clientHeight;
+    const { x, y } = this.ranges();
+    const pw = Math.max(1, w - MARGIN.l - MARGIN.r);
+    const ph = Math.max(1, h - MARGIN.t - MARGIN.b);
     return {
-      type: "scatter",
-      mode: "markers",
-      x: [null],
-      y: [null],
-      hoverinfo: "skip",
-      showlegend: false,
-      marker: {
-        color: [0],
-        cmin: -scale,
-        cmax: scale,
-        colorscale: DIVERGING,
-        showscale: true,
-        colorbar: {
-          title: { text: title, side: "right", font: { size: 11 } },
-          x,
-          xanchor: "left",
-          y,
-          len: 0.44,
-          thickness: 10,
-          tickfont: { size: 10 },
-          nticks: 5,
-          exponentformat: "e",
-        },
-      },
+      x: (v) => MARGIN.l + ((v - x[0]) / (x[1] - x[0])) * pw,
+      y: (v) => MARGIN.t + ((y[1] - v) / (y[1] - y[0])) * ph,
     };
+  }
+
+  /** Paint edges, neurons and the selection on the canvas, in the Plotly figure's coordinates. */
+  paint() {
+    const m = this.marks;
+    const g = this.geometry;
+    const tr = this.transform();
+    if (!m || !g || !tr) return;
+    const [ctx] = coverAndClear(this.canvas, this.el);
+    this.paintEdges(ctx, tr, m);
+    this.paintNodes(ctx, tr, m);
+    if (!this.plotKey) this.paintTitles(ctx, tr); // until Plotly.js has loaded and drawn the figure
+  }
+
+  /** The layer titles, painted while the Plotly figure is not there yet (the first second of a visit). */
+  paintTitles(ctx, tr) {
+    const g = this.geometry;
+    const { top } = this.ranges();
+    ctx.textAlign = "center";
+    ctx.textBaseline = "bottom";
+    ctx.fillStyle = "#444";
+    for (let l = 0; l <= g.L; l++) {
+      const [name, detail] = this.layerTitle(l).replace(/<\/?b>/g, "").split("<br>");
+      const x = tr.x(l);
+      const y = tr.y(top);
+      ctx.font = `bold 11px ${FONT}`;
+      ctx.fillText(name, x, y - 14);
+      ctx.font = `11px ${FONT}`;
+      ctx.fillText(detail, x, y - 1);
+    }
+  }
+
+  paintEdges(ctx, tr, { edges: values, edgeScale: scale, selection }) {
+    const g = this.geometry;
+    ctx.lineCap = "round";
+    // Edges are grouped by quantized colour and width: one stroke per group, weakest first.
+    const groups = new Map();
+    const pending = [];
+    for (const e of g.edges) {
+      const matrix = values[e.l];
+      const v = matrix ? matrix[e.j][e.k] : null;
+      if (v === null || v === undefined) {
+        pending.push(e);
+        continue;
+      }
+      const q = Math.max(-EDGE_LEVELS, Math.min(EDGE_LEVELS, Math.round((v / scale) * EDGE_LEVELS)));
+      let list = groups.get(q);
+      if (!list) groups.set(q, (list = []));
+      list.push(e);
+    }
+    const line = (e) => {
+      ctx.moveTo(tr.x(e.x0), tr.y(e.y0));
+      ctx.lineTo(tr.x(e.x1), tr.y(e.y1));
+    };
+    if (pending.length) {
+      ctx.setLineDash([2, 4]);
+      ctx.strokeStyle = "#cfcfcf";
+      ctx.lineWidth = 0.8;
+      ctx.beginPath();
+      pending.forEach(line);
+      ctx.stroke();
+      ctx.setLineDash([]);
+    }
+    if (selection && selection.kind === "edge") {
+      const e = g.edges.find((x) => x.l === selection.layer && x.j === selection.row && x.k === selection.column);
+      if (e) {
+        ctx.strokeStyle = "rgba(17,17,17,0.35)";
+        ctx.lineWidth = 11;
+        ctx.beginPath();
+        line(e);
+        ctx.stroke();
+      }
+    }
+    const order = [...groups.keys()].sort((a, b) => Math.abs(a) - Math.abs(b));
+    for (const q of order) {
+      const t = q / EDGE_LEVELS;
+      ctx.strokeStyle = q === 0 ? "#d9d9d9" : diverging(t);
+      ctx.lineWidth = 0.6 + 4.6 * Math.abs(t);
+      ctx.beginPath();
+      groups.get(q).forEach(line);
+      ctx.stroke();
+    }
+  }
+
+  paintNodes(ctx, tr, { view, selection, nodeScale }) {
+    const g = this.geometry;
+    const r = g.nodeSize / 2;
+    const small = g.slots <= 8;
+    ctx.font = `10px ${FONT}`;
+    ctx.textAlign = "center";
+    ctx.textBaseline = "middle";
+    for (const n of g.nodes) {
+      const values = view.nodes[n.l];
+      const v = values ? values[n.j] : null;
+      const missing = v === null || v === undefined;
+      const t = missing ? 0 : v / nodeScale;
+      const x = tr.x(n.x);
+      const y = tr.y(n.y);
+      ctx.beginPath();
+      ctx.arc(x, y, r, 0, 2 * Math.PI);
+      ctx.fillStyle = missing ? "#f3f3f3" : diverging(t);
+      ctx.fill();
+      ctx.lineWidth = view.activeLayer === n.l ? 2 : 1.2;
+      ctx.strokeStyle = view.activeLayer === n.l ? "#222" : "#888";
+      ctx.stroke();
+      if (small && !missing) {
+        const text = fmt(v, "2");
+        ctx.font = `${text.length > 5 ? 8.5 : 10}px ${FONT}`;
+        ctx.fillStyle = Math.abs(t) > 0.55 ? "#fff" : "#111";
+        ctx.fillText(text, x, y);
+      }
+    }
+    if (selection && selection.kind === "neuron") {
+      const at = g.pos[selection.layer] && g.pos[selection.layer].get(selection.index);
+      if (at) {
+        ctx.beginPath();
+        ctx.arc(tr.x(at.x), tr.y(at.y), r + 5, 0, 2 * Math.PI);
+        ctx.lineWidth = 3;
+        ctx.strokeStyle = "#111";
+        ctx.stroke();
+      }
+    }
+  }
+
+  /** The two colour legends (plain HTML, redrawn only when they change). */
+  renderLegend(edgeKind, edgeScale, nodeKind, nodeScale) {
+    if (!this.legend) return;
+    const key = `${edgeKind}|${fmt(edgeScale, "2")}|${nodeKind}|${fmt(nodeScale, "2")}`;
+    if (key === this.legendKey) return;
+    this.legendKey = key;
+    const bar = (title, scale, testid) => `<div class="legend-item" data-testid="${testid}">
+        <div class="legend-title">${title}</div>
+        <div class="legend-scale"><div class="legend-bar" style="background:${GRADIENT}"></div>
+        <div class="legend-ticks"><span>${fmt(scale, "2")}</span><span>0</span><span>${fmt(-scale, "2")}</span></div></div></div>`;
+    this.legend.innerHTML =
+      bar(edgeKind === "w" ? "edge colour &amp; width: weight w" : "edge: ∂J/∂w <small>(batch mean)</small>", edgeScale, "legend-edges") +
+      bar(nodeKind === "δ" ? "neuron: δ <small>(focus sample)</small>" : "neuron: a <small>(focus sample)</small>", nodeScale, "legend-neurons");
   }
 
   layout(view) {
     const g = this.geometry;
-    const top = g.slots / 2 + 0.15;
-    const bottom = -g.slots / 2 - 0.1;
+    const { top, bottom, x: xRange, y: yRange } = this.ranges();
     const annotations = [];
     for (let l = 0; l <= g.L; l++) {
       annotations.push({
@@ -333,78 +358,146 @@ export class Diagram {
         yanchor: "bottom",
         text: this.layerTitle(l),
         showarrow: false,
-        font: { size: 12, color: view.activeLayer === l ? "#111" : "#555" },
+        font: { size: 11, color: view.activeLayer === l ? "#111" : "#555" },
       });
+      const hidden = g.columns[l].hidden;
+      if (hidden) {
+        const at = g.pos[l].get(-1);
+        annotations.push({ x: at.x, y: at.y, text: `⋮ ${hidden} more`, showarrow: false, font: { size: 11, color: "#444" }, bgcolor: "rgba(255,255,255,0.9)" });
+      }
     }
     const shapes = [];
     const band = (l0, l1, color) =>
-      shapes.push({
-        type: "rect",
-        xref: "x",
-        yref: "y",
-        x0: l0 - 0.28,
-        x1: l1 + 0.28,
-        y0: bottom,
-        y1: top - 0.05,
-        fillcolor: color,
-        line: { width: 0 },
-        layer: "below",
-      });
+      shapes.push({ type: "rect", x0: l0 - 0.28, x1: l1 + 0.28, y0: bottom, y1: top - 0.05, fillcolor: color, line: { width: 0 }, layer: "below" });
     if (view.mode === "forward") band(view.activeLayer - 1, view.activeLayer, "rgba(0,158,115,0.10)");
     if (view.mode === "backward") band(view.activeLayer - 1, view.activeLayer, "rgba(213,94,0,0.10)");
     if (view.mode === "loss") band(g.L, g.L, "rgba(204,121,167,0.16)");
     if (view.mode === "update") band(0, g.L, "rgba(33,102,172,0.07)");
     if (view.mode === "loss" && view.loss) {
-      const lossText = `J = ${fmt(view.loss.loss, this.precision())}`;
       annotations.push({
         x: g.L,
         y: bottom,
         yanchor: "top",
-        text: `<b>${lossText}</b> (batch) · this sample ${fmt(view.loss.sample_loss, this.precision())}`,
+        text: `<b>J = ${fmt(view.loss.loss, this.precision())}</b> (batch) · this sample ${fmt(view.loss.sample_loss, this.precision())}`,
         showarrow: false,
         font: { size: 13, color: "#7a1f5c" },
-        bgcolor: "rgba(255,255,255,0.85)",
+        bgcolor: "rgba(255,255,255,0.9)",
       });
     }
-    const arrows = { forward: "forward →", backward: "← backward", update: "update: W := W − η ∂J/∂W" };
-    const title = view.mode === "idle" ? PHASE_TITLE.idle : `${PHASE_TITLE[view.mode]} · ${view.label}${arrows[view.mode] ? ` · ${arrows[view.mode]}` : ""}`;
+    let title = view.mode === "idle" ? PHASE_TITLE.idle : `${PHASE_TITLE[view.mode]} · ${view.label}${ARROWS[view.mode] ? ` · ${ARROWS[view.mode]}` : ""}`;
+    if (view.playing) title = "Playing · the edges show the weights as they train (pause to step through a pass)";
     return {
-      margin: { l: 20, r: 90, t: 34, b: 26 },
-      title: { text: title, x: 0.01, xanchor: "left", font: { size: 14 } },
-      xaxis: { visible: false, range: [-0.55, g.L + 0.55], fixedrange: true },
-      yaxis: { visible: false, range: [bottom - 0.45, top + 0.55], fixedrange: true },
-      hovermode: "closest",
+      margin: MARGIN,
+      title: { text: title, x: 0.01, xanchor: "left", y: 0.985, yanchor: "top", font: { size: 14 } },
+      xaxis: { visible: false, range: xRange, fixedrange: true },
+      yaxis: { visible: false, range: yRange, fixedrange: true },
+      hovermode: false,
       dragmode: false,
       showlegend: false,
       annotations,
       shapes,
-      paper_bgcolor: "#fff",
-      plot_bgcolor: "#fff",
-      font: { family: "system-ui, -apple-system, Segoe UI, Roboto, sans-serif", color: "#222" },
+      paper_bgcolor: "rgba(0,0,0,0)",
+      plot_bgcolor: "rgba(0,0,0,0)",
+      font: { family: FONT, color: "#222" },
       uirevision: "diagram",
     };
   }
 
-  clicked(ev) {
-    const point = ev && ev.points && ev.points[0];
-    if (!point || !point.customdata) return;
-    const data = point.customdata;
-    if (data.length === 2) this.onSelect({ kind: "neuron", layer: data[0], index: data[1] });
-    else this.onSelect({ kind: "edge", layer: data[0], row: data[1], column: data[2] });
+  // -- pointing at neurons and edges ---------------------------------------------------------------------
+  /** What is under a point (CSS pixels relative to the diagram element): a neuron, an edge, or nothing. */
+  hit(px, py) {
+    const g = this.geometry;
+    const tr = this.transform();
+    if (!g || !tr) return null;
+    const r = g.nodeSize / 2 + 3;
+    let best = null;
+    let bestD = Infinity;
+    for (const n of g.nodes) {
+      const d = Math.hypot(tr.x(n.x) - px, tr.y(n.y) - py);
+      if (d <= r && d < bestD) {
+        best = { kind: "neuron", layer: n.l, index: n.j };
+        bestD = d;
+      }
+    }
+    if (best) return best;
+    for (const e of g.edges) {
+      const ax = tr.x(e.x0);
+      const ay = tr.y(e.y0);
+      const bx = tr.x(e.x1);
+      const by = tr.y(e.y1);
+      const dx = bx - ax;
+      const dy = by - ay;
+      const t = Math.max(0, Math.min(1, ((px - ax) * dx + (py - ay) * dy) / (dx * dx + dy * dy || 1)));
+      const d = Math.hypot(ax + t * dx - px, ay + t * dy - py);
+      if (d <= EDGE_HIT_PX && d < bestD) {
+        best = { kind: "edge", layer: e.l, row: e.j, column: e.k };
+        bestD = d;
+      }
+    }
+    return best;
   }
 
-  /** Screen coordinates of a neuron (for tests and the benchmark: click it like a person would). */
-  neuronPoint(l, j) {
-    const at = this.geometry && this.geometry.pos[l] && this.geometry.pos[l].get(j);
-    const full = this.el._fullLayout;
-    if (!at || !full) return null;
+  local(event) {
     const box = this.el.getBoundingClientRect();
-    return {
-      x: box.left + full.margin.l + full.xaxis.l2p(at.x),
-      y: box.top + full.margin.t + full.yaxis.l2p(at.y),
-    };
+    return [event.clientX - box.left - this.el.clientLeft, event.clientY - box.top - this.el.clientTop];
   }
 
+  clicked(event) {
+    const target = this.hit(...this.local(event));
+    if (!target) return;
+    inputLatency(event);
+    this.onSelect(target, event);
+  }
+
+  hover(event) {
+    if (this.hoverFrame) return;
+    this.hoverFrame = requestAnimationFrame(() => {
+      this.hoverFrame = 0;
+      const [x, y] = this.local(event);
+      const target = this.hit(x, y);
+      const tip = this.tooltip;
+      this.el.style.cursor = target ? "pointer" : "default";
+      const m = this.marks;
+      if (!target || !m) {
+        tip.hidden = true;
+        return;
+      }
+      const p = this.precision();
+      if (target.kind === "edge") {
+        const matrix = m.edges[target.layer];
+        const v = matrix ? matrix[target.row][target.column] : null;
+        const name = `${m.view.edgeKind === "w" ? "" : "∂J/∂"}w${sup(target.layer)}${sub(`${target.row + 1},${target.column + 1}`)}`;
+        tip.textContent = `${name} = ${fmt(v, p)} · ${this.neuronName(target.layer - 1, target.column)} → ${this.neuronName(target.layer, target.row)}`;
+      } else {
+        const values = m.view.nodes[target.layer];
+        const v = values ? values[target.index] : null;
+        const symbol = target.layer === 0 ? "x" : m.view.nodeKind === "δ" ? "δ" : "a";
+        const where = target.layer === 0 ? "input" : `layer ${target.layer}`;
+        tip.textContent = `${this.neuronName(target.layer, target.index)} (${where}) · ${symbol}${sup(target.layer)}${sub(target.index + 1)} = ${v === null || v === undefined ? "not computed yet" : fmt(v, p)}`;
+      }
+      tip.style.left = `${x + this.el.offsetLeft + 14}px`;
+      tip.style.top = `${y + this.el.offsetTop + 10}px`;
+      tip.hidden = false;
+    });
+  }
+
+  /** Page coordinates of a neuron or of an edge's midpoint (tests and the benchmark click like a person). */
+  pointOf(selection) {
+    const g = this.geometry;
+    const tr = this.transform();
+    if (!g || !tr) return null;
+    let at;
+    if (selection.kind === "neuron") at = g.pos[selection.layer] && g.pos[selection.layer].get(selection.index);
+    else {
+      const e = g.edges.find((x) => x.l === selection.layer && x.j === selection.row && x.k === selection.column);
+      at = e && { x: e.x0 + 0.35 * (e.x1 - e.x0), y: e.y0 + 0.35 * (e.y1 - e.y0) };
+    }
+    if (!at) return null;
+    const box = this.el.getBoundingClientRect();
+    return { x: box.left + this.el.clientLeft + tr.x(at.x), y: box.top + this.el.clientTop + tr.y(at.y) };
+  }
+
+  // -- the update's animated transition ------------------------------------------------------------------
   /** Animate the edges from the weights before the update to the new ones (a short tween, not a jump). */
   tween(view, selection, duration = 450) {
     cancelAnimationFrame(this.tweenFrame);
@@ -419,14 +512,17 @@ export class Diagram {
       const f = Math.min(1, (now - start) / duration);
       const ease = f < 0.5 ? 2 * f * f : 1 - (-2 * f + 2) ** 2 / 2;
       if (f >= 1) {
-        this.render(view, selection);
         this.tweenFrame = null;
+        const [latest, latestSelection] = this.pendingView || [view, selection];
+        this.pendingView = null;
+        this.render(latest, latestSelection);
         return;
       }
       const mid = to.map((m, l) => (m && from[l] ? m.map((row, j) => row.map((v, k) => from[l][j][k] + ease * (v - from[l][j][k]))) : m));
       this.render(view, selection, mid);
       this.tweenFrame = requestAnimationFrame(step);
     };
+    this.render(view, selection, from);
     this.tweenFrame = requestAnimationFrame(step);
   }
 
@@ -437,7 +533,6 @@ export class Diagram {
   stopTween() {
     cancelAnimationFrame(this.tweenFrame);
     this.tweenFrame = null;
+    this.pendingView = null;
   }
 }
-
-export { MID };

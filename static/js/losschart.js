@@ -3,15 +3,31 @@
 // The norms ‖∂J/∂W^l‖ are the one piece of arithmetic the page does itself: a display summary of the batch
 // gradients the backward records carry.
 
-import { CLASS_COLORS } from "./palette.js";
-
 const FONT = { family: "system-ui, -apple-system, Segoe UI, Roboto, sans-serif", size: 11, color: "#222" };
 const LAYER_COLORS = ["#0072b2", "#e69f00", "#009e73", "#cc79a7", "#56b4e9", "#d55e00", "#000000", "#999999", "#f0e442", "#7f3b08", "#2166ac"];
 const MAX_NORM_PASSES = 2000;
+const MAX_DRAWN = 600; // per-pass points drawn (a longer history is drawn every k-th point, plus the last)
+
+const MAX_KEPT = 20_000; // points kept per series in the page; beyond, every other one is dropped (display only)
+const MARKERS_UP_TO = 60;
+
+/** The indices of every k-th point of a series of length n (and always the last): fewer points, none changed. */
+function strideIndices(n, limit) {
+  const k = Math.max(1, Math.ceil(n / limit));
+  const out = [];
+  for (let i = 0; i < n; i += k) out.push(i);
+  if (n && out[out.length - 1] !== n - 1) out.push(n - 1);
+  return out;
+}
+
+function pick(list, indices) {
+  return indices.map((i) => list[i]);
+}
 
 export class LossChart {
-  constructor(element) {
+  constructor(element, legendElement) {
     this.el = element;
+    this.legendEl = legendElement;
     this.log = false;
     this.classification = false;
     this.clear();
@@ -30,8 +46,15 @@ export class LossChart {
   }
 
   extend(perPass, perEpoch) {
-    for (const [key, list] of Object.entries(this.perPass)) if (perPass && perPass[key]) list.push(...perPass[key]);
-    for (const [key, list] of Object.entries(this.perEpoch)) if (perEpoch && perEpoch[key]) list.push(...perEpoch[key]);
+    for (const [key, list] of Object.entries(this.perPass)) if (perPass && perPass[key]) for (const v of perPass[key]) list.push(v);
+    for (const [key, list] of Object.entries(this.perEpoch)) if (perEpoch && perEpoch[key]) for (const v of perEpoch[key]) list.push(v);
+    for (const series of [this.perPass, this.perEpoch]) {
+      const n = Object.values(series)[0].length;
+      if (n > MAX_KEPT) {
+        const keep = strideIndices(n, MAX_KEPT / 2);
+        for (const key of Object.keys(series)) series[key] = pick(series[key], keep);
+      }
+    }
     this.revision += 1;
   }
 
@@ -41,40 +64,57 @@ export class LossChart {
 
   render() {
     const pp = this.perPass;
-    const pe = this.perEpoch;
+    const ip = strideIndices(pp.pass.length, MAX_DRAWN);
+    const ie = strideIndices(this.perEpoch.pass.length, MAX_DRAWN);
+    const pe = Object.fromEntries(Object.entries(this.perEpoch).map(([k, v]) => [k, pick(v, ie)]));
+    const epochMode = ie.length <= MARKERS_UP_TO ? "lines+markers" : "lines";
     const traces = [
-      { type: "scatter", mode: "lines", name: "train (batch, per pass)", x: pp.pass, y: pp.batch_loss, line: { color: "rgba(33,102,172,0.35)", width: 1 }, hovertemplate: "pass %{x}<br>batch J %{y:.4g}<extra></extra>" },
-      { type: "scatter", mode: "lines+markers", name: "train (epoch mean)", x: pe.pass, y: pe.train_loss, line: { color: "#2166ac", width: 2.2 }, marker: { size: 4 }, hovertemplate: "pass %{x}<br>train J %{y:.4g}<extra></extra>" },
-      { type: "scatter", mode: "lines+markers", name: "test", x: pe.pass, y: pe.test_loss, line: { color: "#e08214", width: 2.2, dash: "dash" }, marker: { size: 4 }, connectgaps: true, hovertemplate: "pass %{x}<br>test J %{y:.4g}<extra></extra>" },
+      { type: "scatter", mode: ip.length <= MARKERS_UP_TO ? "lines+markers" : "lines", marker: { size: 5, color: "#6a9bcb" }, name: "batch (per pass)", x: pick(pp.pass, ip), y: pick(pp.batch_loss, ip), line: { color: "rgba(33,102,172,0.35)", width: 1 }, hovertemplate: "pass %{x}<br>batch J %{y:.4g}<extra></extra>" },
+      { type: "scatter", mode: epochMode, name: "train", x: pe.pass, y: pe.train_loss, line: { color: "#2166ac", width: 2.2 }, marker: { size: 4 }, hovertemplate: "pass %{x}<br>train J %{y:.4g}<extra></extra>" },
+      { type: "scatter", mode: epochMode, name: "test", x: pe.pass, y: pe.test_loss, line: { color: "#e08214", width: 2.2, dash: "dash" }, marker: { size: 4 }, connectgaps: true, hovertemplate: "pass %{x}<br>test J %{y:.4g}<extra></extra>" },
     ];
     if (this.classification) {
       traces.push(
-        { type: "scatter", mode: "lines", name: "train accuracy", x: pe.pass, y: pe.train_accuracy, yaxis: "y2", line: { color: "#009e73", width: 1.5 }, hovertemplate: "pass %{x}<br>train acc %{y:.1%}<extra></extra>" },
-        { type: "scatter", mode: "lines", name: "test accuracy", x: pe.pass, y: pe.test_accuracy, yaxis: "y2", line: { color: "#cc79a7", width: 1.5, dash: "dot" }, connectgaps: true, hovertemplate: "pass %{x}<br>test acc %{y:.1%}<extra></extra>" },
+        { type: "scatter", mode: "lines", name: "train acc", x: pe.pass, y: pe.train_accuracy, yaxis: "y2", line: { color: "#009e73", width: 1.5 }, hovertemplate: "pass %{x}<br>train acc %{y:.1%}<extra></extra>" },
+        { type: "scatter", mode: "lines", name: "test acc", x: pe.pass, y: pe.test_accuracy, yaxis: "y2", line: { color: "#cc79a7", width: 1.5, dash: "dot" }, connectgaps: true, hovertemplate: "pass %{x}<br>test acc %{y:.1%}<extra></extra>" },
       );
     }
-    const empty = pp.pass.length === 0 && pe.pass.length === 0;
+    const empty = pp.pass.length === 0 && this.perEpoch.pass.length === 0;
+    const accuracy = this.classification && this.perEpoch.train_accuracy.some((v) => v !== null);
     const layout = {
-      margin: { l: 48, r: this.classification ? 44 : 12, t: 6, b: 34 },
+      margin: { l: 48, r: accuracy ? 44 : 12, t: 8, b: 34 },
       font: FONT,
       datarevision: this.revision,
-      xaxis: { title: { text: "pass", standoff: 4 }, zeroline: false, rangemode: "tozero" },
-      yaxis: { title: { text: "loss J", standoff: 4 }, type: this.log ? "log" : "linear", zeroline: false, exponentformat: "e" },
-      yaxis2: { overlaying: "y", side: "right", range: [0, 1.02], tickformat: ".0%", showgrid: false, title: { text: "accuracy", standoff: 2 }, visible: this.classification },
-      legend: { orientation: "h", x: 0, y: 1.0, yanchor: "bottom", font: { size: 10 }, bgcolor: "rgba(255,255,255,0.6)" },
-      showlegend: !empty,
+      xaxis: { title: { text: "pass", standoff: 4 }, zeroline: false, rangemode: "tozero", visible: !empty },
+      yaxis: { title: { text: "loss J", standoff: 4 }, type: this.log ? "log" : "linear", zeroline: false, exponentformat: "e", visible: !empty },
+      yaxis2: { overlaying: "y", side: "right", range: [0, 1.04], dtick: 0.25, tickformat: ".0%", showgrid: false, title: { text: "accuracy", standoff: 2 }, visible: accuracy },
+      showlegend: false,
       annotations: empty ? [{ text: "No passes yet — press Next pass, Play or Train", showarrow: false, xref: "paper", yref: "paper", x: 0.5, y: 0.5, font: { size: 12, color: "#777" } }] : [],
       uirevision: "loss",
       paper_bgcolor: "#fff",
       plot_bgcolor: "#fff",
     };
     Plotly.react(this.el, traces, layout, { displayModeBar: false, responsive: true });
+    legend(this.legendEl, empty ? [] : traces);
   }
 }
 
+/** A one-line HTML legend (a Plotly legend would take half of a chart this small). */
+function legend(element, traces) {
+  if (!element) return;
+  const html = traces
+    .map((t) => {
+      const dash = t.line.dash ? ` dashed ${t.line.dash}` : "";
+      return `<span class="item"><i class="swatch${dash}" style="border-color:${t.line.color}"></i>${t.name}</span>`;
+    })
+    .join("");
+  if (element.innerHTML !== html) element.innerHTML = html;
+}
+
 export class GradChart {
-  constructor(element) {
+  constructor(element, legendElement) {
     this.el = element;
+    this.legendEl = legendElement;
     this.clear();
   }
 
@@ -126,18 +166,17 @@ export class GradChart {
     }
     const empty = passes.length === 0;
     Plotly.react(this.el, traces, {
-      margin: { l: 44, r: 8, t: 6, b: 34 },
+      margin: { l: 44, r: 8, t: 8, b: 34 },
       font: FONT,
-      xaxis: { title: { text: "pass (stepped)", standoff: 4 }, zeroline: false },
-      yaxis: { type: "log", title: { text: "‖∂J/∂W‖", standoff: 2 }, exponentformat: "e" },
-      legend: { orientation: "h", x: 0, y: 1.0, yanchor: "bottom", font: { size: 10 } },
-      showlegend: !empty,
+      xaxis: { title: { text: "pass (stepped)", standoff: 4 }, zeroline: false, visible: !empty, tickformat: "d",
+               dtick: passes.length && passes[passes.length - 1] - passes[0] < 6 ? 1 : undefined },
+      yaxis: { type: "log", title: { text: "‖∂J/∂W‖", standoff: 2 }, exponentformat: "e", visible: !empty },
+      showlegend: false,
       annotations: empty ? [{ text: "Step through a backward pass<br>to see each layer's gradient", showarrow: false, xref: "paper", yref: "paper", x: 0.5, y: 0.5, font: { size: 11, color: "#777" } }] : [],
       uirevision: "grad",
       paper_bgcolor: "#fff",
       plot_bgcolor: "#fff",
     }, { displayModeBar: false, responsive: true });
+    legend(this.legendEl, empty ? [] : traces);
   }
 }
-
-export { CLASS_COLORS };

@@ -84,8 +84,17 @@ export class MathPanel {
       this.body.innerHTML = html;
       this.lastHtml = html;
     }
+    // Keep the equations of the phase just shown in sight.
+    const scrollKey = `${view.mode}|${selection ? JSON.stringify(selection) : ""}`;
+    if (scrollKey !== this.scrollKey) {
+      this.scrollKey = scrollKey;
+      const head = this.body.querySelector(`h4[data-section="${view.mode}"]`);
+      if (!head || view.mode === "forward") this.el.scrollTop = 0;
+      else this.el.scrollTop += head.getBoundingClientRect().top - this.el.getBoundingClientRect().top - 90;
+    }
     this.renderEdit(ctx);
     this.el.dataset.phase = view.label || "";
+    this.el.dataset.selection = selection ? JSON.stringify(selection) : "";
   }
 
   header({ view, focus, dataset }) {
@@ -168,7 +177,7 @@ export class MathPanel {
 
   forwardSection({ view, state }, l, j, act) {
     const rec = view.fwd[l];
-    const head = `<h4>Forward <span class="phase">F${l}</span></h4>`;
+    const head = `<h4 data-section="forward">Forward <span class="phase">F${l}</span></h4>`;
     if (!rec) {
       return `${head}<div class="eq">${sym("z", l, j + 1)} = Σ<sub>k</sub> ${sym("w", l, "jk")} ${sym("a", l - 1, "k")} + ${sym("b", l, j + 1)}</div>
         <p class="pending">Not computed yet in this pass: step to <b>F${l}</b>. Now ${sym("b", l, j + 1)} = ${this.num(state.biases[l - 1][j], "math-b")}.</p>`;
@@ -185,7 +194,7 @@ export class MathPanel {
 
   lossSection({ view, state }, j, act) {
     const rec = view.loss;
-    const head = `<h4>Loss <span class="phase">J</span></h4>`;
+    const head = `<h4 data-section="loss">Loss <span class="phase">J</span></h4>`;
     if (!rec) return `${head}<p class="pending">Not computed yet in this pass: step to <b>J</b>.</p>`;
     const lossName = state.config.loss;
     const L = view.L;
@@ -209,7 +218,7 @@ export class MathPanel {
   backwardSection({ view }, l, j, act) {
     const rec = view.bwd[l];
     const L = view.L;
-    const head = `<h4>Backward <span class="phase">B${l}</span></h4>`;
+    const head = `<h4 data-section="backward">Backward <span class="phase">B${l}</span></h4>`;
     if (!rec) {
       const eq = l === L
         ? `${sym("δ", "L", j + 1)} = ∂J/∂${sym("z", "L", j + 1)}`
@@ -234,7 +243,7 @@ export class MathPanel {
 
   biasUpdateSection({ view, state }, l, j) {
     const rec = view.update;
-    const head = `<h4>Update <span class="phase">U</span></h4>`;
+    const head = `<h4 data-section="update">Update <span class="phase">U</span></h4>`;
     if (!rec) return `${head}<div class="eq">${sym("b", l, j + 1)} := ${sym("b", l, j + 1)} − η ∂J/∂${sym("b", l, j + 1)}</div><p class="pending">Not applied yet in this pass: step to <b>U</b>.</p>`;
     const before = view.biasBefore[l] ? view.biasBefore[l][j] : null;
     const grad = view.bwd[l] ? view.bwd[l].grad_b[j] : null;
@@ -266,12 +275,12 @@ export class MathPanel {
     const fwd = view.fwd[l];
     const current = view.mode === "update" && view.before[l] ? view.before[l][j][k] : now;
     parts.push(`<div class="eq">${name} = ${this.num(current, "math-w", " result")} <span class="note">${view.mode === "update" ? "before this update" : "now"}</span></div>`);
-    parts.push(`<h4>Forward <span class="phase">F${l}</span></h4>`);
+    parts.push(`<h4 data-section="forward">Forward <span class="phase">F${l}</span></h4>`);
     if (fwd) {
       parts.push(`<div class="eq">its term in ${sym("z", l, j + 1)}: ${name} · ${sym("a", l - 1, k + 1)} = ${this.par(fwd.W[j][k], "math-term-w")}${this.par(fwd.a_prev[k], "math-term-a")}</div>
         <div class="eq">${sym("z", l, j + 1)} = ${this.num(fwd.z[j], "math-z")}, ${sym("a", l, j + 1)} = ${this.num(fwd.a[j], "math-a")}</div>`);
     } else parts.push(`<p class="pending">Not computed yet in this pass: step to <b>F${l}</b>.</p>`);
-    parts.push(`<h4>Backward <span class="phase">B${l}</span></h4>`);
+    parts.push(`<h4 data-section="backward">Backward <span class="phase">B${l}</span></h4>`);
     const bwd = view.bwd[l];
     if (bwd) {
       const reg = state.config.regularization.kind !== "none" ? `, with the ${state.config.regularization.kind.toUpperCase()} penalty's gradient` : "";
@@ -280,7 +289,7 @@ export class MathPanel {
     } else {
       parts.push(`<div class="eq">∂J/∂${name} = ${sym("δ", l, j + 1)} · ${sym("a", l - 1, k + 1)}</div><p class="pending">Not computed yet in this pass: step to <b>B${l}</b>.</p>`);
     }
-    parts.push(`<h4>Update <span class="phase">U</span></h4>`);
+    parts.push(`<h4 data-section="update">Update <span class="phase">U</span></h4>`);
     const upd = view.update;
     if (upd) {
       const before = view.before[l] ? view.before[l][j][k] : null;

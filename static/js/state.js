@@ -113,6 +113,8 @@ export function sessionBody(s, dataInfo) {
   if (s.loss !== "auto") body.loss = s.loss;
   if (s.data === "upload") {
     body.dataset = { id: s.dataset, test_fraction: s.test, seed: s.dseed };
+  } else if (s.data === "inline") {
+    body.dataset = { ...dataInfo.spec, test_fraction: s.test, seed: s.dseed };
   } else {
     body.dataset = { builtin: s.data, test_fraction: s.test, seed: s.dseed };
     for (const key of ["samples", "noise", "classes"]) if (s[key] !== null && s[key] !== undefined) body.dataset[key] = s[key];
@@ -133,6 +135,9 @@ export function fromSessionConfig(s, config) {
   } else if (ds.id) {
     next.data = "upload";
     next.dataset = ds.id;
+  } else if (ds.inputs) {
+    next.data = "inline"; // data given in the API request: a new session re-uses the same rows
+    next.dataset = "";
   }
   next.test = ds.test_fraction ?? next.test;
   next.dseed = ds.seed ?? 0;

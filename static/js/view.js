@@ -45,7 +45,8 @@ export function phaseView(state, records, focus) {
     edgeKind = "∂J/∂w";
     for (let l = 1; l <= L; l++) edges[l] = bwd[l] ? bwd[l].grad_W : null;
   } else {
-    for (let l = 1; l <= L; l++) edges[l] = state.weights[l - 1];
+    // After the update, its record holds the new weights (the state that follows it says the same).
+    for (let l = 1; l <= L; l++) edges[l] = update ? update.W[l - 1] : state.weights[l - 1];
   }
   // The weights before the update (for the animated transition and the math panel's w := w − η ∂J/∂w).
   const before = new Array(L + 1).fill(null);
@@ -79,6 +80,7 @@ export function phaseView(state, records, focus) {
     before,
     biasBefore,
     activeLayer,
+    playing: state.playing,
     pass: last ? last.pass : state.counters.pass,
   };
 }

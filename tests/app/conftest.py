@@ -13,6 +13,7 @@ import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
+from app import schemas
 from app.config import Settings
 from app.main import create_app
 
@@ -24,15 +25,18 @@ XOR_SESSION: dict[str, Any] = {
     "batch_size": 8,
 }
 
-# The schema's worked example: one sample, explicit weights (the seed's orientation), half_sse, sgd η = 0.5.
-SEED_SESSION: dict[str, Any] = {
-    "layers": [2, 2, 1],
-    "activations": ["sigmoid", "sigmoid"],
-    "loss": "half_sse",
-    "optimizer": {"name": "sgd", "learning_rate": 0.5},
-    "batch_size": 1,
-    "init": {"weights": [[[0.15, 0.2], [0.25, 0.3]], [[0.4, 0.45]]], "biases": [[0.35, 0.35], [0.6]]},
-    "dataset": {"inputs": [[0.05, 0.1]], "targets": [[0.01]]},
+# The schema's worked example (SessionCreate's second example): one sample, explicit weights in the seed's
+# orientation, half_sse, sgd η = 0.5.
+SEED_SESSION: dict[str, Any] = schemas.SessionCreate.model_config["json_schema_extra"]["examples"][1]
+
+# Linear regression with a learning rate far too large: the loss overflows within ~60 passes.
+DIVERGING_SESSION: dict[str, Any] = {
+    "layers": [1, 1],
+    "activations": ["linear"],
+    "loss": "mse",
+    "optimizer": {"name": "sgd", "learning_rate": 50},
+    "init": {"weights": [[[0.5]]], "biases": [[0.0]]},
+    "dataset": {"inputs": [[1.0], [2.0], [3.0]], "targets": [[1.0], [2.0], [3.0]]},
 }
 
 
@@ -62,6 +66,7 @@ class Api:
 
     xor = XOR_SESSION
     seed = SEED_SESSION
+    diverging = DIVERGING_SESSION
 
     def __init__(self, client: TestClient) -> None:
         self.client = client

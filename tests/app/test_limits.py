@@ -72,7 +72,8 @@ def test_large_networks_train_but_do_not_step(api_with):
 
 def test_builtin_samples_limit(api_with):
     with api_with(max_builtin_samples=100) as api:
-        response = api.client.post("/api/sessions", json={"layers": [2, 1], "dataset": {"builtin": "xor", "samples": 101}})
+        body = {"layers": [2, 1], "dataset": {"builtin": "xor", "samples": 101}}
+        response = api.client.post("/api/sessions", json=body)
         error = api.error(response, 422, "BACKPROP_VIZ_MAX_BUILTIN_SAMPLES")
         assert error["field"] == "dataset.samples"
         api.create(layers=[2, 1], dataset={"builtin": "xor", "samples": 100})

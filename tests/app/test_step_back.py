@@ -6,15 +6,6 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-DIVERGING = {  # linear regression with a learning rate far too large: the loss overflows within ~60 passes
-    "layers": [1, 1],
-    "activations": ["linear"],
-    "loss": "mse",
-    "optimizer": {"name": "sgd", "learning_rate": 50},
-    "init": {"weights": [[[0.5]]], "biases": [[0.0]]},
-    "dataset": {"inputs": [[1.0], [2.0], [3.0]], "targets": [[1.0], [2.0], [3.0]]},
-}
-
 
 def sigmoid(z: np.ndarray) -> np.ndarray:
     return 1.0 / (1.0 + np.exp(-z))
@@ -131,7 +122,7 @@ def test_epoch_step_keeps_only_the_last_pass_records_over_the_limit(api_with):
 
 @pytest.mark.filterwarnings("ignore::RuntimeWarning")  # the engine's overflow, which is the point
 def test_diverging_pass_is_refused_with_the_state_before_it(api):
-    sid = api.create(DIVERGING)["id"]
+    sid = api.create(api.diverging)["id"]
     step = api.step(sid, "pass", 1000)
     diverged = step["diverged"]
     assert diverged is not None

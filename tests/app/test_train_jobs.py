@@ -6,6 +6,7 @@ from __future__ import annotations
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
+from itertools import pairwise
 
 import pytest
 
@@ -108,16 +109,7 @@ def test_concurrent_jobs_are_capped(api_with):
 
 @pytest.mark.filterwarnings("ignore::RuntimeWarning")  # the engine's overflow, which is the point
 def test_divergence_fails_the_job_naming_the_pass(api):
-    sid = api.create(
-        {
-            "layers": [1, 1],
-            "activations": ["linear"],
-            "loss": "mse",
-            "optimizer": {"name": "sgd", "learning_rate": 50},
-            "init": {"weights": [[[0.5]]], "biases": [[0.0]]},
-            "dataset": {"inputs": [[1.0], [2.0], [3.0]], "targets": [[1.0], [2.0], [3.0]]},
-        }
-    )["id"]
+    sid = api.create(api.diverging)["id"]
     job = api.wait(api.train(sid, passes=1000))
     assert job["status"] == "failed"
     refused = job["done"]
@@ -177,7 +169,7 @@ def test_progress_listeners_hear_at_most_ten_a_second_and_the_end(app, api):
     with lock:
         assert calls[-1][1] == "cancelled" and calls[-1][2] == final["done"]
         progress = [t for t, status, _ in calls if status == "running"]
-    gaps = [b - a for a, b in zip(progress, progress[1:], strict=False)]
+    gaps = [b - a for a, b in pairwise(progress)]
     assert gaps and min(gaps) >= 0.099
     assert all(done <= final["done"] for _, _, done in calls)
 

@@ -6,20 +6,20 @@ from __future__ import annotations
 
 import pytest
 from starlette.websockets import WebSocketDisconnect
-from ws_helpers import DIVERGING, SEED_SESSION, XOR_SESSION, command, create, own, receive_until, rest_state, types
+from ws_helpers import command, own, receive_until, types
 
 from app.schemas import PROTOCOL_VERSION
 
 SEED_LABELS = ["F1", "F2", "J", "B2", "B1", "U"]
 
 
-def test_snapshot_on_connect_has_the_rest_state_and_everything_to_draw(client):
-    sid = create(client, XOR_SESSION)
+def test_snapshot_on_connect_has_the_rest_state_and_everything_to_draw(client, api):
+    sid = api.create()["id"]
     with client.websocket_connect(f"/ws/sessions/{sid}") as ws:
         snapshot = ws.receive_json()
     assert snapshot["type"] == "snapshot"
     assert snapshot["protocol_version"] == PROTOCOL_VERSION
-    assert snapshot["state"] == rest_state(client, sid)
+    assert snapshot["state"] == api.state(sid)
     assert snapshot["visible"] == []
     assert snapshot["metrics"]["per_pass"] == {"pass": [], "batch_loss": []}
     assert snapshot["focus"]["index"] == 0 and len(snapshot["focus"]["x"]) == 2
@@ -28,8 +28,8 @@ def test_snapshot_on_connect_has_the_rest_state_and_everything_to_draw(client):
     assert boundary["kind"] == "probability" and len(boundary["values"]) == len(boundary["ys"])
 
 
-def test_step_streams_one_phase_event_per_record_equal_to_rest(client):
-    over_rest, over_ws = create(client), create(client)
+def test_step_streams_one_phase_event_per_record_equal_to_rest(client, api):
+    over_rest, over_ws = api.create(api.seed)["id"], api.create(api.seed)["id"]
     rest = client.post(f"/api/sessions/{over_rest}/step", json={"unit": "phase", "count": 6}).json()
     with client.websocket_connect(f"/ws/sessions/{over_ws}") as ws:
         ws.receive_json()
@@ -39,14 +39,14 @@ def test_step_streams_one_phase_event_per_record_equal_to_rest(client):
     assert [r["label"] for r in records] == SEED_LABELS
     assert records == rest["records"]
     state = events[-1]["state"]
-    assert state["weights"] == rest_state(client, over_ws)["weights"] == rest["state"]["weights"]
+    assert state["weights"] == api.state(over_ws)["weights"] == rest["state"]["weights"]
     assert state["counters"]["pass"] == 1 and state["counters"]["label"] == "F1"
     assert events[-1]["boundary"] is not None  # the update changed the weights
     assert events[-2]["per_pass"] == {"pass": [1], "batch_loss": [records[2]["loss"]]}
 
 
-def test_step_one_phase_at_a_time_walks_the_pass_in_order(client):
-    sid = create(client)
+def test_step_one_phase_at_a_time_walks_the_pass_in_order(client, api):
+    sid = api.create(api.seed)["id"]
     with client.websocket_connect(f"/ws/sessions/{sid}") as ws:
         ws.receive_json()
         labels = []
@@ -59,9 +59,9 @@ def test_step_one_phase_at_a_time_walks_the_pass_in_order(client):
     assert labels == SEED_LABELS
 
 
-def test_back_restores_the_weights_and_shows_the_open_pass(client):
-    sid = create(client)
-    initial = rest_state(client, sid)["weights"]
+def test_back_restores_the_weights_and_shows_the_open_pass(client, api):
+    sid = api.create(api.seed)["id"]
+    initial = api.state(sid)["weights"]
     with client.websocket_connect(f"/ws/sessions/{sid}") as ws:
         ws.receive_json()
         stepped = command(ws, "step", unit="pass", count=2)
@@ -76,24 +76,24 @@ def test_back_restores_the_weights_and_shows_the_open_pass(client):
         assert state["boundary"] is not None
         back = command(ws, "back", unit="pass", count=5)  # only 2 passes to go back: the state, then why
         error = ws.receive_json()
-    assert back[-1]["state"]["weights"] == initial == rest_state(client, sid)["weights"]
+    assert back[-1]["state"]["weights"] == initial == api.state(sid)["weights"]
     assert error["type"] == "error" and error["field"] == "count" and error["request_id"] == back[-1]["request_id"]
     assert "went back 2 of 5" in error["message"] and "start of training" in error["message"]
 
 
-def test_back_at_the_start_is_an_error_and_changes_nothing(client):
-    sid = create(client)
-    before = rest_state(client, sid)
+def test_back_at_the_start_is_an_error_and_changes_nothing(client, api):
+    sid = api.create(api.seed)["id"]
+    before = api.state(sid)
     with client.websocket_connect(f"/ws/sessions/{sid}") as ws:
         ws.receive_json()
         events = command(ws, "back")
     assert types(events) == ["error"]
     assert events[0]["field"] == "count" and "start of training" in events[0]["message"]
-    assert rest_state(client, sid) == before
+    assert api.state(sid) == before
 
 
-def test_request_id_is_echoed_in_every_event_the_command_causes(client):
-    sid = create(client)
+def test_request_id_is_echoed_in_every_event_the_command_causes(client, api):
+    sid = api.create(api.seed)["id"]
     with client.websocket_connect(f"/ws/sessions/{sid}") as ws:
         ws.receive_json()
         ws.send_json({"type": "step", "count": 6, "request_id": 42})
@@ -122,9 +122,9 @@ def test_request_id_is_echoed_in_every_event_the_command_causes(client):
         ('{"type": "edit_weight", "layer": 1, "row": 0, "value": "big"}', "value", ["valid number"]),
     ],
 )
-def test_a_bad_command_gets_an_error_naming_the_field_and_changes_nothing(client, message, field, words):
-    sid = create(client)
-    before = rest_state(client, sid)
+def test_a_bad_command_gets_an_error_naming_the_field_and_changes_nothing(client, api, message, field, words):
+    sid = api.create(api.seed)["id"]
+    before = api.state(sid)
     with client.websocket_connect(f"/ws/sessions/{sid}") as ws:
         ws.receive_json()
         ws.send_text(message)
@@ -134,13 +134,13 @@ def test_a_bad_command_gets_an_error_naming_the_field_and_changes_nothing(client
         for word in words:
             assert word in error["message"], error["message"]
         assert types(command(ws, "step")) == ["phase", "state"]  # the connection is still open and works
-    after = rest_state(client, sid)
+    after = api.state(sid)
     assert after["counters"]["position"] == 1
     assert {k: v for k, v in after.items() if k != "counters"} == {k: v for k, v in before.items() if k != "counters"}
 
 
-def test_binary_messages_are_refused_with_an_error(client):
-    sid = create(client)
+def test_binary_messages_are_refused_with_an_error(client, api):
+    sid = api.create(api.seed)["id"]
     with client.websocket_connect(f"/ws/sessions/{sid}") as ws:
         ws.receive_json()
         ws.send_bytes(b'{"type": "step"}')
@@ -148,8 +148,8 @@ def test_binary_messages_are_refused_with_an_error(client):
     assert error["type"] == "error" and "JSON text" in error["message"]
 
 
-def test_step_while_a_rest_job_trains_is_refused_and_changes_nothing(client):
-    sid = create(client, XOR_SESSION)
+def test_step_while_a_rest_job_trains_is_refused_and_changes_nothing(client, api):
+    sid = api.create()["id"]
     job = client.post(f"/api/sessions/{sid}/train", json={"passes": 10_000_000}).json()
     try:
         with client.websocket_connect(f"/ws/sessions/{sid}") as ws:
@@ -161,12 +161,12 @@ def test_step_while_a_rest_job_trains_is_refused_and_changes_nothing(client):
                 assert "training job" in events[-1]["message"]
     finally:
         client.delete(f"/api/sessions/{sid}/jobs/{job['id']}")
-    state = rest_state(client, sid)
+    state = api.state(sid)
     assert state["counters"]["position"] == 0 and not state["playing"]
 
 
-def test_a_diverging_step_sends_the_diverged_event_and_the_state_before_the_pass(client):
-    sid = create(client, DIVERGING)
+def test_a_diverging_step_sends_the_diverged_event_and_the_state_before_the_pass(client, api):
+    sid = api.create(api.diverging)["id"]
     with client.websocket_connect(f"/ws/sessions/{sid}") as ws:
         ws.receive_json()
         events = command(ws, "step", unit="pass", count=500)
@@ -175,11 +175,11 @@ def test_a_diverging_step_sends_the_diverged_event_and_the_state_before_the_pass
     assert 0 < refused < 500 and "learning rate" in diverged["diverged"]["hint"]
     assert diverged["state"]["counters"]["pass"] == refused == events[-1]["state"]["counters"]["pass"]
     assert types(events)[-3:] == ["metrics", "diverged", "state"]
-    assert rest_state(client, sid)["weights"] == events[-1]["state"]["weights"]
+    assert api.state(sid)["weights"] == events[-1]["state"]["weights"]
 
 
-def test_set_focus_edit_and_reset_answer_with_the_state(client):
-    sid = create(client, XOR_SESSION)
+def test_set_focus_edit_and_reset_answer_with_the_state(client, api):
+    sid = api.create()["id"]
     with client.websocket_connect(f"/ws/sessions/{sid}") as ws:
         ws.receive_json()
         state = command(ws, "set", learning_rate=0.05)[-1]
@@ -199,19 +199,19 @@ def test_set_focus_edit_and_reset_answer_with_the_state(client):
     assert reset[-1]["state"]["config"]["optimizer"]["learning_rate"] == 0.05  # hyperparameters are kept
 
 
-def test_changes_made_over_rest_reach_the_socket(client):
-    sid = create(client)
+def test_changes_made_over_rest_reach_the_socket(client, api):
+    sid = api.create(api.seed)["id"]
     with client.websocket_connect(f"/ws/sessions/{sid}") as ws:
         ws.receive_json()
         client.post(f"/api/sessions/{sid}/step", json={"unit": "pass", "count": 3})
         events = receive_until(ws, lambda e: e["type"] == "state" and e["state"]["counters"]["pass"] == 3)
     points = [p for e in events if e["type"] == "metrics" for p in e["per_pass"]["pass"]]
     assert points == [1, 2, 3]
-    assert events[-1]["state"]["weights"] == rest_state(client, sid)["weights"]
+    assert events[-1]["state"]["weights"] == api.state(sid)["weights"]
 
 
-def test_a_training_job_sends_job_events_until_it_is_done(client):
-    sid = create(client, XOR_SESSION)
+def test_a_training_job_sends_job_events_until_it_is_done(client, api):
+    sid = api.create()["id"]
     with client.websocket_connect(f"/ws/sessions/{sid}") as ws:
         ws.receive_json()
         client.post(f"/api/sessions/{sid}/train", json={"passes": 2_000})
@@ -223,14 +223,14 @@ def test_a_training_job_sends_job_events_until_it_is_done(client):
     assert last[-1]["state"]["counters"]["pass"] == 2_000
 
 
-def test_unknown_session_is_closed_with_4404(client):
+def test_unknown_session_is_closed_with_4404(client, api):
     with pytest.raises(WebSocketDisconnect) as refused, client.websocket_connect("/ws/sessions/nope") as ws:
         ws.receive_json()
     assert refused.value.code == 4404 and "no session" in refused.value.reason
 
 
-def test_deleting_the_session_closes_its_sockets_with_4404(client):
-    sid = create(client)
+def test_deleting_the_session_closes_its_sockets_with_4404(client, api):
+    sid = api.create(api.seed)["id"]
     with client.websocket_connect(f"/ws/sessions/{sid}") as ws:
         ws.receive_json()
         assert client.delete(f"/api/sessions/{sid}").status_code == 204

@@ -126,7 +126,8 @@ def test_a_broken_gradient_is_caught_by_this_check(make_targets) -> None:
 
 
 def test_engine_gradcheck_reports_agreement_and_leaves_the_network_unchanged(make_targets) -> None:
-    net, X, Y, _ = random_case([2, 5, 4, 3], "tanh", "softmax", "cross_entropy", Regularization("l2", 0.1), make_targets)
+    l2 = Regularization("l2", 0.1)
+    net, X, Y, _ = random_case([2, 5, 4, 3], "tanh", "softmax", "cross_entropy", l2, make_targets)
     before = net.copy_params()
     report = check_gradients(net, X, Y)
     assert report.max_relative_error < 1e-6

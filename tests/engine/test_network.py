@@ -147,7 +147,7 @@ def test_total_loss_is_data_loss_plus_penalty(kind: str, expected_penalty) -> No
 def test_regularization_rejects_unknown_kinds_and_negative_rates() -> None:
     with pytest.raises(ValueError, match="unknown regularization 'l3'; choose one of none, l1, l2"):
         Regularization("l3", 0.1)
-    with pytest.raises(ValueError, match="regularization rate must be a finite number ≥ 0, got -0.1"):
+    with pytest.raises(ValueError, match=r"regularization rate must be a finite number ≥ 0, got -0\.1"):
         Regularization("l2", -0.1)
 
 

@@ -78,7 +78,7 @@ def test_adam_matches_hand_computation_over_three_steps() -> None:
 
 
 def test_adam_first_step_is_eta_times_gradient_sign() -> None:
-    params, _, steps = _run(OptimizerConfig("adam", learning_rate=0.05), steps=1)
+    _, _, steps = _run(OptimizerConfig("adam", learning_rate=0.05), steps=1)
     # m̂ = g and v̂ = g² after one step, so Δθ = −η g / (|g| + ε) ≈ −η sign(g)
     np.testing.assert_allclose(steps[0][0], -0.05 * np.sign(GRADS[0][0]), rtol=1e-6)
     np.testing.assert_allclose(steps[0][1][0], -0.05, rtol=1e-6)
@@ -89,7 +89,9 @@ def test_writing_steps_into_the_gradients_gives_bitwise_the_same_result(name: st
     config = OptimizerConfig(name, learning_rate=0.05)
     params_a, opt_a, steps_a = _run(config, reuse_grads=False)
     params_b, opt_b, steps_b = _run(config, reuse_grads=True)
-    for a, b in zip(params_a + sum(steps_a, []), params_b + sum(steps_b, []), strict=True):
+    flat_a = params_a + [s for steps in steps_a for s in steps]
+    flat_b = params_b + [s for steps in steps_b for s in steps]
+    for a, b in zip(flat_a, flat_b, strict=True):
         np.testing.assert_array_equal(a, b)
     for key in opt_a.state:
         for a, b in zip(opt_a.state[key], opt_b.state[key], strict=True):
@@ -120,8 +122,9 @@ def test_snapshot_is_a_copy_not_a_view() -> None:
     assert t == 1
 
 
-@pytest.mark.parametrize(("name", "cls", "keys"), [("sgd", SGD, []), ("momentum", Momentum, ["velocity"]),
-                                                    ("adam", Adam, ["m", "v"])])
+@pytest.mark.parametrize(
+    ("name", "cls", "keys"), [("sgd", SGD, []), ("momentum", Momentum, ["velocity"]), ("adam", Adam, ["m", "v"])]
+)
 def test_make_optimizer_starts_from_zero_state(name: str, cls: type, keys: list[str]) -> None:
     opt = make_optimizer(OptimizerConfig(name), _params())
     assert isinstance(opt, cls)

@@ -13,8 +13,14 @@ from engine.regularization import Regularization
 from engine.stepper import Stepper
 
 HIDDEN = ["sigmoid", "tanh", "relu", "leaky_relu", "linear"]
-OUTPUT_LOSS = [("sigmoid", "bce"), ("softmax", "cross_entropy"), ("tanh", "half_sse"), ("linear", "mse"),
-               ("relu", "half_sse"), ("softmax", "bce")]
+OUTPUT_LOSS = [
+    ("sigmoid", "bce"),
+    ("softmax", "cross_entropy"),
+    ("tanh", "half_sse"),
+    ("linear", "mse"),
+    ("relu", "half_sse"),
+    ("softmax", "bce"),
+]
 # The fixtures used here are stateless factories, so sharing them across generated examples is safe.
 SETTINGS = settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 

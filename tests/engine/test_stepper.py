@@ -198,7 +198,6 @@ def test_back_one_phase_across_a_pass_boundary_shows_the_pass_before_its_update(
 ) -> None:
     stepper = Stepper(make_trainer())
     stepper.step("pass", 2)
-    before_update = None
     stepper.step("phase", 7)
     before_update = state_of(stepper.trainer)
     stepper.step("phase", 1)  # U of pass 2 (index 2)
@@ -274,8 +273,9 @@ def test_back_at_the_start_reports_the_limit(seed_stepper: Stepper) -> None:
 # -- the focus sample ---------------------------------------------------------------------------------------------
 
 
-def test_records_carry_the_focus_sample_and_the_batch_mean_gradients(make_trainer) -> None:
-    trainer = make_trainer(optimizer="sgd", batch_size=4)
+@pytest.mark.parametrize("batch_size", [4, 10], ids=["mini-batch", "full-batch"])
+def test_records_carry_the_focus_sample_and_the_batch_mean_gradients(batch_size: int, make_trainer) -> None:
+    trainer = make_trainer(optimizer="sgd", batch_size=batch_size)
     stepper = Stepper(trainer, focus=2)
     net = trainer.network
     x, y = trainer.X_train[2:3], trainer.Y_train[2:3]
@@ -283,7 +283,7 @@ def test_records_carry_the_focus_sample_and_the_batch_mean_gradients(make_traine
     sample_bwd = net.backward(sample_fwd, y, regularize=False)
     records = stepper.step("phase", 7).records
     batch = records[3].batch
-    assert len(batch) == 4
+    assert len(batch) == batch_size
     batch_bwd = net.backward(net.forward(trainer.X_train[batch]), trainer.Y_train[batch])
     for record in records:
         assert record.focus == 2
@@ -434,6 +434,20 @@ def test_apply_config_mid_pass_takes_effect_at_the_next_pass(make_trainer) -> No
     records = stepper.step("pass", 1).records
     assert records[-1].learning_rate == 0.5
     np.testing.assert_array_equal(records[-1].step_W[0], -0.5 * records[-2].grad_W)
+
+
+def test_back_across_a_config_change_restores_the_hyperparameters_in_force_then(
+    make_trainer, state_of, same_state
+) -> None:
+    stepper = Stepper(make_trainer(optimizer="momentum", batch_size=4))
+    stepper.step("pass", 2)
+    at_pass_2 = state_of(stepper.trainer)
+    stepper.step("pass", 1)
+    stepper.apply_config(TrainingConfig(OptimizerConfig("adam", learning_rate=0.01), 2, Regularization()))
+    stepper.step("pass", 3)
+    stepper.back("pass", 4)
+    assert stepper.trainer.config.optimizer.name == "momentum" and stepper.trainer.sampler.batch_size == 4
+    same_state(state_of(stepper.trainer), at_pass_2)
 
 
 def test_apply_config_between_passes_is_applied_at_once(make_trainer) -> None:

@@ -28,8 +28,8 @@ COMMAND_TYPES = ("step", "back", "play", "pause", "reset", "set", "focus", "edit
 async def session_socket(websocket: WebSocket, session_id: str) -> None:
     app = websocket.app
     refusal = websocket_allowed(websocket, app.state.settings)
-    if refusal is not None:
-        await websocket.close(code=1008, reason=close_reason(refusal))
+    if refusal is not None:  # before the handshake: the HTTP answer is 403 (the reason is for the server side)
+        await websocket.close(code=1008, reason=refusal)
         return
     try:
         session = app.state.registry.get(session_id)
@@ -39,8 +39,11 @@ async def session_socket(websocket: WebSocket, session_id: str) -> None:
         return
     await websocket.accept()
     hub = hubs_of(app).get(session)
-    client = await hub.join(websocket)
+    client = hub.attach(websocket)
     try:
+        await hub.resync(client)  # the snapshot comes first
+        if not hub.alive():  # deleted meanwhile: the registry's notice may have found no hub to tell
+            await hub.close_all(CLOSE_GONE, "the session was deleted; create a new one")
         while True:
             message = await websocket.receive()
             if message["type"] == "websocket.disconnect":

@@ -32,9 +32,20 @@ def test_plain_comma_file_with_text_labels() -> None:
 
 
 def test_semicolon_delimiter_with_decimal_commas() -> None:
-    table = parse_csv("a;b;y\n1,5;2;0,25\n3;-4,0;1e3\n-,5;6;7\n".replace("-,5", "-0,5"), task="regression")
+    table = parse_csv("a;b;y\n1,5;2;0,25\n3;-4,0;1e3\n-,5;6;7\n", task="regression")
     np.testing.assert_array_equal(table.X_raw, [[1.5, 2.0], [3.0, -4.0], [-0.5, 6.0]])
     np.testing.assert_array_equal(table.targets, [[0.25], [1000.0], [7.0]])
+
+
+@pytest.mark.parametrize("value", ["1.000,5", "1,000.5", "1,2,3"])
+def test_semicolon_file_refuses_thousands_separators(value: str) -> None:
+    error = _error(f"a;b;y\n1;2;3\n{value};2;3\n")
+    assert f"row 3, column 'a': '{value}' is not a number" in str(error)
+
+
+def test_decimal_comma_only_with_semicolons() -> None:
+    error = _error(b'a,b,y\n1,"1,5",3\n2,3,4\n')
+    assert "row 2, column 'b': '1,5' is not a number" in str(error)
 
 
 def test_semicolon_chosen_when_header_has_more_semicolons_than_commas() -> None:
@@ -205,8 +216,15 @@ def test_header_but_no_data_rows() -> None:
 
 def test_ragged_row() -> None:
     error = _error(b"a,b,c\n1,2,3\n\n4,5\n6,7,8\n")
-    assert str(error).startswith("row 4 has 2 values but the header has 3 columns: every row needs one value")
+    assert str(error) == (
+        "row 4 has 2 values but the header has 3 columns: every row needs one value per column (look for a "
+        "missing or extra comma, or a value containing a comma that is not in double quotes)"
+    )
     assert error.row == 4 and error.column is None
+
+
+def test_ragged_semicolon_row_names_the_semicolon() -> None:
+    assert "missing or extra semicolon" in str(_error(b"a;b;c\n1;2\n"))
 
 
 def test_row_with_an_extra_value() -> None:
@@ -363,6 +381,11 @@ def test_invalid_utf8() -> None:
 
 def test_utf16_file_is_refused_as_not_utf8() -> None:
     assert "not UTF-8" in str(_error("a,b\n1,2\n".encode("utf-16")))
+
+
+def test_error_rows_count_cr_only_line_ends() -> None:
+    assert _error(b"a,b\r1,x\r2,\xff\r").row == 3
+    assert _error("a,b\r\n1,x\r\n2,\x00\r\n").row == 3
 
 
 def test_nul_character() -> None:

@@ -203,3 +203,11 @@ def test_dataset_does_not_freeze_the_callers_arrays() -> None:
     ds = Dataset("d", "regression", X, X, X[:0], X[:0], ("x",), ("y",), None, None, np.zeros((1, 2)))
     X[0, 0] = 1.0  # still writable
     assert ds.X_train[0, 0] == 1.0 and not ds.X_train.flags.writeable
+
+
+def test_constant_columns_get_std_one_but_tiny_scales_are_kept() -> None:
+    X = np.column_stack([np.full(5, 0.1), np.zeros(5), np.array([1.0, 1.1, 0.9, 1.2, 0.8]) * 1e-10])
+    norm = Normalization.fit(X)
+    assert norm.std[0] == 1.0 and norm.std[1] == 1.0
+    np.testing.assert_allclose(norm.std[2], X[:, 2].std(), rtol=1e-12)
+    np.testing.assert_allclose(norm.apply(X)[:, :2], 0.0, atol=1e-15)

@@ -1,0 +1,202 @@
+"""Page benchmark: Debian's Chromium (Playwright) against a real server on 127.0.0.1; prints figures.
+
+  1. first load: navigation start → the diagram drawn (cold browser cache, a fresh context each time);
+  2. frame update time of diagram + math panel (the page's performance.measure "frame") while stepping phase
+     by phase through a 2-16×6-1 network (6 hidden layers × 16 neurons), and while it plays;
+  3. responsiveness in play mode: event → handler latency of clicks on neurons (and click → equations drawn)
+     while the server streams frames at full speed.
+
+Targets (issue 4): frame median ≤ 16 ms, input handled within 100 ms, first load ≤ 1.5 s.
+
+    .venv/bin/python bench/page_bench.py [--loads 5] [--passes 3] [--play-seconds 6]
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import os
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+from playwright.sync_api import sync_playwright
+
+ROOT = Path(__file__).resolve().parents[1]
+CHROMIUM = "/usr/bin/chromium"
+ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+    "--disable-quic",
+]
+VIEWPORT = {"width": 1280, "height": 800}
+WIDE = "?hidden=16,16,16,16,16,16&acts=tanh,tanh,tanh,tanh,tanh,tanh&data=circles&speed=max"
+
+
+@contextlib.contextmanager
+def real_server() -> Iterator[str]:
+    """`python -m app.cli serve` on a free port, with a throw-away data directory."""
+    with contextlib.closing(socket.socket()) as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    with tempfile.TemporaryDirectory() as data_dir:
+        env = {**os.environ, "BACKPROP_VIZ_DATA_DIR": data_dir, "BACKPROP_VIZ_PERSIST": "false"}
+        env.pop("BACKPROP_VIZ_TOKEN", None)
+        log = open(Path(data_dir) / "server.log", "wb")  # noqa: SIM115 (closed below)
+        process = subprocess.Popen(
+            [sys.executable, "-m", "app.cli", "serve", "--port", str(port)], cwd=ROOT, env=env, stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+        base = f"http://127.0.0.1:{port}"
+        try:
+            deadline = time.monotonic() + 30
+            while True:
+                with contextlib.suppress(httpx.HTTPError):
+                    if httpx.get(f"{base}/api/health", timeout=1).status_code == 200:
+                        break
+                if process.poll() is not None or time.monotonic() > deadline:
+                    raise SystemExit(f"the server did not start:\n{(Path(data_dir) / 'server.log').read_text()}")
+                time.sleep(0.1)
+            yield base
+        finally:
+            process.terminate()
+            process.wait(timeout=10)
+            log.close()
+
+
+def summary(values: list[float]) -> str:
+    if not values:
+        return "no samples"
+    ordered = sorted(values)
+    p95 = ordered[min(len(ordered) - 1, int(0.95 * len(ordered)))]
+    median = statistics.median(ordered)
+    return f"median {median:7.1f} ms   p95 {p95:7.1f} ms   max {ordered[-1]:7.1f} ms   (n={len(ordered)})"
+
+
+def wait_ready(page: Any) -> None:
+    page.wait_for_selector("body[data-ready='1'][data-conn='open']", timeout=30_000)
+    page.wait_for_function("() => window.__bpv.diagram.ready")
+
+
+def first_loads(browser: Any, base: str, loads: int) -> dict[str, list[float]]:
+    """In a fresh (cold) context each time, from navigation start: the diagram drawn; the first click on
+    "Next phase" (made as soon as the diagram shows) answered on screen; every chart drawn."""
+    out: dict[str, list[float]] = {"diagram": [], "click": [], "complete": []}
+    for _ in range(loads):
+        context = browser.new_context(viewport=VIEWPORT)
+        page = context.new_page()
+        page.goto(f"{base}/", wait_until="commit")
+        page.wait_for_selector("body[data-ready='1'][data-conn='open']", timeout=30_000)
+        page.get_by_role("button", name="Next phase", exact=True).click()
+        page.wait_for_function("() => document.body.dataset.shown === 'F1'")
+        out["click"].append(page.evaluate("performance.now()"))
+        page.wait_for_function("() => document.querySelector('#loss-chart .main-svg') && "
+                               "document.querySelector('#data-view .main-svg')")
+        out["diagram"].append(page.evaluate("window.__bpv.perf.firstFrameAt"))
+        out["complete"].append(page.evaluate("performance.now()"))
+        context.close()
+    return out
+
+
+def reset_perf(page: Any) -> None:
+    page.evaluate("() => { const p = window.__bpv.perf; p.frames.length = 0; p.diagram.length = 0; "
+                  "p.input.length = 0; p.select.length = 0; }")
+
+
+def stepping(page: Any, passes: int) -> tuple[list[float], list[float]]:
+    """Press → once per phase for `passes` passes; the frames each phase drew (diagram + math panel)."""
+    reset_perf(page)
+    phases = page.evaluate("window.__bpv.store.state.counters.timeline.length")
+    for i in range(passes * phases):
+        before = page.evaluate("document.body.dataset.shown + '/' + document.body.dataset.pass")
+        page.keyboard.press("ArrowRight")
+        page.wait_for_function(
+            "(before) => document.body.dataset.shown + '/' + document.body.dataset.pass !== before", arg=before
+        )
+        if i % phases == phases - 1:
+            page.wait_for_timeout(500)  # let the update's animation finish
+    return page.evaluate("window.__bpv.perf.frames.slice()"), page.evaluate("window.__bpv.perf.diagram.slice()")
+
+
+def playing(page: Any, seconds: float) -> dict[str, list[float]]:
+    """Play at full speed; click neurons every 150 ms; frames, input latency and click → equations."""
+    reset_perf(page)
+    page.get_by_role("button", name="Play", exact=True).click()
+    page.wait_for_function("() => window.__bpv.store.state.playing")
+    targets = page.evaluate("""() => { const g = window.__bpv.diagram.geometry; const out = [];
+        for (let l = 1; l <= g.L; l++) for (const j of [0, 3, 7])
+            if (j < g.layers[l]) out.push({kind: 'neuron', layer: l, index: j});
+        return out; }""")
+    end = time.monotonic() + seconds
+    i = 0
+    while time.monotonic() < end:
+        point = page.evaluate("(s) => window.__bpv.diagram.pointOf(s)", targets[i % len(targets)])
+        page.mouse.click(point["x"], point["y"])
+        i += 1
+        page.wait_for_timeout(150)
+    passes = page.evaluate("window.__bpv.store.state.counters.pass")
+    page.get_by_role("button", name="Pause", exact=True).click()
+    page.wait_for_function("() => !window.__bpv.store.state.playing")
+    result = page.evaluate("({frames: window.__bpv.perf.frames.slice(), diagram: window.__bpv.perf.diagram.slice(), "
+                           "input: window.__bpv.perf.input.slice(), select: window.__bpv.perf.select.slice()})")
+    result["passes"] = passes
+    result["clicks"] = i
+    return result
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--loads", type=int, default=5, help="cold first loads to time")
+    parser.add_argument("--passes", type=int, default=3, help="passes to step phase by phase")
+    parser.add_argument("--play-seconds", type=float, default=6.0)
+    args = parser.parse_args()
+    if not Path(CHROMIUM).exists():
+        print(f"{CHROMIUM} is missing: run scripts/ensure-chromium", file=sys.stderr)
+        return 2
+    with real_server() as base, sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=CHROMIUM, headless=True, args=ARGS)
+        print(f"backprop-viz page benchmark · Chromium {browser.version} · {os.cpu_count()} CPUs · "
+              f"load average {os.getloadavg()[0]:.1f}")
+        loads = first_loads(browser, base, args.loads)
+        print("\nfirst load on loopback (cold cache; target: an interactive diagram ≤ 1500 ms)")
+        print(f"  navigation → diagram drawn              {summary(loads['diagram'])}")
+        print(f"  navigation → first click answered       {summary(loads['click'])}")
+        print(f"  navigation → every chart drawn          {summary(loads['complete'])}")
+
+        context = browser.new_context(viewport=VIEWPORT)
+        page = context.new_page()
+        page.goto(f"{base}/{WIDE}")
+        wait_ready(page)
+        page.wait_for_selector("#loss-chart .main-svg", timeout=30_000)  # steady state: Plotly.js loaded too
+        layers = page.evaluate("window.__bpv.store.state.config.layers")
+        point = page.evaluate("window.__bpv.diagram.pointOf({kind: 'neuron', layer: 3, index: 5})")
+        page.mouse.click(point["x"], point["y"])  # the math panel shows a hidden neuron: it redraws every phase
+        frames, diagram_only = stepping(page, args.passes)
+        print(f"\nstepping phase by phase, network {'-'.join(map(str, layers))} (target: frame median ≤ 16 ms)")
+        print(f"  frame (diagram + math panel)    {summary(frames)}")
+        print(f"  diagram redraw, incl. update animation frames   {summary(diagram_only)}")
+
+        play = playing(page, args.play_seconds)
+        print(f"\nplay at max speed for {args.play_seconds:.0f} s: {play['passes']} passes, "
+              f"{len(play['frames'])} frames drawn, {play['clicks']} clicks on neurons")
+        print(f"  frame (diagram + math panel)    {summary(play['frames'])}")
+        print(f"  input event → handler           {summary(play['input'])}   (target ≤ 100 ms)")
+        print(f"  click → equations drawn         {summary(play['select'])}")
+        context.close()
+        browser.close()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,257 @@
+// The set-up panel: data set (built-in generators with their parameters, or an uploaded CSV with its target
+// column), layers and neurons, activations, loss, optimizer, learning rate, batch size, regularization,
+// initialization and seeds. Changing the data or the architecture starts a fresh session; changing a
+// hyperparameter is sent as `set` and applies from the next pass.
+
+import { esc } from "./format.js";
+import { ACTIVATIONS, INITS, LOSSES, OPTIMIZERS, REGULARIZATIONS } from "./state.js";
+
+const ARCH_DELAY = 450; // ms: several quick clicks on + make one new session
+const MAX_HIDDEN_LAYERS = 8;
+const MAX_WIDTH = 64;
+const LABELS = {
+  half_sse: "½ Σ(ŷ−y)² (half SSE)",
+  mse: "mean squared error",
+  bce: "binary cross-entropy",
+  cross_entropy: "cross-entropy",
+  leaky_relu: "leaky ReLU",
+  relu: "ReLU",
+  sgd: "SGD",
+  adam: "Adam",
+  momentum: "momentum",
+  none: "none",
+  l1: "L1",
+  l2: "L2",
+};
+const label = (v) => LABELS[v] || v;
+
+function options(values, selected, extra = []) {
+  return [...extra, ...values.map((v) => [v, label(v)])]
+    .map(([v, text]) => `<option value="${esc(v)}"${String(v) === String(selected) ? " selected" : ""}>${esc(text)}</option>`)
+    .join("");
+}
+
+export class ConfigPanel {
+  constructor(element, { onArchitecture, onHyper, onUpload }) {
+    this.el = element;
+    this.onArchitecture = onArchitecture;
+    this.onHyper = onHyper;
+    this.onUpload = onUpload;
+    this.datasets = { builtin: [], uploaded: [] };
+    this.s = null;
+    this.timer = null;
+    this.csvHeader = [];
+    this.inline = null; // {spec, info} of a session created over the API with inline data
+    element.addEventListener("change", (e) => this.changed(e));
+    element.addEventListener("input", (e) => this.live(e));
+    element.addEventListener("click", (e) => this.clicked(e));
+    element.addEventListener("submit", (e) => {
+      e.preventDefault();
+      if (e.target.id === "upload-form") this.upload();
+    });
+  }
+
+  setDatasets(list) {
+    this.datasets = list;
+  }
+
+  /** The description of a data set choice: features, targets, classes, task (for sizing the layers). */
+  dataInfo(s) {
+    if (s.data === "inline") return this.inline ? { ...this.inline.info, spec: this.inline.spec } : null;
+    if (s.data === "upload") {
+      const up = this.datasets.uploaded.find((d) => d.id === s.dataset);
+      if (!up) return null;
+      return { task: up.task, features: up.features, targets: [up.target], classes: up.classes };
+    }
+    const b = this.datasets.builtin.find((d) => d.name === s.data);
+    if (!b) return null;
+    const features = b.features || (b.name === "sine" ? ["x"] : ["x1", "x2"]);
+    let classes = b.classes || (b.task === "classification" ? ["0", "1"] : null);
+    if (b.task === "classification" && s.classes && b.parameters.classes) classes = "ABCDEFGHIJ".slice(0, s.classes).split("");
+    return { task: b.task, features, targets: b.targets || ["y"], classes };
+  }
+
+  render(s) {
+    this.s = structuredClone(s);
+    const b = this.datasets.builtin.find((d) => d.name === s.data);
+    const dataOptions = [
+      `<optgroup label="Built-in">${this.datasets.builtin.map((d) => `<option value="${d.name}"${s.data === d.name ? " selected" : ""}>${d.name} (${d.task === "classification" ? "classes" : "regression"})</option>`).join("")}</optgroup>`,
+      this.inline ? `<option value="inline"${s.data === "inline" ? " selected" : ""}>inline data (${this.inline.info.features.length} features, from the API)</option>` : "",
+      this.datasets.uploaded.length
+        ? `<optgroup label="Uploaded">${this.datasets.uploaded.map((d) => `<option value="upload:${esc(d.id)}"${s.data === "upload" && s.dataset === d.id ? " selected" : ""}>${esc(d.name)} (${d.rows} rows)</option>`).join("")}</optgroup>`
+        : "",
+    ].join("");
+    const params = b ? b.parameters : {};
+    const param = (name, key, text) => {
+      const p = params[name];
+      if (!p) return "";
+      const value = s[key] ?? p.default;
+      const step = p.type === "int" ? 1 : 0.01;
+      if (name === "noise") {
+        return `<label class="row">${text}<input type="range" data-key="${key}" min="0" max="${Math.min(p.max, 1)}" step="0.01" value="${value}" aria-label="Noise"><output data-out="${key}">${value}</output></label>`;
+      }
+      return `<label class="row">${text}<input type="number" data-key="${key}" min="${p.min}" max="${Math.min(p.max, 20000)}" step="${step}" value="${value}" aria-label="${text}"></label>`;
+    };
+    const hiddenRows = s.hidden
+      .map(
+        (n, i) => `<div class="layer-row" data-layer="${i}">
+          <span class="layer-name">layer ${i + 1}</span>
+          <button type="button" class="icon" data-act="dec" data-layer="${i}" aria-label="Fewer neurons in layer ${i + 1}">−</button>
+          <span class="width" data-testid="width-${i + 1}">${n}</span>
+          <button type="button" class="icon" data-act="inc" data-layer="${i}" aria-label="More neurons in layer ${i + 1}">+</button>
+          <select data-act="act" data-layer="${i}" aria-label="Activation of layer ${i + 1}">${options(ACTIVATIONS.filter((a) => a !== "softmax"), s.acts[i])}</select>
+          <button type="button" class="icon" data-act="remove" data-layer="${i}" aria-label="Remove layer ${i + 1}">×</button>
+        </div>`,
+      )
+      .join("");
+    this.el.innerHTML = `
+      <div class="panel-head"><h2>Set-up</h2><span class="hint">saved in the link</span></div>
+      <fieldset><legend>Data</legend>
+        <label class="row">data set<select data-key="data" aria-label="Data set">${dataOptions}</select></label>
+        ${b ? `<p class="hint">${esc(b.description)}</p>` : ""}
+        ${param("samples", "samples", "samples")}
+        ${param("noise", "noise", "noise")}
+        ${param("classes", "classes", "classes")}
+        <label class="row">test share<input type="range" data-key="test" min="0" max="0.9" step="0.05" value="${s.test}" aria-label="Test share"><output data-out="test">${s.test}</output></label>
+        <label class="row">data seed<input type="number" data-key="dseed" min="0" step="1" value="${s.dseed}" aria-label="Data seed"></label>
+        <details class="upload" ${s.data === "upload" ? "" : ""}>
+          <summary>Upload a CSV…</summary>
+          <form id="upload-form">
+            <input type="file" id="csv-file" accept=".csv,text/csv" aria-label="CSV file" required>
+            <label class="row">target<select id="csv-target" aria-label="Target column"><option value="">(last column)</option>${this.csvHeader.map((h, i) => `<option value="${i}">${esc(h)}</option>`).join("")}</select></label>
+            <label class="row">task<select id="csv-task" aria-label="Task">${options(["auto", "classification", "regression"], "auto")}</select></label>
+            <button type="submit" aria-label="Upload the CSV and train on it">Upload and use</button>
+          </form>
+        </details>
+      </fieldset>
+      <fieldset><legend>Network</legend>
+        <div class="layer-row fixed"><span class="layer-name">input</span><span class="width" data-testid="width-input">${this.dataInfo(s) ? this.dataInfo(s).features.length : "?"}</span><span class="hint">features</span></div>
+        ${hiddenRows}
+        <button type="button" data-act="add" aria-label="Add a hidden layer" ${s.hidden.length >= MAX_HIDDEN_LAYERS ? "disabled" : ""}>+ Add layer</button>
+        <label class="row">output<select data-key="out" aria-label="Output activation">${options(ACTIVATIONS, s.out, [["auto", "auto (suits the task)"]])}</select></label>
+        <label class="row">loss<select data-key="loss" aria-label="Loss">${options(LOSSES, s.loss, [["auto", "auto (suits the output)"]])}</select></label>
+      </fieldset>
+      <fieldset><legend>Training <span id="pending" class="pending-tag" hidden data-testid="pending">applies from next pass</span></legend>
+        <label class="row">optimizer<select data-key="opt" data-hyper="1" aria-label="Optimizer">${options(OPTIMIZERS, s.opt)}</select></label>
+        <label class="row">learning rate η<input type="number" data-key="lr" data-hyper="1" min="0.00001" max="1000" step="any" value="${s.lr}" aria-label="Learning rate"></label>
+        ${s.opt === "momentum" ? `<label class="row">momentum μ<input type="number" data-key="mom" data-hyper="1" min="0" max="0.999" step="0.01" value="${s.mom}" aria-label="Momentum"></label>` : ""}
+        <label class="row">batch size<input type="number" data-key="batch" data-hyper="1" min="1" step="1" value="${s.batch}" aria-label="Batch size"></label>
+        <label class="row">regularization<select data-key="reg" data-hyper="1" aria-label="Regularization">${options(REGULARIZATIONS, s.reg)}</select></label>
+        ${s.reg !== "none" ? `<label class="row">rate λ<input type="number" data-key="rate" data-hyper="1" min="0" step="any" value="${s.rate}" aria-label="Regularization rate"></label>` : ""}
+      </fieldset>
+      <fieldset><legend>Initialization</legend>
+        <label class="row">weights<select data-key="init" aria-label="Initialization">${options(INITS, s.init)}</select></label>
+        <label class="row">init seed<input type="number" data-key="iseed" min="0" step="1" value="${s.iseed}" aria-label="Initialization seed"></label>
+        <label class="row">batch seed<input type="number" data-key="seed" min="0" step="1" value="${s.seed}" aria-label="Shuffle seed"></label>
+        <button type="button" data-act="new" aria-label="Start a new session with this set-up">New session</button>
+      </fieldset>`;
+    const file = this.el.querySelector("#csv-file");
+    file.addEventListener("change", () => this.readHeader(file.files[0]));
+  }
+
+  setPending(pending) {
+    const tag = this.el.querySelector("#pending");
+    if (tag) tag.hidden = !pending;
+  }
+
+  live(e) {
+    const key = e.target.dataset.key;
+    const out = key && this.el.querySelector(`[data-out="${key}"]`);
+    if (out) out.textContent = e.target.value;
+  }
+
+  changed(e) {
+    const t = e.target;
+    if (t.dataset.act === "act") {
+      this.s.acts[Number(t.dataset.layer)] = t.value;
+      this.architecture();
+      return;
+    }
+    const key = t.dataset.key;
+    if (!key) return;
+    if (key === "data") {
+      if (t.value.startsWith("upload:")) {
+        this.s.data = "upload";
+        this.s.dataset = t.value.slice(7);
+      } else if (t.value === "inline") {
+        this.s.data = "inline";
+        this.s.dataset = "";
+      } else {
+        this.s.data = t.value;
+        this.s.dataset = "";
+        this.s.samples = this.s.noise = this.s.classes = null;
+      }
+      if (this.s.out !== "auto" || this.s.loss !== "auto") {
+        this.s.out = "auto";
+        this.s.loss = "auto";
+      }
+      this.architecture(0);
+      return;
+    }
+    let value = t.type === "number" || t.type === "range" ? Number(t.value) : t.value;
+    if (typeof value === "number" && !Number.isFinite(value)) return;
+    if (t.type === "number" && t.min !== "" && value < Number(t.min)) return;
+    this.s[key] = value;
+    if (t.dataset.hyper) {
+      const s = this.s;
+      if (key === "opt" || key === "reg") this.render(s); // show or hide momentum / rate
+      const patch = {
+        optimizer: { name: s.opt, learning_rate: s.lr, ...(s.opt === "momentum" ? { momentum: s.mom } : {}) },
+        batch_size: s.batch,
+        regularization: { kind: s.reg, rate: s.reg === "none" ? 0 : s.rate },
+      };
+      this.onHyper(patch, structuredClone(s));
+    } else {
+      this.architecture();
+    }
+  }
+
+  clicked(e) {
+    const t = e.target.closest("button[data-act]");
+    if (!t) return;
+    const i = Number(t.dataset.layer);
+    const s = this.s;
+    const act = t.dataset.act;
+    if (act === "inc") s.hidden[i] = Math.min(MAX_WIDTH, s.hidden[i] + 1);
+    else if (act === "dec") s.hidden[i] = Math.max(1, s.hidden[i] - 1);
+    else if (act === "remove") {
+      s.hidden.splice(i, 1);
+      s.acts.splice(i, 1);
+    } else if (act === "add") {
+      s.hidden.push(s.hidden.length ? s.hidden[s.hidden.length - 1] : 4);
+      s.acts.push(s.acts.length ? s.acts[s.acts.length - 1] : "tanh");
+    } else if (act === "new") {
+      this.architecture(0);
+      return;
+    } else return;
+    // Show the new widths at once; the session follows after a short pause.
+    const focusKey = t.getAttribute("aria-label");
+    this.render(s);
+    const again = [...this.el.querySelectorAll("button[data-act]")].find((b) => b.getAttribute("aria-label") === focusKey);
+    if (again) again.focus();
+    this.architecture();
+  }
+
+  architecture(delay = ARCH_DELAY) {
+    clearTimeout(this.timer);
+    const s = structuredClone(this.s);
+    this.timer = setTimeout(() => this.onArchitecture(s), delay);
+  }
+
+  async readHeader(file) {
+    if (!file) return;
+    const text = await file.slice(0, 64 * 1024).text();
+    const first = text.split(/\r?\n/, 1)[0] || "";
+    this.csvHeader = first.split(",").map((h) => h.trim().replace(/^"|"$/g, ""));
+    const select = this.el.querySelector("#csv-target");
+    select.innerHTML = this.csvHeader.map((h, i) => `<option value="${esc(h)}"${i === this.csvHeader.length - 1 ? " selected" : ""}>${esc(h)}</option>`).join("");
+  }
+
+  upload() {
+    const file = this.el.querySelector("#csv-file").files[0];
+    if (!file) return;
+    const target = this.el.querySelector("#csv-target").value;
+    const task = this.el.querySelector("#csv-task").value;
+    this.onUpload(file, target, task);
+  }
+}

@@ -1,0 +1,81 @@
+"""The `backprop-viz` command: `--version`, and `serve` running a real uvicorn whose health check answers."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+
+from app import __version__
+from app.cli import build_parser
+
+SCRIPT = Path(sys.executable).parent / "backprop-viz"
+
+
+def command() -> list[str]:
+    """The installed console script if there is one, else the same entry point through the interpreter."""
+    return [str(SCRIPT)] if SCRIPT.exists() else [sys.executable, "-m", "app.cli"]
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def test_version_is_printed():
+    result = subprocess.run([*command(), "--version"], capture_output=True, text=True, timeout=30, check=False)
+    assert result.returncode == 0
+    assert result.stdout.strip() == f"backprop-viz {__version__}"
+
+
+def test_serve_defaults_to_loopback():
+    args = build_parser().parse_args(["serve"])
+    assert args.command == "serve" and args.host is None and args.port is None
+    args = build_parser().parse_args(["serve", "--host", "0.0.0.0", "--port", "9000"])
+    assert (args.host, args.port) == ("0.0.0.0", 9000)
+
+
+def test_serve_starts_a_real_server(tmp_path):
+    port = free_port()
+    env = {
+        **os.environ,
+        "BACKPROP_VIZ_DATA_DIR": str(tmp_path),
+        "BACKPROP_VIZ_PERSIST": "false",
+        "BACKPROP_VIZ_TOKEN": "",
+        "BACKPROP_VIZ_HOST": "0.0.0.0",  # the command line wins over the environment
+    }
+    process = subprocess.Popen(
+        [*command(), "serve", "--host", "127.0.0.1", "--port", str(port)],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    try:
+        deadline = time.monotonic() + 30
+        health = None
+        while health is None:
+            assert process.poll() is None, f"the server exited: {process.stdout.read()}"
+            assert time.monotonic() < deadline, "the server did not answer within 30 s"
+            try:
+                health = httpx.get(f"http://127.0.0.1:{port}/api/health", timeout=1.0)
+            except httpx.TransportError:
+                time.sleep(0.05)
+        assert health.status_code == 200
+        assert health.json()["status"] == "ok" and health.json()["version"] == __version__
+        created = httpx.post(f"http://127.0.0.1:{port}/api/sessions", json={"layers": [2, 3, 1]}, timeout=5.0)
+        assert created.status_code == 201
+    finally:
+        process.terminate()
+        try:
+            output, _ = process.communicate(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            output, _ = process.communicate(timeout=10)
+    assert f"serving on http://127.0.0.1:{port}" in output

@@ -1,0 +1,72 @@
+"""The page's own routes (app/api/routes/page.py), without a browser: the shell, its modules, and Plotly.js
+served from the installed plotly package — gzip-compressed, cached for a day, revalidated by ETag."""
+
+from __future__ import annotations
+
+import gzip
+import re
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from fastapi.testclient import TestClient
+
+from app.api.routes import page
+from app.config import Settings
+from app.main import create_app
+
+
+@pytest.fixture
+def client(tmp_path: Path) -> Iterator[TestClient]:
+    with TestClient(create_app(Settings(data_dir=tmp_path / "data", persist=False))) as test_client:
+        yield test_client
+
+
+def test_root_renders_the_shell_with_every_module_preloaded(client: TestClient) -> None:
+    response = client.get("/")
+    assert response.status_code == 200
+    assert response.headers["content-type"].startswith("text/html")
+    html = response.text
+    assert '<script type="module" src="/static/js/main.js" async>' in html
+    for module in page.MODULES:
+        assert f'href="/static/js/{module}"' in html
+        assert (page.STATIC_DIR / "js" / module).is_file(), module
+    plotly_url = re.search(r'data-plotly="([^"]+)"', html).group(1)
+    assert plotly_url.startswith("/vendor/plotly.min.js?v=")
+    assert "cdn" not in html.lower()
+
+
+def test_every_module_the_page_imports_is_served(client: TestClient) -> None:
+    for module in sorted((page.STATIC_DIR / "js").glob("*.js")):
+        response = client.get(f"/static/js/{module.name}")
+        assert response.status_code == 200, module.name
+        assert "javascript" in response.headers["content-type"]
+        for imported in re.findall(r'from "\./([\w.]+)"', response.text):
+            assert imported in page.MODULES, f"{module.name} imports {imported}, which the template does not preload"
+    assert client.get("/static/css/app.css").status_code == 200
+    assert client.get("/static/../app/main.py").status_code == 404
+
+
+def test_plotly_is_served_gzipped_with_a_day_of_cache_and_an_etag(client: TestClient) -> None:
+    plain = page.PLOTLY_JS.read_bytes()
+    response = client.get("/vendor/plotly.min.js", headers={"Accept-Encoding": "gzip"})
+    assert response.status_code == 200
+    assert response.headers["content-encoding"] == "gzip"
+    assert response.headers["cache-control"] == "public, max-age=86400"
+    assert response.headers["vary"] == "Accept-Encoding"
+    assert int(response.headers["content-length"]) < len(plain) // 2
+    assert response.content == plain  # the client decoded the gzip body: the very file of the plotly package
+    assert b"plotly.js v" in plain[:200]
+
+    etag = response.headers["etag"]
+    again = client.get("/vendor/plotly.min.js", headers={"If-None-Match": etag, "Accept-Encoding": "gzip"})
+    assert again.status_code == 304
+    assert again.content == b""
+
+
+def test_plotly_without_gzip_is_sent_plain(client: TestClient) -> None:
+    response = client.get("/vendor/plotly.min.js", headers={"Accept-Encoding": "identity"})
+    assert response.status_code == 200
+    assert "content-encoding" not in response.headers
+    assert response.content == page.PLOTLY_JS.read_bytes()
+    assert gzip.decompress(page.plotly_js().compressed) == response.content

@@ -1,0 +1,105 @@
+"""Playing moves the loss curve and stops on pause (the page stays responsive meanwhile); a divergence shows
+its banner; training in the background fills the progress bar."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import httpx
+import pytest
+from pagekit import click_on_diagram, open_page, shot
+
+pytestmark = pytest.mark.browser
+
+LOSS_POINTS = "window.__bpv.lossChart.points"
+DRAWN_LOSS = ("() => { const gd = document.getElementById('loss-chart');"
+              " return gd.data && gd.data[0].x ? gd.data[0].x.length : 0; }")
+
+
+def test_play_and_pause_move_the_loss_curve(page: Any, server: str, api: httpx.Client,
+                                            request: pytest.FixtureRequest) -> None:
+    session_id = open_page(page, server, "?speed=max")
+    assert page.evaluate(LOSS_POINTS) == 0
+    page.get_by_role("button", name="Play", exact=True).click()
+    page.get_by_role("button", name="Pause", exact=True).wait_for()
+    page.wait_for_function(f"() => {LOSS_POINTS} > 200")
+    page.wait_for_function(f"() => ({DRAWN_LOSS})() > 50")  # the curve on screen grows too
+    # While playing, the page answers a click on a neuron at once (handlers are timed by the page).
+    for layer, index in ((1, 0), (2, 3), (3, 0)):
+        click_on_diagram(page, {"kind": "neuron", "layer": layer, "index": index})
+    assert max(page.evaluate("window.__bpv.perf.input")) < 500
+    shot(page, request, "playing")
+
+    page.get_by_role("button", name="Pause", exact=True).click()
+    page.get_by_role("button", name="Play", exact=True).wait_for()
+    page.wait_for_function("() => !window.__bpv.store.state.playing")
+    page.wait_for_timeout(200)  # anything still in flight lands
+    stopped = page.evaluate(LOSS_POINTS)
+    state = api.get(f"/api/sessions/{session_id}").json()
+    assert not state["playing"] and state["counters"]["pass"] >= stopped
+    page.wait_for_timeout(600)
+    assert page.evaluate(LOSS_POINTS) == stopped
+    assert api.get(f"/api/sessions/{session_id}").json()["counters"]["pass"] == state["counters"]["pass"]
+    assert "No passes yet" not in page.locator("#loss-chart").inner_text()
+
+    # Log scale, and the URL remembers it.
+    page.get_by_label("Log scale").check()
+    page.wait_for_function("() => document.getElementById('loss-chart')._fullLayout.yaxis.type === 'log'")
+    assert "log=1" in page.url
+    shot(page, request, "paused-log")
+    assert page.problems.errors == []
+
+
+def test_a_divergence_shows_its_banner(page: Any, server: str, api: httpx.Client,
+                                       request: pytest.FixtureRequest) -> None:
+    # Linear regression with a learning rate far too large: the loss overflows within a few dozen passes.
+    created = api.post("/api/sessions", json={
+        "layers": [1, 1], "activations": ["linear"], "loss": "mse",
+        "optimizer": {"name": "sgd", "learning_rate": 50},
+        "init": {"weights": [[[0.5]]], "biases": [[0.0]]},
+        "dataset": {"inputs": [[1.0], [2.0], [3.0]], "targets": [[1.0], [2.0], [3.0]]},
+    })
+    assert created.status_code == 201, created.text
+    session_id = created.json()["id"]
+    open_page(page, server, f"?session={session_id}&speed=max")
+    page.get_by_role("button", name="Play", exact=True).click()
+    banner = page.get_by_test_id("diverged-banner")
+    banner.wait_for()
+    state = api.get(f"/api/sessions/{session_id}").json()
+    diverged_at = int(banner.get_attribute("data-pass"))
+    assert f"diverged at pass {diverged_at + 1}" in banner.inner_text()
+    assert "the one before that pass" in banner.inner_text()
+    assert "learning rate" in banner.inner_text().lower()
+    assert state["counters"]["pass"] == diverged_at and not state["playing"]
+    shot(page, request, "diverged")
+
+    page.get_by_role("button", name="Halve the learning rate", exact=True).click()
+    page.wait_for_function("() => window.__bpv.store.state.config.optimizer.learning_rate === 25")
+    assert banner.is_hidden()
+    assert "lr=25" in page.url
+    assert page.problems.errors == []
+
+
+def test_training_in_the_background_fills_the_progress_bar(page: Any, server: str, api: httpx.Client,
+                                                           request: pytest.FixtureRequest) -> None:
+    session_id = open_page(page, server, "?data=xor&samples=400&hidden=8,8&acts=tanh,tanh")
+    page.get_by_label("Epochs to train").fill("1500")  # ≈ 48,000 passes: a few seconds, many progress events
+    page.evaluate("""() => { window.__progress = [];
+        const bar = document.getElementById('job-progress'), text = document.getElementById('job-text');
+        new MutationObserver(() => window.__progress.push([Number(bar.value), text.dataset.status]))
+            .observe(bar, {attributes: true}); }""")
+    page.get_by_role("button", name="Train in the background", exact=True).click()
+    page.wait_for_function("() => document.getElementById('job-text').dataset.status === 'done'", timeout=60_000)
+    progress = page.evaluate("window.__progress")
+    total = int(page.locator("#job-progress").get_attribute("max"))
+    running = [done for done, status in progress if status == "running" and 0 < done < total]
+    assert running, f"no intermediate progress was shown: {progress}"
+    assert running == sorted(running)
+    assert page.evaluate("document.getElementById('job-progress').value") == total
+    assert "done" in page.get_by_test_id("job-text").inner_text()
+    state = api.get(f"/api/sessions/{session_id}").json()
+    assert state["counters"]["epoch"] == 1500
+    page.wait_for_function("(e) => window.__bpv.lossChart.perEpoch.epoch.length >= e", arg=1500)
+    assert page.get_by_role("button", name="Next phase", exact=True).is_enabled()
+    shot(page, request, "trained")
+    assert page.problems.errors == []
