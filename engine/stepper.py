@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from engine.history import Checkpoint
-from engine.training import Diverged, PassWork, RunResult, Trainer, TrainingConfig
+from engine.training import QUIET_NUMERICS, Diverged, PassWork, RunResult, Trainer, TrainingConfig
 
 Array = np.ndarray
 
@@ -141,6 +141,7 @@ class Stepper:
         return self._open.records[: self.position] if self._open else []
 
     # -- stepping forward --------------------------------------------------------------------------------
+    @QUIET_NUMERICS
     def step_phase(self) -> PhaseRecord | Diverged:
         """Show the next phase; at `update` the weights change. A diverging pass is refused and rewound."""
         if self.position == 0:
@@ -157,6 +158,7 @@ class Stepper:
         self.position += 1
         return record
 
+    @QUIET_NUMERICS
     def step(self, unit: str = "phase", count: int = 1) -> StepResult:
         """Advance `count` phases, passes (to the end of the pass) or epochs, with every record."""
         _check_unit(unit, UNITS)
@@ -309,6 +311,7 @@ class Stepper:
         return records
 
     # -- stepping back -----------------------------------------------------------------------------------
+    @QUIET_NUMERICS
     def back(self, unit: str = "phase", count: int = 1) -> BackResult:
         """Go back `count` phases or passes, restoring the exact earlier state (weights, optimizer, batches)."""
         _check_unit(unit, ("phase", "pass"))
@@ -440,10 +443,13 @@ class Stepper:
     # -- the fast path -----------------------------------------------------------------------------------
     def passes_for_epochs(self, epochs: int) -> int:
         """Passes from here to the end of `epochs` more epochs at the current batch size."""
+        if epochs < 1:
+            raise ValueError(f"epochs must be at least 1, got {epochs}")
         sampler = self.trainer.sampler
         remaining = -(-(sampler.n - sampler.cursor) // sampler.batch_size)
         return remaining + (epochs - 1) * sampler.passes_per_epoch
 
+    @QUIET_NUMERICS
     def train(self, passes: int, **kwargs: object) -> RunResult:
         """Train `passes` passes on the fast path (no records); an open pass is finished first."""
         if passes < 1:

@@ -21,6 +21,10 @@ from engine.network import BackwardPass, ForwardPass, Network
 from engine.optimizers import Optimizer, OptimizerConfig, make_optimizer
 from engine.regularization import Regularization
 
+#: Overflow and 0·inf on the way to a refused pass are expected: the pass is checked and refused as "diverged",
+#: so NumPy's RuntimeWarnings would only be noise (and an exception under `-W error`).
+QUIET_NUMERICS = np.errstate(over="ignore", invalid="ignore", divide="ignore")
+
 Array = np.ndarray
 
 DIVERGED_HINT = "lower the learning rate (for example to a tenth), or use a smaller initialization"
@@ -256,6 +260,7 @@ class Trainer:
         self._epoch_seen = 0
 
     # -- the fast path -----------------------------------------------------------------------------------
+    @QUIET_NUMERICS
     def run_passes(
         self,
         passes: int,
@@ -289,6 +294,7 @@ class Trainer:
         losses = self.metrics.batch_loss.y[-chunk:] if self.metrics.batch_loss.stride == 1 else []
         return all(loss is not None and np.isfinite(loss) for loss in losses)
 
+    @QUIET_NUMERICS
     def _pin_divergence(self, frame: Checkpoint, chunk: int) -> Diverged:
         """Replay a chunk from its keyframe with checks; stop before the first pass that is not finite."""
         self.restore(frame)
