@@ -10,7 +10,7 @@ const ARCH_DELAY = 450; // ms: several quick clicks on + make one new session
 const MAX_HIDDEN_LAYERS = 8;
 const MAX_WIDTH = 64;
 const LABELS = {
-  half_sse: "½ Σ(ŷ−y)² (half SSE)",
+  half_sse: "½ Σ(ŷ−y)²",
   mse: "mean squared error",
   bce: "binary cross-entropy",
   cross_entropy: "cross-entropy",
@@ -74,9 +74,14 @@ export class ConfigPanel {
   render(s) {
     this.s = structuredClone(s);
     const b = this.datasets.builtin.find((d) => d.name === s.data);
+    const builtinGroup = (task, title) => {
+      const list = this.datasets.builtin.filter((d) => d.task === task);
+      return list.length ? `<optgroup label="${title}">${list.map((d) => `<option value="${d.name}"${s.data === d.name ? " selected" : ""}>${d.name}</option>`).join("")}</optgroup>` : "";
+    };
     const dataOptions = [
-      `<optgroup label="Built-in">${this.datasets.builtin.map((d) => `<option value="${d.name}"${s.data === d.name ? " selected" : ""}>${d.name} (${d.task === "classification" ? "classes" : "regression"})</option>`).join("")}</optgroup>`,
-      this.inline ? `<option value="inline"${s.data === "inline" ? " selected" : ""}>inline data (${this.inline.info.features.length} features, from the API)</option>` : "",
+      builtinGroup("classification", "Classification"),
+      builtinGroup("regression", "Regression"),
+      this.inline ? `<option value="inline"${s.data === "inline" ? " selected" : ""}>inline data (${this.inline.info.features.length} features)</option>` : "",
       this.datasets.uploaded.length
         ? `<optgroup label="Uploaded">${this.datasets.uploaded.map((d) => `<option value="upload:${esc(d.id)}"${s.data === "upload" && s.dataset === d.id ? " selected" : ""}>${esc(d.name)} (${d.rows} rows)</option>`).join("")}</optgroup>`
         : "",
@@ -90,7 +95,8 @@ export class ConfigPanel {
       if (name === "noise") {
         return `<label class="row">${text}<input type="range" data-key="${key}" min="0" max="${Math.min(p.max, 1)}" step="0.01" value="${value}" aria-label="Noise"><output data-out="${key}">${value}</output></label>`;
       }
-      return `<label class="row">${text}<input type="number" data-key="${key}" min="${p.min}" max="${Math.min(p.max, 20000)}" step="${step}" value="${value}" aria-label="${text}"></label>`;
+      const names = { samples: "Number of samples", classes: "Number of classes" };
+      return `<label class="row">${text}<input type="number" data-key="${key}" min="${p.min}" max="${Math.min(p.max, 20000)}" step="${step}" value="${value}" aria-label="${names[name] || text}"></label>`;
     };
     const hiddenRows = s.hidden
       .map(
@@ -128,8 +134,8 @@ export class ConfigPanel {
         <div class="layer-row fixed"><span class="layer-name">input</span><span class="width" data-testid="width-input">${this.dataInfo(s) ? this.dataInfo(s).features.length : "?"}</span><span class="hint">features</span></div>
         ${hiddenRows}
         <button type="button" data-act="add" aria-label="Add a hidden layer" ${s.hidden.length >= MAX_HIDDEN_LAYERS ? "disabled" : ""}>+ Add layer</button>
-        <label class="row">output<select data-key="out" aria-label="Output activation">${options(ACTIVATIONS, s.out, [["auto", "auto (suits the task)"]])}</select></label>
-        <label class="row">loss<select data-key="loss" aria-label="Loss">${options(LOSSES, s.loss, [["auto", "auto (suits the output)"]])}</select></label>
+        <label class="row">output<select data-key="out" aria-label="Output activation">${options(ACTIVATIONS, s.out, [["auto", "auto"]])}</select></label>
+        <label class="row">loss<select data-key="loss" aria-label="Loss">${options(LOSSES, s.loss, [["auto", "auto"]])}</select></label>
       </fieldset>
       <fieldset><legend>Training <span id="pending" class="pending-tag" hidden data-testid="pending">applies from next pass</span></legend>
         <label class="row">optimizer<select data-key="opt" data-hyper="1" aria-label="Optimizer">${options(OPTIMIZERS, s.opt)}</select></label>

@@ -15,6 +15,7 @@ export class Controls {
     this.playing = false;
     this.timelineKey = null;
     this.busy = false;
+    this.disabledFor = ""; // "job" while a training job runs
     this.shown = -1;
     this.P = 0;
     const bind = (id, fn) =>
@@ -127,7 +128,7 @@ export class Controls {
       else button.removeAttribute("aria-current");
     }
     this.timeline.dataset.current = shown >= 0 ? labels[shown] : "";
-    document.getElementById("timeline-label").textContent = `pass ${pass + 1}`;
+    document.getElementById("timeline-label").textContent = `pass #${pass + 1}`;
   }
 
   /** Jump to timeline index `target`: as many phase steps (or steps back) as it takes, as one command. */

@@ -7,10 +7,10 @@
 // Plotly's transparent plot area (an image of the grid, smoothed), so playing stays cheap.
 
 import { CLASS_COLORS, DIVERGING } from "./palette.js";
-import { esc, fmt } from "./format.js";
+import { esc, fmt, px } from "./format.js";
 import { coverAndClear } from "./canvas.js";
 
-const FONT = { family: "system-ui, -apple-system, Segoe UI, Roboto, sans-serif", size: 11, color: "#222" };
+const font = () => ({ family: "system-ui, -apple-system, Segoe UI, Roboto, sans-serif", size: px(12), color: "#222" });
 
 function rgb(hex) {
   return [1, 3, 5].map((i) => parseInt(hex.slice(i, i + 2), 16));
@@ -25,6 +25,7 @@ function mix(a, b, f) {
 }
 
 const LIGHT_DIVERGING = DIVERGING.map(([t, c]) => [t, lighten(rgb(c), 0.45)]);
+const MID_GREY = "#e4e4e4";
 
 function scaleColor(stops, u) {
   const x = Math.min(1, Math.max(0, u));
@@ -39,9 +40,10 @@ function scaleColor(stops, u) {
 }
 
 export class DataView {
-  constructor(element, caption, { onFocus }) {
+  constructor(element, caption, { onFocus, legend }) {
     this.el = element;
     this.caption = caption;
+    this.legendEl = legend;
     this.onFocus = onFocus;
     this.canvas = document.getElementById("data-canvas");
     this.bound = false;
@@ -79,6 +81,42 @@ export class DataView {
     }
     this.paint();
     this.caption.textContent = this.captionText();
+    this.renderLegend();
+  }
+
+  /** What the colours and marks mean (HTML under the plot: Plotly's legend would show one class's colour for
+   * "train"). */
+  renderLegend() {
+    const el = this.legendEl;
+    if (!el) return;
+    const ds = this.dataset;
+    const b = this.boundary;
+    const items = [];
+    const item = (mark, text) => items.push(`<span class="item">${mark}${esc(text)}</span>`);
+    if (ds.task === "classification" && ds.classes) {
+      ds.classes.forEach((name, k) => item(`<i class="dot" style="background:${this.classColor(k)}"></i>`, name));
+    } else if (ds.features.length === 2) {
+      item(`<i class="dot" style="background:linear-gradient(to right, ${CLASS_COLORS[0]}, ${MID_GREY}, #2166ac)"></i>`, `train: ${ds.targets[0] || "y"}`);
+    } else {
+      item(`<i class="dot" style="background:#e08214"></i>`, "train");
+    }
+    item(`<i class="diamond"></i>`, "test");
+    item(`<i class="ring"></i>`, "focus");
+    if (b && b.ys) {
+      if (b.kind === "probability" && ds.classes) {
+        const [c0, c1] = [0, 1].map((k) => `rgb(${lighten(rgb(CLASS_COLORS[k]), 0.45).join(",")})`);
+        items.push(`<span class="item">shading p(${esc(ds.classes[1])}): 0 <i class="ramp" style="background:linear-gradient(to right, ${c0}, #f7f7f7, ${c1})"></i> 1</span>`);
+      } else if (b.kind === "class") {
+        item("", "shading: predicted class");
+      } else {
+        const stops = LIGHT_DIVERGING.map(([s, c]) => `rgb(${c.join(",")}) ${Math.round(s * 100)}%`).join(", ");
+        items.push(`<span class="item">shading ŷ <i class="ramp" style="background:linear-gradient(to right, ${stops})"></i></span>`);
+      }
+    } else if (b) {
+      items.push(`<span class="item"><i class="line"></i>network ŷ</span>`);
+    }
+    const html = items.join("");
+    if (el.innerHTML !== html) el.innerHTML = html;
   }
 
   /** The Plotly figure: axes fixed to the grid's extent, the points, the focus ring. */
@@ -93,7 +131,9 @@ export class DataView {
     const traces = [];
     let layout;
     const pointColors = (ys) => (classification ? ys.map((k) => this.classColor(k)) : ys);
-    const regressionMarker = (ys) => ({ color: ys, colorscale: DIVERGING, cmin: -1, cmax: 1 });
+    let yMax = 1e-9;
+    for (const v of [...d.train_y, ...d.test_y]) if (Math.abs(v) > yMax) yMax = Math.abs(v);
+    const regressionMarker = (ys) => ({ color: ys, colorscale: DIVERGING, cmin: -yMax, cmax: yMax });
     if (ds.features.length === 2) {
       traces.push({
         type: "scatter",
@@ -118,8 +158,8 @@ export class DataView {
         traces.push({ type: "scatter", mode: "markers", name: "focus", x: [d.train_x[focusIndex][0]], y: [d.train_x[focusIndex][1]], marker: { size: 16, color: "rgba(0,0,0,0)", line: { color: "#111", width: 2.5 } }, hoverinfo: "skip" });
       }
       layout = {
-        xaxis: { title: { text: ds.features[0], standoff: 2 }, range: b ? [b.xs[0], b.xs[b.xs.length - 1]] : undefined, zeroline: false, showgrid: false, fixedrange: true },
-        yaxis: { title: { text: ds.features[1], standoff: 2 }, range: b && b.ys ? [b.ys[0], b.ys[b.ys.length - 1]] : undefined, zeroline: false, showgrid: false, fixedrange: true },
+        xaxis: { title: { text: ds.features[0], standoff: 6 }, range: b ? [b.xs[0], b.xs[b.xs.length - 1]] : undefined, zeroline: false, showgrid: false, fixedrange: true },
+        yaxis: { title: { text: ds.features[1], standoff: 6 }, range: b && b.ys ? [b.ys[0], b.ys[b.ys.length - 1]] : undefined, zeroline: false, showgrid: false, fixedrange: true },
       };
     } else {
       traces.push({ type: "scatter", mode: "markers", name: "train", x: d.train_x.map((p) => p[0]), y: d.train_y, customdata: d.train_x.map((_, i) => i), marker: { size: 6, color: "#e08214", line: { color: "#fff", width: 0.5 } }, hovertemplate: "train #%{customdata}<br>x %{x:.3f}, y %{y:.3f}<extra></extra>" });
@@ -133,16 +173,16 @@ export class DataView {
       const hi = Math.max(...ys);
       const pad = 0.15 * (hi - lo || 1);
       layout = {
-        xaxis: { title: { text: ds.features[0], standoff: 2 }, range: b ? [b.xs[0], b.xs[b.xs.length - 1]] : undefined, zeroline: false, fixedrange: true },
-        yaxis: { title: { text: ds.targets[0] || "y", standoff: 2 }, range: [lo - pad, hi + pad], zeroline: false, fixedrange: true },
+        xaxis: { title: { text: ds.features[0], standoff: 6 }, range: b ? [b.xs[0], b.xs[b.xs.length - 1]] : undefined, zeroline: false, fixedrange: true },
+        yaxis: { title: { text: ds.targets[0] || "y", standoff: 6 }, range: [lo - pad, hi + pad], zeroline: false, fixedrange: true },
       };
     }
+    for (const axis of [layout.xaxis, layout.yaxis]) axis.automargin = true;
     Plotly.react(this.el, traces, {
       ...layout,
-      margin: { l: 40, r: 8, t: 4, b: 34 },
-      font: FONT,
-      showlegend: true,
-      legend: { orientation: "h", x: 0, y: -0.18, yanchor: "top", font: { size: 10 } },
+      margin: { l: 8, r: 8, t: 4, b: 4 },
+      font: font(),
+      showlegend: false,
       hovermode: "closest",
       dragmode: false,
       uirevision: "data",
@@ -227,8 +267,7 @@ export class DataView {
 
   captionText() {
     const ds = this.dataset;
-    const kind = ds.task === "classification" ? "shading: the network's class probability" : ds.features.length === 1 ? "line: the network's output" : "shading: the network's output";
-    return `${ds.name} · ${ds.train_rows} train ● / ${ds.test_rows} test ◆ · ${kind} · click a training point to focus it`;
+    return `${ds.name}: ${ds.train_rows} train, ${ds.test_rows} test · click a training point to focus it`;
   }
 
   renderSummary() {
@@ -251,6 +290,7 @@ export class DataView {
     this.el.innerHTML = `<div class="summary">
       <p><b>${esc(ds.name)}</b> has ${ds.features.length} features: no plane to draw. The focus sample (pick another by number above)${f ? ` is #${f.index}${f.label !== null && f.label !== undefined ? `, class <b>${esc(f.label)}</b>` : ""}` : ""}:</p>
       <div class="kv">${cells}</div></div>`;
-    this.caption.textContent = `${ds.name} · ${ds.features.length} features · ${ds.train_rows} train / ${ds.test_rows} test rows`;
+    this.caption.textContent = `${ds.name}: ${ds.features.length} features, ${ds.train_rows} train / ${ds.test_rows} test rows`;
+    if (this.legendEl) this.legendEl.innerHTML = "";
   }
 }

@@ -9,7 +9,7 @@
 // transition) stays under 16 ms. Pointing (click to select, hover to read a value) is hit-tested here.
 
 import { DIVERGING, diverging } from "./palette.js";
-import { fmt, sub, sup } from "./format.js";
+import { fmt, px, sub, sup, uiScale } from "./format.js";
 import { coverAndClear } from "./canvas.js";
 import { inputLatency, perf, timed } from "./perf.js";
 
@@ -19,7 +19,15 @@ const TAIL = 3;
 const EDGE_HIT_PX = 6; // how close a click must be to an edge to select it
 const EDGE_LEVELS = 16; // colour/width steps per sign (one canvas stroke each)
 const FONT = "system-ui, -apple-system, Segoe UI, Roboto, sans-serif";
-const MARGIN = { l: 20, r: 96, t: 56, b: 26 }; // the Plotly figure's margins (the legend sits in the right one)
+const TWEEN_MS = 650; // the update's animated transition
+const PAD = 0.62; // data units around the outermost neurons (half a slot and a little)
+
+/** The Plotly figure's margins at the current type scale: the phase title and two-line layer titles above, the
+ * loss label below, the colour legends in the right one. */
+function margins() {
+  const s = uiScale();
+  return { l: 20, r: Math.round(6.6 * 14 * s + 16), t: Math.round(60 * s), b: Math.round(28 * s) };
+}
 
 const PHASE_TITLE = {
   idle: "Ready: step to start a pass",
@@ -28,6 +36,8 @@ const PHASE_TITLE = {
   backward: "Backward pass",
   update: "Update",
 };
+// Activation names for layer titles when the columns are close together (seven or more at 1280 px).
+const SHORT_ACT = { sigmoid: "σ", tanh: "tanh", relu: "ReLU", leaky_relu: "lReLU", linear: "lin", softmax: "softmax" };
 const ARROWS = { forward: "left to right →", backward: "← right to left", update: "W := W − η ∂J/∂W" };
 
 /** Names of the output neurons: the classes (softmax), p(second class) for one sigmoid output, the targets. */
@@ -82,6 +92,7 @@ export class Diagram {
     this.bound = false;
     this.tweenFrame = null;
     this.pendingView = null;
+    this.pulse = 0;
     this.lastView = null;
     this.plotKey = "";
     this.marks = null;
@@ -90,7 +101,12 @@ export class Diagram {
     this.tooltip = document.getElementById("diagram-tip");
     this.legend = document.getElementById("diagram-legend");
     this.legendKey = "";
-    new ResizeObserver(() => this.paint()).observe(element);
+    this.compact = false;
+    new ResizeObserver(() => {
+      // Narrower or wider: the layer titles may need their compact form (a Plotly redraw), else just repaint.
+      if (this.geometry && this.lastView && this.isCompact() !== this.compact) this.render(this.lastView, this.marks ? this.marks.selection : null);
+      else this.paint();
+    }).observe(element);
     this.wrap.addEventListener("click", (e) => this.clicked(e));
     this.wrap.addEventListener("mousemove", (e) => this.hover(e));
     this.wrap.addEventListener("mouseleave", () => (this.tooltip.hidden = true));
@@ -104,8 +120,10 @@ export class Diagram {
     const slots = Math.max(...columns.map((c) => c.indices.length));
     const pos = columns.map((col, l) => {
       const count = col.indices.length;
+      // A summarized column (first few, "⋮ n more", last few) uses the whole height, so its marker has room.
+      const step = col.hidden && count > 1 ? Math.max(1, (slots - 1) / (count - 1)) : 1;
       const map = new Map();
-      col.indices.forEach((j, s) => map.set(j, { x: l, y: (count - 1) / 2 - s }));
+      col.indices.forEach((j, s) => map.set(j, { x: l, y: ((count - 1) / 2) * step - s * step }));
       return map;
     });
     const names = [];
@@ -132,11 +150,7 @@ export class Diagram {
         nodes.push({ l, j, x: at.x, y: at.y, label: `${this.neuronName(l, j)} (${l === 0 ? "input" : `layer ${l}`})` });
       }
     }
-    Object.assign(this.geometry, {
-      edges,
-      nodes,
-      nodeSize: Math.max(12, Math.min(38, 300 / slots)),
-    });
+    Object.assign(this.geometry, { edges, nodes });
     this.stopTween();
     this.plotKey = "";
     this.ready = false;
@@ -148,7 +162,14 @@ export class Diagram {
     const n = g.layers[l];
     if (l === 0) return `<b>input</b><br>${n}`;
     const act = g.activations[l - 1];
-    return `<b>${l === g.L ? "output" : `layer ${l}`}</b><br>${n} · ${act}`;
+    const name = l === g.L ? "output" : `layer ${l}`;
+    return this.compact ? `<b>${name}</b><br>${n} ${SHORT_ACT[act] || act}` : `<b>${name}</b><br>${n} · ${act}`;
+  }
+
+  /** Are the columns too close for "16 · sigmoid" titles? */
+  isCompact() {
+    const tr = this.transform();
+    return Boolean(tr) && Math.abs(tr.x(1) - tr.x(0)) < 84 * uiScale();
   }
 
   neuronName(l, j) {
@@ -165,8 +186,9 @@ export class Diagram {
 
   draw(view, selection, edgesOverride) {
     const p = this.precision();
+    this.compact = this.isCompact();
     // The Plotly figure changes only with the phase (title, band, layer titles, J): redraw it only then.
-    const key = [view.mode, view.label, view.activeLayer, view.playing, p, view.loss ? idOf(view.loss) : 0].join("|");
+    const key = [this.compact, view.mode, view.label, view.activeLayer, view.playing, p, view.loss ? idOf(view.loss) : 0, uiScale()].join("|");
     if (window.Plotly && key !== this.plotKey) {
       this.plotKey = key;
       Plotly.react(this.el, [], this.layout(view), { displayModeBar: false, responsive: true, staticPlot: false });
@@ -176,7 +198,7 @@ export class Diagram {
     const edgeValues = edgesOverride || view.edges;
     const edgeScale = this.edgeScaleFor(view, edgeValues);
     const nodeScale = maxAbs(view.nodes) || 1;
-    this.marks = { view, selection, edges: edgeValues, edgeScale, nodeScale, precision: p };
+    this.marks = { view, selection, edges: edgeValues, edgeScale, nodeScale, precision: p, pulse: edgesOverride ? this.pulse : 0 };
     this.paint();
     this.renderLegend(view.edgeKind, edgeScale, view.nodeKind, nodeScale);
     this.lastView = view;
@@ -190,9 +212,17 @@ export class Diagram {
   /** The figure's axis ranges (the same numbers its Plotly layout uses). */
   ranges() {
     const g = this.geometry;
-    const top = g.slots / 2;
-    const bottom = -g.slots / 2 - 0.1;
-    return { top, bottom, x: [-0.55, g.L + 0.55], y: [bottom - 0.45, top + 0.55] };
+    const top = (g.slots - 1) / 2 + PAD;
+    const bottom = -top;
+    return { top, bottom, x: [-0.55, g.L + 0.55], y: [bottom, top] };
+  }
+
+  /** Neuron diameter in CSS pixels: as large as the spacing allows (rows and columns), at most 44 px. */
+  nodeSize(tr = this.transform()) {
+    if (!tr) return 20;
+    const dy = Math.abs(tr.y(0) - tr.y(1));
+    const dx = Math.abs(tr.x(1) - tr.x(0));
+    return Math.max(8, Math.min(44, 0.74 * dy, 0.42 * dx));
   }
 
   /** Data → CSS pixels inside the diagram element: the linear map of Plotly's fixed-range axes, computed
@@ -202,11 +232,12 @@ export class Diagram {
     const w = this.el.clientWidth;
     const h = this.el.clientHeight;
     const { x, y } = this.ranges();
-    const pw = Math.max(1, w - MARGIN.l - MARGIN.r);
-    const ph = Math.max(1, h - MARGIN.t - MARGIN.b);
+    const m = margins();
+    const pw = Math.max(1, w - m.l - m.r);
+    const ph = Math.max(1, h - m.t - m.b);
     return {
-      x: (v) => MARGIN.l + ((v - x[0]) / (x[1] - x[0])) * pw,
-      y: (v) => MARGIN.t + ((y[1] - v) / (y[1] - y[0])) * ph,
+      x: (v) => m.l + ((v - x[0]) / (x[1] - x[0])) * pw,
+      y: (v) => m.t + ((y[1] - v) / (y[1] - y[0])) * ph,
     };
   }
 
@@ -229,20 +260,22 @@ export class Diagram {
     ctx.textAlign = "center";
     ctx.textBaseline = "bottom";
     ctx.fillStyle = "#444";
+    const size = px(12);
     for (let l = 0; l <= g.L; l++) {
       const [name, detail] = this.layerTitle(l).replace(/<\/?b>/g, "").split("<br>");
       const x = tr.x(l);
       const y = tr.y(top);
-      ctx.font = `bold 11px ${FONT}`;
-      ctx.fillText(name, x, y - 14);
-      ctx.font = `11px ${FONT}`;
-      ctx.fillText(detail, x, y - 1);
+      ctx.font = `bold ${size}px ${FONT}`;
+      ctx.fillText(name, x, y - size - 3);
+      ctx.font = `${size}px ${FONT}`;
+      ctx.fillText(detail, x, y - 2);
     }
   }
 
-  paintEdges(ctx, tr, { edges: values, edgeScale: scale, selection }) {
+  paintEdges(ctx, tr, { edges: values, edgeScale: scale, selection, view, pulse }) {
     const g = this.geometry;
     ctx.lineCap = "round";
+    if (pulse > 0 && view.update) this.paintPulse(ctx, tr, view.update, pulse);
     // Edges are grouped by quantized colour and width: one stroke per group, weakest first.
     const groups = new Map();
     const pending = [];
@@ -292,11 +325,39 @@ export class Diagram {
     }
   }
 
+  /** The update's highlight: a glow under each edge in proportion to how much the update moved its weight,
+   * fading as the transition runs — so even a small step is seen to change the edges. */
+  paintPulse(ctx, tr, update, pulse) {
+    const g = this.geometry;
+    let top = 0;
+    for (const m of update.step_W) for (const row of m) for (const v of row) if (v !== null && Math.abs(v) > top) top = Math.abs(v);
+    if (!top) return;
+    const LEVELS = 6;
+    const groups = Array.from({ length: LEVELS }, () => []);
+    for (const e of g.edges) {
+      const v = update.step_W[e.l - 1][e.j][e.k];
+      const q = v === null ? 0 : Math.round((Math.abs(v) / top) * (LEVELS - 1));
+      if (q > 0) groups[q].push(e);
+    }
+    groups.forEach((list, q) => {
+      if (!list.length) return;
+      const t = q / (LEVELS - 1);
+      ctx.strokeStyle = `rgba(255, 196, 0, ${(0.75 * pulse * (0.35 + 0.65 * t)).toFixed(3)})`;
+      ctx.lineWidth = 4 + 9 * t;
+      ctx.beginPath();
+      for (const e of list) {
+        ctx.moveTo(tr.x(e.x0), tr.y(e.y0));
+        ctx.lineTo(tr.x(e.x1), tr.y(e.y1));
+      }
+      ctx.stroke();
+    });
+  }
+
   paintNodes(ctx, tr, { view, selection, nodeScale }) {
     const g = this.geometry;
-    const r = g.nodeSize / 2;
-    const small = g.slots <= 8;
-    ctx.font = `10px ${FONT}`;
+    const size = this.nodeSize(tr);
+    const r = size / 2;
+    const small = size >= 26;
     ctx.textAlign = "center";
     ctx.textBaseline = "middle";
     for (const n of g.nodes) {
@@ -315,7 +376,7 @@ export class Diagram {
       ctx.stroke();
       if (small && !missing) {
         const text = fmt(v, "2");
-        ctx.font = `${text.length > 5 ? 8.5 : 10}px ${FONT}`;
+        ctx.font = `${Math.min(13 * uiScale(), size * 0.32, (size - 4) / (0.58 * text.length)).toFixed(1)}px ${FONT}`;
         ctx.fillStyle = Math.abs(t) > 0.55 ? "#fff" : "#111";
         ctx.fillText(text, x, y);
       }
@@ -358,12 +419,12 @@ export class Diagram {
         yanchor: "bottom",
         text: this.layerTitle(l),
         showarrow: false,
-        font: { size: 11, color: view.activeLayer === l ? "#111" : "#555" },
+        font: { size: px(12), color: view.activeLayer === l ? "#111" : "#555" },
       });
       const hidden = g.columns[l].hidden;
       if (hidden) {
         const at = g.pos[l].get(-1);
-        annotations.push({ x: at.x, y: at.y, text: `⋮ ${hidden} more`, showarrow: false, font: { size: 11, color: "#444" }, bgcolor: "rgba(255,255,255,0.9)" });
+        annotations.push({ x: at.x, y: at.y, text: `⋮ ${hidden} more`, showarrow: false, font: { size: px(12), color: "#333" }, bgcolor: "rgba(255,255,255,0.92)", borderpad: 1 });
       }
     }
     const shapes = [];
@@ -380,15 +441,15 @@ export class Diagram {
         yanchor: "top",
         text: `<b>J = ${fmt(view.loss.loss, this.precision())}</b> (batch) · this sample ${fmt(view.loss.sample_loss, this.precision())}`,
         showarrow: false,
-        font: { size: 13, color: "#7a1f5c" },
+        font: { size: px(13), color: "#7a1f5c" },
         bgcolor: "rgba(255,255,255,0.9)",
       });
     }
     let title = view.mode === "idle" ? PHASE_TITLE.idle : `${PHASE_TITLE[view.mode]} · ${view.label}${ARROWS[view.mode] ? ` · ${ARROWS[view.mode]}` : ""}`;
     if (view.playing) title = "Playing · the edges show the weights as they train (pause to step through a pass)";
     return {
-      margin: MARGIN,
-      title: { text: title, x: 0.01, xanchor: "left", y: 0.985, yanchor: "top", font: { size: 14 } },
+      margin: margins(),
+      title: { text: title, x: 0.01, xanchor: "left", y: 0.985, yanchor: "top", font: { size: px(14) } },
       xaxis: { visible: false, range: xRange, fixedrange: true },
       yaxis: { visible: false, range: yRange, fixedrange: true },
       hovermode: false,
@@ -409,7 +470,7 @@ export class Diagram {
     const g = this.geometry;
     const tr = this.transform();
     if (!g || !tr) return null;
-    const r = g.nodeSize / 2 + 3;
+    const r = this.nodeSize(tr) / 2 + 3;
     let best = null;
     let bestD = Infinity;
     for (const n of g.nodes) {
@@ -475,9 +536,13 @@ export class Diagram {
         const where = target.layer === 0 ? "input" : `layer ${target.layer}`;
         tip.textContent = `${this.neuronName(target.layer, target.index)} (${where}) · ${symbol}${sup(target.layer)}${sub(target.index + 1)} = ${v === null || v === undefined ? "not computed yet" : fmt(v, p)}`;
       }
-      tip.style.left = `${x + this.el.offsetLeft + 14}px`;
-      tip.style.top = `${y + this.el.offsetTop + 10}px`;
       tip.hidden = false;
+      // Keep the tip inside the diagram's box: to the left of the pointer near the right edge.
+      const left = x + this.el.offsetLeft + 14;
+      const room = this.wrap.clientWidth - 6;
+      tip.style.left = `${left + tip.offsetWidth > room ? Math.max(4, x + this.el.offsetLeft - 14 - tip.offsetWidth) : left}px`;
+      const top = y + this.el.offsetTop + 10;
+      tip.style.top = `${top + tip.offsetHeight > this.wrap.clientHeight - 4 ? y + this.el.offsetTop - 10 - tip.offsetHeight : top}px`;
     });
   }
 
@@ -499,7 +564,7 @@ export class Diagram {
 
   // -- the update's animated transition ------------------------------------------------------------------
   /** Animate the edges from the weights before the update to the new ones (a short tween, not a jump). */
-  tween(view, selection, duration = 450) {
+  tween(view, selection, duration = TWEEN_MS) {
     cancelAnimationFrame(this.tweenFrame);
     const from = view.before;
     const to = view.edges;
@@ -513,15 +578,18 @@ export class Diagram {
       const ease = f < 0.5 ? 2 * f * f : 1 - (-2 * f + 2) ** 2 / 2;
       if (f >= 1) {
         this.tweenFrame = null;
+        this.pulse = 0;
         const [latest, latestSelection] = this.pendingView || [view, selection];
         this.pendingView = null;
         this.render(latest, latestSelection);
         return;
       }
+      this.pulse = 1 - f * f;
       const mid = to.map((m, l) => (m && from[l] ? m.map((row, j) => row.map((v, k) => from[l][j][k] + ease * (v - from[l][j][k]))) : m));
       this.render(view, selection, mid);
       this.tweenFrame = requestAnimationFrame(step);
     };
+    this.pulse = 1;
     this.render(view, selection, from);
     this.tweenFrame = requestAnimationFrame(step);
   }
@@ -534,5 +602,12 @@ export class Diagram {
     cancelAnimationFrame(this.tweenFrame);
     this.tweenFrame = null;
     this.pendingView = null;
+    this.pulse = 0;
+  }
+
+  /** Redraw everything at a new type scale (the "Large text" toggle). */
+  restyle() {
+    this.plotKey = "";
+    this.legendKey = "";
   }
 }

@@ -47,3 +47,13 @@ const SUP = { 0: "⁰", 1: "¹", 2: "²", 3: "³", 4: "⁴", 5: "⁵", 6: "⁶",
 const SUB = { 0: "₀", 1: "₁", 2: "₂", 3: "₃", 4: "₄", 5: "₅", 6: "₆", 7: "₇", 8: "₈", 9: "₉", ",": "," };
 export const sup = (v) => String(v).split("").map((c) => SUP[c] ?? c).join("");
 export const sub = (v) => String(v).split("").map((c) => SUB[c] ?? c).join("");
+
+/** The type scale: 1, or 17/14 with "Large text" (html.big, for a projector). Plotly and canvas fonts use it. */
+export function uiScale() {
+  return document.documentElement.classList.contains("big") ? 17 / 14 : 1;
+}
+
+/** A font size in CSS pixels at the current type scale (never below 12 px). */
+export function px(size) {
+  return Math.max(12, Math.round(size * uiScale() * 10) / 10);
+}

@@ -1,15 +1,67 @@
 // The loss curve (train batch loss per pass, train and test loss per epoch, accuracy for classification) and
 // the small per-layer gradient-norm chart. Both are Plotly charts redrawn with Plotly.react on the same traces.
 // The norms ‖∂J/∂W^l‖ are the one piece of arithmetic the page does itself: a display summary of the batch
-// gradients the backward records carry.
+// gradients the backward records carry. The server sends those records only for passes stepped phase by phase
+// (play and background training send the loss, not the gradients), so the chart says so when it has none.
 
-const FONT = { family: "system-ui, -apple-system, Segoe UI, Roboto, sans-serif", size: 11, color: "#222" };
-const LAYER_COLORS = ["#0072b2", "#e69f00", "#009e73", "#cc79a7", "#56b4e9", "#d55e00", "#000000", "#999999", "#f0e442", "#7f3b08", "#2166ac"];
+import { px, sup } from "./format.js";
+
+const FAMILY = "system-ui, -apple-system, Segoe UI, Roboto, sans-serif";
+const font = () => ({ family: FAMILY, size: px(12), color: "#222" });
+// Layers on a sequential, colour-blind-safe ramp (viridis, without its pale yellow end): layer 1 dark, layer L
+// light, so a fan of lines that gets darker toward the bottom reads as "the gradient vanishes toward the input".
+const RAMP = [[0, [68, 1, 84]], [0.25, [59, 82, 139]], [0.5, [33, 145, 140]], [0.75, [53, 183, 121]], [1, [144, 200, 60]]];
+export function layerColor(l, L) {
+  const u = L <= 1 ? 0.5 : (l - 1) / (L - 1);
+  for (let i = 1; i < RAMP.length; i++) {
+    if (u <= RAMP[i][0]) {
+      const [t0, c0] = RAMP[i - 1];
+      const [t1, c1] = RAMP[i];
+      const f = (u - t0) / (t1 - t0);
+      return `rgb(${c0.map((v, k) => Math.round(v + f * (c1[k] - v))).join(",")})`;
+    }
+  }
+  return "rgb(144,200,60)";
+}
 const MAX_NORM_PASSES = 2000;
 const MAX_DRAWN = 600; // per-pass points drawn (a longer history is drawn every k-th point, plus the last)
 
 const MAX_KEPT = 20_000; // points kept per series in the page; beyond, every other one is dropped (display only)
 const MARKERS_UP_TO = 60;
+
+/**
+ * A log axis (range in log10 units, padded to span at least one decade) with tick labels we choose: 1, 2 and 5
+ * times powers of ten, written plainly ("0.05", "2", "3e-6") — Plotly's own log ticks over a short span print
+ * small minor digits and superscript exponents that crowd a small chart.
+ */
+export function logAxis(values, maxTicks = 5) {
+  const positive = values.filter((v) => v !== null && v > 0 && Number.isFinite(v));
+  if (!positive.length) return {};
+  let lo = Math.log10(Math.min(...positive));
+  let hi = Math.log10(Math.max(...positive));
+  const pad = Math.max(0.08 * (hi - lo), (1 - (hi - lo)) / 2);
+  lo -= pad;
+  hi += pad;
+  const ticks = (mantissas, every = 1) => {
+    const out = [];
+    for (let k = Math.floor(lo); k <= Math.ceil(hi); k++) {
+      if (k % every) continue;
+      for (const m of mantissas) {
+        const v = m * 10 ** k;
+        if (Math.log10(v) >= lo && Math.log10(v) <= hi) out.push(v);
+      }
+    }
+    return out;
+  };
+  let tickvals = ticks([1, 2, 5]);
+  if (tickvals.length > maxTicks) tickvals = ticks([1]);
+  for (let every = 2; tickvals.length > maxTicks; every++) tickvals = ticks([1], every);
+  const label = (v) => {
+    const text = v >= 1e-3 && v < 1e5 ? String(Number(v.toPrecision(1))) : v.toExponential(0).replace("e+", "e");
+    return text.replace("-", "−");
+  };
+  return { type: "log", range: [lo, hi], autorange: false, tickmode: "array", tickvals, ticktext: tickvals.map(label) };
+}
 
 /** The indices of every k-th point of a series of length n (and always the last): fewer points, none changed. */
 function strideIndices(n, limit) {
@@ -28,6 +80,7 @@ export class LossChart {
   constructor(element, legendElement) {
     this.el = element;
     this.legendEl = legendElement;
+    followSize(element);
     this.log = false;
     this.classification = false;
     this.clear();
@@ -82,14 +135,15 @@ export class LossChart {
     const empty = pp.pass.length === 0 && this.perEpoch.pass.length === 0;
     const accuracy = this.classification && this.perEpoch.train_accuracy.some((v) => v !== null);
     const layout = {
-      margin: { l: 48, r: accuracy ? 44 : 12, t: 8, b: 34 },
-      font: FONT,
+      margin: { l: 8, r: 8, t: 6, b: 6 },
+      font: font(),
       datarevision: this.revision,
-      xaxis: { title: { text: "pass", standoff: 4 }, zeroline: false, rangemode: "tozero", visible: !empty },
-      yaxis: { title: { text: "loss J", standoff: 4 }, type: this.log ? "log" : "linear", zeroline: false, exponentformat: "e", visible: !empty },
-      yaxis2: { overlaying: "y", side: "right", range: [0, 1.04], dtick: 0.25, tickformat: ".0%", showgrid: false, title: { text: "accuracy", standoff: 2 }, visible: accuracy },
+      xaxis: { title: { text: "pass", standoff: 6 }, zeroline: false, rangemode: "tozero", visible: !empty, automargin: true },
+      yaxis: { title: { text: this.log ? "loss J (log)" : "loss J", standoff: 4 }, type: this.log ? "log" : "linear", rangemode: "tozero", zeroline: false, visible: !empty, automargin: true, nticks: 6, ticklabelstandoff: 4,
+               ...(this.log ? logAxis([...pick(pp.batch_loss, ip), ...pe.train_loss, ...pe.test_loss], 6) : {}) },
+      yaxis2: { overlaying: "y", side: "right", range: [0, 1.04], dtick: 0.25, tickformat: ".0%", showgrid: false, title: { text: "accuracy", standoff: 4 }, visible: accuracy, automargin: true },
       showlegend: false,
-      annotations: empty ? [{ text: "No passes yet — press Next pass, Play or Train", showarrow: false, xref: "paper", yref: "paper", x: 0.5, y: 0.5, font: { size: 12, color: "#777" } }] : [],
+      annotations: empty ? [{ text: "No passes yet:<br>press Next pass, Play or Train", showarrow: false, xref: "paper", yref: "paper", x: 0.5, y: 0.5, font: { size: px(13), color: "#666" } }] : [],
       uirevision: "loss",
       paper_bgcolor: "#fff",
       plot_bgcolor: "#fff",
@@ -99,12 +153,24 @@ export class LossChart {
   }
 }
 
+/** Resize a Plotly chart with its box (a note or legend above it may change height; Plotly's `responsive`
+ * follows only window resizes). */
+function followSize(element) {
+  let last = "";
+  new ResizeObserver(() => {
+    const size = `${element.clientWidth}x${element.clientHeight}`;
+    if (size === last || !element.classList.contains("js-plotly-plot") || !window.Plotly) return;
+    last = size;
+    Plotly.Plots.resize(element);
+  }).observe(element);
+}
+
 /** A one-line HTML legend (a Plotly legend would take half of a chart this small). */
 function legend(element, traces) {
   if (!element) return;
   const html = traces
     .map((t) => {
-      const dash = t.line.dash ? ` dashed ${t.line.dash}` : "";
+      const dash = t.line.dash ? ` dashed ${t.line.dash === "dot" ? "dot" : ""}` : "";
       return `<span class="item"><i class="swatch${dash}" style="border-color:${t.line.color}"></i>${t.name}</span>`;
     })
     .join("");
@@ -115,6 +181,7 @@ export class GradChart {
   constructor(element, legendElement) {
     this.el = element;
     this.legendEl = legendElement;
+    followSize(element);
     this.clear();
   }
 
@@ -145,7 +212,11 @@ export class GradChart {
     for (const key of [...this.norms.keys()]) if (key >= pass) this.norms.delete(key);
   }
 
-  render(L) {
+  /**
+   * @param {number} L       layers with weights
+   * @param {object} session {pass, playing, job}: what the session is doing, for the note under the title
+   */
+  render(L, session = { pass: 0, playing: false, job: false }) {
     this.layers = L;
     const passes = [...this.norms.keys()].sort((a, b) => a - b);
     const traces = [];
@@ -153,30 +224,69 @@ export class GradChart {
       traces.push({
         type: "scatter",
         mode: passes.length > 40 ? "lines" : "lines+markers",
-        name: `W${l}`,
+        name: `W${sup(l)}`,
         x: passes.map((p) => p + 1),
         y: passes.map((p) => {
           const v = this.norms.get(p)[l - 1];
           return v === undefined || v === 0 ? null : v;
         }),
-        line: { color: LAYER_COLORS[(l - 1) % LAYER_COLORS.length], width: 1.6 },
-        marker: { size: 4 },
+        line: { color: layerColor(l, L), width: 1.8 },
+        marker: { size: 5 },
         hovertemplate: `layer ${l}, pass %{x}<br>‖∂J/∂W‖ %{y:.3g}<extra></extra>`,
       });
     }
     const empty = passes.length === 0;
+    const busy = session.playing || session.job;
+
+    let text;
+    if (empty && busy) text = session.playing ? "No gradients while playing:<br>Pause, then step a pass." : "No gradients while training:<br>step a pass afterwards.";
+    else if (empty) text = "Step through a backward pass<br>to see each layer's gradient";
     Plotly.react(this.el, traces, {
-      margin: { l: 44, r: 8, t: 8, b: 34 },
-      font: FONT,
-      xaxis: { title: { text: "pass (stepped)", standoff: 4 }, zeroline: false, visible: !empty, tickformat: "d",
+      margin: { l: 6, r: 8, t: 6, b: 4 },
+      font: font(),
+      xaxis: { title: { text: "pass", standoff: 6 }, zeroline: false, visible: !empty, tickformat: "d", automargin: true,
                dtick: passes.length && passes[passes.length - 1] - passes[0] < 6 ? 1 : undefined },
-      yaxis: { type: "log", title: { text: "‖∂J/∂W‖", standoff: 2 }, exponentformat: "e", visible: !empty },
+      yaxis: { type: "log", visible: !empty, automargin: true, ticklabelstandoff: 4, ...logAxis(traces.flatMap((tr) => tr.y), 4) },
       showlegend: false,
-      annotations: empty ? [{ text: "Step through a backward pass<br>to see each layer's gradient", showarrow: false, xref: "paper", yref: "paper", x: 0.5, y: 0.5, font: { size: 11, color: "#777" } }] : [],
+      annotations: text ? [{ text, showarrow: false, xref: "paper", yref: "paper", x: 0.5, y: 0.5, font: { size: px(12), color: busy ? "#8a4b00" : "#666" } }] : [],
       uirevision: "grad",
       paper_bgcolor: "#fff",
       plot_bgcolor: "#fff",
     }, { displayModeBar: false, responsive: true });
-    legend(this.legendEl, empty ? [] : traces);
+    this.renderLegend(empty ? 0 : L);
+    this.renderNote(passes, session);
+  }
+
+  /** Up to four layers: a swatch each; more: one ramp from W¹ to Wᴸ (the colours run in layer order). */
+  renderLegend(L) {
+    if (!this.legendEl) return;
+    let html = "";
+    if (L > 0 && L <= 4) {
+      for (let l = 1; l <= L; l++) html += `<span class="item"><i class="swatch" style="border-color:${layerColor(l, L)}"></i>W${sup(l)}</span>`;
+    } else if (L > 4) {
+      const stops = Array.from({ length: 5 }, (_, i) => layerColor(1 + (i * (L - 1)) / 4, L)).join(", ");
+      html = `<span class="item">W${sup(1)} <i class="ramp" style="background:linear-gradient(to right, ${stops})"></i> W${sup(L)}</span>`;
+    }
+    if (this.legendEl.innerHTML !== html) this.legendEl.innerHTML = html;
+  }
+
+  /** The note under the title: which passes the points come from, and why there are none for played passes. */
+  renderNote({ length }, session) {
+    const note = document.getElementById("grad-note");
+    if (!note) return;
+    // Short enough for one line in the small chart; the title holds the whole story.
+    let text = "from the passes you step through";
+    let kind = "";
+    if (session.playing) {
+      text = "playing: no gradients sent";
+      kind = "playing";
+    } else if (session.job) {
+      text = "training: no gradients sent";
+      kind = "playing";
+    } else if (length && session.pass > length + 1) text = "stepped passes only";
+    if (note.textContent !== text) note.textContent = text;
+    note.title = "Each point is the norm of a layer's batch gradient ∂J/∂Wˡ from a backward pass you stepped through. " +
+      "Play and background training send the loss, not the gradients: pause and step a pass to add a point.";
+    note.dataset.kind = kind;
   }
 }

@@ -48,7 +48,7 @@ function build() {
   controls = new Controls({ send, onSpeed: setSpeed, onPlayToggle: togglePlay });
   lossChart = new LossChart($("loss-chart"), $("loss-legend"));
   gradChart = new GradChart($("grad-chart"), $("grad-legend"));
-  dataView = new DataView($("data-view"), $("data-caption"), { onFocus: setFocus });
+  dataView = new DataView($("data-view"), $("data-caption"), { onFocus: setFocus, legend: $("data-legend") });
   config = new ConfigPanel($("config"), { onArchitecture: newSession, onHyper: setHyper, onUpload: upload });
 }
 
@@ -147,7 +147,7 @@ function draw(now) {
       store.dirty.charts = false;
       lastCharts = now;
       lossChart.render();
-      gradChart.render(st.config.layers.length - 1);
+      gradChart.render(st.config.layers.length - 1, { pass: st.counters.pass, playing, job: Boolean(store.job && store.job.status === "running") });
     } else again = true;
   }
   if (store.dirty.data) {
@@ -187,14 +187,19 @@ function mathContext(view) {
 function renderCounters(view) {
   const c = store.state.counters;
   const next = c.label;
-  $("counters").innerHTML = `pass <b>${c.pass}</b> · epoch <b>${c.epoch}</b> · ${view.label ? `showing <b>${view.label}</b>` : "at the start of a pass"} · next <b>${next}</b>`;
+  // (The phase shown is on the timeline and in the diagram's title.)
+  $("counters").innerHTML = `<span title="passes and epochs completed">passes <b>${c.pass}</b> · epochs <b>${c.epoch}</b></span> · next <b>${next}</b>`;
   const m = store.state.metrics;
   const parts = [];
   if (m.batch_loss !== null && m.batch_loss !== undefined) parts.push(`batch J ${fmt(m.batch_loss, "3")}`);
   if (m.train_loss !== null && m.train_loss !== undefined) parts.push(`train J ${fmt(m.train_loss, "3")}`);
   if (m.test_loss !== null && m.test_loss !== undefined) parts.push(`test J ${fmt(m.test_loss, "3")}`);
   if (m.test_accuracy !== null && m.test_accuracy !== undefined) parts.push(`test acc ${(100 * m.test_accuracy).toFixed(1)}%`);
-  $("latest").textContent = parts.join(" · ");
+  const latest = parts.join(" · ");
+  if ($("latest").textContent !== latest) {
+    $("latest").textContent = latest;
+    $("latest").title = latest;
+  }
 }
 
 // -- server events ---------------------------------------------------------------------------------------
@@ -327,34 +332,35 @@ function onJob(job) {
   bar.value = job.done;
   const pct = job.total ? Math.round((100 * job.done) / job.total) : 0;
   let text;
-  if (running) text = `${pct}% · pass ${job.done} of ${job.total}${job.loss !== null && job.loss !== undefined ? ` · loss ${fmt(job.loss, "3")}` : ""} · ETA ${duration(job.eta_seconds)}`;
-  else text = `${job.status}: ${job.done} of ${job.total} passes${job.loss !== null && job.loss !== undefined ? ` · loss ${fmt(job.loss, "3")}` : ""}${job.message ? ` · ${job.message}` : ""}`;
+  const loss = job.loss !== null && job.loss !== undefined ? ` · loss ${fmt(job.loss, "3")}` : "";
+  if (running) text = `${pct}% · pass ${job.done.toLocaleString("en")} of ${job.total.toLocaleString("en")}${loss} · ETA ${duration(job.eta_seconds)}`;
+  else text = `${job.status}: ${job.done.toLocaleString("en")} of ${job.total.toLocaleString("en")} passes${loss}${job.message ? ` · ${job.message}` : ""}`;
   $("job-text").textContent = text;
   $("job-text").dataset.status = job.status;
   $("cancel-job").hidden = !running;
   $("train").disabled = running;
-  controls.setDisabled(running, running ? "a training job is running" : "");
+  const wasRunning = controls.disabledFor === "job";
+  controls.setDisabled(running, running ? "a training job is running: wait for it or cancel it" : "");
+  controls.disabledFor = running ? "job" : "";
+  if (wasRunning !== running) schedule("charts");
 }
 
 function showDiverged(info) {
   store.diverged = info;
   const banner = $("banner");
-  banner.innerHTML = `<b>Training diverged at pass ${info.pass + 1}:</b> ${esc(info.reason)}. The state shown is the one before that pass. ${esc(info.hint)}
-    <button type="button" id="halve-lr" aria-label="Halve the learning rate">Halve the learning rate</button>
-    <button type="button" id="dismiss-banner" class="icon" aria-label="Dismiss">×</button>`;
+  const hint = info.hint ? info.hint.charAt(0).toUpperCase() + info.hint.slice(1) : "Lower the learning rate";
+  $("banner-text").innerHTML = `<b>Training diverged at pass ${info.pass + 1}</b> (${esc(info.reason)}). The state shown is the one before that pass. ${esc(hint)}.`;
   banner.dataset.pass = String(info.pass);
   banner.hidden = false;
-  $("halve-lr").addEventListener("click", () => {
-    const lr = store.state.config.optimizer.learning_rate / 2;
-    setHyper({ learning_rate: lr }, { ...store.s, lr });
-    hideDiverged();
-  });
-  $("dismiss-banner").addEventListener("click", hideDiverged);
+  window.dispatchEvent(new Event("resize")); // the banner takes height from the layout
 }
 
 function hideDiverged() {
   store.diverged = null;
-  $("banner").hidden = true;
+  if (!$("banner").hidden) {
+    $("banner").hidden = true;
+    window.dispatchEvent(new Event("resize"));
+  }
 }
 
 // -- commands ---------------------------------------------------------------------------------------------
@@ -448,6 +454,7 @@ function onStatus(status, detail) {
   el.dataset.state = status;
   el.title = detail || "";
   document.body.dataset.conn = status;
+  $("reconnect").hidden = status !== "reconnecting";
   if (status === "refused" && detail) {
     notice(detail, "error");
     if (/session/.test(detail) && /(expired|deleted|does not exist|no session)/i.test(detail)) {
@@ -550,6 +557,7 @@ function wire() {
       notice(err.message, "error");
     }
   });
+  $("import").addEventListener("click", () => $("import-file").click());
   $("import-file").addEventListener("change", (e) => {
     const file = e.target.files[0];
     e.target.value = "";
@@ -576,6 +584,31 @@ function wire() {
   };
   toggle.addEventListener("click", () => showConfig($("layout").classList.contains("no-config")));
   if (window.innerWidth < 1200) showConfig(false); // a projector's 1024 px: the network and equations first
+
+  // Larger text for a projector: every text grows (rem units, and the charts and the diagram follow), and the
+  // set-up panel folds away to make room (the ☰ button brings it back).
+  const big = $("big");
+  const setBig = (on, fold = true) => {
+    store.s.big = on;
+    document.documentElement.classList.toggle("big", on);
+    big.setAttribute("aria-pressed", String(on));
+    big.setAttribute("aria-label", "Larger text for a projector");
+    if (fold) showConfig(!on && window.innerWidth >= 1200);
+    diagram.restyle();
+    dataView.plotKey = "";
+    writeURL();
+    schedule("diagram", "charts", "data");
+  };
+  big.addEventListener("click", () => setBig(!store.s.big));
+  if (store.s.big) setBig(true);
+
+  $("halve-lr").addEventListener("click", () => {
+    const lr = store.state.config.optimizer.learning_rate / 2;
+    setHyper({ learning_rate: lr }, { ...store.s, lr });
+    hideDiverged();
+  });
+  $("dismiss-banner").addEventListener("click", hideDiverged);
+  $("reconnect").addEventListener("click", () => store.socket && store.socket.retryNow());
 }
 
 async function start() {

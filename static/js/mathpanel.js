@@ -125,9 +125,9 @@ export class MathPanel {
     this.picker.innerHTML = `
       <label>Show <select data-pick="kind" aria-label="Show a neuron or a weight">
         ${opt("neuron", "neuron", kind)}${opt("weight", "edge", kind)}</select></label>
-      <label>layer <select data-pick="layer" aria-label="Layer">${layerOpts.join("")}</select></label>
-      <label>${kind === "edge" ? "to neuron" : "neuron"} <select data-pick="index" aria-label="Neuron">${idxOpts.join("")}</select></label>
-      ${kind === "edge" ? `<label>from <select data-pick="column" aria-label="From neuron">${colOpts.join("")}</select></label>` : ""}`;
+      <label>layer <select data-pick="layer" aria-label="Layer to show">${layerOpts.join("")}</select></label>
+      <label>${kind === "edge" ? "to neuron" : "neuron"} <select data-pick="index" aria-label="${kind === "edge" ? "To neuron" : "Neuron to show"}">${idxOpts.join("")}</select></label>
+      ${kind === "edge" ? `<label>from <select data-pick="column" aria-label="From neuron (of the layer before)">${colOpts.join("")}</select></label>` : ""}`;
     for (const select of this.picker.querySelectorAll("select")) {
       select.addEventListener("change", () => this.picked(layers));
     }

@@ -34,6 +34,7 @@ export const DEFAULTS = Object.freeze({
   prec: "4",
   speed: "10",
   log: false,
+  big: false, // larger text for a projector
 });
 
 const NUMBER_KEYS = ["samples", "noise", "classes", "test", "dseed", "lr", "mom", "batch", "rate", "iseed", "seed"];
@@ -64,6 +65,7 @@ export function fromQuery(search) {
   while (s.acts.length < s.hidden.length) s.acts.push(s.acts[s.acts.length - 1] || "tanh");
   s.acts.length = s.hidden.length;
   if (q.has("log")) s.log = q.get("log") === "1";
+  if (q.has("big")) s.big = q.get("big") === "1";
   if (!SPEEDS.includes(s.speed)) s.speed = DEFAULTS.speed;
   if (!["2", "3", "4", "6", "8", "full"].includes(s.prec)) s.prec = DEFAULTS.prec;
   return s;
@@ -86,6 +88,7 @@ export function toQuery(s, token) {
   q.set("prec", s.prec);
   q.set("speed", s.speed);
   if (s.log) q.set("log", "1");
+  if (s.big) q.set("big", "1");
   if (token) q.set("token", token);
   for (const key of LIST_KEYS) q.set(key, q.get(key)); // keep commas readable below
   return q.toString().replace(/%2C/g, ",");

@@ -56,10 +56,15 @@ export async function download(path, filename) {
   setTimeout(() => URL.revokeObjectURL(url), 10_000);
 }
 
+const RETRY_FIRST_MS = 300; // the first retry after a drop; then doubling, with jitter, up to RETRY_MAX_MS
+const RETRY_MAX_MS = 3000;
+
 /**
- * A WebSocket to /ws/sessions/{id} that reconnects with back-off when it drops. `onEvent(message)` gets
- * every server event; `onStatus(status, detail)` hears "connecting", "open", "reconnecting" and "closed".
- * On every (re)connect the server sends a snapshot, so the page redraws from it and nothing is lost.
+ * A WebSocket to /ws/sessions/{id} that reconnects with back-off when it drops (a server restart, a network
+ * blip, a laptop waking up). `onEvent(message)` gets every server event; `onStatus(status, detail)` hears
+ * "connecting", "open", "reconnecting", "refused" and "closed". On every (re)connect the server sends a
+ * snapshot, so the page redraws from it and nothing is lost. It retries at once when the browser says it is
+ * online again or the tab becomes visible, and on `retryNow()`.
  */
 export class SessionSocket {
   constructor(sessionId, { onEvent, onStatus }) {
@@ -72,6 +77,18 @@ export class SessionSocket {
     this.timer = null;
     this.queue = [];
     this.nextRequest = 1;
+    this.wake = () => {
+      if (!this.closed && !this.ws && document.visibilityState !== "hidden") this.retryNow();
+    };
+    window.addEventListener("online", this.wake);
+    document.addEventListener("visibilitychange", this.wake);
+    this.connect();
+  }
+
+  /** Reconnect now instead of after the back-off delay (only while disconnected). */
+  retryNow() {
+    if (this.closed || this.ws) return;
+    clearTimeout(this.timer);
     this.connect();
   }
 
@@ -83,6 +100,7 @@ export class SessionSocket {
 
   connect() {
     if (this.closed) return;
+    this.timer = null;
     this.onStatus(this.attempt === 0 ? "connecting" : "reconnecting");
     const ws = new WebSocket(this.url());
     this.ws = ws;
@@ -111,7 +129,8 @@ export class SessionSocket {
         if (e.code === 4404) return;
       }
       this.attempt += 1;
-      const delay = Math.min(5000, 250 * 2 ** Math.min(this.attempt, 5));
+      const base = Math.min(RETRY_MAX_MS, RETRY_FIRST_MS * 2 ** Math.min(this.attempt - 1, 6));
+      const delay = base * (0.75 + 0.5 * Math.random()); // jitter: many tabs do not all knock at once
       this.onStatus("reconnecting", e.reason || "");
       this.timer = setTimeout(() => this.connect(), delay);
     };
@@ -141,6 +160,8 @@ export class SessionSocket {
   close() {
     this.closed = true;
     clearTimeout(this.timer);
+    window.removeEventListener("online", this.wake);
+    document.removeEventListener("visibilitychange", this.wake);
     if (this.ws) this.ws.close(1000, "page closed");
     this.ws = null;
   }

@@ -1,6 +1,6 @@
 """The set-up panel: a new architecture is a new session (and a new link); a hyperparameter applies from the
-next pass; a CSV uploaded through the page becomes the data set; a wide input layer stays readable; export
-and import round-trip a session."""
+next pass; a CSV uploaded through the page becomes the data set; a wide input layer stays readable
+(export and import: test_share.py)."""
 
 from __future__ import annotations
 
@@ -60,7 +60,7 @@ def test_a_hyperparameter_applies_from_the_next_pass(page: Any, server: str, api
     pick(page, "neuron", 2, 0)
     page.get_by_role("button", name="Jump to phase J", exact=True).click()
     wait_shown(page, "J", 0)
-    rate = page.get_by_label("Learning rate")
+    rate = page.get_by_label("Learning rate", exact=True)
     rate.fill("0.05")
     rate.press("Enter")
     rate.blur()
@@ -141,24 +141,4 @@ def test_a_wide_input_layer_is_summarized(page: Any, server: str, api: httpx.Cli
     assert "… 56 more terms …" in body
     assert math_value(page, "math-term-w-63") == api.get(f"/api/sessions/{session_id}").json()["weights"][0][0][63]
     shot(page, request, "wide")
-    assert page.problems.errors == []
-
-
-def test_export_and_import_continue_a_session(page: Any, server: str, api: httpx.Client, tmp_path: Path) -> None:
-    session_id = open_page(page, server)
-    page.get_by_role("button", name="Next pass", exact=True).click()
-    wait_shown(page, "U", 1)
-    with page.expect_download() as download_info:
-        page.get_by_role("button", name="Export the session as a JSON file", exact=True).click()
-    saved = tmp_path / "session.json"
-    download_info.value.save_as(saved)
-    document = json.loads(saved.read_text())
-    assert document["format"] == "backprop-viz-session"
-
-    page.get_by_label("Import a session from a JSON file").set_input_files(str(saved))
-    imported = wait_new_session(page, session_id)
-    original = api.get(f"/api/sessions/{session_id}").json()
-    copy = api.get(f"/api/sessions/{imported}").json()
-    assert copy["weights"] == original["weights"] and copy["counters"]["pass"] == 1
-    assert f"session={imported}" in page.url
     assert page.problems.errors == []

@@ -11,6 +11,7 @@ import httpx
 import pytest
 from pagekit import (
     click_on_diagram,
+    layout_problems,
     math_value,
     math_values,
     open_page,
@@ -73,8 +74,15 @@ def test_one_pass_phase_by_phase_shows_the_api_numbers(page: Any, server: str, a
             assert math_value(page, "math-grad-b-batch") == b2["grad_b"][J]
         else:
             assert page.locator("#math-body [data-testid='math-delta']").count() == 0
+        # The legend names what the colours show now: ∂J/∂w and δ in the backward pass, else w and a.
+        edges, neurons = (page.get_by_test_id(t).inner_text() for t in ("legend-edges", "legend-neurons"))
+        if label.startswith("B"):
+            assert "∂J/∂w" in edges and "δ" in neurons, (label, edges, neurons)
+        else:
+            assert "weight w" in edges and "neuron: a" in neurons, (label, edges, neurons)
         if label in ("F2", "J", "B2", "U"):
             shot(page, request, label)
+            assert layout_problems(page) == [], label
 
     # The update: b := b − η ∂J/∂b with the batch gradient, and the new bias is the API's.
     update = records["U"]
@@ -197,6 +205,18 @@ def test_edit_a_weight_next_epoch_and_reset(page: Any, server: str, api: httpx.C
     wait_shown(page, "F1", 0)
     assert math_value(page, "math-term-w") == 0.75  # the forward pass uses the edited weight
 
+    # A bias edited in the middle of a pass: the open pass starts again from F1 with the new value.
+    page.get_by_role("button", name="Jump to phase B2", exact=True).click()
+    wait_shown(page, "B2", 0)
+    pick(page, "neuron", 2, 0)
+    page.get_by_label("New value", exact=True).fill("0.5")
+    page.get_by_role("button", name="Apply the new value", exact=True).click()
+    wait_shown(page, "", 0)
+    assert api.get(f"/api/sessions/{session_id}").json()["biases"][1][0] == 0.5
+    page.get_by_role("button", name="Jump to phase F2", exact=True).click()
+    wait_shown(page, "F2", 0)
+    assert math_value(page, "math-b") == 0.5
+
     page.get_by_role("button", name="Next epoch", exact=True).click()
     page.wait_for_function("() => window.__bpv.store.state.counters.epoch === 1")
     page.wait_for_function("() => window.__bpv.lossChart.perEpoch.epoch.length === 1")
@@ -210,5 +230,41 @@ def test_edit_a_weight_next_epoch_and_reset(page: Any, server: str, api: httpx.C
     page.wait_for_function("() => window.__bpv.lossChart.points === 0")
     state = api.get(f"/api/sessions/{session_id}").json()
     assert state["weights"] == initial["weights"] and state["counters"]["epoch"] == 0
+    assert state["biases"] == initial["biases"]
+    pick(page, "edge", 1, 0, 1)
     assert math_value(page, "math-w") == initial["weights"][0][0][1]
+    assert page.problems.errors == []
+
+
+def test_the_update_animates_the_edges(page: Any, server: str, api: httpx.Client,
+                                       request: pytest.FixtureRequest) -> None:
+    """U moves each edge from its old weight to its new one in a short transition (not a jump), and a glow that
+    fades shows which weights the update moved."""
+    session_id = open_page(page, server, "?lr=3")  # a big step, so the change is plain to see
+    page.get_by_role("button", name="Jump to phase B1", exact=True).click()
+    wait_shown(page, "B1", 0)
+    before = api.get(f"/api/sessions/{session_id}").json()["weights"][1][1][0]  # w²₂,₁: edge (layer 2, row 1, col 0)
+    page.evaluate("""() => { window.__frames = []; const d = window.__bpv.diagram, t0 = performance.now();
+        const tick = (now) => { const m = d.marks;
+            window.__frames.push({t: now - t0, w: m.edges[2] ? m.edges[2][1][0] : null, pulse: m.pulse,
+                                  tweening: d.tweening, shown: document.body.dataset.shown});
+            if (now - t0 < 2000) requestAnimationFrame(tick); };
+        requestAnimationFrame(tick); }""")
+    page.get_by_role("button", name="Next phase", exact=True).click()
+    wait_shown(page, "U", 1)
+    page.wait_for_function("() => window.__frames.length && window.__frames[window.__frames.length - 1].t > 1900")
+    after = api.get(f"/api/sessions/{session_id}").json()["weights"][1][1][0]
+    assert abs(after - before) > 1e-3
+    frames = [f for f in page.evaluate("window.__frames") if f["shown"] == "U"]
+    tween = [f for f in frames if f["tweening"]]
+    assert tween, "the update was drawn without a transition"
+    lo, hi = min(before, after), max(before, after)
+    between = [f["w"] for f in tween if lo < f["w"] < hi]
+    assert len(set(between)) >= 4, f"too few steps between {before} and {after}: {between}"
+    assert between == sorted(between, reverse=after < before)  # one way, from the old weight to the new
+    assert 300 <= tween[-1]["t"] - tween[0]["t"] <= 1500  # short: a fraction of a second to a second
+    pulses = [f["pulse"] for f in tween]
+    assert pulses[0] > 0.8 and min(pulses) < 0.3 and pulses == sorted(pulses, reverse=True)
+    settled = [f for f in frames if not f["tweening"]]
+    assert settled and settled[-1]["w"] == after and settled[-1]["pulse"] == 0
     assert page.problems.errors == []
