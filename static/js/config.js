@@ -81,7 +81,7 @@ export class ConfigPanel {
     const dataOptions = [
       builtinGroup("classification", "Classification"),
       builtinGroup("regression", "Regression"),
-      this.inline ? `<option value="inline"${s.data === "inline" ? " selected" : ""}>inline data (${this.inline.info.features.length} features)</option>` : "",
+      this.inline ? `<option value="inline"${s.data === "inline" ? " selected" : ""}>inline (${this.inline.info.features.length} feature${this.inline.info.features.length === 1 ? "" : "s"})</option>` : "",
       this.datasets.uploaded.length
         ? `<optgroup label="Uploaded">${this.datasets.uploaded.map((d) => `<option value="upload:${esc(d.id)}"${s.data === "upload" && s.dataset === d.id ? " selected" : ""}>${esc(d.name)} (${d.rows} rows)</option>`).join("")}</optgroup>`
         : "",

@@ -177,7 +177,7 @@ export class DataView {
         yaxis: { title: { text: ds.targets[0] || "y", standoff: 6 }, range: [lo - pad, hi + pad], zeroline: false, fixedrange: true },
       };
     }
-    for (const axis of [layout.xaxis, layout.yaxis]) axis.automargin = true;
+    for (const axis of [layout.xaxis, layout.yaxis]) Object.assign(axis, { automargin: true, exponentformat: "e", ticklabelstandoff: 3 });
     Plotly.react(this.el, traces, {
       ...layout,
       margin: { l: 8, r: 8, t: 4, b: 4 },

@@ -566,6 +566,7 @@ export class Diagram {
   /** Animate the edges from the weights before the update to the new ones (a short tween, not a jump). */
   tween(view, selection, duration = TWEEN_MS) {
     cancelAnimationFrame(this.tweenFrame);
+    this.tweenKey = `${view.pass}|${view.label}`;
     const from = view.before;
     const to = view.edges;
     if (!from || from.slice(1).some((m) => !m)) {

@@ -138,10 +138,11 @@ export class LossChart {
       margin: { l: 8, r: 8, t: 6, b: 6 },
       font: font(),
       datarevision: this.revision,
-      xaxis: { title: { text: "pass", standoff: 6 }, zeroline: false, rangemode: "tozero", visible: !empty, automargin: true },
-      yaxis: { title: { text: this.log ? "loss J (log)" : "loss J", standoff: 4 }, type: this.log ? "log" : "linear", rangemode: "tozero", zeroline: false, visible: !empty, automargin: true, nticks: 6, ticklabelstandoff: 4,
+      xaxis: { title: { text: "pass", standoff: 6 }, zeroline: false, rangemode: "tozero", visible: !empty, automargin: true, exponentformat: "SI" },
+      yaxis: { title: { text: this.log ? "loss J (log)" : "loss J", standoff: 4 }, type: this.log ? "log" : "linear", rangemode: "tozero", zeroline: false, visible: !empty, automargin: true, nticks: 6, ticklabelstandoff: 4, exponentformat: "e",
                ...(this.log ? logAxis([...pick(pp.batch_loss, ip), ...pe.train_loss, ...pe.test_loss], 6) : {}) },
-      yaxis2: { overlaying: "y", side: "right", range: [0, 1.04], dtick: 0.25, tickformat: ".0%", showgrid: false, title: { text: "accuracy", standoff: 4 }, visible: accuracy, automargin: true },
+      // (no "0%" tick: it would sit on the last pass number in the corner)
+      yaxis2: { overlaying: "y", side: "right", range: [0, 1.04], tickmode: "array", tickvals: [0.25, 0.5, 0.75, 1], tickformat: ".0%", showgrid: false, title: { text: "accuracy", standoff: 4 }, visible: accuracy, automargin: true, ticklabelstandoff: 4 },
       showlegend: false,
       annotations: empty ? [{ text: "No passes yet:<br>press Next pass, Play or Train", showarrow: false, xref: "paper", yref: "paper", x: 0.5, y: 0.5, font: { size: px(13), color: "#666" } }] : [],
       uirevision: "loss",
@@ -151,6 +152,19 @@ export class LossChart {
     Plotly.react(this.el, traces, layout, { displayModeBar: false, responsive: true });
     legend(this.legendEl, empty ? [] : traces);
   }
+}
+
+/** The gradient chart's pass axis: a little room at both ends (no tick in a corner, on the y labels), and with
+ * few passes a tick at each of them. */
+function passAxis(passes) {
+  if (!passes.length) return {};
+  const first = passes[0] + 1;
+  const last = passes[passes.length - 1] + 1;
+  const pad = Math.max(0.6, 0.08 * (last - first));
+  const axis = { range: [first - pad, last + pad], autorange: false };
+  if (last - first < 6) Object.assign(axis, { tickmode: "array", tickvals: passes.map((p) => p + 1) });
+  else axis.nticks = 4;
+  return axis;
 }
 
 /** Resize a Plotly chart with its box (a note or legend above it may change height; Plotly's `responsive`
@@ -244,8 +258,7 @@ export class GradChart {
     Plotly.react(this.el, traces, {
       margin: { l: 6, r: 8, t: 6, b: 4 },
       font: font(),
-      xaxis: { title: { text: "pass", standoff: 6 }, zeroline: false, visible: !empty, tickformat: "d", automargin: true,
-               dtick: passes.length && passes[passes.length - 1] - passes[0] < 6 ? 1 : undefined },
+      xaxis: { title: { text: "pass", standoff: 6 }, zeroline: false, visible: !empty, tickformat: "d", automargin: true, ...passAxis(passes) },
       yaxis: { type: "log", visible: !empty, automargin: true, ticklabelstandoff: 4, ...logAxis(traces.flatMap((tr) => tr.y), 4) },
       showlegend: false,
       annotations: text ? [{ text, showarrow: false, xref: "paper", yref: "paper", x: 0.5, y: 0.5, font: { size: px(12), color: busy ? "#8a4b00" : "#666" } }] : [],

@@ -119,8 +119,11 @@ function draw(now) {
     const view = phaseView(st, store.records, store.focus);
     frame(() => {
       if (store.tween && !playing) diagram.tween(view, store.selection);
-      else if (diagram.tweening) diagram.pendingView = [view, store.selection]; // drawn when the tween ends
-      else diagram.render(view, store.selection);
+      else if (diagram.tweening && diagram.tweenKey === `${view.pass}|${view.label}`) diagram.pendingView = [view, store.selection]; // same phase: drawn when the tween ends
+      else {
+        diagram.stopTween(); // the person stepped on: show the new phase now, not after the transition
+        diagram.render(view, store.selection);
+      }
       store.tween = false;
       math.render(mathContext(view));
     });
@@ -325,6 +328,9 @@ function adoptConfig(st) {
 }
 
 function onJob(job) {
+  // The REST answer that started a job can arrive after the job's first WebSocket events: never go back.
+  const known = store.job;
+  if (known && known.id === job.id && (known.status !== "running" ? job.status === "running" : job.status === "running" && job.done < known.done)) return;
   store.job = job;
   const running = job.status === "running";
   const bar = $("job-progress");

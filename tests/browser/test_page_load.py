@@ -7,7 +7,7 @@ from typing import Any
 
 import httpx
 import pytest
-from pagekit import open_page, shot
+from pagekit import layout_problems, open_page, shot
 
 pytestmark = pytest.mark.browser
 
@@ -63,7 +63,12 @@ def test_page_loads_without_errors_and_draws_the_network(page: Any, server: str,
     for label in timeline:
         assert page.get_by_role("button", name=f"Jump to phase {label}", exact=True).is_visible()
     assert page.get_by_test_id("connection").inner_text() == "connected"
+    # The empty states say what to do, and the legends say what the colours mean.
+    assert "Step through a backward pass" in page.locator("#grad-chart").inner_text()
+    legend = page.get_by_test_id("data-legend").inner_text()
+    assert all(word in legend for word in ("inner", "outer", "test", "focus", "p(outer)"))
     shot(page, request, "loaded")
+    assert layout_problems(page) == []
     assert page.problems.errors == []
 
 

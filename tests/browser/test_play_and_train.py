@@ -9,7 +9,7 @@ from typing import Any
 
 import httpx
 import pytest
-from pagekit import click_on_diagram, open_page, shot
+from pagekit import click_on_diagram, layout_problems, open_page, shot
 
 pytestmark = pytest.mark.browser
 
@@ -36,6 +36,7 @@ def test_play_and_pause_move_the_loss_curve(page: Any, server: str, api: httpx.C
     assert "no gradients" in note.inner_text()
     assert "Pause, then step a pass" in page.locator("#grad-chart").inner_text()
     shot(page, request, "playing")
+    assert layout_problems(page) == []
 
     page.get_by_role("button", name="Pause", exact=True).click()
     page.get_by_role("button", name="Play", exact=True).wait_for()
@@ -59,6 +60,7 @@ def test_play_and_pause_move_the_loss_curve(page: Any, server: str, api: httpx.C
     page.wait_for_function("() => document.getElementById('loss-chart')._fullLayout.yaxis.type === 'log'")
     assert "log=1" in page.url
     shot(page, request, "paused-log")
+    assert layout_problems(page) == []
     assert page.problems.errors == []
 
 
@@ -84,6 +86,7 @@ def test_a_divergence_shows_its_banner(page: Any, server: str, api: httpx.Client
     assert "learning rate" in banner.inner_text().lower()
     assert state["counters"]["pass"] == diverged_at and not state["playing"]
     shot(page, request, "diverged")
+    assert layout_problems(page) == []
 
     page.get_by_role("button", name="Halve the learning rate", exact=True).click()
     page.wait_for_function("() => window.__bpv.store.state.config.optimizer.learning_rate === 25")
@@ -160,6 +163,7 @@ def test_a_job_started_over_rest_shows_in_the_page(page: Any, server: str, api: 
     page.wait_for_function("() => document.getElementById('job-progress').value > 0 && "
                            "document.getElementById('job-text').dataset.status === 'running'")
     shot(page, request, "running")
+    assert layout_problems(page) == []
     page.wait_for_function("() => document.getElementById('job-text').dataset.status === 'done'", timeout=60_000)
     final = api.get(f"/api/sessions/{session_id}/jobs/{job['id']}").json()
     assert final["status"] == "done" and final["done"] == final["total"] == job["total"]

@@ -10,7 +10,7 @@ from typing import Any
 
 import httpx
 import pytest
-from pagekit import math_value, open_page, pick, shot, wait_shown, watched
+from pagekit import layout_problems, math_value, open_page, pick, shot, wait_shown, watched
 
 pytestmark = pytest.mark.browser
 
@@ -118,6 +118,7 @@ def test_uploading_a_csv_through_the_page_and_training_on_it(page: Any, server: 
     assert api.get(f"/api/sessions/{session_id}").json()["counters"]["epoch"] == 300
     page.wait_for_function("() => window.__bpv.lossChart.perEpoch.epoch.length >= 300")
     shot(page, request, "trained")
+    assert layout_problems(page) == []
     assert page.problems.errors == []
 
 
@@ -140,5 +141,8 @@ def test_a_wide_input_layer_is_summarized(page: Any, server: str, api: httpx.Cli
     body = page.locator("#math-body").inner_text()
     assert "… 56 more terms …" in body
     assert math_value(page, "math-term-w-63") == api.get(f"/api/sessions/{session_id}").json()["weights"][0][0][63]
+    # Readable: neurons of a fair size and apart, the marker clear of them, nothing cut off or too small.
+    assert page.evaluate("window.__bpv.diagram.nodeSize()") >= 12
     shot(page, request, "wide")
+    assert layout_problems(page) == []
     assert page.problems.errors == []

@@ -268,3 +268,20 @@ def test_the_update_animates_the_edges(page: Any, server: str, api: httpx.Client
     settled = [f for f in frames if not f["tweening"]]
     assert settled and settled[-1]["w"] == after and settled[-1]["pulse"] == 0
     assert page.problems.errors == []
+
+
+def test_stepping_on_during_the_update_shows_the_next_phase_at_once(page: Any, server: str) -> None:
+    """The transition never holds the diagram back: a step during it shows the new phase right away."""
+    open_page(page, server)
+    page.get_by_role("button", name="Jump to phase B1", exact=True).click()
+    wait_shown(page, "B1", 0)
+    page.get_by_role("button", name="Next phase", exact=True).click()
+    page.wait_for_function("() => window.__bpv.diagram.tweening")
+    page.get_by_role("button", name="Next phase", exact=True).click()
+    # What the diagram draws in the very frame the timeline reaches F1 (not after the transition's end).
+    drawn = page.wait_for_function("() => document.body.dataset.shown === 'F1' && "
+                                   "[window.__bpv.diagram.lastView.label, window.__bpv.diagram.tweening]").json_value()
+    assert drawn == ["F1", False]
+    assert page.evaluate("window.__bpv.diagram.marks.pulse") == 0
+    page.wait_for_function("() => document.querySelector('#diagram .gtitle').textContent.startsWith('Forward pass · F1')")
+    assert page.problems.errors == []
