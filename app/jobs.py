@@ -97,6 +97,8 @@ class JobRunner:
         last_report = time.monotonic()
         try:
             while True:
+                # One hold of the lock for the chunk and its count: a checkpoint never sees one without the other.
+                # The lock is fair, so a command waiting for the session gets it between two chunks.
                 with session.lock:
                     if job.done >= job.total:
                         job.status = "done"
@@ -105,10 +107,9 @@ class JobRunner:
                         job.status = "interrupted" if self._closing else "cancelled"
                         break
                     n = min(chunk, job.total - job.done)
-                started = time.perf_counter()
-                result = session.train_chunk(n)
-                elapsed = time.perf_counter() - started
-                with session.lock:
+                    started = time.perf_counter()
+                    result = session.train_chunk(n)
+                    elapsed = time.perf_counter() - started
                     job.done += result.passes
                     losses = session.trainer.metrics.batch_loss.y
                     if losses:

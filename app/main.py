@@ -19,6 +19,7 @@ from app.api.routes import datasets, health, page, sessions, ws
 from app.config import Settings
 from app.errors import AppError
 from app.jobs import JobRunner
+from app.persistence import Persistence
 from app.registry import SessionRegistry
 
 log = logging.getLogger("app")
@@ -58,17 +59,26 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or Settings()
     registry = SessionRegistry(settings)
     jobs = JobRunner(settings)
+    persistence: Persistence | None = None
+    if settings.persist:
+        persistence = Persistence(settings, registry)
+        persistence.restore()
 
     @asynccontextmanager
     async def lifespan(app: FastAPI):
-        expiry = asyncio.create_task(registry.expire_periodically(), name="expire-idle-sessions")
+        tasks = [asyncio.create_task(registry.expire_periodically(), name="expire-idle-sessions")]
+        if persistence is not None:
+            tasks.append(asyncio.create_task(persistence.flush_periodically(), name="checkpoint-sessions"))
         try:
             yield
         finally:
-            expiry.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await expiry
+            for task in tasks:
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
             await run_in_threadpool(jobs.shutdown)
+            if persistence is not None:
+                await run_in_threadpool(persistence.close)
 
     app = FastAPI(
         title="backprop-viz",
@@ -81,6 +91,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.settings = settings
     app.state.registry = registry
     app.state.jobs = jobs
+    app.state.persistence = persistence
 
     app.include_router(health.router)
     app.include_router(sessions.router)

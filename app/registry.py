@@ -22,6 +22,7 @@ from engine.datasets import Table
 log = logging.getLogger(__name__)
 
 RemoveListener = Callable[[Session, str], None]
+DatasetListener = Callable[["StoredDataset", bool], None]  # (data set, True if added / False if removed)
 
 
 @dataclass
@@ -32,6 +33,10 @@ class StoredDataset:
     table: Table
     filename: str
     created: float = field(default_factory=time.time)
+    # What it was parsed from, so it can be kept on disk and parsed again after a restart.
+    source: bytes = b""
+    target: str | int | None = None
+    task: str = "auto"
 
 
 class SessionRegistry:
@@ -43,6 +48,8 @@ class SessionRegistry:
         self._datasets: dict[str, StoredDataset] = {}
         self._lock = threading.Lock()
         self.on_remove: list[RemoveListener] = []
+        self.on_add: list[Callable[[Session], None]] = []
+        self.on_dataset: list[DatasetListener] = []
 
     # -- sessions ---------------------------------------------------------------------------------------
     def add(self, session: Session) -> Session:
@@ -54,7 +61,14 @@ class SessionRegistry:
             self._sessions[session.id] = session
         self._removed(expired, "expired")
         self._removed(evicted, "evicted")
+        for listener in list(self.on_add):
+            listener(session)
         return session
+
+    def restore(self, session: Session) -> None:
+        """Put back a session kept across a restart (no eviction, no listeners: it is not new)."""
+        with self._lock:
+            self._sessions[session.id] = session
 
     def get(self, session_id: str) -> Session:
         with self._lock:
@@ -66,6 +80,11 @@ class SessionRegistry:
             )
         session.touch()
         return session
+
+    def get_quietly(self, session_id: str) -> Session | None:
+        """The session if it is here, without counting as a use."""
+        with self._lock:
+            return self._sessions.get(session_id)
 
     def remove(self, session_id: str) -> Session:
         with self._lock:
@@ -131,14 +150,41 @@ class SessionRegistry:
         return oldest
 
     # -- uploaded data sets -----------------------------------------------------------------------------
-    def add_dataset(self, table: Table, filename: str) -> StoredDataset:
+    def add_dataset(
+        self,
+        table: Table,
+        filename: str,
+        *,
+        source: bytes = b"",
+        target: str | int | None = None,
+        task: str = "auto",
+        dataset_id: str | None = None,
+        created: float | None = None,
+        notify: bool = True,
+    ) -> StoredDataset:
+        """Keep a parsed upload (the oldest goes at BACKPROP_VIZ_MAX_DATASETS); `dataset_id`, `created` and
+        `notify=False` put back one kept across a restart."""
+        dropped: StoredDataset | None = None
         with self._lock:
             if len(self._datasets) >= self.settings.max_datasets:
-                oldest = min(self._datasets.values(), key=lambda d: d.created)
-                del self._datasets[oldest.id]
-            stored = StoredDataset(new_id(), table, filename)
+                dropped = min(self._datasets.values(), key=lambda d: d.created)
+                del self._datasets[dropped.id]
+            stored = StoredDataset(dataset_id or new_id(), table, filename, source=source, target=target, task=task)
+            if created is not None:
+                stored.created = created
             self._datasets[stored.id] = stored
+        if dropped is not None:
+            self._dataset_changed(dropped, False)
+        if notify:
+            self._dataset_changed(stored, True)
         return stored
+
+    def _dataset_changed(self, stored: StoredDataset, added: bool) -> None:
+        for listener in list(self.on_dataset):
+            try:
+                listener(stored, added)
+            except Exception:
+                log.exception("a data set listener failed")
 
     def get_dataset(self, dataset_id: str) -> StoredDataset:
         with self._lock:
@@ -154,6 +200,7 @@ class SessionRegistry:
             stored = self._datasets.pop(dataset_id, None)
         if stored is None:
             raise NotFound(f"no data set with id {dataset_id!r}")
+        self._dataset_changed(stored, False)
         return stored
 
     def datasets(self) -> list[StoredDataset]:

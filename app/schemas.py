@@ -408,11 +408,27 @@ class BuiltinInfo(Model):
     classes: list[str] | None = Field(None, description="class names at the default class count")
 
 
+class StorageHealth(Model):
+    """How the SQLite store is doing (BACKPROP_VIZ_PERSIST); nothing here names a session."""
+
+    enabled: bool
+    database: str | None = Field(None, description="the database file")
+    restored_sessions: int = Field(0, description="sessions brought back at start-up")
+    restored_datasets: int = Field(0, description="uploaded data sets brought back at start-up")
+    not_restored: int = Field(0, description="kept rows that did not rebuild (the server log says why)")
+    moved_aside: str | None = Field(
+        None, description="where an unusable database file found at start-up was moved (and why, in the log)"
+    )
+    problem: str | None = Field(None, description="why that file could not be used")
+    last_error: str | None = Field(None, description="the last failed write, if any (the server log has all)")
+
+
 class Health(Model):
     status: Literal["ok"] = "ok"
     version: str
     sessions: int
     jobs: int
+    storage: StorageHealth | None = None
 
 
 class DatasetList(Model):

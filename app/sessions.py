@@ -21,6 +21,7 @@ from pydantic import ValidationError
 from app import convert, schemas
 from app.config import Settings
 from app.errors import Conflict, InvalidInput
+from app.fairlock import FairRLock
 from engine import serialization
 from engine.datasets import Dataset, DatasetError, Table, inline_dataset, make_builtin, table_to_dataset
 from engine.gradcheck import check_gradients
@@ -167,7 +168,7 @@ class Session:
         self.dataset = dataset
         self.stepper = stepper
         self.settings = settings
-        self.lock = threading.RLock()
+        self.lock = FairRLock()  # fair: play and jobs retake it at once, commands must still get in
         self.created = time.time()
         self.last_used = time.monotonic()
         self.playing = False
@@ -563,9 +564,10 @@ class Session:
             )
 
     # -- export / import --------------------------------------------------------------------------------
-    def export(self) -> dict[str, Any]:
+    def export(self, include_dataset: bool = True) -> dict[str, Any]:
         """Everything needed to continue this session elsewhere, as a JSON-safe dict (schemas.SessionExport):
-        config, weights, optimizer state, batches, counters, metrics, the focus, the open pass and the data."""
+        config, weights, optimizer state, batches, counters, metrics, the focus, the open pass and the data
+        (left out with `include_dataset=False`: the store keeps it apart, as it never changes)."""
         with self.lock:
             stepper, trainer = self.stepper, self.trainer
             trainer_doc = serialization.trainer_to_dict(trainer, initial=stepper.initial)
@@ -584,7 +586,7 @@ class Session:
                 "position": stepper.position,
                 "pending_config": None if pending is None else _pending_to_dict(pending),
                 "trainer": trainer_doc,
-                "dataset": serialization.dataset_to_dict(self.dataset),
+                **({"dataset": serialization.dataset_to_dict(self.dataset)} if include_dataset else {}),
             }
 
     @classmethod

@@ -106,9 +106,12 @@ def test_a_projector_and_larger_text(browser: Any, server: str, request: pytest.
         page.wait_for_function("() => document.documentElement.classList.contains('big')")
         assert big.get_attribute("aria-pressed") == "true"
         assert "big=1" in page.url
-        page.wait_for_function("() => parseFloat(getComputedStyle(document.querySelector('#math-body .eq')).fontSize) >= 18")
-        page.wait_for_function("() => [...document.querySelectorAll('#loss-chart text, #grad-chart text, #diagram text')]"
-                               ".every((t) => parseFloat(t.style.fontSize) >= 14)")
+        eq_size = "parseFloat(getComputedStyle(document.querySelector('#math-body .eq')).fontSize)"
+        page.wait_for_function(f"() => {eq_size} >= 18")
+        page.wait_for_function(
+            "() => [...document.querySelectorAll('#loss-chart text, #grad-chart text, #diagram text')]"
+            ".every((t) => parseFloat(t.style.fontSize) >= 14)"
+        )
         assert page.evaluate("parseFloat(getComputedStyle(document.querySelector('#math-body .eq')).fontSize)") > normal
         shot(page, request, "1024x768-large")
         assert layout_problems(page, min_font=14) == []

@@ -51,7 +51,9 @@ def test_play_and_pause_move_the_loss_curve(page: Any, server: str, api: httpx.C
     assert "No passes yet" not in page.locator("#loss-chart").inner_text()
     # Paused, one stepped pass adds a gradient point per layer; the note says these come from stepped passes.
     page.get_by_role("button", name="Next pass", exact=True).click()
-    page.wait_for_function("() => [...window.__bpv.gradChart.norms.values()].some((n) => n.filter(Boolean).length === 3)")
+    page.wait_for_function(
+        "() => [...window.__bpv.gradChart.norms.values()].some((n) => n.filter(Boolean).length === 3)"
+    )
     page.wait_for_function("() => document.getElementById('grad-note').textContent === 'stepped passes only'")
     page.wait_for_function("() => document.getElementById('grad-chart').data.every((t) => t.y.some((v) => v > 0))")
 

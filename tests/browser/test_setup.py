@@ -4,7 +4,6 @@ next pass; a CSV uploaded through the page becomes the data set; a wide input la
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Any
 

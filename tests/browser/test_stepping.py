@@ -283,5 +283,7 @@ def test_stepping_on_during_the_update_shows_the_next_phase_at_once(page: Any, s
                                    "[window.__bpv.diagram.lastView.label, window.__bpv.diagram.tweening]").json_value()
     assert drawn == ["F1", False]
     assert page.evaluate("window.__bpv.diagram.marks.pulse") == 0
-    page.wait_for_function("() => document.querySelector('#diagram .gtitle').textContent.startsWith('Forward pass · F1')")
+    page.wait_for_function(
+        "() => document.querySelector('#diagram .gtitle').textContent.startsWith('Forward pass · F1')"
+    )
     assert page.problems.errors == []

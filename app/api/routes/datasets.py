@@ -130,7 +130,7 @@ async def upload_dataset(
     except DatasetError as exc:
         field = "target" if exc.column is not None and exc.row is None and "target" in exc.message else "file"
         raise InvalidInput(exc.message, field=field) from None
-    stored = registry.add_dataset(table, name)
+    stored = registry.add_dataset(table, name, source=data, target=target, task=task)
     response.headers["Location"] = f"/api/datasets/{stored.id}"
     return await run_in_threadpool(dataset_info, stored)
 

@@ -44,7 +44,7 @@ async def create_session(
     body: schemas.SessionCreate, registry: RegistryDep, settings: SettingsDep, response: Response
 ) -> schemas.SessionState:
     session = await run_in_threadpool(Session.create, body, settings, registry.lookup_table)
-    registry.add(session)
+    await run_in_threadpool(registry.add, session)
     response.headers["Location"] = _location(session)
     return await run_in_threadpool(session.state)
 
@@ -81,7 +81,7 @@ async def import_session(request: Request, registry: RegistryDep, settings: Sett
         return Session.from_export(doc, settings)
 
     session = await run_in_threadpool(build)
-    registry.add(session)
+    await run_in_threadpool(registry.add, session)
     return await run_in_threadpool(session.state)
 
 

@@ -1,0 +1,259 @@
+"""Sessions and uploaded data sets survive restarts: this keeps the registry and the SQLite store in step.
+
+When a session is saved:
+- in stepping mode (not playing, no job running), after every command, before its answer goes out: the session
+  listener saves in the commanding thread, under the session's lock;
+- while it plays or trains, at most every BACKPROP_VIZ_CHECKPOINT_SECONDS (default 1 s) by the flusher task,
+  which takes the session's lock between two chunks, so weights, counters and job progress agree;
+- when play pauses or a job ends (the flusher sees a changed, idle session within a fraction of a second),
+  and at shutdown (after the jobs have stopped and been marked interrupted).
+
+At start-up every kept session is rebuilt from its export document (the same validation an import gets). A
+session that was playing comes back paused at its last checkpoint; a job that was running comes back as
+`interrupted`, with the passes it had done. A row that does not rebuild is left out and logged, never served.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import threading
+import time
+from typing import Any
+
+from app.config import Settings
+from app.errors import AppError
+from app.registry import SessionRegistry, StoredDataset
+from app.sessions import JobInfo, Session
+from app.store import Store, StoredDatasetRow
+from engine.datasets import CsvLimits, DatasetError, parse_csv
+
+log = logging.getLogger(__name__)
+
+FLUSH_INTERVAL = 0.2  # seconds between the flusher's looks at the sessions
+
+
+def _job_to_dict(job: JobInfo) -> dict[str, Any]:
+    return {
+        "id": job.id,
+        "total": job.total,
+        "status": job.status,
+        "done": job.done,
+        "loss": job.loss,
+        "message": job.message,
+    }
+
+
+def _job_from_dict(doc: dict[str, Any]) -> JobInfo:
+    job = JobInfo(str(doc["id"]), total=int(doc["total"]))
+    job.done = int(doc["done"])
+    job.loss = None if doc.get("loss") is None else float(doc["loss"])
+    job.message = doc.get("message")
+    job.status = str(doc["status"])
+    if job.status == "running":
+        job.status = "interrupted"
+        job.message = (
+            f"the server stopped after {job.done:,} of {job.total:,} passes; the session kept them. "
+            "Start a new job to train the rest"
+        )
+    return job
+
+
+class Persistence:
+    """Saves and restores the sessions and data sets of one app (`app.state.persistence`)."""
+
+    def __init__(self, settings: Settings, registry: SessionRegistry) -> None:
+        self.settings = settings
+        self.registry = registry
+        self.store = Store(settings.data_dir)
+        self.restored_sessions = 0
+        self.restored_datasets = 0
+        self.skipped: list[str] = []  # what could not be restored, and why
+        self.last_error: str | None = None
+        self.saves = 0
+        # session id -> fingerprint of what was saved last, and when
+        self._saved: dict[str, tuple[Any, float]] = {}
+        self._written: set[str] = set()  # sessions whose data set is in the database
+        self._lock = threading.Lock()
+        registry.on_add.append(self._session_added)
+        registry.on_remove.append(self._session_removed)
+        registry.on_dataset.append(self._dataset_changed)
+
+    # -- start-up ---------------------------------------------------------------------------------------
+    def restore(self) -> None:
+        """Put every kept data set and session back in the registry."""
+        limits = CsvLimits(max_rows=self.settings.max_upload_rows, max_columns=self.settings.max_upload_columns)
+        for row in self.store.datasets():
+            try:
+                table = parse_csv(row.source, target=row.target, task=row.task, name=row.filename, limits=limits)
+            except DatasetError as exc:
+                self._skip(f"data set {row.id} ({row.filename}): {exc.message}")
+                continue
+            self.registry.add_dataset(
+                table,
+                row.filename,
+                source=row.source,
+                target=row.target,
+                task=row.task,
+                dataset_id=row.id,
+                created=row.created,
+                notify=False,
+            )
+            self.restored_datasets += 1
+        for session_id in self.store.session_ids():
+            try:
+                stored = self.store.load_session(session_id)
+                doc = {**stored.state, "dataset": stored.dataset}
+                session = Session.from_export(doc, self.settings, session_id=session_id)
+                jobs = [_job_from_dict(j) for j in stored.jobs]
+            except (AppError, ValueError, KeyError, TypeError) as exc:
+                reason = exc.message if isinstance(exc, AppError) else f"{type(exc).__name__}: {exc}"
+                self._skip(f"session {session_id}: {reason}")
+                continue
+            session.created = stored.created
+            session.jobs = {job.id: job for job in jobs}
+            session.job = jobs[-1] if jobs else None
+            self.registry.restore(session)
+            self._written.add(session_id)
+            self._remember(session)
+            self._watch(session)
+            if any(j.get("status") == "running" for j in stored.jobs):
+                self.save(session)  # the interruption is now the kept state too
+            self.restored_sessions += 1
+        if self.restored_sessions or self.restored_datasets:
+            log.info(
+                "restored %d sessions and %d data sets from %s",
+                self.restored_sessions,
+                self.restored_datasets,
+                self.store.path,
+            )
+
+    def _skip(self, what: str) -> None:
+        self.skipped.append(what)
+        log.error("not restored from %s: %s", self.store.path, what)
+
+    # -- saving -----------------------------------------------------------------------------------------
+    @staticmethod
+    def _fingerprint(session: Session) -> Any:
+        return (session.revision, tuple((j.id, j.status, j.done) for j in session.jobs.values()))
+
+    def _remember(self, session: Session) -> None:
+        with self._lock:
+            self._saved[session.id] = (self._fingerprint(session), time.monotonic())
+
+    def save(self, session: Session) -> bool:
+        """Write the session as it is now (takes its lock); False (and logged) if the write failed."""
+        with session.lock:
+            if self.registry.get_quietly(session.id) is not session:
+                return False  # deleted meanwhile: do not bring it back
+            fingerprint = self._fingerprint(session)
+            first = session.id not in self._written
+            state = session.export(include_dataset=first)
+            dataset = state.pop("dataset", None)
+            jobs = [_job_to_dict(job) for job in session.jobs.values()]
+            try:
+                self.store.save_session(session.id, state, jobs, session.created, dataset)
+            except Exception as exc:  # StoreError, sqlite3.Error, OSError: the server goes on, the log says why
+                self._failed(f"saving session {session.id}", exc)
+                return False
+            self._written.add(session.id)
+            self.saves += 1
+            with self._lock:
+                self._saved[session.id] = (fingerprint, time.monotonic())
+        return True
+
+    def _failed(self, what: str, exc: Exception) -> None:
+        self.last_error = f"{what} failed: {type(exc).__name__}: {exc}"
+        log.error("%s in %s", self.last_error, self.store.path)
+
+    def _idle(self, session: Session) -> bool:
+        return not session.playing and not (session.job is not None and session.job.status == "running")
+
+    def _watch(self, session: Session) -> None:
+        def changed() -> None:  # Session listener: in the changing thread, with the session's lock held
+            if self._idle(session):
+                self.save(session)
+
+        session.listeners.append(changed)
+
+    def due(self, session: Session, now: float) -> bool:
+        """Whether the flusher should save `session` now: changed since its last save, and idle (play paused,
+        job ended) or last saved a checkpoint interval ago."""
+        with self._lock:
+            saved = self._saved.get(session.id)
+        if saved is None:
+            return True
+        fingerprint, when = saved
+        if fingerprint == self._fingerprint(session):
+            return False
+        return self._idle(session) or now - when >= self.settings.checkpoint_seconds
+
+    def flush(self, everything: bool = False) -> int:
+        """Save the sessions that are due (all changed ones if `everything`); returns how many were saved."""
+        now = time.monotonic()
+        saved = 0
+        for session in list(self.registry):
+            if everything or self.due(session, now):
+                with self._lock:
+                    previous = self._saved.get(session.id)
+                if everything and previous is not None and previous[0] == self._fingerprint(session):
+                    continue
+                saved += self.save(session)
+        return saved
+
+    async def flush_periodically(self) -> None:
+        """The flusher: every FLUSH_INTERVAL (or the checkpoint interval if shorter), until cancelled."""
+        interval = min(FLUSH_INTERVAL, self.settings.checkpoint_seconds)
+        while True:
+            await asyncio.sleep(interval)
+            try:
+                await asyncio.to_thread(self.flush)
+            except Exception:
+                log.exception("saving sessions failed")
+
+    def close(self) -> None:
+        """At shutdown, after the jobs stopped: save what changed, fold the log into the file, close it."""
+        try:
+            self.flush(everything=True)
+            self.store.checkpoint_wal()
+        finally:
+            self.store.close()
+
+    # -- registry listeners -----------------------------------------------------------------------------
+    def _session_added(self, session: Session) -> None:
+        self._watch(session)
+        self.save(session)
+
+    def _session_removed(self, session: Session, reason: str) -> None:
+        with self._lock:
+            self._saved.pop(session.id, None)
+        self._written.discard(session.id)
+        with session.lock:  # after a save in progress, never before it (that would bring the session back)
+            try:
+                self.store.delete_session(session.id)
+            except Exception as exc:
+                self._failed(f"deleting session {session.id}", exc)
+
+    def _dataset_changed(self, stored: StoredDataset, added: bool) -> None:
+        try:
+            if added:
+                self.store.save_dataset(
+                    StoredDatasetRow(stored.id, stored.filename, stored.target, stored.task, stored.source,
+                                     stored.created)
+                )
+            else:
+                self.store.delete_dataset(stored.id)
+        except Exception as exc:
+            self._failed(f"{'saving' if added else 'deleting'} data set {stored.id}", exc)
+
+    # -- health -----------------------------------------------------------------------------------------
+    def status(self) -> dict[str, Any]:
+        return {
+            "path": str(self.store.path),
+            "restored_sessions": self.restored_sessions,
+            "restored_datasets": self.restored_datasets,
+            "not_restored": list(self.skipped),
+            "moved_aside": None if self.store.moved_aside is None else str(self.store.moved_aside),
+            "moved_aside_because": self.store.problem,
+            "last_error": self.last_error,
+        }

@@ -1,0 +1,245 @@
+"""The SQLite file that keeps sessions and uploaded data sets across restarts (`<data_dir>/backprop-viz.db`).
+
+It stores documents, not objects: a session is its export document (the trainer state, rewritten at every
+checkpoint; its data set, written once) plus its jobs; a data set is the uploaded CSV's bytes with the options
+it was parsed with. Write-ahead logging with `synchronous=NORMAL`: a checkpoint is one short transaction, and a
+`kill -9` loses at most the transaction in flight, never the file.
+
+A file that is not a database, is damaged, or belongs to another program is moved aside (renamed with a
+timestamp, its -wal and -shm files with it) and reported in the log and in /api/health; a fresh database takes
+its place. Nothing is deleted.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import sqlite3
+import threading
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+log = logging.getLogger(__name__)
+
+APPLICATION = "backprop-viz"
+SCHEMA_VERSION = 1
+DB_NAME = "backprop-viz.db"
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS sessions (
+    id TEXT PRIMARY KEY,
+    state TEXT NOT NULL,      -- the export document without its data set (JSON)
+    dataset TEXT NOT NULL,    -- the session's own copy of its data (JSON), written once
+    jobs TEXT NOT NULL,       -- the session's jobs, newest last (JSON list)
+    created REAL NOT NULL,
+    saved REAL NOT NULL
+);
+CREATE TABLE IF NOT EXISTS datasets (
+    id TEXT PRIMARY KEY,
+    filename TEXT NOT NULL,
+    target TEXT,              -- as uploaded: a column name, or an index as JSON number; NULL for the default
+    task TEXT NOT NULL,
+    source BLOB NOT NULL,     -- the CSV bytes as uploaded
+    created REAL NOT NULL
+);
+"""
+
+
+class StoreError(Exception):
+    """The database cannot be opened or written (the message says which file and why)."""
+
+
+@dataclass
+class StoredSessionRow:
+    id: str
+    state: dict[str, Any]
+    dataset: dict[str, Any]
+    jobs: list[dict[str, Any]]
+    created: float
+    saved: float
+
+
+@dataclass
+class StoredDatasetRow:
+    id: str
+    filename: str
+    target: str | int | None
+    task: str
+    source: bytes
+    created: float
+
+
+class Store:
+    """One SQLite database; every method is thread-safe (one connection behind a lock)."""
+
+    def __init__(self, data_dir: Path) -> None:
+        self.data_dir = Path(data_dir)
+        self.path = self.data_dir / DB_NAME
+        self.moved_aside: Path | None = None
+        self.problem: str | None = None  # why the previous file was moved aside
+        self._lock = threading.Lock()
+        try:
+            self.data_dir.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise StoreError(f"cannot create the data directory {self.data_dir}: {exc.strerror or exc}") from exc
+        problem = self._check_existing()
+        if problem is not None:
+            self.problem = problem
+            self.moved_aside = self._move_aside()
+            log.error(
+                "the database %s %s; it was moved aside to %s and a new, empty one started",
+                self.path,
+                problem,
+                self.moved_aside,
+            )
+        self._db = self._connect()
+
+    # -- opening ----------------------------------------------------------------------------------------
+    def _check_existing(self) -> str | None:
+        """Why the existing file cannot be used (None if it is ours, intact, or absent)."""
+        if not self.path.exists():
+            return None
+        if self.path.stat().st_size == 0:
+            return None  # created but never written (e.g. killed at once): SQLite takes it as empty
+        try:
+            db = sqlite3.connect(self.path, timeout=5)
+        except sqlite3.Error as exc:
+            return f"cannot be opened ({exc})"
+        try:
+            check = db.execute("PRAGMA quick_check").fetchone()
+            if not check or check[0] != "ok":
+                return f"is damaged (SQLite's quick_check says: {check[0] if check else 'nothing'})"
+            tables = {row[0] for row in db.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+            if not tables:
+                return None
+            if "meta" not in tables:
+                return f"belongs to another program (its tables are {', '.join(sorted(tables))})"
+            meta = dict(db.execute("SELECT key, value FROM meta").fetchall())
+            if meta.get("application") != APPLICATION:
+                return f"belongs to another program (application {meta.get('application')!r})"
+            if meta.get("schema_version") != str(SCHEMA_VERSION):
+                return (
+                    f"has schema version {meta.get('schema_version')!r}; this server reads version {SCHEMA_VERSION}"
+                )
+            return None
+        except sqlite3.DatabaseError as exc:
+            return f"is not a backprop-viz database ({exc})"
+        finally:
+            db.close()
+
+    def _move_aside(self) -> Path:
+        stamp = time.strftime("%Y%m%d-%H%M%S")
+        target = self.path.with_name(f"{self.path.name}.broken-{stamp}")
+        n = 1
+        while target.exists():
+            n += 1
+            target = self.path.with_name(f"{self.path.name}.broken-{stamp}-{n}")
+        self.path.rename(target)
+        for suffix in ("-wal", "-shm"):
+            side = self.path.with_name(self.path.name + suffix)
+            if side.exists():
+                side.rename(target.with_name(target.name + suffix))
+        return target
+
+    def _connect(self) -> sqlite3.Connection:
+        try:
+            db = sqlite3.connect(self.path, timeout=10, check_same_thread=False, isolation_level=None)
+            db.execute("PRAGMA journal_mode = WAL")
+            db.execute("PRAGMA synchronous = NORMAL")
+            db.executescript(_SCHEMA)
+            db.execute("INSERT OR IGNORE INTO meta VALUES ('application', ?)", (APPLICATION,))
+            db.execute("INSERT OR IGNORE INTO meta VALUES ('schema_version', ?)", (str(SCHEMA_VERSION),))
+        except sqlite3.Error as exc:
+            raise StoreError(f"cannot open the database {self.path}: {exc}") from exc
+        return db
+
+    def close(self) -> None:
+        with self._lock:
+            self._db.close()
+
+    # -- sessions ---------------------------------------------------------------------------------------
+    def save_session(
+        self,
+        session_id: str,
+        state: dict[str, Any],
+        jobs: list[dict[str, Any]],
+        created: float,
+        dataset: dict[str, Any] | None,
+    ) -> None:
+        """Insert or update a session; `dataset` is needed only the first time (None keeps the stored one)."""
+        state_json = json.dumps(state, separators=(",", ":"))
+        jobs_json = json.dumps(jobs, separators=(",", ":"))
+        now = time.time()
+        with self._lock:
+            if dataset is None:
+                cursor = self._db.execute(
+                    "UPDATE sessions SET state = ?, jobs = ?, saved = ? WHERE id = ?",
+                    (state_json, jobs_json, now, session_id),
+                )
+                if cursor.rowcount == 0:
+                    raise StoreError(f"session {session_id} is not in the database yet: save it with its data set")
+                return
+            dataset_json = json.dumps(dataset, separators=(",", ":"))
+            self._db.execute(
+                "INSERT INTO sessions (id, state, dataset, jobs, created, saved) VALUES (?, ?, ?, ?, ?, ?) "
+                "ON CONFLICT (id) DO UPDATE SET state = excluded.state, dataset = excluded.dataset, "
+                "jobs = excluded.jobs, saved = excluded.saved",
+                (session_id, state_json, dataset_json, jobs_json, created, now),
+            )
+
+    def delete_session(self, session_id: str) -> None:
+        with self._lock:
+            self._db.execute("DELETE FROM sessions WHERE id = ?", (session_id,))
+
+    def session_ids(self) -> list[str]:
+        with self._lock:
+            return [row[0] for row in self._db.execute("SELECT id FROM sessions ORDER BY created")]
+
+    def load_session(self, session_id: str) -> StoredSessionRow:
+        """One session's row, parsed; ValueError if its JSON is unreadable."""
+        with self._lock:
+            row = self._db.execute(
+                "SELECT id, state, dataset, jobs, created, saved FROM sessions WHERE id = ?", (session_id,)
+            ).fetchone()
+        if row is None:
+            raise KeyError(session_id)
+        return StoredSessionRow(row[0], json.loads(row[1]), json.loads(row[2]), json.loads(row[3]), row[4], row[5])
+
+    # -- data sets --------------------------------------------------------------------------------------
+    def save_dataset(self, row: StoredDatasetRow) -> None:
+        target = None if row.target is None else json.dumps(row.target)
+        with self._lock:
+            self._db.execute(
+                "INSERT OR REPLACE INTO datasets (id, filename, target, task, source, created) "
+                "VALUES (?, ?, ?, ?, ?, ?)",
+                (row.id, row.filename, target, row.task, row.source, row.created),
+            )
+
+    def delete_dataset(self, dataset_id: str) -> None:
+        with self._lock:
+            self._db.execute("DELETE FROM datasets WHERE id = ?", (dataset_id,))
+
+    def datasets(self) -> list[StoredDatasetRow]:
+        with self._lock:
+            rows = self._db.execute(
+                "SELECT id, filename, target, task, source, created FROM datasets ORDER BY created"
+            ).fetchall()
+        return [
+            StoredDatasetRow(r[0], r[1], None if r[2] is None else json.loads(r[2]), r[3], bytes(r[4]), r[5])
+            for r in rows
+        ]
+
+    # -- upkeep -----------------------------------------------------------------------------------------
+    def counts(self) -> tuple[int, int]:
+        with self._lock:
+            sessions = self._db.execute("SELECT COUNT(*) FROM sessions").fetchone()[0]
+            datasets = self._db.execute("SELECT COUNT(*) FROM datasets").fetchone()[0]
+        return sessions, datasets
+
+    def checkpoint_wal(self) -> None:
+        """Fold the write-ahead log into the database file (at shutdown, so the file alone is complete)."""
+        with self._lock:
+            self._db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
