@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV   ?= .venv
 BIN    := $(VENV)/bin
 
-.PHONY: run test lint bench venv chromium clean
+.PHONY: run test lint bench venv chromium clean docker-smoke
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -30,6 +30,10 @@ lint: venv
 bench: venv
 	$(BIN)/pip install -e '.[test,bench]' >/dev/null
 	$(BIN)/python bench/engine_bench.py
+
+# Build the Docker image and check it for real (installs docker.io and starts an engine when needed; root).
+docker-smoke:
+	bash scripts/docker-smoke
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache
