@@ -9,7 +9,7 @@ from typing import Any
 
 import httpx
 import pytest
-from conftest import LiveServer
+from live_server import LiveServer
 from pagekit import math_value, math_values, open_page, pick, shot, wait_shown, watched
 
 pytestmark = pytest.mark.browser

@@ -1,4 +1,5 @@
-"""A real `backprop-viz serve` process on a free loopback port, for tests that kill and restart it."""
+"""A real `python -m app.cli serve` process on a loopback port, for tests that kill it (`kill -9`) and start it
+again on the same port and data directory (crash recovery, the page reconnecting by itself)."""
 
 from __future__ import annotations
 
@@ -13,7 +14,7 @@ from pathlib import Path
 
 import httpx
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[1]
 STARTUP_SECONDS = 60.0
 
 
@@ -24,11 +25,13 @@ def free_port() -> int:
 
 
 class LiveServer:
-    """The app in a subprocess over one data directory; `start` again after `kill` restarts it on it."""
+    """The app in a subprocess over one data directory; `start` again after `kill` or `stop` restarts it there,
+    on the same port. `persist=False` keeps sessions in memory only (a restart loses them)."""
 
-    def __init__(self, data_dir: Path, **env: str) -> None:
+    def __init__(self, data_dir: Path, *, persist: bool = True, port: int | None = None, **env: str) -> None:
         self.data_dir = data_dir
-        self.port = free_port()
+        self.persist = persist
+        self.port = port or free_port()
         self.base = f"http://127.0.0.1:{self.port}"
         self.log_path = data_dir.parent / f"{data_dir.name}-server.log"
         self.extra_env = env
@@ -43,15 +46,17 @@ class LiveServer:
         return self.log_path.read_text(errors="replace") if self.log_path.exists() else ""
 
     def start(self) -> None:
+        """Start the server and wait until /api/health answers; AssertionError (with the log) if it does not."""
         env = {
             **os.environ,
             "BACKPROP_VIZ_DATA_DIR": str(self.data_dir),
-            "BACKPROP_VIZ_PERSIST": "true",
+            "BACKPROP_VIZ_PERSIST": "true" if self.persist else "false",
             "PYTHONUNBUFFERED": "1",
             **self.extra_env,
         }
         env.pop("BACKPROP_VIZ_TOKEN", None)
         self.starts += 1
+        self.log_path.parent.mkdir(parents=True, exist_ok=True)
         with self.log_path.open("ab") as log:
             log.write(f"\n===== start {self.starts} =====\n".encode())
             log.flush()
@@ -74,14 +79,16 @@ class LiveServer:
             time.sleep(0.05)
 
     def kill(self) -> None:
-        """`kill -9`: no shutdown code runs."""
-        assert self.process is not None
+        """`kill -9`, as a crash: no shutdown code runs, sockets drop."""
+        assert self.process is not None, "the server is not running"
         self.process.send_signal(signal.SIGKILL)
         self.process.wait(timeout=30)
+        self.process = None
 
     def stop(self) -> None:
-        """A clean stop (SIGTERM: uvicorn runs the app's shutdown)."""
+        """A clean stop (SIGTERM: uvicorn runs the app's shutdown); harmless when it is not running."""
         if self.process is None or self.process.poll() is not None:
+            self.process = None
             return
         self.process.terminate()
         try:
@@ -89,3 +96,4 @@ class LiveServer:
         except subprocess.TimeoutExpired:
             self.process.kill()
             self.process.wait()
+        self.process = None
