@@ -105,7 +105,9 @@ class Store:
         if self.path.stat().st_size == 0:
             return None  # created but never written (e.g. killed at once): SQLite takes it as empty
         try:
-            db = sqlite3.connect(self.path, timeout=5)
+            # Read-only: a read-write connection would fold (and on close delete) a -wal file left beside a damaged
+            # database, losing what it holds before the file is moved aside.
+            db = sqlite3.connect(f"{self.path.resolve().as_uri()}?mode=ro", uri=True, timeout=5)
         except sqlite3.Error as exc:
             return f"cannot be opened ({exc})"
         try:

@@ -79,3 +79,34 @@ def test_serve_starts_a_real_server(tmp_path):
             process.kill()
             output, _ = process.communicate(timeout=10)
     assert f"serving on http://127.0.0.1:{port}" in output
+
+
+def _serve_refused(env_changes: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "BACKPROP_VIZ_TOKEN": "", **env_changes}
+    return subprocess.run(
+        [*command(), "serve", "--port", str(free_port())],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+
+
+def test_a_bad_setting_ends_serve_with_one_line_naming_the_variable(tmp_path):
+    result = _serve_refused({"BACKPROP_VIZ_DATA_DIR": str(tmp_path), "BACKPROP_VIZ_MAX_SESSIONS": "0"})
+    assert result.returncode == 2
+    assert result.stderr.strip().splitlines() == [
+        "backprop-viz: a setting is wrong: BACKPROP_VIZ_MAX_SESSIONS='0': Input should be greater than or equal to 1"
+    ]
+    assert "Traceback" not in result.stdout + result.stderr
+
+
+def test_an_unusable_data_directory_ends_serve_saying_what_to_do(tmp_path):
+    blocker = tmp_path / "a-file"
+    blocker.write_text("not a directory")
+    result = _serve_refused({"BACKPROP_VIZ_DATA_DIR": str(blocker / "data"), "BACKPROP_VIZ_PERSIST": "true"})
+    assert result.returncode == 2
+    assert f"cannot create the data directory {blocker / 'data'}" in result.stderr
+    assert "BACKPROP_VIZ_PERSIST=false" in result.stderr
+    assert "Traceback" not in result.stdout + result.stderr

@@ -1,0 +1,77 @@
+"""The SQLite store: documents round-trip, write-ahead logging is on, and a file that is not ours is moved aside
+(never deleted, never crashed on)."""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+
+from app.store import DB_NAME, Store, StoredDatasetRow
+
+STATE = {"format": "backprop-viz-session", "weights": [[[0.1, -0.2]]], "pass": 3}
+DATASET = {"inputs": [[0.0, 1.0]], "targets": [[1.0]]}
+
+
+def test_sessions_and_data_sets_round_trip(tmp_path: Path) -> None:
+    store = Store(tmp_path)
+    store.save_session("s1", STATE, [{"id": "j1", "status": "done"}], created=12.5, dataset=DATASET)
+    store.save_session("s1", {**STATE, "pass": 4}, [], created=12.5, dataset=None)  # a checkpoint: state only
+    store.save_dataset(StoredDatasetRow("d1", "points.csv", 2, "classification", b"a,b,c\n1,2,x\n", 7.0))
+    store.close()
+
+    again = Store(tmp_path)
+    row = again.load_session("s1")
+    assert (row.state, row.dataset, row.jobs, row.created) == ({**STATE, "pass": 4}, DATASET, [], 12.5)
+    assert again.datasets() == [StoredDatasetRow("d1", "points.csv", 2, "classification", b"a,b,c\n1,2,x\n", 7.0)]
+    assert again.counts() == (1, 1)
+    again.delete_session("s1")
+    again.delete_dataset("d1")
+    assert again.counts() == (0, 0) and again.session_ids() == []
+    assert again.moved_aside is None
+    again.close()
+
+
+def test_write_ahead_logging_is_on(tmp_path: Path) -> None:
+    store = Store(tmp_path)
+    store.close()
+    with sqlite3.connect(tmp_path / DB_NAME) as db:
+        assert db.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+
+
+def test_another_programs_database_is_moved_aside(tmp_path: Path) -> None:
+    with sqlite3.connect(tmp_path / DB_NAME) as db:
+        db.execute("CREATE TABLE invoices (id INTEGER PRIMARY KEY, total REAL)")
+        db.execute("INSERT INTO invoices VALUES (1, 9.5)")
+    store = Store(tmp_path)
+    assert store.problem == "belongs to another program (its tables are invoices)"
+    assert store.moved_aside is not None and store.moved_aside.name.startswith(f"{DB_NAME}.broken-")
+    with sqlite3.connect(store.moved_aside) as db:  # kept as it was
+        assert db.execute("SELECT total FROM invoices").fetchone()[0] == 9.5
+    assert store.counts() == (0, 0)  # and a fresh database took its place
+    store.close()
+
+
+def test_a_newer_schema_is_moved_aside_not_misread(tmp_path: Path) -> None:
+    Store(tmp_path).close()
+    with sqlite3.connect(tmp_path / DB_NAME) as db:
+        db.execute("UPDATE meta SET value = '99' WHERE key = 'schema_version'")
+    store = Store(tmp_path)
+    assert store.problem == "has schema version '99'; this server reads version 1"
+    store.close()
+
+
+def test_a_file_that_is_not_a_database_is_moved_aside_with_its_side_files(tmp_path: Path) -> None:
+    (tmp_path / DB_NAME).write_bytes(b"notes, not SQLite\n" * 200)
+    (tmp_path / f"{DB_NAME}-wal").write_bytes(b"stale")
+    store = Store(tmp_path)
+    assert store.problem is not None and "not a backprop-viz database" in store.problem
+    assert store.moved_aside is not None and store.moved_aside.read_bytes().startswith(b"notes, not SQLite")
+    assert Path(f"{store.moved_aside}-wal").read_bytes() == b"stale"
+    store.close()
+
+
+def test_an_empty_file_is_taken_as_a_new_database(tmp_path: Path) -> None:
+    (tmp_path / DB_NAME).write_bytes(b"")
+    store = Store(tmp_path)
+    assert store.moved_aside is None and store.counts() == (0, 0)
+    store.close()
