@@ -76,7 +76,8 @@ def engine_trainer(ref, sizes, act, out, batch, dtype) -> Trainer:
 
 
 def matmuls_only(trainer: Trainer) -> Callable[[], None]:
-    """The matrix products of one pass, in the engine's own shapes and orientation, and nothing else."""
+    """The matrix products of one pass, written as engine/network.py writes them (the same calls on the same
+    layouts: Z = A Wᵀ, ∂J/∂W as (Aᵀ Δ)ᵀ, Δ W), and nothing else."""
     net, X = trainer.network, trainer.X_train
     m = X.shape[0]
     A = [X] + [np.ones((m, n), net.dtype) for n in net.sizes[1:]]
@@ -84,11 +85,11 @@ def matmuls_only(trainer: Trainer) -> Callable[[], None]:
 
     def step() -> None:
         for i, W in enumerate(net.W):
-            A[i] @ W.T
+            np.dot(A[i], W.T)
         for i in range(net.L - 1, -1, -1):
-            D[i + 1].T @ A[i]
+            np.dot(A[i].T, D[i + 1])  # ∂J/∂W as (Aᵀ Δ)ᵀ: the transpose is a view, no work
             if i:
-                D[i + 1] @ net.W[i]
+                np.dot(D[i + 1], net.W[i])
 
     return step
 

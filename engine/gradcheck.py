@@ -41,9 +41,9 @@ def relative_error(analytic: Array, numeric: Array, floor: float = 1e-10) -> Arr
 
 def numerical_gradient(network: Network, X: Array, Y: Array, param: Array, epsilon: float) -> Array:
     """Central differences of the total loss J with respect to every entry of `param` (restored after)."""
-    grad = np.zeros(param.shape, dtype=np.float64)
-    flat = param.reshape(-1)
-    out = grad.reshape(-1)
+    grad = np.zeros_like(param, dtype=np.float64)  # param's memory order, so flat[k] and out[k] are one entry
+    flat = param.reshape(-1, order="A")  # a view of W, which is column-major (engine/network.py)
+    out = grad.reshape(-1, order="A")
     for k in range(flat.size):
         original = flat[k]
         flat[k] = original + epsilon

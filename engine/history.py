@@ -48,6 +48,7 @@ class History:
     def __init__(self, max_bytes: int = DEFAULT_HISTORY_BYTES) -> None:
         self.max_bytes = max_bytes
         self._frames: deque[Checkpoint] = deque()
+        self._sizes: deque[int] = deque()  # each frame's nbytes, summed once when it is pushed
         self._bytes = 0
 
     def __len__(self) -> int:
@@ -64,10 +65,13 @@ class History:
     def push(self, frame: Checkpoint) -> None:
         """Add a keyframe; one for the same or a later pass replaces those (the past was rewritten)."""
         self.truncate_after(frame.pass_index - 1)
+        size = frame.nbytes
         self._frames.append(frame)
-        self._bytes += frame.nbytes
+        self._sizes.append(size)
+        self._bytes += size
         while self._bytes > self.max_bytes and len(self._frames) > 1:
-            self._bytes -= self._frames.popleft().nbytes
+            self._frames.popleft()
+            self._bytes -= self._sizes.popleft()
 
     def latest_at_or_before(self, pass_index: int) -> Checkpoint | None:
         """The keyframe to restore to reach `pass_index` (None if it has been dropped)."""
@@ -79,8 +83,10 @@ class History:
     def truncate_after(self, pass_index: int) -> None:
         """Drop keyframes of passes after `pass_index` (they describe a future that was undone)."""
         while self._frames and self._frames[-1].pass_index > pass_index:
-            self._bytes -= self._frames.pop().nbytes
+            self._frames.pop()
+            self._bytes -= self._sizes.pop()
 
     def clear(self) -> None:
         self._frames.clear()
+        self._sizes.clear()
         self._bytes = 0

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from engine.activations import Activation
+from engine.activations import Activation, row_max, row_sum
 
 Array = np.ndarray
 
@@ -29,10 +29,15 @@ class Loss:
 
     def value(self, a: Array, y: Array, z: Array, activation: Activation) -> float:
         """The batch loss J, computed stably from z where the pairing allows."""
-        m = a.shape[0]
-        if m == 0:
-            return float("nan")
-        return float(self.per_sample(a, y, z, activation).sum() / m)  # np.mean, without its Python overhead
+        return batch_mean(self.per_sample(a, y, z, activation))
+
+
+def batch_mean(per_sample: Array) -> float:
+    """J = (1/m) Σ_i J_i from the per-sample losses J_i; NaN for an empty batch."""
+    m = per_sample.shape[0]
+    if m == 0:
+        return float("nan")
+    return float(per_sample.sum() / m)  # np.mean, without its Python overhead
 
 
 def _eps(dtype: np.dtype) -> float:
@@ -49,25 +54,23 @@ def _mse(a: Array, y: Array, z: Array, act: Activation) -> Array:
     return np.mean(d * d, axis=1)
 
 
-def _log_sigmoid_pair(z: Array) -> tuple[Array, Array]:
-    """(log σ(z), log(1 − σ(z))) without overflow: log σ(z) = −softplus(−z), log(1 − σ(z)) = −softplus(z)."""
-    soft = np.log1p(np.exp(-np.abs(z)))
-    return -(np.maximum(-z, 0) + soft), -(np.maximum(z, 0) + soft)
-
-
 def _bce(a: Array, y: Array, z: Array, act: Activation) -> Array:
     if act.name == "sigmoid":
-        log_a, log_1ma = _log_sigmoid_pair(z)
-    else:
-        eps = _eps(a.dtype)
-        clipped = np.clip(a, eps, 1 - eps)
-        log_a, log_1ma = np.log(clipped), np.log1p(-clipped)
+        # From z, without overflow: log σ(z) = z − softplus(z) and log(1 − σ(z)) = −softplus(z), so
+        # −[y log ŷ + (1 − y) log(1 − ŷ)] = softplus(z) − y z, with softplus(z) = max(z, 0) + log(1 + e^{−|z|}).
+        per_output = np.log1p(np.exp(-np.abs(z)))
+        per_output += np.maximum(z, 0)
+        per_output -= y * z
+        return row_sum(per_output)[:, 0]
+    eps = _eps(a.dtype)
+    clipped = np.clip(a, eps, 1 - eps)
+    log_a, log_1ma = np.log(clipped), np.log1p(-clipped)
     return -np.sum(y * log_a + (1 - y) * log_1ma, axis=1)
 
 
 def _cross_entropy(a: Array, y: Array, z: Array, act: Activation) -> Array:
-    shifted = z - z.max(axis=1, keepdims=True)
-    log_softmax = shifted - np.log(np.exp(shifted).sum(axis=1, keepdims=True))
+    shifted = z - row_max(z)
+    log_softmax = shifted - np.log(row_sum(np.exp(shifted)))
     return -np.sum(y * log_softmax, axis=1)
 
 

@@ -80,7 +80,7 @@ class Optimizer:
 
     def snapshot(self) -> tuple[int, dict[str, list[Array]]]:
         """A copy of the state, for stepping back bitwise."""
-        return self.t, {key: [s.copy() for s in arrays] for key, arrays in self.state.items()}
+        return self.t, {key: [s.copy(order="K") for s in arrays] for key, arrays in self.state.items()}
 
     def restore(self, snap: tuple[int, dict[str, list[Array]]]) -> None:
         self.t = snap[0]
@@ -98,6 +98,20 @@ class SGD(Optimizer):
     def compute_step(self, index: int, grad: Array, out: Array | None = None) -> Array:
         return np.multiply(grad, scalar(-self.config.learning_rate, grad.dtype), out=out)
 
+    def apply(self, params: list[Array], grads: list[Array], reuse_grads: bool = False) -> list[Array]:
+        """θ := θ − η ∂J/∂θ as Δθ = −η ∂J/∂θ, θ += Δθ: `compute_step`'s arithmetic in one loop, which matters
+        when the arrays are a few numbers each and the calls cost more than the arithmetic."""
+        self.t += 1
+        if not grads:
+            return []
+        minus_eta = scalar(-self.config.learning_rate, grads[0].dtype)
+        steps = []
+        for param, grad in zip(params, grads, strict=True):
+            step = np.multiply(grad, minus_eta, out=grad if reuse_grads else None)
+            param += step
+            steps.append(step)
+        return steps
+
 
 class Momentum(Optimizer):
     formula = "v := μ v − η ∂J/∂θ;  θ := θ + v"
@@ -110,7 +124,7 @@ class Momentum(Optimizer):
         v *= self.config.momentum
         v -= self.config.learning_rate * grad
         if out is None:
-            return v.copy()
+            return v.copy(order="K")  # v has the parameter's (column-major) layout: copy it as it is
         out[...] = v
         return out
 

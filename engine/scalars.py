@@ -1,4 +1,4 @@
-"""Python numbers as 0-d arrays of a float array's dtype, made once and reused.
+"""Python numbers as 0-d arrays of a float array's dtype, and vectors of ones, made once and reused.
 
 NumPy converts a Python float to the array's dtype anew in every ufunc call; on the few-element arrays of a teaching
 network that conversion costs as much as the arithmetic itself. A 0-d array of the array's float dtype holds the very
@@ -33,3 +33,12 @@ def one(array: Array) -> Array | float:
         return _ONES[array.dtype]
     except KeyError:
         return _ONES.setdefault(array.dtype, scalar(1.0, array.dtype))
+
+
+@lru_cache(maxsize=64)
+def ones(n: int, dtype: np.dtype) -> Array:
+    """The read-only vector 1 of length n in `dtype`. 1ᵀΔ sums the rows of Δ and Δ1 its columns as one BLAS
+    product, 2–8× faster than `Δ.sum(axis=…)`, which NumPy reduces one short row or column at a time."""
+    vector = np.ones(n, dtype)
+    vector.flags.writeable = False
+    return vector

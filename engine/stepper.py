@@ -144,6 +144,11 @@ class Stepper:
     @QUIET_NUMERICS
     def step_phase(self) -> PhaseRecord | Diverged:
         """Show the next phase; at `update` the weights change. A diverging pass is refused and rewound."""
+        return self._step_phase()
+
+    def _step_phase(self) -> PhaseRecord | Diverged:
+        # `step_phase` without entering QUIET_NUMERICS again: `step` is already inside it, and each entry costs
+        # as much as a few of a small network's array operations.
         if self.position == 0:
             self._apply_deferred_config()
             self._begin()
@@ -182,7 +187,7 @@ class Stepper:
         return result
 
     def _emit(self, result: StepResult) -> bool:
-        outcome = self.step_phase()
+        outcome = self._step_phase()
         if isinstance(outcome, Diverged):
             result.diverged = outcome
             return False
@@ -190,11 +195,22 @@ class Stepper:
         return True
 
     def _finish_pass(self, result: StepResult) -> bool:
-        start = self.pass_index
-        while self.pass_index == start:
-            if not self._emit(result):
+        """`_emit` until the pass has been updated, with the records before the update taken at once (they were
+        computed together when the pass began): the same records and refusals as phase by phase."""
+        if self.position == 0:
+            self._apply_deferred_config()
+            self._begin()
+        assert self._open is not None
+        records = self._open.records
+        if self.position <= self.L:  # the loss phase is still ahead, where a pass whose J is not finite is refused
+            reason = Trainer.divergence_reason(self._open.work)
+            if reason is not None:
+                result.records.extend(records[self.position : self.L])
+                result.diverged = self._refuse(reason)
                 return False
-        return True
+        result.records.extend(records[self.position :])
+        self.position = len(records)
+        return self._emit(result)  # the update
 
     def _begin(self) -> None:
         frame = self.trainer.keyframe()
@@ -217,7 +233,7 @@ class Stepper:
             work.epoch,
             len(self._open.records),
             self.focus,
-            W=[W.copy() for W in net.W],
+            W=[W.copy(order="K") for W in net.W],
             b=[b.copy() for b in net.b],
             step_W=steps[0::2],
             step_b=steps[1::2],
@@ -240,17 +256,36 @@ class Stepper:
         show are the pass's keyframe copies: read-only, and equal to the weights until the update."""
         net = self.trainer.network
         L, focus = net.L, self.focus
-        x = self.trainer.X_train[focus : focus + 1]
-        y = self.trainer.Y_train[focus : focus + 1]
-        sample_fwd = net.forward(x)
-        sample_bwd = net.backward(sample_fwd, y, regularize=False)
-        # The focus sample's vectors, row 0 of its one-row batch: z[i], a[i + 1], delta[i] and fprime[i] are
-        # layer i + 1's, a[0] is the input. f'(z) is the Jacobian's diagonal for softmax.
-        z = [z_l[0] for z_l in sample_fwd.z]
-        a = [a_l[0] for a_l in sample_fwd.a]
-        delta = [delta_l[0] for delta_l in sample_bwd.delta]
-        layers = zip(net.activations, sample_fwd.z, sample_fwd.a[1:], strict=True)
-        fprime = [act.df(z_l, a_l)[0] for act, z_l, a_l in layers]
+        rows = np.flatnonzero(work.indices == focus)
+        if rows.size:
+            # The focus sample is in the batch: its z, a and δ are row r of the batch's matrices (the rows of a
+            # batch are its samples), so they need no pass of their own. They equal a one-sample pass up to the
+            # rounding of the batch's matrix products (tests/engine/test_stepper.py states the tolerance).
+            r = int(rows[0])
+            z_rows, a_rows, delta_rows = work.fwd.z, work.fwd.a, work.bwd.delta
+            y = work.Y[r : r + 1]
+            sample_losses = work.sample_losses
+        else:
+            r = 0
+            x = self.trainer.X_train[focus : focus + 1]
+            y = self.trainer.Y_train[focus : focus + 1]
+            sample_fwd = net.forward(x)
+            z_rows, a_rows = sample_fwd.z, sample_fwd.a
+            delta_rows = net.backward(sample_fwd, y, regularize=False).delta
+            sample_losses = None
+        # The focus sample's vectors: z[i], a[i + 1], delta[i] and fprime[i] are layer i + 1's, a[0] is the
+        # input. f'(z) is the Jacobian's diagonal for softmax.
+        z = [z_l[r] for z_l in z_rows]
+        a = [a_l[r] for a_l in a_rows]
+        delta = [delta_l[r] for delta_l in delta_rows]
+        fprime = [act.df(z_l, a_l) for act, z_l, a_l in zip(net.activations, z, a[1:], strict=True)]
+        # The sample's own ∂J_i/∂W^l = δ^l (a^{l−1})ᵀ, a column times a row (each entry one product, as in a
+        # one-sample backward pass), and ∂J_i/∂b^l = δ^l.
+        sample_grad_W = [delta[i][:, None] * a[i] for i in range(L)]
+        if sample_losses is not None:
+            sample_loss = float(sample_losses[r])
+        else:
+            sample_loss = net.loss.value(a_rows[-1][r : r + 1], y, z_rows[-1][r : r + 1], net.activations[-1])
         pass_index, epoch = work.pass_index, work.epoch
         records = [
             PhaseRecord(
@@ -282,10 +317,10 @@ class Stepper:
                 fprime=fprime[-1],
                 loss=work.loss,
                 penalty=net.regularization.penalty(net.W),
-                sample_loss=net.data_loss(sample_fwd, y),
+                sample_loss=sample_loss,
                 y=y[0],
                 batch=work.indices,
-                focus_in_batch=bool((work.indices == focus).any()),
+                focus_in_batch=bool(rows.size),
             )
         )
         records.extend(
@@ -302,8 +337,8 @@ class Stepper:
                 delta=delta[layer - 1],
                 grad_W=work.bwd.grad_W[layer - 1],
                 grad_b=work.bwd.grad_b[layer - 1],
-                sample_grad_W=sample_bwd.grad_W[layer - 1],
-                sample_grad_b=sample_bwd.grad_b[layer - 1],
+                sample_grad_W=sample_grad_W[layer - 1],
+                sample_grad_b=delta[layer - 1],
                 W=frame.W[layer - 1],
             )
             for layer in range(L, 0, -1)

@@ -16,6 +16,7 @@ import numpy as np
 
 from engine.batches import BatchSampler
 from engine.history import DEFAULT_HISTORY_BYTES, Checkpoint, History
+from engine.losses import batch_mean
 from engine.metrics import MetricsLog, correct_count, evaluate
 from engine.network import BackwardPass, ForwardPass, Network
 from engine.optimizers import Optimizer, OptimizerConfig, make_optimizer
@@ -43,6 +44,7 @@ class PassWork:
     bwd: BackwardPass
     loss: float | None
     correct: int | None
+    sample_losses: Array | None = None  # J_i of each sample of the batch, with the metrics
 
 
 @dataclass(frozen=True)
@@ -78,8 +80,8 @@ class TrainingConfig:
 
 def _read_only_copy(array: Array) -> Array:
     """A keyframe's copy: read-only, so records may show it without copying it again."""
-    copy = array.copy()
-    copy.flags.writeable = False
+    copy = array.copy(order="K")  # W's own (column-major) layout: a plain memory copy, not a transposing one
+    copy.setflags(write=False)  # as `copy.flags.writeable = False`, without building the flags object
     return copy
 
 
@@ -217,13 +219,15 @@ class Trainer:
         indices, X, Y = self.sampler.next_batch()
         net = self.network
         fwd = net.forward(X)
-        loss = correct = None
+        loss = correct = sample_losses = None
         if track_metrics:
-            loss = net.total_loss(fwd, Y)
+            # `net.total_loss(fwd, Y)`, J = (1/m) Σ_i J_i + penalty, keeping the J_i: the stepper shows one
+            sample_losses = net.sample_losses(fwd, Y)
+            loss = batch_mean(sample_losses) + net.regularization.penalty(net.W)
             if self.classification:
                 correct = correct_count(fwd.a[-1], Y)
         bwd = net.backward(fwd, Y)
-        return PassWork(pass_index, epoch, indices, X, Y, fwd, bwd, loss, correct)
+        return PassWork(pass_index, epoch, indices, X, Y, fwd, bwd, loss, correct, sample_losses)
 
     def finish_pass(self, work: PassWork, reuse_grads: bool = False) -> list[Array]:
         """The update θ := θ + Δθ, then counters and metrics; returns the steps [ΔW^1, Δb^1, …]."""

@@ -7,7 +7,7 @@ import warnings
 import numpy as np
 import pytest
 
-from engine.activations import ACTIVATIONS, LEAKY_SLOPE, get_activation
+from engine.activations import ACTIVATIONS, LEAKY_SLOPE, get_activation, row_max, row_sum
 
 ELEMENTWISE = ["sigmoid", "tanh", "relu", "leaky_relu", "linear"]
 
@@ -146,3 +146,40 @@ def test_activation_does_not_modify_its_input() -> None:
 def test_unknown_activation_error_lists_valid_names() -> None:
     with pytest.raises(ValueError, match=r"unknown activation 'swish'.*sigmoid.*softmax"):
         get_activation("swish")
+
+
+def test_relu_backward_multiplies_by_the_mask_and_overwrites_g_only_when_allowed() -> None:
+    act = get_activation("relu")
+    z = np.array([[-1.0, 0.0, 2.0], [3.0, -0.5, 1e-300]])
+    g = np.array([[5.0, -6.0, 7.0], [-8.0, 9.0, -1.0]])
+    expected = g * act.df(z, act.f(z))
+    kept = g.copy()
+    np.testing.assert_array_equal(act.backward(z, act.f(z), g), expected)
+    np.testing.assert_array_equal(g, kept)  # g untouched by default
+    delta = act.backward(z, act.f(z), g, overwrite_g=True)
+    assert delta is g
+    np.testing.assert_array_equal(delta, expected)
+
+
+@pytest.mark.parametrize("shape", [(128, 10), (3, 40), (1, 2), (6,)], ids=["short-rows", "long-rows", "one", "1-D"])
+def test_row_max_and_row_sum_equal_numpys_reductions(shape: tuple[int, ...]) -> None:
+    z = np.random.default_rng(4).normal(size=shape) * 30
+    np.testing.assert_array_equal(row_max(z), z.max(axis=-1, keepdims=True))  # a maximum is exact in any order
+    np.testing.assert_allclose(row_sum(z), z.sum(axis=-1, keepdims=True), rtol=1e-12, atol=1e-12)
+
+
+def test_row_max_and_row_sum_propagate_nan_like_numpy() -> None:
+    z = np.random.default_rng(4).normal(size=(128, 10))
+    z[3, 7] = np.nan
+    assert np.isnan(row_max(z)[3, 0]) and np.isnan(row_sum(z)[3, 0])
+    assert np.isfinite(np.delete(row_max(z), 3)).all()
+
+
+def test_softmax_rows_sum_to_one_for_short_and_long_rows() -> None:
+    act = get_activation("softmax")
+    for shape in [(64, 10), (2, 50)]:
+        z = np.random.default_rng(5).normal(size=shape) * 50
+        a = act.f(z)
+        np.testing.assert_allclose(a.sum(axis=1), 1.0, rtol=1e-14)
+        e = np.exp(z - z.max(axis=1, keepdims=True))
+        np.testing.assert_allclose(a, e / e.sum(axis=1, keepdims=True), rtol=1e-14, atol=1e-300)

@@ -41,8 +41,8 @@ TOLERANCE = 1e-6
 
 def numeric_gradient(J: Callable[[], float], param: np.ndarray) -> np.ndarray:
     """∂J/∂param by the 6-point stencil, one entry at a time; the entry is restored exactly afterwards."""
-    grad = np.zeros_like(param)
-    flat, out = param.reshape(-1), grad.reshape(-1)
+    grad = np.zeros_like(param)  # the same memory order as param, so flat[k] and out[k] are the same entry
+    flat, out = param.reshape(-1, order="A"), grad.reshape(-1, order="A")  # views, W being column-major
     for k in range(flat.size):
         original = flat[k]
         total = 0.0

@@ -126,3 +126,18 @@ def test_the_default_cap_keeps_1000_passes_of_a_playground_network(
     assert stepper.pass_index == 0
     same_state(state_of(trainer), initial)
     assert stepper.back("pass").limit_reached.startswith("already at the start")
+
+
+def test_the_byte_count_follows_pushes_truncations_evictions_and_clear(make_trainer) -> None:
+    trainer = make_trainer()
+    frame = trainer.checkpoint()
+    history = History(max_bytes=3 * frame.nbytes)
+    for _ in range(5):
+        history.push(trainer.checkpoint())
+        trainer.run_passes(1)
+        assert history.nbytes == sum(f.nbytes for f in history._frames) <= history.max_bytes
+    assert len(history) == 3
+    history.truncate_after(history.oldest_pass)
+    assert len(history) == 1 and history.nbytes == frame.nbytes
+    history.clear()
+    assert len(history) == 0 and history.nbytes == 0

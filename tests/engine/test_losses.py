@@ -186,3 +186,12 @@ def test_softmax_in_a_hidden_layer_is_refused_naming_the_layer() -> None:
 def test_unknown_loss_error_lists_valid_names() -> None:
     with pytest.raises(ValueError, match=r"unknown loss 'hinge'.*half_sse.*cross_entropy"):
         get_loss("hinge")
+
+
+def test_bce_from_logits_equals_the_seeds_formula_where_that_is_finite() -> None:
+    rng = np.random.default_rng(6)
+    z = rng.normal(size=(50, 3)) * 4
+    y = rng.uniform(size=(50, 3))  # soft targets too
+    yhat = 1 / (1 + np.exp(-z))
+    seed = -np.sum(y * np.log(yhat) + (1 - y) * np.log(1 - yhat), axis=1)
+    np.testing.assert_allclose(get_loss("bce").per_sample(yhat, y, z, SIGMOID), seed, rtol=1e-12)

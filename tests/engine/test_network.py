@@ -207,3 +207,38 @@ def test_default_activations_are_sigmoid_and_a_single_name_applies_to_every_laye
 def test_build_refuses_bad_configurations_with_fixable_messages(kwargs: dict, message: str) -> None:
     with pytest.raises(ValueError, match=message):
         Network.build(**kwargs)
+
+
+def test_weights_are_stored_column_major_in_the_seeds_orientation() -> None:
+    """W^l is (n_l, n_{l−1}) as in the seed, stored column-major so (W^l)ᵀ is the row-major matrix BLAS
+    multiplies a batch by fastest; the layout survives set_params, and `reshape(-1, order="A")` is a view."""
+    net = _net()
+    assert [W.shape for W in net.W] == [(4, 3), (3, 4), (2, 3)]
+    assert all(W.flags.f_contiguous for W in net.W)
+    net.set_params([np.ascontiguousarray(W) for W in net.W], net.b)
+    assert all(W.flags.f_contiguous for W in net.W)
+    flat = net.W[0].reshape(-1, order="A")
+    flat[1] = 7.0
+    assert net.W[0][1, 0] == 7.0  # column-major: the second entry is row 1 of column 0
+    Ws, _ = net.copy_params()
+    assert all(W.flags.f_contiguous for W in Ws)  # copies keep the layout (a plain memory copy)
+
+
+def test_gradients_come_out_in_the_weights_layout() -> None:
+    net = _net()
+    X, Y = _data(6)
+    bwd = net.backward(net.forward(X), Y)
+    assert all(g.flags.f_contiguous for g in bwd.grad_W)
+
+
+@pytest.mark.parametrize("sizes", [[3, 4, 2], [300, 250, 2]], ids=["checked-as-one-vector", "checked-per-array"])
+def test_params_finite_detects_inf_and_nan_in_small_and_large_networks(sizes: list[int]) -> None:
+    net = Network.build(sizes, ["tanh", "sigmoid"], "half_sse", InitSpec(seed=2))
+    assert net.params_finite()
+    net.W[1][1, 0] = -np.inf
+    assert not net.params_finite()
+    net.W[1][1, 0] = 0.0
+    net.b[0][-1] = np.nan
+    assert not net.params_finite()
+    net.b[0][-1] = 0.0
+    assert net.params_finite()

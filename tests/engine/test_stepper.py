@@ -304,6 +304,66 @@ def test_records_carry_the_focus_sample_and_the_batch_mean_gradients(batch_size:
     )
 
 
+def test_a_focus_in_the_batch_shows_its_rows_of_the_batch_pass(make_trainer) -> None:
+    """In the batch, the focus sample's z, a and δ are its rows of the batch's arrays (no pass of its own): bitwise
+    those rows, and equal to a one-sample forward/backward pass up to the rounding of the batch's matrix products,
+    rtol 1e-14 as for the records above. Its own ∂J_i/∂W = δ aᵀ is the outer product of those rows."""
+    trainer = make_trainer(optimizer="sgd", batch_size=10)  # the whole set: every pass holds the focus
+    stepper = Stepper(trainer, focus=6)
+    net = trainer.network
+    x, y = trainer.X_train[6:7], trainer.Y_train[6:7]
+    sample_fwd = net.forward(x)
+    sample_bwd = net.backward(sample_fwd, y, regularize=False)
+    records = stepper.step("phase", 2 * net.L + 1).records  # every phase before the update
+    work = stepper._open.work
+    row = int(np.flatnonzero(work.indices == 6)[0])
+    assert records[net.L].focus_in_batch is True
+    for record in records:
+        i = (record.layer or net.L) - 1
+        np.testing.assert_array_equal(record.z, work.fwd.z[i][row])
+        np.testing.assert_allclose(record.z, sample_fwd.z[i][0], rtol=1e-14)
+        if record.phase == "forward":
+            np.testing.assert_array_equal(record.a, work.fwd.a[i + 1][row])
+            np.testing.assert_allclose(record.a, sample_fwd.a[i + 1][0], rtol=1e-14)
+            continue
+        np.testing.assert_array_equal(record.delta, work.bwd.delta[i][row])
+        np.testing.assert_allclose(record.delta, sample_bwd.delta[i][0], rtol=1e-14)
+        fprime = net.activations[i].df(sample_fwd.z[i], sample_fwd.a[i + 1])[0]
+        np.testing.assert_allclose(record.fprime, fprime, rtol=1e-14)
+        if record.phase == "backward":
+            np.testing.assert_array_equal(record.sample_grad_W, np.outer(record.delta, record.a_prev))
+            np.testing.assert_allclose(record.sample_grad_W, sample_bwd.grad_W[i], rtol=1e-14)
+            np.testing.assert_array_equal(record.sample_grad_b, record.delta)
+    assert records[net.L].sample_loss == pytest.approx(net.data_loss(sample_fwd, y), rel=1e-14)
+
+
+def test_a_focus_outside_the_batch_gets_a_one_sample_pass_bitwise(make_trainer) -> None:
+    trainer = make_trainer(optimizer="sgd", batch_size=4)
+    stepper = Stepper(trainer, focus=6)
+    net = trainer.network
+    x, y = trainer.X_train[6:7], trainer.Y_train[6:7]
+    phases = 2 * net.L + 1
+    for _ in range(6):  # two epochs of 3 batches: some batch lacks the focus
+        records = stepper.step("phase", phases).records
+        if not records[net.L].focus_in_batch:
+            break
+        stepper.step("phase", 1)  # the update
+    assert records[net.L].focus_in_batch is False
+    sample_fwd = net.forward(x)  # the weights of the open pass: the update has not happened yet
+    sample_bwd = net.backward(sample_fwd, y, regularize=False)
+    for record in records:
+        i = (record.layer or net.L) - 1
+        np.testing.assert_array_equal(record.z, sample_fwd.z[i][0])
+        if record.phase == "forward":
+            np.testing.assert_array_equal(record.a, sample_fwd.a[i + 1][0])
+            continue
+        np.testing.assert_array_equal(record.delta, sample_bwd.delta[i][0])
+        if record.phase == "backward":
+            np.testing.assert_array_equal(record.sample_grad_W, sample_bwd.grad_W[i])
+            np.testing.assert_array_equal(record.sample_grad_b, sample_bwd.grad_b[i])
+    assert records[net.L].sample_loss == net.data_loss(sample_fwd, y)
+
+
 def test_focus_in_batch_flags_exactly_the_batch_holding_the_focus(make_trainer) -> None:
     stepper = Stepper(make_trainer(batch_size=4), focus=6)
     loss_records = [r for r in stepper.step("pass", 6).records if r.phase == "loss"]  # two epochs of 3 batches
@@ -414,6 +474,32 @@ def test_the_divergence_is_refused_at_the_update_when_new_weights_are_not_finite
     assert outcome[5] == Diverged(0, "the new weights are not finite")
     assert stepper.position == 0 and stepper.pass_index == 0
     same_state(state_of(trainer), before)
+
+
+@pytest.mark.parametrize("start", [0, 2, 5], ids=["at-a-pass-start", "mid-forward", "mid-backward"])
+def test_stepping_whole_passes_shows_the_same_records_as_phase_by_phase(
+    start: int, make_trainer, same_records, state_of, same_state
+) -> None:
+    by_pass, by_phase = Stepper(make_trainer(optimizer="adam")), Stepper(make_trainer(optimizer="adam"))
+    if start:
+        same_records(by_pass.step("phase", start).records, by_phase.step("phase", start).records)
+    records = by_pass.step("pass", 3).records
+    same_records(records, by_phase.step("phase", 3 * by_phase.phases_per_pass - start).records)
+    same_state(state_of(by_pass.trainer), state_of(by_phase.trainer))
+
+
+@pytest.mark.parametrize("unit", ["pass", "phase"])
+def test_a_pass_whose_loss_is_not_finite_shows_its_forward_phases_then_is_refused(unit: str, make_trainer) -> None:
+    huge = InitSpec(weights=[[[1e200, 1e200]], [[1e200]]], biases=[[0.0], [0.0]])
+    trainer = make_trainer(
+        sizes=(2, 1, 1), activations=("linear", "linear"), loss="half_sse", init=huge, regularization=Regularization()
+    )
+    stepper = Stepper(trainer)
+    stepper.step("phase", 1)
+    result = stepper.step(unit, 1 if unit == "pass" else 5)
+    assert [r.label for r in result.records] == ["F2"]
+    assert result.diverged is not None and "the loss J is" in result.diverged.reason
+    assert result.passes == 0 and stepper.position == 0 and stepper.pass_index == 0
 
 
 # -- changes between steps ----------------------------------------------------------------------------------------

@@ -250,3 +250,15 @@ def test_float32_training_keeps_every_array_float32(optimizer: str, make_trainer
     assert all(a.dtype == np.float32 for a in frame.W + frame.b)
     work = trainer.begin_pass()
     assert all(a.dtype == np.float32 for a in work.fwd.z + work.fwd.a + work.bwd.grad_W + work.bwd.grad_b)
+
+
+def test_begin_pass_keeps_each_samples_loss_beside_the_batch_loss(make_trainer) -> None:
+    trainer = make_trainer(batch_size=4)
+    net = trainer.network
+    work = trainer.begin_pass(track_metrics=True)
+    assert work.loss == net.total_loss(work.fwd, work.Y)  # J = (1/m) Σ_i J_i + penalty, bitwise
+    np.testing.assert_array_equal(work.sample_losses, net.sample_losses(work.fwd, work.Y))
+    for row in range(work.X.shape[0]):
+        alone = net.data_loss(net.forward(work.X[row : row + 1]), work.Y[row : row + 1])
+        assert work.sample_losses[row] == pytest.approx(alone, rel=1e-14)
+    assert trainer.begin_pass(track_metrics=False).sample_losses is None
