@@ -21,6 +21,7 @@ import threading
 import time
 from typing import Any
 
+from app import schemas
 from app.config import Settings
 from app.errors import AppError
 from app.registry import SessionRegistry, StoredDataset
@@ -247,13 +248,15 @@ class Persistence:
             self._failed(f"{'saving' if added else 'deleting'} data set {stored.id}", exc)
 
     # -- health -----------------------------------------------------------------------------------------
-    def status(self) -> dict[str, Any]:
-        return {
-            "path": str(self.store.path),
-            "restored_sessions": self.restored_sessions,
-            "restored_datasets": self.restored_datasets,
-            "not_restored": list(self.skipped),
-            "moved_aside": None if self.store.moved_aside is None else str(self.store.moved_aside),
-            "moved_aside_because": self.store.problem,
-            "last_error": self.last_error,
-        }
+    def health(self) -> schemas.StorageHealth:
+        """What /api/health tells of the store."""
+        return schemas.StorageHealth(
+            enabled=True,
+            database=str(self.store.path),
+            restored_sessions=self.restored_sessions,
+            restored_datasets=self.restored_datasets,
+            not_restored=len(self.skipped),
+            moved_aside=None if self.store.moved_aside is None else str(self.store.moved_aside),
+            problem=self.store.problem,
+            last_error=self.last_error,
+        )

@@ -20,18 +20,5 @@ router = APIRouter(prefix="/api", tags=["health"])
 )
 async def health(request: Request, registry: RegistryDep, jobs: JobsDep) -> schemas.Health:
     persistence = getattr(request.app.state, "persistence", None)
-    if persistence is None:
-        storage = schemas.StorageHealth(enabled=False)
-    else:
-        status = persistence.status()
-        storage = schemas.StorageHealth(
-            enabled=True,
-            database=status["path"],
-            restored_sessions=status["restored_sessions"],
-            restored_datasets=status["restored_datasets"],
-            not_restored=len(status["not_restored"]),
-            moved_aside=status["moved_aside"],
-            problem=status["moved_aside_because"],
-            last_error=status["last_error"],
-        )
+    storage = schemas.StorageHealth(enabled=False) if persistence is None else persistence.health()
     return schemas.Health(version=__version__, sessions=len(registry), jobs=jobs.running, storage=storage)
