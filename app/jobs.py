@@ -16,6 +16,7 @@ from collections.abc import Callable
 
 from app.config import Settings
 from app.errors import Conflict, TooMany
+from app.listeners import notify
 from app.sessions import JobInfo, Session, new_id
 
 log = logging.getLogger(__name__)
@@ -136,11 +137,7 @@ class JobRunner:
             self._notify(session, job)
 
     def _notify(self, session: Session, job: JobInfo) -> None:
-        for listener in list(self.on_progress):
-            try:
-                listener(session, job)
-            except Exception:
-                log.exception("a job progress listener failed")
+        notify(self.on_progress, "job progress", session, job)
 
     # -- cancelling -------------------------------------------------------------------------------------
     def cancel(self, session: Session, job: JobInfo, wait: float = CANCEL_WAIT_SECONDS) -> JobInfo:

@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 
 from app.config import Settings
 from app.errors import NotFound, TooMany
+from app.listeners import notify
 from app.sessions import Session, new_id
 from engine.datasets import Table
 
@@ -121,11 +122,7 @@ class SessionRegistry:
 
     def _removed(self, sessions: list[Session], reason: str) -> None:
         for session in sessions:
-            for listener in list(self.on_remove):
-                try:
-                    listener(session, reason)
-                except Exception:
-                    log.exception("a session removal listener failed")
+            notify(self.on_remove, "session removal", session, reason)
 
     def _busy(self, session: Session) -> bool:
         return session.playing or (session.job is not None and session.job.status == "running")
@@ -180,11 +177,7 @@ class SessionRegistry:
         return stored
 
     def _dataset_changed(self, stored: StoredDataset, added: bool) -> None:
-        for listener in list(self.on_dataset):
-            try:
-                listener(stored, added)
-            except Exception:
-                log.exception("a data set listener failed")
+        notify(self.on_dataset, "data set", stored, added)
 
     def get_dataset(self, dataset_id: str) -> StoredDataset:
         with self._lock:
