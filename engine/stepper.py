@@ -149,15 +149,12 @@ class Stepper:
     def _step_phase(self) -> PhaseRecord | Diverged:
         # `step_phase` without entering QUIET_NUMERICS again: `step` is already inside it, and each entry costs
         # as much as a few of a small network's array operations.
-        if self.position == 0:
-            self._apply_deferred_config()
-            self._begin()
-        assert self._open is not None
-        record = self._open.records[self.position] if self.position < len(self._open.records) else None
+        open_pass = self._opened()
+        record = open_pass.records[self.position] if self.position < len(open_pass.records) else None
         if record is None:  # the update: applied only now
             return self._update()
         if record.phase == "loss":
-            reason = Trainer.divergence_reason(self._open.work)
+            reason = Trainer.divergence_reason(open_pass.work)
             if reason is not None:
                 return self._refuse(reason)
         self.position += 1
@@ -197,13 +194,10 @@ class Stepper:
     def _finish_pass(self, result: StepResult) -> bool:
         """`_emit` until the pass has been updated, with the records before the update taken at once (they were
         computed together when the pass began): the same records and refusals as phase by phase."""
-        if self.position == 0:
-            self._apply_deferred_config()
-            self._begin()
-        assert self._open is not None
-        records = self._open.records
+        open_pass = self._opened()
+        records = open_pass.records
         if self.position <= self.L:  # the loss phase is still ahead, where a pass whose J is not finite is refused
-            reason = Trainer.divergence_reason(self._open.work)
+            reason = Trainer.divergence_reason(open_pass.work)
             if reason is not None:
                 result.records.extend(records[self.position : self.L])
                 result.diverged = self._refuse(reason)
@@ -211,6 +205,14 @@ class Stepper:
         result.records.extend(records[self.position :])
         self.position = len(records)
         return self._emit(result)  # the update
+
+    def _opened(self) -> _OpenPass:
+        """The open pass; at the start of one, it is begun (deferred hyperparameters applied first)."""
+        if self.position == 0:
+            self._apply_deferred_config()
+            self._begin()
+        assert self._open is not None
+        return self._open
 
     def _begin(self) -> None:
         frame = self.trainer.keyframe()
