@@ -23,7 +23,7 @@ import numpy as np
 
 from engine.activations import Activation, get_activation
 from engine.initializers import InitSpec, init_params
-from engine.losses import Loss, check_pairing, get_loss, output_delta
+from engine.losses import Loss, batch_mean, check_pairing, get_loss, output_delta
 from engine.regularization import Regularization
 from engine.scalars import ones as ones_vector
 
@@ -165,9 +165,11 @@ class Network:
         """J of the seed, averaged over the batch, without the regularization penalty."""
         return self.loss.value(fwd.a[-1], Y, fwd.z[-1], self.activations[-1])
 
-    def total_loss(self, fwd: ForwardPass, Y: Array) -> float:
-        """J plus the regularization penalty: the quantity the gradients descend."""
-        return self.data_loss(fwd, Y) + self.regularization.penalty(self.W)
+    def total_loss(self, fwd: ForwardPass, Y: Array, sample_losses: Array | None = None) -> float:
+        """J plus the regularization penalty: the quantity the gradients descend. `sample_losses`, the J_i of
+        `sample_losses(fwd, Y)` if the caller has them already, are not computed again."""
+        J_i = self.sample_losses(fwd, Y) if sample_losses is None else sample_losses
+        return batch_mean(J_i) + self.regularization.penalty(self.W)
 
     def output_delta(self, fwd: ForwardPass, Y: Array) -> Array:
         """δ^L per sample (rows), as the seed defines it for the output activation × loss pairing."""

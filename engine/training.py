@@ -16,7 +16,6 @@ import numpy as np
 
 from engine.batches import BatchSampler
 from engine.history import DEFAULT_HISTORY_BYTES, Checkpoint, History
-from engine.losses import batch_mean
 from engine.metrics import MetricsLog, correct_count, evaluate
 from engine.network import BackwardPass, ForwardPass, Network
 from engine.optimizers import Optimizer, OptimizerConfig, make_optimizer
@@ -221,9 +220,8 @@ class Trainer:
         fwd = net.forward(X)
         loss = correct = sample_losses = None
         if track_metrics:
-            # `net.total_loss(fwd, Y)`, J = (1/m) Σ_i J_i + penalty, keeping the J_i: the stepper shows one
-            sample_losses = net.sample_losses(fwd, Y)
-            loss = batch_mean(sample_losses) + net.regularization.penalty(net.W)
+            sample_losses = net.sample_losses(fwd, Y)  # kept: the stepper shows the focus sample's J_i
+            loss = net.total_loss(fwd, Y, sample_losses)
             if self.classification:
                 correct = correct_count(fwd.a[-1], Y)
         bwd = net.backward(fwd, Y)
