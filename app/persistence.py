@@ -72,9 +72,8 @@ class Persistence:
         self.skipped: list[str] = []  # what could not be restored, and why
         self.last_error: str | None = None
         self.saves = 0
-        # session id -> fingerprint of what was saved last, and when
+        # session id -> fingerprint of what was saved last, and when; a session here has its data set in the database
         self._saved: dict[str, tuple[Any, float]] = {}
-        self._written: set[str] = set()  # sessions whose data set is in the database
         self._lock = threading.Lock()
         registry.on_add.append(self._session_added)
         registry.on_remove.append(self._session_removed)
@@ -115,7 +114,6 @@ class Persistence:
             session.jobs = {job.id: job for job in jobs}
             session.job = jobs[-1] if jobs else None
             self.registry.restore(session)
-            self._written.add(session_id)
             self._remember(session)
             self._watch(session)
             if any(j.get("status") == "running" for j in stored.jobs):
@@ -148,7 +146,8 @@ class Persistence:
             if self.registry.get_quietly(session.id) is not session:
                 return False  # deleted meanwhile: do not bring it back
             fingerprint = self._fingerprint(session)
-            first = session.id not in self._written
+            with self._lock:
+                first = session.id not in self._saved
             state = session.export(include_dataset=first)
             dataset = state.pop("dataset", None)
             jobs = [_job_to_dict(job) for job in session.jobs.values()]
@@ -157,7 +156,6 @@ class Persistence:
             except Exception as exc:  # StoreError, sqlite3.Error, OSError: the server goes on, the log says why
                 self._failed(f"saving session {session.id}", exc)
                 return False
-            self._written.add(session.id)
             self.saves += 1
             with self._lock:
                 self._saved[session.id] = (fingerprint, time.monotonic())
@@ -228,7 +226,6 @@ class Persistence:
     def _session_removed(self, session: Session, reason: str) -> None:
         with self._lock:
             self._saved.pop(session.id, None)
-        self._written.discard(session.id)
         with session.lock:  # after a save in progress, never before it (that would bring the session back)
             try:
                 self.store.delete_session(session.id)
