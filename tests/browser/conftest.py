@@ -17,7 +17,6 @@ import pytest
 from live_server import LiveServer
 from pagekit import SCREENSHOTS, watched
 
-ROOT = Path(__file__).resolve().parents[2]
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = [
     "--no-sandbox",
