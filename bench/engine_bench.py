@@ -39,6 +39,7 @@ from engine.training import Trainer, TrainingConfig  # noqa: E402
 
 TORCH_TARGETS = {"A_playground": 2.5, "B_teaching": 5.0, "C_mnist": 1.2, "D_wide": 1.1}  # engine ≥ target × torch
 NUMPY_TARGET = 0.95  # engine within 5% of the plain NumPy loop
+GEMM_BOUND = ("C_mnist", "D_wide")  # workloads whose step time is mostly matrix products
 STEPPER_TARGET = 5000.0  # passes/s with full records, workload A, float64
 CHUNK = 32  # passes per run_passes call: one keyframe and one finiteness check, as the app's runs have
 OUTPUTS = {
@@ -92,6 +93,51 @@ def matmuls_only(trainer: Trainer) -> Callable[[], None]:
                 np.dot(D[i + 1], net.W[i])
 
     return step
+
+
+def pass_products(net: Network, m: int) -> list[tuple[str, tuple[int, int], tuple[int, int]]]:
+    """The matrix products of one pass on a batch of m, as (label, left shape, right shape), in pass order."""
+    products = []
+    for layer, (n_in, n_out) in enumerate(pairwise(net.sizes), start=1):
+        products.append((f"Z^{layer} = A^{layer - 1} W^{layer}ᵀ", (m, n_in), (n_in, n_out)))
+    for layer in range(net.L, 0, -1):
+        n_in, n_out = net.sizes[layer - 1], net.sizes[layer]
+        products.append((f"∂J/∂W^{layer} = (A^{layer - 1}ᵀ Δ^{layer})ᵀ", (n_in, m), (m, n_out)))
+        if layer > 1:
+            products.append((f"Δ^{layer} W^{layer}", (m, n_out), (n_out, n_in)))
+    return products
+
+
+def gemm_comparison(net: Network, m: int, seconds: float, rounds: int) -> list[tuple[str, float, float]]:
+    """GFLOP/s of each product of a pass in NumPy's BLAS (`np.dot`, the engine's layouts) and in PyTorch's
+    (`torch.mm`, the layouts `nn.Linear` uses), in interleaved windows: where PyTorch's BLAS is faster on every
+    product, no NumPy engine reaches PyTorch's step rate, whatever it does around the products."""
+    import torch
+
+    torch.set_num_threads(2)  # as the reference's torch step
+    rng = np.random.default_rng(0)
+    rows = []
+    for label, (r, k), (k2, c) in pass_products(net, m):
+        left = rng.standard_normal((r, k)).astype(net.dtype)
+        right = rng.standard_normal((k2, c)).astype(net.dtype)
+        if label.startswith("Z"):  # A Wᵀ with W stored column-major, as engine/network.py stores it
+            right = np.asfortranarray(right.T).T
+        elif label.startswith("∂"):  # Aᵀ Δ: Aᵀ is a view of the row-major batch matrix
+            left = np.ascontiguousarray(left.T).T
+        t_left, t_right = torch.from_numpy(np.ascontiguousarray(left)), torch.from_numpy(np.ascontiguousarray(right))
+        flops = 2 * r * k * c
+        rates = measure(
+            {
+                "numpy": (lambda a=left, b=right: np.dot(a, b), 1),
+                "torch": (lambda a=t_left, b=t_right: torch.mm(a, b), 1),
+            },
+            seconds,
+            rounds,
+        )
+        rows.append(
+            (label, statistics.median(rates["numpy"]) * flops / 1e9, statistics.median(rates["torch"]) * flops / 1e9)
+        )
+    return rows
 
 
 def window(step: Step, seconds: float) -> float:
@@ -193,8 +239,7 @@ def main() -> None:
                 row["ratios"][f"{engine} / {peer}"] = ratios
                 mark = verdict(ratio, target) if engine == "engine run_passes" else "(for information)"
                 print(
-                    f"  {engine} / {peer}: {ratio:.3f} [{min(ratios):.3f}–{max(ratios):.3f}]"
-                    f"  target ≥ {target}  {mark}"
+                    f"  {engine} / {peer}: {ratio:.3f} [{min(ratios):.3f}–{max(ratios):.3f}]  target ≥ {target}  {mark}"
                 )
                 if engine == "engine run_passes":
                     verdicts.append((name, peer, ratio, target))
@@ -202,6 +247,10 @@ def main() -> None:
             ceiling = statistics.median(compare(rates, "matmuls only", "torch"))
             print(f"  matmuls only / torch: {ceiling:.3f} (no NumPy engine can beat torch by more than this)")
             print(f"  numpy loop / torch: {statistics.median(compare(rates, 'numpy loop', 'torch')):.3f}")
+            if name in GEMM_BOUND:
+                print("  each product of the pass alone, GFLOP/s (NumPy's BLAS vs PyTorch's):")
+                for label, ours, theirs in gemm_comparison(trainer.network, batch, args.seconds / 4, args.rounds):
+                    print(f"    {label:28s} numpy {ours:7.1f}  torch {theirs:7.1f}  ratio {ours / theirs:.3f}")
         results[name] = row
         sys.stdout.flush()
     if not only or "stepper" in only or "A_playground" in only:
