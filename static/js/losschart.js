@@ -167,6 +167,17 @@ function passAxis(passes) {
   return axis;
 }
 
+/** Stepped passes in order, with a null between two that are not consecutive: Plotly breaks the line there, so
+ * the passes played or trained in between (whose gradients were never sent) are not drawn as a straight line. */
+export function withGaps(passes) {
+  const out = [];
+  passes.forEach((p, i) => {
+    if (i && p > passes[i - 1] + 1) out.push(null);
+    out.push(p);
+  });
+  return out;
+}
+
 /** Resize a Plotly chart with its box (a note or legend above it may change height; Plotly's `responsive`
  * follows only window resizes). */
 function followSize(element) {
@@ -233,19 +244,21 @@ export class GradChart {
   render(L, session = { pass: 0, playing: false, job: false }) {
     this.layers = L;
     const passes = [...this.norms.keys()].sort((a, b) => a - b);
+    const x = withGaps(passes);
     const traces = [];
     for (let l = 1; l <= L; l++) {
       traces.push({
         type: "scatter",
-        mode: passes.length > 40 ? "lines" : "lines+markers",
+        // Markers always: a pass stepped on its own after played or trained ones is a point without a line.
+        mode: "lines+markers",
         name: `W${sup(l)}`,
-        x: passes.map((p) => p + 1),
-        y: passes.map((p) => {
-          const v = this.norms.get(p)[l - 1];
+        x: x.map((p) => (p === null ? null : p + 1)),
+        y: x.map((p) => {
+          const v = p === null ? undefined : this.norms.get(p)[l - 1];
           return v === undefined || v === 0 ? null : v;
         }),
         line: { color: layerColor(l, L), width: 1.8 },
-        marker: { size: 5 },
+        marker: { size: passes.length > 40 ? 3 : 5 },
         hovertemplate: `layer ${l}, pass %{x}<br>‖∂J/∂W‖ %{y:.3g}<extra></extra>`,
       });
     }

@@ -56,6 +56,20 @@ def test_play_and_pause_move_the_loss_curve(page: Any, server: str, api: httpx.C
     )
     page.wait_for_function("() => document.getElementById('grad-note').textContent === 'stepped passes only'")
     page.wait_for_function("() => document.getElementById('grad-chart').data.every((t) => t.y.some((v) => v > 0))")
+    # A second stepped pass continues the line; after passes trained on the fast path (which send no gradients)
+    # the line breaks, rather than joining the last stepped pass to the next one across them.
+    page.get_by_role("button", name="Next pass", exact=True).click()
+    page.wait_for_function("() => window.__bpv.gradChart.norms.size === 2")
+    before = api.get(f"/api/sessions/{session_id}").json()["counters"]["pass"]
+    assert api.post(f"/api/sessions/{session_id}/train", json={"passes": 50}).status_code == 202
+    page.wait_for_function("(p) => window.__bpv.store.state.counters.pass === p && !window.__bpv.store.job"
+                           " || (window.__bpv.store.job && window.__bpv.store.job.status === 'done'"
+                           " && window.__bpv.store.state.counters.pass === p)", arg=before + 50)
+    page.get_by_role("button", name="Next pass", exact=True).click()
+    page.wait_for_function("() => window.__bpv.gradChart.norms.size === 3")
+    page.wait_for_function("() => document.getElementById('grad-chart').data[0].x.length === 4")
+    x = page.evaluate("document.getElementById('grad-chart').data[0].x")
+    assert x == [before - 1, before, None, before + 51], x  # the chart counts passes from 1
 
     # Log scale, and the URL remembers it.
     page.get_by_label("Log scale").check()
