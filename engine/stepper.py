@@ -258,94 +258,86 @@ class Stepper:
         show are the pass's keyframe copies: read-only, and equal to the weights until the update."""
         net = self.trainer.network
         L, focus = net.L, self.focus
-        rows = np.flatnonzero(work.indices == focus)
-        if rows.size:
+        r = _row_in_batch(work.indices, focus)
+        if r is not None:
             # The focus sample is in the batch: its z, a and δ are row r of the batch's matrices (the rows of a
             # batch are its samples), so they need no pass of their own. They equal a one-sample pass up to the
             # rounding of the batch's matrix products (tests/engine/test_stepper.py states the tolerance).
-            r = int(rows[0])
             z_rows, a_rows, delta_rows = work.fwd.z, work.fwd.a, work.bwd.delta
-            y = work.Y[r : r + 1]
-            sample_losses = work.sample_losses
+            y = work.Y[r]
+            sample_loss = float(work.sample_losses[r]) if work.sample_losses is not None else None
         else:
-            r = 0
             x = self.trainer.X_train[focus : focus + 1]
-            y = self.trainer.Y_train[focus : focus + 1]
+            y = self.trainer.Y_train[focus]
             sample_fwd = net.forward(x)
             z_rows, a_rows = sample_fwd.z, sample_fwd.a
-            delta_rows = net.backward(sample_fwd, y, regularize=False).delta
-            sample_losses = None
-        # The focus sample's vectors: z[i], a[i + 1], delta[i] and fprime[i] are layer i + 1's, a[0] is the
-        # input. f'(z) is the Jacobian's diagonal for softmax.
-        z = [z_l[r] for z_l in z_rows]
-        a = [a_l[r] for a_l in a_rows]
-        delta = [delta_l[r] for delta_l in delta_rows]
-        fprime = [act.df(z_l, a_l) for act, z_l, a_l in zip(net.activations, z, a[1:], strict=True)]
-        # The sample's own ∂J_i/∂W^l = δ^l (a^{l−1})ᵀ, a column times a row (each entry one product, as in a
-        # one-sample backward pass), and ∂J_i/∂b^l = δ^l.
-        sample_grad_W = [delta[i][:, None] * a[i] for i in range(L)]
-        if sample_losses is not None:
-            sample_loss = float(sample_losses[r])
-        else:
-            sample_loss = net.loss.value(a_rows[-1][r : r + 1], y, z_rows[-1][r : r + 1], net.activations[-1])
-        pass_index, epoch = work.pass_index, work.epoch
-        records = [
-            PhaseRecord(
-                "forward",
-                layer,
-                pass_index,
-                epoch,
-                position=layer - 1,
-                focus=focus,
-                z=z[layer - 1],
-                a=a[layer],
-                a_prev=a[layer - 1],
-                W=frame.W[layer - 1],
-                b=frame.b[layer - 1],
+            delta_rows = net.backward(sample_fwd, y[None], regularize=False).delta
+            sample_loss = None
+        row = 0 if r is None else r
+        if sample_loss is None:
+            sample_loss = net.loss.value(
+                a_rows[-1][row : row + 1], y[None], z_rows[-1][row : row + 1], net.activations[-1]
             )
-            for layer in range(1, L + 1)
-        ]
-        records.append(
+        pass_index, epoch = work.pass_index, work.epoch
+        grads_W, grads_b = work.bwd.grad_W, work.bwd.grad_b
+        # The focus sample's vectors, layer by layer (index i is layer i + 1; a_prev is a^{i}, the input for
+        # i = 0). f'(z) is the Jacobian's diagonal for softmax. The sample's own ∂J_i/∂W^l = δ^l (a^{l−1})ᵀ is a
+        # column times a row (each entry one product, as in a one-sample backward pass), and ∂J_i/∂b^l = δ^l.
+        forward: list[PhaseRecord] = []
+        backward: list[PhaseRecord] = []
+        a_prev = a_rows[0][row]
+        for i, act in enumerate(net.activations):
+            z, a, delta = z_rows[i][row], a_rows[i + 1][row], delta_rows[i][row]
+            fprime = act.df(z, a)
+            forward.append(
+                PhaseRecord(
+                    "forward", i + 1, pass_index, epoch, i, focus, z=z, a=a, a_prev=a_prev, W=frame.W[i], b=frame.b[i]
+                )
+            )
+            backward.append(
+                PhaseRecord(
+                    "backward",
+                    i + 1,
+                    pass_index,
+                    epoch,
+                    2 * L - i,
+                    focus,
+                    z=z,
+                    a_prev=a_prev,
+                    fprime=fprime,
+                    delta=delta,
+                    grad_W=grads_W[i],
+                    grad_b=grads_b[i],
+                    sample_grad_W=delta[:, None] * a_prev,
+                    sample_grad_b=delta,
+                    W=frame.W[i],
+                )
+            )
+            a_prev = a
+        last = backward[-1]
+        forward.append(
             PhaseRecord(
                 "loss",
                 None,
                 pass_index,
                 epoch,
-                position=L,
-                focus=focus,
-                z=z[-1],
-                a=a[-1],
-                delta=delta[-1],
-                fprime=fprime[-1],
+                L,
+                focus,
+                z=last.z,
+                a=a_prev,
+                delta=last.delta,
+                fprime=last.fprime,
                 loss=work.loss,
                 penalty=net.regularization.penalty(net.W),
                 sample_loss=sample_loss,
-                y=y[0],
+                y=y,
                 batch=work.indices,
-                focus_in_batch=bool(rows.size),
+                focus_in_batch=r is not None,
             )
         )
-        records.extend(
-            PhaseRecord(
-                "backward",
-                layer,
-                pass_index,
-                epoch,
-                position=2 * L + 1 - layer,
-                focus=focus,
-                z=z[layer - 1],
-                a_prev=a[layer - 1],
-                fprime=fprime[layer - 1],
-                delta=delta[layer - 1],
-                grad_W=work.bwd.grad_W[layer - 1],
-                grad_b=work.bwd.grad_b[layer - 1],
-                sample_grad_W=sample_grad_W[layer - 1],
-                sample_grad_b=delta[layer - 1],
-                W=frame.W[layer - 1],
-            )
-            for layer in range(L, 0, -1)
-        )
-        return records
+        backward.reverse()  # backward runs from layer L down to 1
+        forward.extend(backward)
+        return forward
 
     # -- stepping back -----------------------------------------------------------------------------------
     @QUIET_NUMERICS
@@ -501,6 +493,15 @@ class Stepper:
         run = self.trainer.run_passes(passes - finished, **kwargs) if passes > finished else RunResult(0)
         run.passes += finished
         return run
+
+
+def _row_in_batch(indices: Array, sample: int) -> int | None:
+    """The row of `sample` in a batch given by its sample indices, or None if the batch does not hold it. A
+    batch of the whole set in stored order (where the sample's row is its index) is recognized at once."""
+    if sample < indices.shape[0] and indices[sample] == sample:
+        return sample
+    rows = (indices == sample).nonzero()[0]
+    return int(rows[0]) if rows.size else None
 
 
 def _check_unit(unit: str, allowed: tuple[str, ...]) -> None:
