@@ -242,3 +242,19 @@ def test_params_finite_detects_inf_and_nan_in_small_and_large_networks(sizes: li
     assert not net.params_finite()
     net.b[0][-1] = 0.0
     assert net.params_finite()
+
+
+@pytest.mark.parametrize("dtype", ["float64", "float32"])
+@pytest.mark.parametrize("bad", [np.inf, -np.inf, np.nan], ids=["inf", "-inf", "nan"])
+def test_params_finite_finds_one_bad_number_anywhere_and_no_false_alarm_on_huge_ones(dtype: str, bad: float) -> None:
+    net = Network.build([3, 4, 2], ["tanh", "sigmoid"], "half_sse", InitSpec(seed=3), dtype=dtype)
+    huge = np.finfo(net.dtype).max
+    for array in (*net.W, *net.b):
+        for index in np.ndindex(array.shape):
+            kept = array[index]
+            array[index] = huge  # finite, and its square would overflow: still finite
+            assert net.params_finite()
+            array[index] = bad
+            assert not net.params_finite(), (array.shape, index)
+            array[index] = kept
+    assert net.params_finite()
