@@ -66,6 +66,9 @@ def parse_command(text: str, client: Client) -> Any | None:
     except ValueError as exc:
         client.error(f"the message is not valid JSON ({exc}); send one JSON object with a 'type'")
         return None
+    except RecursionError:  # arrays or objects nested thousands deep: no command is shaped like that
+        client.error("the message nests arrays or objects too deeply to be a command; send one flat JSON object")
+        return None
     request_id = raw.get("request_id") if isinstance(raw, dict) else None
     if not isinstance(request_id, str | int) or isinstance(request_id, bool):
         request_id = None
