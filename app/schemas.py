@@ -43,7 +43,7 @@ class OptimizerSpec(Model):
     momentum: float = Field(0.9, ge=0, lt=1, description="μ, for momentum")
     beta1: float = Field(0.9, ge=0, lt=1, description="β₁, for adam")
     beta2: float = Field(0.999, ge=0, lt=1, description="β₂, for adam")
-    epsilon: float = Field(1e-8, gt=0, description="ε, for adam")
+    epsilon: float = Field(1e-8, gt=0, le=1, description="ε, for adam")
 
 
 class RegularizationSpec(Model):
@@ -58,8 +58,8 @@ class InitScheme(Model):
 
     scheme: Literal["xavier", "he", "uniform", "zeros"] = "xavier"
     seed: int = Field(0, ge=0, le=2**32 - 1)
-    low: float = Field(-0.5, description="lower bound, for uniform")
-    high: float = Field(0.5, description="upper bound, for uniform")
+    low: float = Field(-0.5, ge=-1e6, le=1e6, description="lower bound, for uniform")
+    high: float = Field(0.5, ge=-1e6, le=1e6, description="upper bound, for uniform")
 
 
 class ExplicitInit(Model):

@@ -231,17 +231,20 @@ class Session:
             dataset=spec,
             seed=body.seed,
         )
-        trainer = Trainer(
-            network,
-            dataset.X_train,
-            dataset.Y_train,
-            X_test=dataset.X_test,
-            Y_test=dataset.Y_test,
-            config=training_config(body.optimizer, batch_size, body.regularization),
-            seed=body.seed,
-            classification=dataset.task == "classification",
-            history_bytes=settings.history_bytes,
-        )
+        try:
+            trainer = Trainer(
+                network,
+                dataset.X_train,
+                dataset.Y_train,
+                X_test=dataset.X_test,
+                Y_test=dataset.Y_test,
+                config=training_config(body.optimizer, batch_size, body.regularization),
+                seed=body.seed,
+                classification=dataset.task == "classification",
+                history_bytes=settings.history_bytes,
+            )
+        except ValueError as exc:  # e.g. data beyond float32's range
+            raise InvalidInput(str(exc), field="dataset") from None
         return cls(new_id(), config, dataset, Stepper(trainer, focus=body.focus), settings)
 
     # -- views ------------------------------------------------------------------------------------------
@@ -447,17 +450,28 @@ class Session:
         with self.lock:
             self._check_idle("step")
             self._check_interactive()
-            if unit == "epoch" and self.stepper.passes_for_epochs(count) * self.stepper.phases_per_pass > 10**7:
-                raise InvalidInput("that many epochs would take too long to step; use /train", field="count")
-            result = self.stepper.step(unit, count)
-            omitted = 0
-            limit = self.settings.max_step_records
-            if len(result.records) > limit:
-                keep = self.stepper.phases_per_pass
-                omitted = len(result.records) - keep
-                result.records = result.records[-keep:]
+            self._check_step_length(unit, count)
+            result = self.stepper.step(unit, count, max_records=self.settings.max_step_records)
             self._changed()
-            return result, omitted
+            return result, result.omitted
+
+    def _check_step_length(self, unit: str, count: int) -> None:
+        """Stepping computes every record, and the session is locked meanwhile: a step may advance at most
+        `max_step_passes` passes (a phase count is measured in passes too), so it answers within seconds."""
+        limit = self.settings.max_step_passes
+        per_pass = self.stepper.phases_per_pass
+        passes = {
+            "phase": -(-(self.stepper.position + count) // per_pass),
+            "pass": count,
+            "epoch": self.stepper.passes_for_epochs(count) if unit == "epoch" else 0,
+        }[unit]
+        if passes > limit:
+            raise InvalidInput(
+                f"that step would go through {passes:,} passes with records; one step may go through at most "
+                f"{limit:,} (BACKPROP_VIZ_MAX_STEP_PASSES). Step fewer, or train many passes without records "
+                "with POST /api/sessions/{id}/train",
+                field="count",
+            )
 
     def back(self, unit: str, count: int) -> BackResult:
         with self.lock:
@@ -616,7 +630,7 @@ class Session:
             )
         try:
             initial = serialization.initial_from_dict(doc.trainer, trainer)
-        except (KeyError, TypeError, ValueError, IndexError, AttributeError) as exc:
+        except (KeyError, TypeError, ValueError, IndexError, AttributeError, OverflowError) as exc:
             raise InvalidInput(f"trainer.initial is malformed ({type(exc).__name__}: {exc})", field="trainer") from None
         if doc.focus >= dataset.n_train:
             raise InvalidInput(

@@ -50,6 +50,13 @@ def init_params(sizes: Sequence[int], spec: InitSpec, dtype: np.dtype) -> tuple[
         elif spec.scheme == "uniform":
             if not spec.low < spec.high:
                 raise ValueError(f"uniform init needs low < high, got low={spec.low}, high={spec.high}")
+            largest = float(np.finfo(dtype).max)
+            if not (abs(spec.low) <= largest and abs(spec.high) <= largest and np.isfinite(spec.high - spec.low)):
+                raise ValueError(
+                    f"uniform init bounds low={spec.low}, high={spec.high} are beyond what {np.dtype(dtype).name} "
+                    f"weights can hold (their span must stay below ±{largest:.3g}); use bounds near 1, "
+                    "such as low=-0.5, high=0.5"
+                )
             W = rng.uniform(spec.low, spec.high, (n_out, n_in))
             b = rng.uniform(spec.low, spec.high, n_out)
         elif spec.scheme == "zeros":
@@ -97,8 +104,15 @@ def explicit_params(
             raise ValueError(f"biases of layer {layer} have shape {_shape(b)}, expected {n_out} numbers")
         if not (np.isfinite(W).all() and np.isfinite(b).all()):
             raise ValueError(f"weights and biases of layer {layer} must be finite numbers")
-        Ws.append(W.astype(dtype))
-        bs.append(b.astype(dtype))
+        with np.errstate(over="ignore"):  # a number beyond float32's range becomes inf: refused just below
+            W, b = W.astype(dtype), b.astype(dtype)
+        if not (np.isfinite(W).all() and np.isfinite(b).all()):
+            raise ValueError(
+                f"weights and biases of layer {layer} exceed what {np.dtype(dtype).name} can hold "
+                f"(±{float(np.finfo(dtype).max):.3g}); use smaller numbers or dtype float64"
+            )
+        Ws.append(W)
+        bs.append(b)
     return Ws, bs
 
 

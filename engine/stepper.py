@@ -74,6 +74,14 @@ class StepResult:
     records: list[PhaseRecord] = field(default_factory=list)
     diverged: Diverged | None = None
     passes: int = 0
+    omitted: int = 0  # records left out beyond `max_records` (the earliest ones)
+
+    def _trim(self, max_records: int | None, keep: int) -> None:
+        """Past `max_records` records, keep only the last `keep`, so a long step holds one pass's arrays."""
+        if max_records is not None and len(self.records) > (keep if self.omitted else max_records):
+            drop = len(self.records) - keep
+            del self.records[:drop]
+            self.omitted += drop
 
 
 @dataclass
@@ -161,25 +169,30 @@ class Stepper:
         return record
 
     @QUIET_NUMERICS
-    def step(self, unit: str = "phase", count: int = 1) -> StepResult:
-        """Advance `count` phases, passes (to the end of the pass) or epochs, with every record."""
+    def step(self, unit: str = "phase", count: int = 1, max_records: int | None = None) -> StepResult:
+        """Advance `count` phases, passes (to the end of the pass) or epochs, with every record; once more than
+        `max_records` have been made, only the last pass's are kept (the rest are counted in `omitted`)."""
         _check_unit(unit, UNITS)
         if count < 1:
             raise ValueError(f"count must be at least 1, got {count}")
         result = StepResult()
         start_pass = self.pass_index
+        keep = self.phases_per_pass
         if unit == "phase":
             for _ in range(count):
                 if not self._emit(result):
                     break
+                result._trim(max_records, keep)
         elif unit == "pass":
             for _ in range(count):
                 if not self._finish_pass(result):
                     break
+                result._trim(max_records, keep)
         else:
             target_epoch = self.trainer.epoch + count
             while self.trainer.epoch < target_epoch and self._finish_pass(result):
-                pass
+                result._trim(max_records, keep)
+        result._trim(max_records, keep)
         result.passes = self.pass_index - start_pass
         return result
 
@@ -448,6 +461,12 @@ class Stepper:
             raise ValueError(f"layer {layer} neurons have inputs 0 to {W.shape[1] - 1}; got column {column}")
         if not np.isfinite(value):
             raise ValueError(f"a weight must be a finite number, got {value}")
+        largest = float(np.finfo(W.dtype).max)
+        if abs(value) > largest:
+            raise ValueError(
+                f"{value} is beyond what this network's {W.dtype.name} weights can hold (±{largest:.3g}); "
+                "give a smaller number"
+            )
         if self._open is not None:
             self._rewind_open_pass()
         if column is None:

@@ -104,15 +104,16 @@ class Trainer:
     ) -> None:
         self.network = network
         dtype = network.dtype
-        self.X_train = np.ascontiguousarray(X_train, dtype=dtype)
-        self.Y_train = np.ascontiguousarray(Y_train, dtype=dtype)
         n_features = network.sizes[0]
-        self.X_test = np.ascontiguousarray(
-            X_test if X_test is not None else np.empty((0, n_features)), dtype=dtype
-        )
-        self.Y_test = np.ascontiguousarray(
-            Y_test if Y_test is not None else np.empty((0, network.sizes[-1])), dtype=dtype
-        )
+        with np.errstate(over="ignore"):  # a value beyond float32's range becomes inf: `_check_data` refuses it
+            self.X_train = np.ascontiguousarray(X_train, dtype=dtype)
+            self.Y_train = np.ascontiguousarray(Y_train, dtype=dtype)
+            self.X_test = np.ascontiguousarray(
+                X_test if X_test is not None else np.empty((0, n_features)), dtype=dtype
+            )
+            self.Y_test = np.ascontiguousarray(
+                Y_test if Y_test is not None else np.empty((0, network.sizes[-1])), dtype=dtype
+            )
         self._check_data()
         self.config = config or TrainingConfig()
         self.network.regularization = self.config.regularization
@@ -144,6 +145,12 @@ class Trainer:
                 )
             if X.shape[0] != Y.shape[0]:
                 raise ValueError(f"the {name} set has {X.shape[0]} inputs but {Y.shape[0]} targets")
+            for what, array in (("inputs", X), ("targets", Y)):
+                if not np.isfinite(array).all():
+                    raise ValueError(
+                        f"the {name} {what} hold values that are not finite in {net.dtype_name} (NaN, ±inf, or "
+                        f"beyond ±{float(np.finfo(net.dtype).max):.3g}); rescale the data or use dtype float64"
+                    )
 
     @property
     def epoch(self) -> int:

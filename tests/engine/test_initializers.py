@@ -125,3 +125,18 @@ def test_explicit_non_finite_weights_are_refused() -> None:
 def test_biases_alone_without_weights_are_refused() -> None:
     with pytest.raises(ValueError, match="explicit init needs 'weights'"):
         init_params([2, 1], InitSpec(biases=[[0.0]]), np.float64)
+
+
+def test_explicit_weights_beyond_float32_are_refused_not_turned_into_inf() -> None:
+    weights = [[[1e300, 0.0]], [[1.0]]]
+    assert np.isfinite(init_params([2, 1, 1], InitSpec(weights=weights), np.float64)[0][0]).all()
+    with pytest.raises(ValueError, match=r"weights and biases of layer 1 exceed what float32 can hold"):
+        init_params([2, 1, 1], InitSpec(weights=weights), np.float32)
+
+
+@pytest.mark.parametrize(
+    ("low", "high", "dtype"), [(-1e308, 1e308, np.float64), (0.0, 1e39, np.float32)], ids=["span-overflows", "f32"]
+)
+def test_uniform_bounds_the_dtype_cannot_hold_are_refused(low: float, high: float, dtype: type) -> None:
+    with pytest.raises(ValueError, match=r"uniform init bounds .* are beyond what"):
+        init_params([2, 3, 1], InitSpec("uniform", low=low, high=high), dtype)

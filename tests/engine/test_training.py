@@ -262,3 +262,16 @@ def test_begin_pass_keeps_each_samples_loss_beside_the_batch_loss(make_trainer) 
         alone = net.data_loss(net.forward(work.X[row : row + 1]), work.Y[row : row + 1])
         assert work.sample_losses[row] == pytest.approx(alone, rel=1e-14)
     assert trainer.begin_pass(track_metrics=False).sample_losses is None
+
+
+@pytest.mark.parametrize(
+    ("dtype", "X", "what"),
+    [
+        ("float32", [[1e300, 0.0], [0.0, 1.0]], "training inputs"),  # finite in float64, inf in float32
+        ("float64", [[np.nan, 0.0], [0.0, 1.0]], "training inputs"),
+    ],
+)
+def test_trainer_refuses_data_that_is_not_finite_in_its_dtype(dtype: str, X: list, what: str) -> None:
+    net = Network.build([2, 3, 1], ["tanh", "sigmoid"], "bce", dtype=dtype)
+    with pytest.raises(ValueError, match=rf"the {what} hold values that are not finite in {dtype}"):
+        Trainer(net, np.array(X), np.zeros((2, 1)))
