@@ -111,7 +111,19 @@ def _series_to_dict(series: Series) -> dict[str, Any]:
 
 
 def _series_from_dict(doc: dict[str, Any]) -> Series:
-    return Series(doc["max_points"], list(doc["x"]), list(doc["y"]), doc["stride"])
+    """A metrics series; a ValueError names what is wrong (the log is appended to in every later pass)."""
+    max_points, stride, x, y = doc["max_points"], doc["stride"], list(doc["x"]), list(doc["y"])
+    if not all(_is_count(v) and v >= 1 for v in (max_points, stride)):
+        raise ValueError(f"a metrics series needs whole numbers max_points and stride ≥ 1, got {max_points}, {stride}")
+    if len(x) != len(y) or not all(_is_count(v) and v >= 0 for v in x):
+        raise ValueError("a metrics series needs as many y as x values, and x whole numbers ≥ 0")
+    if not all(v is None or (isinstance(v, int | float) and not isinstance(v, bool)) for v in y):
+        raise ValueError("a metrics series' y values must be numbers or null")
+    return Series(max_points, x, y, stride)
+
+
+def _is_count(value: object) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
 
 
 def metrics_to_dict(log: MetricsLog) -> dict[str, Any]:

@@ -157,6 +157,9 @@ class Dataset:
                 )
         if self.raw_domain.shape != (n, 2):
             raise DatasetError(f"raw_domain must have shape ({n}, 2), got {self.raw_domain.shape}")
+        for field_name in ("X_train", "Y_train", "X_test", "Y_test", "raw_domain"):
+            if not np.isfinite(getattr(self, field_name)).all():
+                raise DatasetError(f"{field_name} holds values that are not finite numbers (NaN or ±inf)")
         if (self.task == "classification") != (self.class_names is not None):
             raise DatasetError("class_names are required for classification and must be None for regression")
         k = self.n_classes

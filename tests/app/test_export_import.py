@@ -137,6 +137,13 @@ def test_foreign_and_broken_documents_are_422(api):
         (broken(doc, "focus", 10_000), "focus", "focus"),
         (broken(doc, "position", 6), "position", "position"),
         (broken(doc, "trainer.state.batch_size", 0), "trainer", "batch_size"),
+        # Found by fuzzing: each was accepted (or a 500) and left a session that could not step or export.
+        (broken(doc, "trainer.metrics.batch_loss.max_points", [1, 2, 3]), "trainer", "metrics"),
+        (broken(doc, "trainer.metrics.batch_loss.stride", {}), "trainer", "metrics"),
+        (broken(doc, "trainer.metrics.train_loss.x", [0.5]), "trainer", "metrics"),
+        (broken(doc, "dataset.Y_train.0.0", "NaN"), "dataset", "not finite"),
+        (broken(doc, "dataset.raw_domain.0.0", "-Infinity"), "dataset", "not finite"),
+        (broken(doc, "trainer.initial.sampler.order", [1e308]), "trainer", "initial"),
     ]
     for body, field, word in cases:
         response = api.client.post("/api/sessions/import", json=body)
