@@ -36,6 +36,7 @@ class Settings(BaseSettings):
         20_000, ge=1, description="weights + biases of a network that can be stepped phase by phase"
     )
     max_step_records: int = Field(5_000, ge=1, description="phase records one step command may answer")
+    max_step_passes: int = Field(10_000, ge=1, description="passes one step command may go through, with records")
 
     # Data
     max_upload_bytes: int = Field(20 * 1024 * 1024, ge=1)

@@ -590,10 +590,11 @@ def test_an_edit_survives_stepping_back_to_its_pass(make_trainer) -> None:
         ((2, 0, 4, 1.0), r"layer 2 neurons have inputs 0 to 3; got column 4"),
         ((1, 0, None, float("nan")), r"a weight must be a finite number, got nan"),
         ((1, 0, 0, float("inf")), r"a weight must be a finite number, got inf"),
+        ((1, 0, 0, 1e300), r"1e\+300 is beyond what this network's float32 weights can hold"),
     ],
 )
 def test_edit_parameter_refuses_bad_indices_and_values(args: tuple, message: str, make_trainer) -> None:
-    stepper = Stepper(make_trainer())
+    stepper = Stepper(make_trainer(dtype="float32"))
     before = [W.copy() for W in stepper.trainer.network.W]
     with pytest.raises(ValueError, match=message):
         stepper.edit_parameter(*args)
@@ -662,3 +663,19 @@ def test_train_finishes_the_open_pass_then_runs_the_fast_path(make_trainer, stat
     reference = make_trainer(optimizer="adam")
     reference.run_passes(5)
     same_state(state_of(stepper.trainer), state_of(reference))
+
+
+@pytest.mark.parametrize(("unit", "count"), [("phase", 50), ("pass", 7), ("epoch", 3)])
+def test_a_long_step_keeps_only_the_last_pass_records_past_max_records(unit: str, count: int, make_trainer) -> None:
+    """The same records as keeping them all and taking the last pass's, while holding at most one pass's arrays."""
+    full = Stepper(make_trainer()).step(unit, count)
+    trimmed = Stepper(make_trainer()).step(unit, count, max_records=10)
+    per_pass = 2 * 3 + 2
+    assert trimmed.passes == full.passes and full.omitted == 0
+    assert trimmed.omitted == len(full.records) - per_pass
+    labels = [(r.pass_index, r.label) for r in full.records[-per_pass:]]
+    assert [(r.pass_index, r.label) for r in trimmed.records] == labels
+    for kept, reference in zip(trimmed.records, full.records[-per_pass:], strict=True):
+        np.testing.assert_array_equal(kept.z, reference.z)
+    short = Stepper(make_trainer()).step("phase", 5, max_records=10)
+    assert short.omitted == 0 and len(short.records) == 5
