@@ -632,7 +632,7 @@ class Hub:
         rid = cmd.request_id
 
         def work() -> list[Item]:
-            result, _omitted = self.session.step(cmd.unit, cmd.count)
+            result = self.session.step(cmd.unit, cmd.count)
             items = [Item("ordered", dump(schemas.PhaseEvent(record=convert.record(r), request_id=rid)))
                      for r in result.records]
             if result.diverged is not None:

@@ -444,27 +444,26 @@ class Session:
                 field="unit",
             )
 
-    def step(self, unit: str, count: int) -> tuple[StepResult, int]:
-        """Step with records; for long steps only the last pass's records are kept (returns how many were
-        left out)."""
+    def step(self, unit: str, count: int) -> StepResult:
+        """Step with records; for long steps only the last pass's records are kept (`omitted` counts the rest)."""
         with self.lock:
             self._check_idle("step")
             self._check_interactive()
             self._check_step_length(unit, count)
             result = self.stepper.step(unit, count, max_records=self.settings.max_step_records)
             self._changed()
-            return result, result.omitted
+            return result
 
     def _check_step_length(self, unit: str, count: int) -> None:
         """Stepping computes every record, and the session is locked meanwhile: a step may advance at most
         `max_step_passes` passes (a phase count is measured in passes too), so it answers within seconds."""
         limit = self.settings.max_step_passes
-        per_pass = self.stepper.phases_per_pass
-        passes = {
-            "phase": -(-(self.stepper.position + count) // per_pass),
-            "pass": count,
-            "epoch": self.stepper.passes_for_epochs(count) if unit == "epoch" else 0,
-        }[unit]
+        if unit == "phase":
+            passes = -(-(self.stepper.position + count) // self.stepper.phases_per_pass)
+        elif unit == "pass":
+            passes = count
+        else:
+            passes = self.stepper.passes_for_epochs(count)
         if passes > limit:
             raise InvalidInput(
                 f"that step would go through {passes:,} passes with records; one step may go through at most "

@@ -154,10 +154,10 @@ async def step_session(
 
     def step() -> schemas.StepResponse:
         with session.lock:
-            result, omitted = session.step(request.unit, request.count)
+            result = session.step(request.unit, request.count)
             return schemas.StepResponse(
                 records=[convert.record(r) for r in result.records],
-                records_omitted=omitted,
+                records_omitted=result.omitted,
                 passes=result.passes,
                 diverged=convert.diverged(result.diverged) if result.diverged is not None else None,
                 state=session.state(),
