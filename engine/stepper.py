@@ -76,7 +76,7 @@ class StepResult:
     passes: int = 0
     omitted: int = 0  # records left out beyond `max_records` (the earliest ones)
 
-    def _trim(self, max_records: int | None, keep: int) -> None:
+    def trim(self, max_records: int | None, keep: int) -> None:
         """Past `max_records` records, keep only the last `keep`, so a long step holds one pass's arrays."""
         if max_records is not None and len(self.records) > (keep if self.omitted else max_records):
             drop = len(self.records) - keep
@@ -182,17 +182,17 @@ class Stepper:
             for _ in range(count):
                 if not self._emit(result):
                     break
-                result._trim(max_records, keep)
+                result.trim(max_records, keep)
         elif unit == "pass":
             for _ in range(count):
                 if not self._finish_pass(result):
                     break
-                result._trim(max_records, keep)
+                result.trim(max_records, keep)
         else:
             target_epoch = self.trainer.epoch + count
             while self.trainer.epoch < target_epoch and self._finish_pass(result):
-                result._trim(max_records, keep)
-        result._trim(max_records, keep)
+                result.trim(max_records, keep)
+        result.trim(max_records, keep)
         result.passes = self.pass_index - start_pass
         return result
 
@@ -277,17 +277,16 @@ class Stepper:
             # batch are its samples), so they need no pass of their own. They equal a one-sample pass up to the
             # rounding of the batch's matrix products (tests/engine/test_stepper.py states the tolerance).
             z_rows, a_rows, delta_rows = work.fwd.z, work.fwd.a, work.bwd.delta
-            y = work.Y[r]
-            sample_loss = float(work.sample_losses[r]) if work.sample_losses is not None else None
+            row, y = r, work.Y[r]
         else:
             x = self.trainer.X_train[focus : focus + 1]
-            y = self.trainer.Y_train[focus]
+            row, y = 0, self.trainer.Y_train[focus]
             sample_fwd = net.forward(x)
             z_rows, a_rows = sample_fwd.z, sample_fwd.a
             delta_rows = net.backward(sample_fwd, y[None], regularize=False).delta
-            sample_loss = None
-        row = 0 if r is None else r
-        if sample_loss is None:
+        if r is not None and work.sample_losses is not None:
+            sample_loss = float(work.sample_losses[r])
+        else:
             sample_loss = net.loss.value(
                 a_rows[-1][row : row + 1], y[None], z_rows[-1][row : row + 1], net.activations[-1]
             )
