@@ -116,6 +116,9 @@ class Normalization:
     __hash__ = None  # type: ignore[assignment]
 
 
+_ARRAY_FIELDS = ("X_train", "Y_train", "X_test", "Y_test", "raw_domain")  # a Dataset's arrays, all 2-D and finite
+
+
 @dataclass(frozen=True, eq=False)
 class Dataset:
     """A data set split into train and test, with everything needed to train on it and to plot it.
@@ -137,7 +140,7 @@ class Dataset:
     raw_domain: Array
 
     def __post_init__(self) -> None:
-        for field_name in ("X_train", "Y_train", "X_test", "Y_test", "raw_domain"):
+        for field_name in _ARRAY_FIELDS:
             object.__setattr__(self, field_name, readonly_array(getattr(self, field_name), 2))
         object.__setattr__(self, "feature_names", tuple(self.feature_names))
         object.__setattr__(self, "target_names", tuple(self.target_names))
@@ -157,7 +160,7 @@ class Dataset:
                 )
         if self.raw_domain.shape != (n, 2):
             raise DatasetError(f"raw_domain must have shape ({n}, 2), got {self.raw_domain.shape}")
-        for field_name in ("X_train", "Y_train", "X_test", "Y_test", "raw_domain"):
+        for field_name in _ARRAY_FIELDS:
             if not np.isfinite(getattr(self, field_name)).all():
                 raise DatasetError(f"{field_name} holds values that are not finite numbers (NaN or ±inf)")
         if (self.task == "classification") != (self.class_names is not None):
