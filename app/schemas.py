@@ -12,14 +12,25 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from engine.activations import ACTIVATIONS
+from engine.datasets.builtin import BUILTINS
+from engine.initializers import SCHEMES
+from engine.losses import LOSSES
+from engine.optimizers import OPTIMIZERS
+from engine.regularization import KINDS
+
 PROTOCOL_VERSION = 1
 
 Vector = list[float]
 Matrix = list[list[float]]
 
-ActivationName = Literal["sigmoid", "tanh", "relu", "leaky_relu", "linear", "softmax"]
-LossName = Literal["half_sse", "mse", "bce", "cross_entropy"]
-BuiltinName = Literal["xor", "circles", "spiral", "gaussian", "moons", "plane", "sine", "multi_gaussian"]
+# The names the engine's registries hold (engine/catalog.py): adding an entry there adds it here.
+ActivationName = Literal[tuple(ACTIVATIONS)]  # type: ignore[valid-type]
+LossName = Literal[tuple(LOSSES)]  # type: ignore[valid-type]
+BuiltinName = Literal[tuple(BUILTINS)]  # type: ignore[valid-type]
+OptimizerName = Literal[tuple(OPTIMIZERS)]  # type: ignore[valid-type]
+RegularizationKind = Literal[tuple(KINDS)]  # type: ignore[valid-type]
+InitSchemeName = Literal[tuple(SCHEMES)]  # type: ignore[valid-type]
 Phase = Literal["forward", "loss", "backward", "update"]
 StepUnit = Literal["phase", "pass", "epoch"]
 BackUnit = Literal["phase", "pass"]
@@ -38,7 +49,7 @@ class Model(BaseModel):
 class OptimizerSpec(Model):
     """`sgd` is the seed's W := W − η ∂J/∂W; `momentum` and `adam` use their own parameters too."""
 
-    name: Literal["sgd", "momentum", "adam"] = "sgd"
+    name: OptimizerName = "sgd"
     learning_rate: float = Field(0.1, gt=0, le=1e6, description="η")
     momentum: float = Field(0.9, ge=0, lt=1, description="μ, for momentum")
     beta1: float = Field(0.9, ge=0, lt=1, description="β₁, for adam")
@@ -49,14 +60,14 @@ class OptimizerSpec(Model):
 class RegularizationSpec(Model):
     """`l2`: J += (λ/2) Σ W²; `l1`: J += λ Σ |W|; biases are not penalized."""
 
-    kind: Literal["none", "l1", "l2"] = "none"
+    kind: RegularizationKind = "none"
     rate: float = Field(0.0, ge=0, le=1e3, description="λ")
 
 
 class InitScheme(Model):
     """Weights drawn by a named scheme from a seed (deterministic)."""
 
-    scheme: Literal["xavier", "he", "uniform", "zeros"] = "xavier"
+    scheme: InitSchemeName = "xavier"
     seed: int = Field(0, ge=0, le=2**32 - 1)
     low: float = Field(-0.5, ge=-1e6, le=1e6, description="lower bound, for uniform")
     high: float = Field(0.5, ge=-1e6, le=1e6, description="upper bound, for uniform")
@@ -436,6 +447,55 @@ class DatasetList(Model):
 
     builtin: list[BuiltinInfo]
     uploaded: list[DatasetInfo]
+
+
+# --------------------------------------------------------------------------------------------------------
+# The catalog: the engine's names and formulas (engine/catalog.py), for the page's menus and equations
+# --------------------------------------------------------------------------------------------------------
+class Formula(Model):
+    """A formula in TeX (the seed's notation) and as MathML, which the browser renders natively."""
+
+    tex: str
+    mathml: str
+
+
+class CatalogEntry(Model):
+    name: str = Field(..., description="the name the API takes")
+    label: str = Field(..., description="how menus name it")
+    formula: Formula
+    short: str | None = Field(None, description="activations: the diagram's layer title")
+    derivative: Formula | None = Field(None, description="activations: f'(z)")
+    hidden: bool | None = Field(None, description="activations: may be used in a hidden layer")
+    outputs: list[str] | None = Field(None, description="losses: the output activations it needs (null: any)")
+    hyperparameters: list[str] | None = Field(None, description="optimizers: the settings it reads")
+
+
+class ClosedFormDelta(Model):
+    activation: str
+    loss: str
+    formula: Formula
+
+
+class CatalogDefaults(Model):
+    hidden_activation: str
+    output_activation: dict[str, str] = Field(..., description="by task: binary, multiclass, regression")
+    loss: dict[str, str] = Field(..., description="by output activation")
+    loss_otherwise: str
+
+
+class Catalog(Model):
+    """GET /api/catalog: every activation, loss, optimizer, initializer, regularizer and built-in data set the
+    engine offers, with labels and formulas, and the defaults; the page builds its menus from it."""
+
+    activations: list[CatalogEntry]
+    losses: list[CatalogEntry]
+    optimizers: list[CatalogEntry]
+    initializers: list[CatalogEntry]
+    regularizations: list[CatalogEntry]
+    datasets: list[str]
+    closed_form_deltas: list[ClosedFormDelta] = Field(..., description="pairings whose δ^L is a^L − y")
+    chain_rule_delta: Formula = Field(..., description="δ^L of every other pairing")
+    defaults: CatalogDefaults
 
 
 class ErrorBody(Model):

@@ -23,6 +23,7 @@ from app.config import Settings
 from app.errors import Conflict, InvalidInput
 from app.fairlock import FairRLock
 from engine import serialization
+from engine.catalog import default_activations, default_loss
 from engine.datasets import Dataset, DatasetError, Table, inline_dataset, make_builtin, table_to_dataset
 from engine.gradcheck import check_gradients
 from engine.initializers import InitSpec
@@ -71,18 +72,6 @@ def load_dataset(spec: schemas.DatasetSpec, settings: Settings, lookup: TableLoo
         )
     except DatasetError as exc:
         raise InvalidInput(str(exc), field="dataset") from None
-
-
-def default_activations(n_layers: int, dataset: Dataset, n_outputs: int) -> list[str]:
-    """tanh in hidden layers; the output suits the task: sigmoid (2 classes, 1 output), softmax, or linear."""
-    output = "linear"
-    if dataset.task == "classification":
-        output = "sigmoid" if n_outputs == 1 else "softmax"
-    return ["tanh"] * (n_layers - 1) + [output]
-
-
-def default_loss(output_activation: str) -> str:
-    return {"sigmoid": "bce", "softmax": "cross_entropy"}.get(output_activation, "mse")
 
 
 def check_architecture(layers: list[int], settings: Settings) -> None:
@@ -204,7 +193,7 @@ class Session:
         except DatasetError as exc:
             raise InvalidInput(str(exc), field="layers") from None
         n_layers = len(body.layers) - 1
-        activations = list(body.activations or default_activations(n_layers, dataset, body.layers[-1]))
+        activations = list(body.activations or default_activations(n_layers, dataset.task, body.layers[-1]))
         loss = body.loss or default_loss(activations[-1])
         batch_size = body.batch_size or min(DEFAULT_BATCH_SIZE, dataset.X_train.shape[0])
         try:

@@ -20,11 +20,17 @@ LEAKY_SLOPE = 0.01
 
 @dataclass(frozen=True)
 class Activation:
-    """a = f(z) and its derivative f'(z); `df` receives both z and a because f' is cheapest from a for some."""
+    """a = f(z) and its derivative f'(z); `df` receives both z and a because f' is cheapest from a for some.
+
+    `label` names it in menus, `short` in the diagram's layer titles; `f_tex` and `df_tex` are the formulas in
+    TeX, in the seed's notation, as the page and the lessons show them (the engine is their one source).
+    """
 
     name: str
-    formula: str
-    derivative: str
+    label: str
+    short: str
+    f_tex: str
+    df_tex: str
     f: Callable[[Array], Array]
     df: Callable[[Array, Array], Array]
     output_only: bool = False
@@ -124,15 +130,30 @@ class SoftmaxActivation(Activation):
         return a * (g - (a * g).sum(axis=-1, keepdims=True))
 
 
-SIGMOID = Activation("sigmoid", "1 / (1 + e^(−z))", "a (1 − a)", _sigmoid, _sigmoid_df)
-TANH = Activation("tanh", "tanh(z)", "1 − a²", np.tanh, _tanh_df)
-RELU = ReluActivation("relu", "max(0, z)", "1 if z > 0 else 0", _relu, _relu_df)
-LEAKY_RELU = Activation(
-    "leaky_relu", f"z if z > 0 else {LEAKY_SLOPE} z", f"1 if z > 0 else {LEAKY_SLOPE}", _leaky_relu, _leaky_relu_df
+SIGMOID = Activation(
+    "sigmoid", "sigmoid", "σ", r"\sigma(z) = \frac{1}{1 + e^{-z}}", r"a\,(1 - a)", _sigmoid, _sigmoid_df
 )
-LINEAR = Activation("linear", "z", "1", _linear, _linear_df)
+TANH = Activation("tanh", "tanh", "tanh", r"\tanh(z)", r"1 - a^2", np.tanh, _tanh_df)
+RELU = ReluActivation("relu", "ReLU", "ReLU", r"\max(0, z)", r"1 \text{ if } z > 0 \text{ else } 0", _relu, _relu_df)
+LEAKY_RELU = Activation(
+    "leaky_relu",
+    "leaky ReLU",
+    "lReLU",
+    rf"\max({LEAKY_SLOPE}\,z, z)",
+    rf"1 \text{{ if }} z > 0 \text{{ else }} {LEAKY_SLOPE}",
+    _leaky_relu,
+    _leaky_relu_df,
+)
+LINEAR = Activation("linear", "linear", "lin", "z", "1", _linear, _linear_df)
 SOFTMAX = SoftmaxActivation(
-    "softmax", "e^(z_k) / Σ_j e^(z_j)", "a_k (δ_kj − a_j)", _softmax, _softmax_df, output_only=True
+    "softmax",
+    "softmax",
+    "softmax",
+    r"\frac{e^{z_j}}{\sum_i e^{z_i}}",
+    r"a_j\,(1 - a_j) \text{ (diagonal)}",
+    _softmax,
+    _softmax_df,
+    output_only=True,
 )
 
 ACTIVATIONS: dict[str, Activation] = {

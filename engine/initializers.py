@@ -13,7 +13,13 @@ import numpy as np
 
 Array = np.ndarray
 
-SCHEMES = ("xavier", "he", "uniform", "zeros")
+# Each scheme's menu label and its rule in TeX (biases start at 0 but for `uniform`).
+SCHEMES: dict[str, tuple[str, str]] = {
+    "xavier": ("Xavier (Glorot)", r"W_{jk} \sim U\left(\pm\sqrt{6 / (n_{l-1} + n_l)}\right)"),
+    "he": ("He", r"W_{jk} \sim \mathcal{N}\left(0, 2 / n_{l-1}\right)"),
+    "uniform": ("uniform", r"W_{jk}, b_j \sim U(\text{low}, \text{high})"),
+    "zeros": ("zeros", r"W = 0, \; b = 0"),
+}
 
 
 @dataclass(frozen=True)

@@ -22,7 +22,8 @@ class Loss:
     """J(a, y) per sample and ∂J/∂a per sample, with the output activations it may follow."""
 
     name: str
-    formula: str
+    label: str
+    tex: str  # J_i in TeX, the seed's notation (the page and the lessons show it)
     per_sample: Callable[[Array, Array, Array, Activation], Array]
     grad: Callable[[Array, Array], Array]
     allowed_outputs: frozenset[str] | None = None
@@ -92,23 +93,34 @@ def _cross_entropy_grad(a: Array, y: Array) -> Array:
     return -y / np.maximum(a, _eps(a.dtype))
 
 
-HALF_SSE = Loss("half_sse", "J = ½ Σ_k (ŷ_k − y_k)²", _half_sse, _half_sse_grad)
-MSE = Loss("mse", "J = (1/n_L) Σ_k (ŷ_k − y_k)²", _mse, _mse_grad)
+HALF_SSE = Loss(
+    "half_sse", "½ Σ(ŷ−y)²", r"J = \tfrac{1}{2} \sum_k (\hat{y}_k - y_k)^2", _half_sse, _half_sse_grad
+)
+MSE = Loss("mse", "mean squared error", r"J = \frac{1}{n_L} \sum_k (\hat{y}_k - y_k)^2", _mse, _mse_grad)
 BCE = Loss(
     "bce",
-    "J = −Σ_k [y_k log ŷ_k + (1 − y_k) log(1 − ŷ_k)]",
+    "binary cross-entropy",
+    r"J = -\sum_k \left[ y_k \log \hat{y}_k + (1 - y_k) \log(1 - \hat{y}_k) \right]",
     _bce,
     _bce_grad,
     allowed_outputs=frozenset({"sigmoid", "softmax"}),
 )
 CROSS_ENTROPY = Loss(
-    "cross_entropy", "J = −Σ_k y_k log ŷ_k", _cross_entropy, _cross_entropy_grad, frozenset({"softmax"})
+    "cross_entropy",
+    "cross-entropy",
+    r"J = -\sum_k y_k \log \hat{y}_k",
+    _cross_entropy,
+    _cross_entropy_grad,
+    frozenset({"softmax"}),
 )
 
 LOSSES: dict[str, Loss] = {loss.name: loss for loss in (HALF_SSE, MSE, BCE, CROSS_ENTROPY)}
 
 # Pairings where the seed writes δ^L in closed form: a^L − y (the activation's f' cancels the loss's 1/f').
-_CANCELLING_PAIRS = {("sigmoid", "bce"), ("softmax", "cross_entropy")}
+CLOSED_FORM_DELTA = frozenset({("sigmoid", "bce"), ("softmax", "cross_entropy")})
+CLOSED_FORM_DELTA_TEX = r"\delta^L = a^L - y"
+# Every other pairing takes the chain rule through the output activation.
+CHAIN_RULE_DELTA_TEX = r"\delta^L = \frac{\partial J}{\partial a^L} \odot f'(z^L)"
 
 
 def get_loss(name: str) -> Loss:
@@ -134,6 +146,6 @@ def output_delta(activation: Activation, loss: Loss, z: Array, a: Array, y: Arra
 
     For sigmoid+half_sse the chain rule gives the seed's (ŷ − y)·ŷ(1 − ŷ) exactly.
     """
-    if (activation.name, loss.name) in _CANCELLING_PAIRS:
+    if (activation.name, loss.name) in CLOSED_FORM_DELTA:
         return a - y
     return activation.backward(z, a, loss.grad(a, y))

@@ -14,7 +14,7 @@ from engine.scalars import scalar
 
 Array = np.ndarray
 
-NAMES = ("sgd", "momentum", "adam")
+NAMES = ("sgd", "momentum", "adam")  # the keys of OPTIMIZERS, below
 
 
 @dataclass(frozen=True)
@@ -48,9 +48,12 @@ class OptimizerConfig:
 
 
 class Optimizer:
-    """Base: holds the config, the per-parameter state and the step counter t."""
+    """Base: holds the config, the per-parameter state and the step counter t. `label`, `tex` (its rule in the
+    seed's notation) and `hyperparameters` (the OptimizerConfig fields it reads) describe it to the page."""
 
-    formula = ""
+    label = ""
+    tex = ""
+    hyperparameters: tuple[str, ...] = ("learning_rate",)
 
     def __init__(self, config: OptimizerConfig, params: list[Array]) -> None:
         self.config = config
@@ -93,7 +96,8 @@ class Optimizer:
 
 
 class SGD(Optimizer):
-    formula = "θ := θ − η ∂J/∂θ"
+    label = "SGD"
+    tex = r"W := W - \eta \frac{\partial J}{\partial W}"
 
     def compute_step(self, index: int, grad: Array, out: Array | None = None) -> Array:
         return np.multiply(grad, scalar(-self.config.learning_rate, grad.dtype), out=out)
@@ -114,7 +118,9 @@ class SGD(Optimizer):
 
 
 class Momentum(Optimizer):
-    formula = "v := μ v − η ∂J/∂θ;  θ := θ + v"
+    label = "momentum"
+    tex = r"v := \mu v - \eta \frac{\partial J}{\partial W}; \quad W := W + v"
+    hyperparameters = ("learning_rate", "momentum")
 
     def _init_state(self, params: list[Array]) -> dict[str, list[Array]]:
         return {"velocity": [np.zeros_like(p) for p in params]}
@@ -130,7 +136,12 @@ class Momentum(Optimizer):
 
 
 class Adam(Optimizer):
-    formula = "m := β₁m + (1−β₁)g;  v := β₂v + (1−β₂)g²;  θ := θ − η m̂ / (√v̂ + ε)"
+    label = "Adam"
+    tex = (
+        r"m := \beta_1 m + (1 - \beta_1) g; \quad v := \beta_2 v + (1 - \beta_2) g^2; \quad "
+        r"W := W - \eta \frac{\hat{m}}{\sqrt{\hat{v}} + \epsilon}"
+    )
+    hyperparameters = ("learning_rate", "beta1", "beta2", "epsilon")
 
     def _init_state(self, params: list[Array]) -> dict[str, list[Array]]:
         return {"m": [np.zeros_like(p) for p in params], "v": [np.zeros_like(p) for p in params]}
@@ -150,9 +161,9 @@ class Adam(Optimizer):
         return np.divide(m * (-c.learning_rate * m_hat_scale), denom, out=out)
 
 
-_CLASSES: dict[str, type[Optimizer]] = {"sgd": SGD, "momentum": Momentum, "adam": Adam}
+OPTIMIZERS: dict[str, type[Optimizer]] = {"sgd": SGD, "momentum": Momentum, "adam": Adam}
 
 
 def make_optimizer(config: OptimizerConfig, params: list[Array]) -> Optimizer:
     """A fresh optimizer (zero state) for these parameters."""
-    return _CLASSES[config.name](config, params)
+    return OPTIMIZERS[config.name](config, params)

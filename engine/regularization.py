@@ -8,7 +8,12 @@ import numpy as np
 
 Array = np.ndarray
 
-KINDS = ("none", "l1", "l2")
+# Each kind's menu label and the penalty it adds to J, in TeX.
+KINDS: dict[str, tuple[str, str]] = {
+    "none": ("none", "0"),
+    "l1": ("L1", r"\lambda \sum |W|"),
+    "l2": ("L2", r"\tfrac{\lambda}{2} \sum W^2"),
+}
 
 
 @dataclass(frozen=True)
