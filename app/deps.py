@@ -1,13 +1,15 @@
-"""Shared route dependencies as `Annotated` aliases: the settings, the registry, the job runner, a session by
-its path id, and the token check every REST router (but health) depends on."""
+"""Shared route dependencies as `Annotated` aliases: the settings, the registry, the job runner, the WebSocket
+hubs, a session by its path id, and the token check every REST router (but health) depends on."""
 
 from __future__ import annotations
 
 from typing import Annotated
 
 from fastapi import Depends, Path, Request
+from fastapi.requests import HTTPConnection
 
 from app.config import Settings
+from app.hubs import Hubs
 from app.jobs import JobRunner
 from app.registry import SessionRegistry
 from app.security import check_token
@@ -26,9 +28,16 @@ def get_jobs(request: Request) -> JobRunner:
     return request.app.state.jobs
 
 
+def get_hubs(connection: HTTPConnection) -> Hubs:
+    """The app's WebSocket hubs (made in its lifespan); a WebSocket route's dependency, hence a connection, not
+    a request."""
+    return connection.app.state.hubs
+
+
 SettingsDep = Annotated[Settings, Depends(get_settings)]
 RegistryDep = Annotated[SessionRegistry, Depends(get_registry)]
 JobsDep = Annotated[JobRunner, Depends(get_jobs)]
+HubsDep = Annotated[Hubs, Depends(get_hubs)]
 
 
 def require_token(request: Request, settings: SettingsDep) -> None:

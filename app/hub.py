@@ -1,364 +1,56 @@
-"""The per-session broadcast hub: one ordered stream of events that every WebSocket client of a session sees.
+"""The hub of one session: its WebSocket clients and the one ordered stream of events they all see.
 
 Everything that changes a session is turned into events in one place: a worker thread holds the session lock
 while it changes the session (a command, a play chunk) and collects the events that change produced (phase
 records, new metrics points, the state), then hands them to the event loop with `call_soon_threadsafe`.
 Callbacks run in the order they were scheduled and the session lock orders the collections, so every client
-receives the same events in the same order.
-
-Each client has an `Outbox`: a bounded queue of ordered events plus three coalescing slots — the latest
-`state` (a newer one replaces it), the latest `job`, and one merged `metrics` batch (points are concatenated,
-never dropped). A client that cannot keep up gets fewer, fresher frames; one whose queue overflows is
-collapsed to a fresh snapshot; so a slow client never slows training, other clients, or grows memory.
-See docs/protocol.md.
+receives the same events in the same order. Changes made elsewhere (REST calls, training jobs) are noticed
+through the session's listeners and published as frames. What clients may ask is in app/commands.py; how each
+client's events are queued and coalesced is in app/outbox.py. See docs/protocol.md.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-import json
 import logging
-from collections import deque
+import time
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Any
 
 import anyio.to_thread
-from pydantic import TypeAdapter
-from starlette.websockets import WebSocket, WebSocketState
+from starlette.websockets import WebSocket
 
 from app import convert, schemas
+from app.client import Client
 from app.config import Settings
-from app.errors import AppError, InvalidInput, NotFound
-from app.play import Player
+from app.errors import NotFound
+from app.outbox import OUTBOX_MIN_ITEMS, Item, MetricsBatch, Outbox, StateFrame, dump
+from app.play import Chunk, Player
 from app.registry import SessionRegistry
 from app.sessions import JobInfo, Session
 from engine.training import Diverged
 
 log = logging.getLogger(__name__)
 
-# Per-client bounds (docs/protocol.md, "Slow clients").
-OUTBOX_MIN_ITEMS = 1_024  # ordered events a client may have pending (at least 2 × max_step_records)
-OUTBOX_MAX_BYTES = 64 * 1024 * 1024  # …and their size
-METRICS_RESYNC_POINTS = 50_000  # pending metrics points beyond which the client gets the full history instead
-CLOSE_GONE = 4404  # close code: the session does not exist (any more)
 
-Kind = Literal["ordered", "state", "job", "metrics"]
-
-
-# ---------------------------------------------------------------------------------------------------------
-# Events as they travel: serialized once, shared by every outbox
-# ---------------------------------------------------------------------------------------------------------
-def dump(event: schemas.Event) -> str:
-    """An event as wire JSON (aliases such as `pass`, non-finite numbers already null)."""
-    return event.model_dump_json(by_alias=True)
-
-
-@dataclass
-class MetricsBatch:
-    """New loss points (or the whole history when `replace`); mergeable, so none is lost when coalescing."""
-
-    per_pass: dict[str, list[float | None]]
-    per_epoch: dict[str, list[float | None]]
-    replace: bool = False
-    request_id: str | int | None = None
-
-    @property
-    def points(self) -> int:
-        return len(self.per_pass.get("pass", ())) + len(self.per_epoch.get("epoch", ()))
-
-    def copy(self) -> MetricsBatch:
-        return MetricsBatch(
-            {k: list(v) for k, v in self.per_pass.items()},
-            {k: list(v) for k, v in self.per_epoch.items()},
-            self.replace,
-            self.request_id,
-        )
-
-    def extend(self, newer: MetricsBatch) -> None:
-        """Append a newer batch's points (a newer `replace` batch is the whole history: it wins)."""
-        if newer.replace:
-            self.per_pass = {k: list(v) for k, v in newer.per_pass.items()}
-            self.per_epoch = {k: list(v) for k, v in newer.per_epoch.items()}
-            self.replace = True
-        else:
-            for mine, theirs in ((self.per_pass, newer.per_pass), (self.per_epoch, newer.per_epoch)):
-                for key, values in theirs.items():
-                    mine.setdefault(key, []).extend(values)
-        self.request_id = newer.request_id
-
-    def to_json(self) -> str:
-        return dump(
-            schemas.MetricsEvent.model_construct(
-                type="metrics",
-                request_id=self.request_id,
-                per_pass=self.per_pass,
-                per_epoch=self.per_epoch,
-                replace=self.replace,
-            )
-        )
-
-
-@dataclass(frozen=True)
-class StateFrame:
-    """A `state` event in serialized parts, so that coalescing keeps the newest of each: a play frame without a
-    boundary replaces the state but not the boundary an earlier frame brought (schemas.StateEvent's fields)."""
-
-    state: str
-    request_id: str | int | None = None
-    visible: str | None = None
-    focus: str | None = None
-    boundary: str | None = None
-
-    @classmethod
-    def of(cls, event: schemas.StateEvent) -> StateFrame:
-        def model(value: schemas.Model | None) -> str | None:
-            return None if value is None else value.model_dump_json(by_alias=True)
-
-        visible = None if event.visible is None else _RECORDS.dump_json(event.visible, by_alias=True).decode()
-        return cls(dump(event.state), event.request_id, visible, model(event.focus), model(event.boundary))
-
-    def merged(self, newer: StateFrame) -> StateFrame:
-        """The newer frame, with the parts it leaves out taken from this one."""
-        return StateFrame(
-            newer.state,
-            newer.request_id,
-            newer.visible if newer.visible is not None else self.visible,
-            newer.focus if newer.focus is not None else self.focus,
-            newer.boundary if newer.boundary is not None else self.boundary,
-        )
-
-    def to_json(self) -> str:
-        return (
-            f'{{"request_id":{json.dumps(self.request_id)},"type":"state","state":{self.state},'
-            f'"visible":{self.visible or "null"},"focus":{self.focus or "null"},"boundary":{self.boundary or "null"}}}'
-        )
-
-    def __len__(self) -> int:
-        return len(self.state) + sum(len(p) for p in (self.visible, self.focus, self.boundary) if p is not None)
-
-
-_RECORDS: TypeAdapter[list[schemas.PhaseRecordOut]] = TypeAdapter(list[schemas.PhaseRecordOut])
-
-
-@dataclass(frozen=True)
-class Item:
-    """One published event: `ordered` events keep their place; `state`, `job` and `metrics` coalesce."""
-
-    kind: Kind
-    payload: str | StateFrame | MetricsBatch
-
-    @property
-    def size(self) -> int:
-        if isinstance(self.payload, MetricsBatch):
-            return 24 * self.payload.points + 128
-        return len(self.payload)
-
-    @property
-    def text(self) -> str:
-        return self.payload if isinstance(self.payload, str) else self.payload.to_json()
-
-
-# ---------------------------------------------------------------------------------------------------------
-# One client's outbox
-# ---------------------------------------------------------------------------------------------------------
-class Outbox:
-    """Pending events of one client, bounded whatever the client does.
-
-    Send order is the publication order, except that `state`, `job` and `metrics` events published one after
-    another (with no ordered event between them) are coalesced into one slot each and sent as metrics, state,
-    job. An ordered event first freezes the slots into the queue, so nothing jumps ahead of it.
-    Overflow of the queue clears everything and asks for a fresh snapshot (`needs_snapshot`); a metrics slot
-    with more than `max_metrics_points` new points asks for the full history instead (`needs_metrics`).
-    """
+class Hub:
+    """Clients of one session, the lock that runs their commands one at a time, play mode, and the event stream."""
 
     def __init__(
         self,
-        max_items: int = OUTBOX_MIN_ITEMS,
-        max_bytes: int = OUTBOX_MAX_BYTES,
-        max_metrics_points: int = METRICS_RESYNC_POINTS,
+        session: Session,
+        *,
+        registry: SessionRegistry,
+        settings: Settings,
+        loop: asyncio.AbstractEventLoop,
+        on_close: Callable[[Hub], None],
     ) -> None:
-        self.max_items = max_items
-        self.max_bytes = max_bytes
-        self.max_metrics_points = max_metrics_points
-        self.queue: deque[Item] = deque()
-        self.queue_bytes = 0
-        self.state: StateFrame | None = None
-        self.job: str | None = None
-        self.metrics: MetricsBatch | None = None
-        self.metrics_new_points = 0  # points merged since the slot's base (a replace batch counts as its base)
-        self.needs_snapshot = False
-        self.needs_metrics = False
-        self.close_request: tuple[int, str] | None = None
-        self.wakeup = asyncio.Event()
-        self.dropped_events = 0  # discarded by snapshot collapses (for tests and logs)
-
-    # -- pushing ----------------------------------------------------------------------------------------
-    def push(self, item: Item) -> None:
-        if self.close_request is not None or self.needs_snapshot:
-            return  # closing, or everything until the snapshot is covered by it
-        if item.kind == "ordered":
-            self._freeze()
-            self._enqueue(item)
-        elif item.kind == "state":
-            assert isinstance(item.payload, StateFrame)
-            self.state = item.payload if self.state is None else self.state.merged(item.payload)
-        elif item.kind == "job":
-            assert isinstance(item.payload, str)
-            self.job = item.payload
-        else:
-            self._merge_metrics(item.payload)
-        self.wakeup.set()
-
-    def _merge_metrics(self, batch: str | MetricsBatch) -> None:
-        assert isinstance(batch, MetricsBatch)
-        if self.needs_metrics:
-            return  # covered by the full history on its way
-        if self.metrics is None:
-            self.metrics = batch.copy()
-            self.metrics_new_points = 0 if batch.replace else batch.points
-        else:
-            self.metrics.extend(batch)
-            self.metrics_new_points = 0 if batch.replace else self.metrics_new_points + batch.points
-        if self.metrics_new_points > self.max_metrics_points:
-            self.metrics = None
-            self.metrics_new_points = 0
-            self.needs_metrics = True
-
-    def _freeze(self) -> None:
-        """Move the coalescing slots into the queue (in send order) so later events stay behind them."""
-        for kind, payload in (("metrics", self.metrics), ("state", self.state), ("job", self.job)):
-            if payload is not None:
-                self._enqueue(Item(kind, payload))
-        self.metrics, self.state, self.job = None, None, None
-        self.metrics_new_points = 0
-
-    def _enqueue(self, item: Item) -> None:
-        self.queue.append(item)
-        self.queue_bytes += item.size
-        if len(self.queue) > self.max_items or self.queue_bytes > self.max_bytes:
-            self.collapse()
-
-    def collapse(self) -> None:
-        """Give up on the pending events: the client will get a fresh snapshot instead."""
-        self.dropped_events += len(self.queue) + sum(x is not None for x in (self.state, self.job, self.metrics))
-        self.queue.clear()
-        self.queue_bytes = 0
-        self.state = self.job = self.metrics = None
-        self.metrics_new_points = 0
-        self.needs_metrics = False
-        self.needs_snapshot = True
-        self.wakeup.set()
-
-    # -- resynchronising --------------------------------------------------------------------------------
-    def install_snapshot(self, text: str) -> None:
-        """The snapshot a collapse asked for (or the first one): it comes first, everything later follows."""
-        self.queue.clear()
-        self.queue_bytes = 0
-        self.state = self.job = self.metrics = None
-        self.metrics_new_points = 0
-        self.needs_snapshot = self.needs_metrics = False
-        self._enqueue(Item("ordered", text))
-        self.wakeup.set()
-
-    def install_metrics(self, history: MetricsBatch) -> None:
-        """The full history a metrics overflow asked for, as the pending metrics slot (`replace: true`)."""
-        if self.needs_snapshot:
-            return
-        self.needs_metrics = False
-        self.metrics = history
-        self.metrics_new_points = 0
-        self.wakeup.set()
-
-    def request_close(self, code: int, reason: str) -> None:
-        self.close_request = (code, reason)
-        self.wakeup.set()
-
-    # -- sending ----------------------------------------------------------------------------------------
-    def pop(self) -> Item | None:
-        """The next event to send, in send order, or None when nothing is pending."""
-        if self.queue:
-            item = self.queue.popleft()
-            self.queue_bytes -= item.size
-            return item
-        for kind in ("metrics", "state", "job"):
-            payload = getattr(self, kind)
-            if payload is not None:
-                setattr(self, kind, None)
-                if kind == "metrics":
-                    self.metrics_new_points = 0
-                return Item(kind, payload)  # type: ignore[arg-type]
-        return None
-
-    @property
-    def pending(self) -> int:
-        """Events waiting (queue plus filled slots)."""
-        return len(self.queue) + sum(x is not None for x in (self.state, self.job, self.metrics))
-
-    @property
-    def pending_points(self) -> int:
-        frozen = sum(i.payload.points for i in self.queue if isinstance(i.payload, MetricsBatch))
-        return frozen + (self.metrics.points if self.metrics else 0)
-
-
-# ---------------------------------------------------------------------------------------------------------
-# A client: a WebSocket, its outbox and its sender task
-# ---------------------------------------------------------------------------------------------------------
-@dataclass(eq=False)
-class Client:
-    websocket: WebSocket
-    outbox: Outbox
-    sender: asyncio.Task | None = None
-    resyncing: bool = False
-
-    async def send_loop(self) -> None:
-        """Send the outbox's events as they come; a slow socket only delays this client."""
-        outbox = self.outbox
-        ws = self.websocket
-        try:
-            while True:
-                item = outbox.pop()
-                if item is None:
-                    if outbox.close_request is not None:
-                        code, reason = outbox.close_request
-                        if ws.application_state == WebSocketState.CONNECTED:
-                            await ws.close(code, close_reason(reason))
-                        return
-                    outbox.wakeup.clear()
-                    await outbox.wakeup.wait()
-                    continue
-                await ws.send_text(item.text)
-        except asyncio.CancelledError:
-            raise
-        except Exception:  # the connection went away; the receive loop notices and cleans up
-            log.debug("sender stopped", exc_info=True)
-
-    def error(self, message: str, field: str | None = None, request_id: str | int | None = None) -> None:
-        """An error event to this client only (errors are about its own commands)."""
-        event = schemas.ErrorEvent(message=message, field=field, request_id=request_id)
-        self.outbox.push(Item("ordered", dump(event)))
-
-
-def close_reason(reason: str, limit: int = 123) -> str:
-    """A close reason within the WebSocket limit of 123 bytes (UTF-8), cut at a character boundary."""
-    data = reason.encode("utf-8")
-    if len(data) <= limit:
-        return reason
-    return data[: limit - 3].decode("utf-8", errors="ignore") + "..."
-
-
-# ---------------------------------------------------------------------------------------------------------
-# The hub of one session
-# ---------------------------------------------------------------------------------------------------------
-class Hub:
-    """Clients of one session, the commands they send (one at a time), play mode, and the event stream."""
-
-    def __init__(self, session: Session, hubs: Hubs) -> None:
         self.session = session
-        self.hubs = hubs
-        self.settings: Settings = hubs.settings
-        self.loop = hubs.loop
+        self.registry = registry
+        self.settings = settings
+        self.loop = loop
+        self._on_close = on_close
         self.clients: list[Client] = []
         self.commands = asyncio.Lock()  # one command at a time per session
         self.player: Player | None = None
@@ -414,7 +106,7 @@ class Hub:
             self.session.listeners.remove(self._on_change)
         if self._watcher is not None:
             self._watcher.cancel()
-        self.hubs.forget(self)
+        self._on_close(self)
 
     async def close_all(self, code: int, reason: str) -> None:
         """Stop play and close every client (the session is gone)."""
@@ -432,7 +124,7 @@ class Hub:
     def alive(self) -> bool:
         """Whether the session is still in the registry (looking counts as using it)."""
         try:
-            return self.hubs.registry.get(self.session.id) is self.session
+            return self.registry.get(self.session.id) is self.session
         except NotFound:
             return False
 
@@ -555,6 +247,10 @@ class Hub:
                 self.publish_threadsafe(items)
             return items
 
+    async def run(self, work: Callable[[], list[Item]]) -> list[Item]:
+        """`run_locked` in a worker thread (the event loop never waits for the session lock)."""
+        return await anyio.to_thread.run_sync(self.run_locked, work)
+
     # -- changes made elsewhere -------------------------------------------------------------------------
     def _on_change(self) -> None:
         """Session listener (any thread, session lock held): wake the watcher once."""
@@ -598,220 +294,57 @@ class Hub:
             self.publish_threadsafe(self.collect(visible=True, boundary=True))
             return True
 
-    # -- commands ---------------------------------------------------------------------------------------
-    async def execute(self, command: Any, client: Client) -> None:
-        """Run one client command; what is wrong with it becomes an error event to that client only."""
-        request_id = command.request_id
-        async with self.commands:
-            if not self.alive():
-                client.error("the session was deleted or expired; create a new one", request_id=request_id)
-                await self.close_all(CLOSE_GONE, "the session was deleted or expired; create a new one")
-                return
-            try:
-                await getattr(self, f"_cmd_{command.type}")(command)
-            except AppError as exc:
-                client.error(exc.message, exc.field, request_id)
-            except Exception as exc:
-                log.exception("WebSocket command %s failed on session %s", command.type, self.session.id)
-                client.error(f"the server failed to run '{command.type}' ({type(exc).__name__}); see the server log",
-                             request_id=request_id)
-
-    async def _in_thread(self, work: Callable[[], list[Item]]) -> None:
-        await anyio.to_thread.run_sync(self.run_locked, work)
-
-    async def _check(self, action: str, records: bool = False) -> None:
-        """Refuse before touching anything, so that a refused command does not even pause play. (When not playing
-        the session's own checks suffice, and this saves a trip to a worker thread.)"""
-        if self.player is not None:
-            await anyio.to_thread.run_sync(lambda: self.session.refusal(action, records=records))
-
-    async def _cmd_step(self, cmd: schemas.StepCommand) -> None:
-        await self._check("step", records=True)
-        was_playing = self.player is not None
-        await self.stop_play()
-        rid = cmd.request_id
-
-        def work() -> list[Item]:
-            result = self.session.step(cmd.unit, cmd.count)
-            items = [Item("ordered", dump(schemas.PhaseEvent(record=convert.record(r), request_id=rid)))
-                     for r in result.records]
-            if result.diverged is not None:
-                items += self.collect_diverged(result.diverged, rid)
-            else:
-                changed = result.passes > 0 or was_playing  # play frames' boundary may be a frame old
-                items += self.collect(request_id=rid, ordered=True, boundary=changed)
-            return items
-
-        await self._in_thread(work)
-
-    async def _cmd_back(self, cmd: schemas.BackCommand) -> None:
-        await self._check("step back", records=True)
-        await self.stop_play()
-        result_holder: list[Any] = []
-
-        def work() -> list[Item]:
-            result = self.session.back(cmd.unit, cmd.count)
-            result_holder.append(result)
-            if result.moved == 0 and result.limit_reached:
-                raise InvalidInput(result.limit_reached, field="count")
-            return self.collect(request_id=cmd.request_id, ordered=True, visible=True, boundary=True)
-
-        await self._in_thread(work)
-        limit = result_holder[0].limit_reached if result_holder else None
-        if limit:
-            raise InvalidInput(f"went back {result_holder[0].moved} of {cmd.count}: {limit}", field="count")
-
-    async def _cmd_play(self, cmd: schemas.PlayCommand) -> None:
-        speed = None if cmd.speed == "max" else float(cmd.speed)
-        if speed is not None and not (0 < speed < float("inf")):
-            raise InvalidInput("speed must be a positive number of passes per second, or \"max\"", field="speed")
-        rid = cmd.request_id
-        if self.player is not None and self.player.finished:
-            await self.stop_play()  # it ended by itself: wait for its thread to be gone
-        player = self.player
-        if player is not None:
-
-            def change_speed() -> list[Item]:
-                if player.finished:  # ended meanwhile (diverged): start afresh below
-                    return []
-                player.speed = self.session.speed = speed
-                return self.collect(request_id=rid, ordered=True)
-
-            items = await anyio.to_thread.run_sync(self.run_locked, change_speed)
-            if items:
-                return
-            await self.stop_play()
-
-        def start() -> list[Item]:
-            self.session.refusal("play")  # a REST job is training: 409, and nothing changes
-            self.session.playing = True
-            self.session.speed = speed
-            return self.collect(request_id=rid, ordered=True, visible=True)
-
-        await self._in_thread(start)
-        self.player = Player(self, speed)
+    # -- play mode --------------------------------------------------------------------------------------
+    def start_play(self, speed: float | None) -> None:
+        """Start the play loop (the caller has marked the session as playing, under its lock)."""
+        self.player = Player(
+            speed,
+            frame_rate=self.settings.frame_rate,
+            chunk=self.play_chunk,
+            train=self._play_chunk,
+            end=self._play_ended,
+            finished=self._player_finished,
+            name=f"play-{self.session.id[:8]}",
+        )
         self.player.start()
 
-    async def _cmd_pause(self, cmd: schemas.PauseCommand) -> None:
-        was_playing = self.player is not None
-        await self.stop_play()
-        # Play frames carry the boundary only ~10 times a second: the pause's state has the final one.
-        await self._in_thread(lambda: self.collect(request_id=cmd.request_id, ordered=True, boundary=was_playing))
-
-    async def _cmd_reset(self, cmd: schemas.ResetCommand) -> None:
-        await self._check("reset")
-        await self.stop_play()
-
-        def work() -> list[Item]:
-            self.session.reset()
-            return self.collect(request_id=cmd.request_id, ordered=True, visible=True, boundary=True)
-
-        await self._in_thread(work)
-
-    async def _cmd_set(self, cmd: schemas.SetCommand) -> None:
-        if all(getattr(cmd, n) is None for n in ("learning_rate", "optimizer", "batch_size", "regularization")):
-            raise InvalidInput("nothing to change: give learning_rate, optimizer, batch_size or regularization")
-
-        def work() -> list[Item]:
-            self.session.patch(cmd)
-            return self.collect(request_id=cmd.request_id, ordered=True)
-
-        await self._in_thread(work)
-
-    async def _cmd_focus(self, cmd: schemas.FocusCommand) -> None:
-        def work() -> list[Item]:
-            self.session.set_focus(cmd.index)
-            return self.collect(request_id=cmd.request_id, ordered=True, visible=True, focus=True)
-
-        await self._in_thread(work)
-
-    async def _cmd_edit_weight(self, cmd: schemas.EditWeightCommand) -> None:
-        def work() -> list[Item]:
-            self.session.edit_weight(cmd)
-            return self.collect(request_id=cmd.request_id, ordered=True, visible=True, boundary=True)
-
-        try:
-            await self._in_thread(work)
-        except InvalidInput as exc:
-            exc.field = exc.field or _edit_field(cmd, self.session.config.layers)
-            raise
-
-
-    # -- play mode --------------------------------------------------------------------------------------
     async def stop_play(self) -> None:
-        """Stop play mode (if on) after its current chunk and wait until it has (the caller says so)."""
+        """Stop play mode (if on) after its current chunk and wait until it has."""
         player = self.player
         if player is not None:
             await player.stop()
 
+    def _play_chunk(self, passes: int, boundary: bool) -> Chunk | None:
+        """Player callback (play thread): train a chunk and publish its frame; the session lock covers both, so
+        the frame shows exactly the state after the chunk. A divergence ends play with the `diverged` event."""
+        session = self.session
+        with session.lock:
+            if not session.playing:  # stopped from elsewhere
+                return None
+            started = time.perf_counter()
+            result = session.train_chunk(passes)
+            seconds = time.perf_counter() - started
+            if result.diverged is None:
+                self.publish_threadsafe(self.collect(visible=True, boundary=boundary))
+                return Chunk(result.passes, seconds)
+            session.playing = False
+            session.speed = None
+            self.publish_threadsafe(self.collect_diverged(result.diverged))
+            return Chunk(result.passes, seconds, diverged=True)
 
-class Hubs:
-    """The hubs of one app, by session id; created on the first WebSocket connection (`hubs_of`)."""
+    def _play_ended(self, stopped: bool) -> None:
+        """Player callback (play thread): take the session out of play; if play ended by itself while the
+        session still showed it playing, say so with a state."""
+        session = self.session
+        with session.lock:
+            was_playing = session.playing
+            session.playing = False
+            session.speed = None
+            if was_playing and not stopped:
+                self.publish_threadsafe(self.collect(ordered=True, boundary=True))
 
-    def __init__(self, registry: SessionRegistry, settings: Settings, jobs: Any | None) -> None:
-        self.registry = registry
-        self.settings = settings
-        self.loop = asyncio.get_running_loop()
-        self._hubs: dict[str, Hub] = {}
-        self.jobs = jobs
-        registry.on_remove.append(self._session_removed)
-        if jobs is not None:
-            jobs.on_progress.append(self._job_progress)
-
-    def detach(self) -> None:
-        """Stop listening to the registry and the job runner (these hubs' event loop is gone)."""
-        with contextlib.suppress(ValueError):
-            self.registry.on_remove.remove(self._session_removed)
-        if self.jobs is not None:
-            with contextlib.suppress(ValueError):
-                self.jobs.on_progress.remove(self._job_progress)
-
-    def get(self, session: Session) -> Hub:
-        hub = self._hubs.get(session.id)
-        if hub is None or hub.session is not session:
-            hub = self._hubs[session.id] = Hub(session, self)
-        return hub
-
-    def forget(self, hub: Hub) -> None:
-        if self._hubs.get(hub.session.id) is hub:
-            del self._hubs[hub.session.id]
-
-    def __len__(self) -> int:
-        return len(self._hubs)
-
-    def _session_removed(self, session: Session, reason: str) -> None:
-        """SessionRegistry.on_remove listener (any thread): close the hub's clients with 4404."""
-        hub = self._hubs.get(session.id)
-        if hub is None or hub.session is not session:
-            return
-        message = f"the session was {reason}; create a new one"
-        hub.call_soon(lambda: hub.spawn(hub.close_all(CLOSE_GONE, message)))
-
-    def _job_progress(self, session: Session, job: JobInfo) -> None:
-        """JobRunner.on_progress listener (job thread)."""
-        hub = self._hubs.get(session.id)
-        if hub is not None and hub.session is session:
-            hub.job_progress(job)
-
-
-def hubs_of(app: Any) -> Hubs:
-    """The app's hubs, made on first use in the running event loop (again if the app is served by a new loop,
-    as when tests run it twice)."""
-    state = app.state
-    hubs = getattr(state, "hubs", None)
-    if hubs is None or hubs.loop is not asyncio.get_running_loop():
-        if hubs is not None:
-            hubs.detach()
-        hubs = state.hubs = Hubs(state.registry, state.settings, getattr(state, "jobs", None))
-    return hubs
-
-
-def _edit_field(edit: schemas.EditWeight, layers: list[int]) -> str:
-    """Which part of a refused weight edit is out of range (the engine's message says how)."""
-    if not 1 <= edit.layer < len(layers):
-        return "layer"
-    if edit.row >= layers[edit.layer]:
-        return "row"
-    if edit.column is not None and edit.column >= layers[edit.layer - 1]:
-        return "column"
-    return "value"
+    def _player_finished(self, player: Player) -> None:
+        """Player callback (event loop): the loop is over; the next play starts from its chunk size."""
+        self.play_chunk = player.chunk
+        if self.player is player:
+            self.player = None

@@ -18,6 +18,7 @@ from app import __version__
 from app.api.routes import catalog, datasets, health, page, sessions, ws
 from app.config import Settings
 from app.errors import AppError
+from app.hubs import Hubs
 from app.jobs import JobRunner
 from app.persistence import Persistence
 from app.registry import SessionRegistry
@@ -66,12 +67,14 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(app: FastAPI):
+        app.state.hubs = hubs = Hubs(registry, settings, jobs)  # in the loop that serves the WebSockets
         tasks = [asyncio.create_task(registry.expire_periodically(), name="expire-idle-sessions")]
         if persistence is not None:
             tasks.append(asyncio.create_task(persistence.flush_periodically(), name="checkpoint-sessions"))
         try:
             yield
         finally:
+            hubs.detach()
             for task in tasks:
                 task.cancel()
                 with contextlib.suppress(asyncio.CancelledError):

@@ -1,16 +1,11 @@
 """Several clients on one session: every command's effects reach all of them in the same order; play frames
-reach all; and a client that never reads stays bounded (unit tests of the outbox, and a stalled client in the
-hub next to a reading one)."""
+reach all; and a client that never reads stays bounded next to a reading one (the outbox alone: test_outbox.py)."""
 
 from __future__ import annotations
 
 import asyncio
-import json
 
 from ws_helpers import command, receive_until
-
-from app.hub import Item, MetricsBatch, Outbox, StateFrame, hubs_of
-from app.schemas import StateEvent
 
 
 def test_two_clients_see_every_event_of_each_others_commands_in_the_same_order(client, api):
@@ -71,99 +66,6 @@ def test_a_client_joining_during_play_gets_a_snapshot_then_the_stream_without_ga
 
 
 # -- a stalled client -----------------------------------------------------------------------------------
-def metrics(first_pass: int, count: int = 3, replace: bool = False) -> Item:
-    passes = list(range(first_pass, first_pass + count))
-    return Item("metrics", MetricsBatch({"pass": passes, "batch_loss": [0.5] * count}, {"epoch": []}, replace))
-
-
-def state(text: str, **parts: str) -> Item:
-    return Item("state", StateFrame(text, **parts))
-
-
-def frame(state: object, request_id: object = None, visible: object = None, focus: object = None,
-          boundary: object = None) -> dict:
-    return {"request_id": request_id, "type": "state", "state": state, "visible": visible, "focus": focus,
-            "boundary": boundary}
-
-
-def test_an_outbox_never_drained_stays_bounded_and_merges_every_metrics_point():
-    outbox = Outbox(max_metrics_points=10**9)
-    for frame in range(10_000):
-        outbox.push(metrics(3 * frame + 1))
-        outbox.push(state(json.dumps({"frame": frame})))
-    assert outbox.pending == 2 and len(outbox.queue) == 0  # one merged metrics batch, one latest state
-    merged = outbox.pop()
-    assert merged.kind == "metrics" and merged.payload.per_pass["pass"] == list(range(1, 30_001))
-    latest = outbox.pop()
-    assert latest.kind == "state" and json.loads(latest.text)["state"]["frame"] == 9_999
-    assert outbox.pop() is None
-
-
-def test_ordered_events_keep_their_place_between_coalesced_frames():
-    outbox = Outbox()
-    outbox.push(state('"s1"'))
-    outbox.push(metrics(1))
-    outbox.push(Item("ordered", '"phase"'))
-    outbox.push(state('"s2"'))
-    outbox.push(state('"s3"'))
-    outbox.push(metrics(4))
-    sent = [outbox.pop() for _ in range(outbox.pending)]
-    assert [i.payload.per_pass["pass"] if i.kind == "metrics" else json.loads(i.text) for i in sent] == [
-        [1, 2, 3], frame("s1"), "phase", [4, 5, 6], frame("s3")
-    ]
-
-
-def test_coalescing_keeps_the_last_boundary_when_newer_frames_have_none():
-    outbox = Outbox()
-    outbox.push(state('"s1"', boundary='{"xs": [1]}', visible="[]"))
-    outbox.push(state('"s2"'))
-    outbox.push(state('"s3"', visible='[{"label": "F1"}]'))
-    assert json.loads(outbox.pop().text) == frame("s3", boundary={"xs": [1]}, visible=[{"label": "F1"}])
-
-
-def test_a_state_frame_is_the_state_event_the_schema_describes(client, api, app):
-    sid = api.create()["id"]
-    session = app.state.registry.get(sid)
-    event = StateEvent(request_id=7, state=session.state(), visible=session.visible_records(),
-                       focus=session.focus_sample(), boundary=session.boundary())
-    assert json.loads(StateFrame.of(event).to_json()) == json.loads(event.model_dump_json(by_alias=True))
-    bare = StateEvent(state=session.state())
-    assert json.loads(StateFrame.of(bare).to_json()) == json.loads(bare.model_dump_json(by_alias=True))
-
-
-def test_a_replace_batch_wins_over_pending_points():
-    outbox = Outbox()
-    outbox.push(metrics(1))
-    outbox.push(metrics(1, count=1, replace=True))
-    outbox.push(metrics(2))
-    batch = outbox.pop().payload
-    assert batch.replace is True and batch.per_pass["pass"] == [1, 2, 3, 4]
-
-
-def test_too_many_pending_metrics_points_ask_for_the_full_history():
-    outbox = Outbox(max_metrics_points=50_000)
-    for frame in range(20_000):
-        outbox.push(metrics(3 * frame + 1))
-    assert outbox.needs_metrics and outbox.metrics is None  # memory freed; the history comes instead
-    history = MetricsBatch({"pass": list(range(1, 60_001)), "batch_loss": [0.1] * 60_000}, {"epoch": []}, True)
-    outbox.install_metrics(history)
-    outbox.push(metrics(60_001))
-    batch = outbox.pop().payload
-    assert batch.replace and batch.per_pass["pass"] == list(range(1, 60_004))
-
-
-def test_an_overflowing_queue_collapses_to_a_snapshot():
-    outbox = Outbox(max_items=100)
-    for n in range(10_000):
-        outbox.push(Item("ordered", f"phase {n}"))
-        outbox.push(state(f'"state {n}"'))
-        assert len(outbox.queue) <= 100
-    assert outbox.needs_snapshot and outbox.pending == 0 and outbox.dropped_events > 0
-    outbox.install_snapshot("snapshot")
-    outbox.push(Item("ordered", "after"))
-    assert [outbox.pop().payload, outbox.pop().payload] == ["snapshot", "after"]
-
-
 class StalledSocket:
     """A WebSocket whose peer never reads: the first send never completes."""
 
@@ -185,7 +87,7 @@ def test_a_stalled_client_does_not_block_another_clients_play_frames_or_grow(cli
     session = app.state.registry.get(sid)
     with client.websocket_connect(f"/ws/sessions/{sid}") as ws:
         ws.receive_json()
-        hub = client.portal.call(lambda: hubs_of(app).get(session))  # in the app's event loop
+        hub = client.portal.call(lambda: app.state.hubs.get(session))  # in the app's event loop
         stalled_socket = StalledSocket()
 
         async def join():

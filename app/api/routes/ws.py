@@ -13,19 +13,19 @@ from typing import Any
 from fastapi import APIRouter, WebSocket
 from pydantic import TypeAdapter, ValidationError
 
-from app import schemas
+from app import commands, schemas
+from app.client import CLOSE_GONE, Client, close_reason
+from app.deps import HubsDep
 from app.errors import NotFound
-from app.hub import CLOSE_GONE, Client, close_reason, hubs_of
 from app.security import websocket_allowed
 
 router = APIRouter(tags=["websocket"])
 
 COMMANDS: TypeAdapter[Any] = TypeAdapter(schemas.ClientCommand)
-COMMAND_TYPES = ("step", "back", "play", "pause", "reset", "set", "focus", "edit_weight")
 
 
 @router.websocket("/ws/sessions/{session_id}")
-async def session_socket(websocket: WebSocket, session_id: str) -> None:
+async def session_socket(websocket: WebSocket, session_id: str, hubs: HubsDep) -> None:
     app = websocket.app
     refusal = websocket_allowed(websocket, app.state.settings)
     if refusal is not None:  # before the handshake: the HTTP answer is 403 (the reason is for the server side)
@@ -38,7 +38,7 @@ async def session_socket(websocket: WebSocket, session_id: str) -> None:
         await websocket.close(code=CLOSE_GONE, reason=close_reason(exc.message))
         return
     await websocket.accept()
-    hub = hubs_of(app).get(session)
+    hub = hubs.get(session)
     client = hub.attach(websocket)
     try:
         await hub.resync(client)  # the snapshot comes first
@@ -54,7 +54,7 @@ async def session_socket(websocket: WebSocket, session_id: str) -> None:
                 continue
             command = parse_command(text, client)
             if command is not None:
-                await hub.execute(command, client)
+                await commands.execute(hub, command, client)
     finally:
         await hub.leave(client)
 
@@ -82,7 +82,7 @@ def parse_command(text: str, client: Client) -> Any | None:
 
 def command_error(exc: ValidationError, raw: Any) -> tuple[str, str | None]:
     """One readable sentence for pydantic's errors about a command, and the first field it names."""
-    expected = ", ".join(COMMAND_TYPES)
+    expected = ", ".join(commands.COMMAND_TYPES)
     errors = exc.errors()
     first = errors[0] if errors else {}
     kind = first.get("type")

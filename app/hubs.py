@@ -1,0 +1,67 @@
+"""The hubs of one app, by session id: made in the app's lifespan (where the event loop runs) and reached by the
+WebSocket route through `app.deps`; they pass the registry's removals and the job runner's progress on to the
+hub of the session concerned."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+
+from app.client import CLOSE_GONE
+from app.config import Settings
+from app.hub import Hub
+from app.jobs import JobRunner
+from app.registry import SessionRegistry
+from app.sessions import JobInfo, Session
+
+
+class Hubs:
+    """A hub per session that has WebSocket clients; a hub is made on its first client and forgotten when it
+    closes. Make it in the running event loop its hubs will use."""
+
+    def __init__(self, registry: SessionRegistry, settings: Settings, jobs: JobRunner) -> None:
+        self.registry = registry
+        self.settings = settings
+        self.jobs = jobs
+        self.loop = asyncio.get_running_loop()
+        self._hubs: dict[str, Hub] = {}
+        registry.on_remove.append(self._session_removed)
+        jobs.on_progress.append(self._job_progress)
+
+    def detach(self) -> None:
+        """Stop listening to the registry and the job runner (the app is shutting down)."""
+        with contextlib.suppress(ValueError):
+            self.registry.on_remove.remove(self._session_removed)
+        with contextlib.suppress(ValueError):
+            self.jobs.on_progress.remove(self._job_progress)
+
+    def get(self, session: Session) -> Hub:
+        """The session's hub, made if it has none (or has one for an earlier session of the same id)."""
+        hub = self._hubs.get(session.id)
+        if hub is None or hub.session is not session:
+            hub = self._hubs[session.id] = Hub(
+                session, registry=self.registry, settings=self.settings, loop=self.loop, on_close=self._forget
+            )
+        return hub
+
+    def __len__(self) -> int:
+        return len(self._hubs)
+
+    def _forget(self, hub: Hub) -> None:
+        """A hub closed (its last client left)."""
+        if self._hubs.get(hub.session.id) is hub:
+            del self._hubs[hub.session.id]
+
+    def _session_removed(self, session: Session, reason: str) -> None:
+        """SessionRegistry.on_remove listener (any thread): close the hub's clients with 4404."""
+        hub = self._hubs.get(session.id)
+        if hub is None or hub.session is not session:
+            return
+        message = f"the session was {reason}; create a new one"
+        hub.call_soon(lambda: hub.spawn(hub.close_all(CLOSE_GONE, message)))
+
+    def _job_progress(self, session: Session, job: JobInfo) -> None:
+        """JobRunner.on_progress listener (job thread)."""
+        hub = self._hubs.get(session.id)
+        if hub is not None and hub.session is session:
+            hub.job_progress(job)
