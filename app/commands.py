@@ -29,7 +29,7 @@ GONE = "the session was deleted or expired; create a new one"
 async def execute(hub: Hub, command: Any, client: Client) -> None:
     """Run one client command; what is wrong with it becomes an error event to that client only."""
     request_id = command.request_id
-    async with hub.commands:
+    async with hub.command_lock:
         if not hub.alive():
             client.error(GONE, request_id=request_id)
             await hub.close_all(CLOSE_GONE, GONE)

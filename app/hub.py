@@ -52,7 +52,7 @@ class Hub:
         self.loop = loop
         self._on_close = on_close
         self.clients: list[Client] = []
-        self.commands = asyncio.Lock()  # one command at a time per session
+        self.command_lock = asyncio.Lock()  # one command at a time per session
         self.player: Player | None = None
         self.play_chunk = 1  # passes per play frame, as last measured (the next play starts from it)
         # Where the stream stands (touched only under the session lock, in worker threads):
@@ -99,6 +99,7 @@ class Hub:
                 self.close()
 
     def close(self) -> None:
+        """Stop watching the session and leave the app's hubs (the last client has gone)."""
         if self._closed:
             return
         self._closed = True
@@ -280,7 +281,7 @@ class Hub:
                 continue  # play frames carry every change
             if self._force_sync or self.session.revision != self.published_revision:
                 force, self._force_sync = self._force_sync, False
-                async with self.commands:
+                async with self.command_lock:
                     synced = await anyio.to_thread.run_sync(self._sync, force)
                 if synced:
                     await asyncio.sleep(interval)

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import asyncio
 
-from ws_helpers import command, receive_until
+from ws_helpers import command, hub_of, receive_until
 
 
 def test_two_clients_see_every_event_of_each_others_commands_in_the_same_order(client, api):
@@ -82,12 +82,11 @@ class StalledSocket:
         pass
 
 
-def test_a_stalled_client_does_not_block_another_clients_play_frames_or_grow(client, api, app):
+def test_a_stalled_client_does_not_block_another_clients_play_frames_or_grow(client, api):
     sid = api.create()["id"]
-    session = app.state.registry.get(sid)
     with client.websocket_connect(f"/ws/sessions/{sid}") as ws:
         ws.receive_json()
-        hub = client.portal.call(lambda: app.state.hubs.get(session))  # in the app's event loop
+        hub = hub_of(client, sid)
         stalled_socket = StalledSocket()
 
         async def join():

@@ -154,8 +154,13 @@ def test_step_while_a_rest_job_trains_is_refused_and_changes_nothing(client, api
     try:
         with client.websocket_connect(f"/ws/sessions/{sid}") as ws:
             ws.receive_json()
-            for kind, fields in (("step", {}), ("back", {}), ("reset", {}), ("play", {}), ("edit_weight",
-                                 {"layer": 1, "row": 0, "column": 0, "value": 1.0})):
+            for kind, fields in (
+                ("step", {}),
+                ("back", {}),
+                ("reset", {}),
+                ("play", {}),
+                ("edit_weight", {"layer": 1, "row": 0, "column": 0, "value": 1.0}),
+            ):
                 events = command(ws, kind, **fields)
                 assert events[-1]["type"] == "error", events[-1]
                 assert "training job" in events[-1]["message"]
@@ -240,6 +245,9 @@ def test_deleting_the_session_closes_its_sockets_with_4404(client, api):
 
 
 def test_own_events_helper_keeps_only_the_commands_events():
-    events = [{"type": "state", "request_id": None}, {"type": "phase", "request_id": "a"},
-              {"type": "state", "request_id": "a"}]
+    events = [
+        {"type": "state", "request_id": None},
+        {"type": "phase", "request_id": "a"},
+        {"type": "state", "request_id": "a"},
+    ]
     assert types(own(events)) == ["phase", "state"]

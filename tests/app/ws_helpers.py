@@ -1,11 +1,14 @@
 """Helpers for the WebSocket tests (sessions are made with conftest's `api` fixture): run a command and collect
-the events it caused, receive until a condition holds (bounded, so a missing event fails instead of hanging)."""
+the events it caused, receive until a condition holds (bounded, so a missing event fails instead of hanging),
+reach a session's hub in the app's event loop."""
 
 from __future__ import annotations
 
 import itertools
 from collections.abc import Callable
 from typing import Any
+
+from app.hub import Hub
 
 _request_ids = itertools.count(1)
 
@@ -36,3 +39,9 @@ def own(events: list[dict[str, Any]]) -> list[dict[str, Any]]:
 
 def types(events: list[dict[str, Any]]) -> list[str]:
     return [e["type"] for e in events]
+
+
+def hub_of(client: Any, session_id: str) -> Hub:
+    """The hub of a session of the TestClient's app (made if it has none), got in the app's event loop."""
+    state = client.app.state
+    return client.portal.call(lambda: state.hubs.get(state.registry.get(session_id)))
