@@ -61,9 +61,9 @@ def test_play_at_a_finite_speed_hands_the_speed_to_the_player_and_loses_no_point
     with client.websocket_connect(f"/ws/sessions/{sid}") as ws:
         ws.receive_json()
         assert command(ws, "play", speed=200)[-1]["state"]["speed"] == 200
+        frames = frames_until(ws, 30)  # play frames: the player is running
         player = hub_of(client, sid).player
         assert player is not None and player.speed == 200.0  # its pacing: test_play.py, on a fake clock
-        frames = frames_until(ws, 30)
         paused = command(ws, "pause")
     stopped_at = paused[-1]["state"]["counters"]["pass"]
     assert loss_points(frames + paused) == list(range(1, stopped_at + 1))
