@@ -5,8 +5,8 @@
     export.py      a session as one JSON document and back (export, import, the store)
     session.py     the Session: its commands, each under the session's lock, and their refusals
 
-`JobInfo`, a training job's record, belongs to the job runner (app/jobs.py); it is named here too for the
-modules that import it from here.
+`JobInfo`, a training job's record, belongs to the job runner (app/jobs.py); it is named here too because
+app/hub.py imports it from here.
 """
 
 from app.jobs import JobInfo

@@ -1,9 +1,10 @@
 """The Session: one network with its data, optimizer, stepper and history, and the commands that change it.
 
-Every public method takes the session's lock, so REST calls, WebSocket commands, play mode and training jobs
-can share a session from different threads without seeing half-done state; callers never take it for a
-Session's own work. Numerical work runs in the caller's worker thread. What a session answers is built by
-`presenting`; how one is built from a request by `building`, and from a document by `export`.
+Every public method takes the session's lock (fair and reentrant), so REST calls, WebSocket commands, play mode
+and training jobs can share a session from different threads without seeing half-done state. Routes and the job
+runner never take it themselves; only the WebSocket hub and play mode hold it around several calls, so that one
+frame shows one moment. Numerical work runs in the caller's worker thread. What a session answers is built by
+`presenting`; a session is built from a request by `building`, from a document by `export`.
 """
 
 from __future__ import annotations
@@ -97,10 +98,6 @@ class Session:
     @property
     def network(self) -> Network:
         return self.stepper.trainer.network
-
-    @property
-    def classification(self) -> bool:
-        return self.dataset.task == "classification"
 
     def touch(self) -> None:
         self.last_used = time.monotonic()
