@@ -1,6 +1,6 @@
 """Background training jobs: each runs in its own thread and trains in chunks of about 50 ms.
 
-A job takes the session lock only for one chunk at a time (`Session.train_chunk`), so GETs, WebSocket
+A job holds the session lock only for one chunk at a time (`Session.train_job_chunk`), so GETs, WebSocket
 commands and other sessions interleave with it. At most `max_concurrent_jobs` run at once (a semaphore; a
 job over the cap is refused with 429). Progress listeners (`JobRunner.on_progress`) are called from the job's
 thread at most ~10 times a second and once at the end; a listener must be quick and thread-safe (to reach an
@@ -13,21 +13,77 @@ import logging
 import threading
 import time
 from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
+from app import convert, schemas
 from app.config import Settings
-from app.errors import Conflict, TooMany
+from app.errors import TooMany
+from app.ids import new_id
 from app.listeners import notify
-from app.sessions import JobInfo, Session, new_id
+from engine.training import RunResult
+
+if TYPE_CHECKING:  # the runner only calls a session's methods; sessions hold JobInfo records at run time
+    from app.sessions import Session
 
 log = logging.getLogger(__name__)
 
-ProgressListener = Callable[[Session, JobInfo], None]
+ProgressListener = Callable[["Session", "JobInfo"], None]
 
 CHUNK_SECONDS = 0.05  # wall time one chunk aims for: short enough that others get the session lock often
 PROGRESS_SECONDS = 0.1  # at most ~10 progress calls a second
 MAX_CHUNK_PASSES = 1_000_000
 KEEP_FINISHED_JOBS = 20  # per session, for GET /jobs/{id} after the fact
 CANCEL_WAIT_SECONDS = 10.0
+
+
+@dataclass
+class JobInfo:
+    """A background training job's progress, as the job resource shows it. A session keeps its jobs' records;
+    they change under the session's lock (`Session.start_job`, `train_job_chunk`, `end_job`)."""
+
+    id: str
+    total: int
+    status: str = "running"
+    done: int = 0
+    loss: float | None = None
+    started: float = field(default_factory=time.monotonic)
+    message: str | None = None
+    cancel: threading.Event = field(default_factory=threading.Event)
+    # Set by the runner when the server shuts down: a job stopped then is `interrupted`, not `cancelled`.
+    closing: threading.Event = field(default_factory=threading.Event)
+
+    def ending(self) -> str | None:
+        """The status the job ends with before its next chunk (done, cancelled, interrupted), or None to go on."""
+        if self.done >= self.total:
+            return "done"
+        if self.cancel.is_set():
+            return "interrupted" if self.closing.is_set() else "cancelled"
+        return None
+
+    def count(self, result: RunResult, loss: float | None) -> None:
+        """Add a chunk's passes and its last batch loss; a diverged pass fails the job, naming the pass."""
+        self.done += result.passes
+        if loss is not None:
+            self.loss = loss
+        if result.diverged is not None:
+            self.status = "failed"
+            self.message = result.diverged.message
+
+    def to_model(self) -> schemas.Job:
+        eta = None
+        if self.status == "running" and self.done > 0:
+            elapsed = time.monotonic() - self.started
+            eta = elapsed / self.done * (self.total - self.done)
+        return schemas.Job(
+            id=self.id,
+            status=self.status,
+            done=self.done,
+            total=self.total,
+            loss=convert.number(self.loss),
+            eta_seconds=eta,
+            message=self.message,
+        )
 
 
 def next_chunk(passes: int, elapsed: float, target: float = CHUNK_SECONDS) -> int:
@@ -47,7 +103,7 @@ class JobRunner:
         self._slots = threading.BoundedSemaphore(settings.max_concurrent_jobs)
         self._threads: dict[str, tuple[JobInfo, threading.Thread]] = {}
         self._lock = threading.Lock()
-        self._closing = False
+        self._closing = threading.Event()  # shared with every job it starts (JobInfo.closing)
 
     @property
     def running(self) -> int:
@@ -64,19 +120,8 @@ class JobRunner:
                 "BACKPROP_VIZ_MAX_CONCURRENT_JOBS); wait for one to finish or cancel one",
             )
         try:
-            with session.lock:
-                if session.job is not None and session.job.status == "running":
-                    raise Conflict(
-                        f"training job {session.job.id} is already running on this session; wait for it or "
-                        f"cancel it with DELETE /api/sessions/{session.id}/jobs/{session.job.id}"
-                    )
-                if session.playing:
-                    raise Conflict("the session is playing; pause it before you start a training job")
-                job = JobInfo(new_id(), total=passes)
-                session.job = job
-                session.jobs[job.id] = job
-                self._prune(session)
-                session.touch()
+            job = JobInfo(new_id(), total=passes, closing=self._closing)
+            session.start_job(job, keep_finished=KEEP_FINISHED_JOBS)
             thread = threading.Thread(target=self._run, args=(session, job), name=f"job-{job.id[:8]}", daemon=True)
             with self._lock:
                 self._threads[job.id] = (job, thread)
@@ -86,39 +131,17 @@ class JobRunner:
             raise
         return job
 
-    @staticmethod
-    def _prune(session: Session) -> None:
-        finished = [j for j in session.jobs.values() if j.status != "running"]
-        for job in finished[: max(0, len(finished) - KEEP_FINISHED_JOBS)]:
-            del session.jobs[job.id]
-
     # -- running ----------------------------------------------------------------------------------------
     def _run(self, session: Session, job: JobInfo) -> None:
         chunk = 1
         last_report = time.monotonic()
         try:
             while True:
-                # One hold of the lock for the chunk and its count: a checkpoint never sees one without the other.
-                # The lock is fair, so a command waiting for the session gets it between two chunks.
-                with session.lock:
-                    if job.done >= job.total:
-                        job.status = "done"
-                        break
-                    if job.cancel.is_set():
-                        job.status = "interrupted" if self._closing else "cancelled"
-                        break
-                    n = min(chunk, job.total - job.done)
-                    started = time.perf_counter()
-                    result = session.train_chunk(n)
-                    elapsed = time.perf_counter() - started
-                    job.done += result.passes
-                    losses = session.trainer.metrics.batch_loss.y
-                    if losses:
-                        job.loss = losses[-1]
-                    if result.diverged is not None:
-                        job.status = "failed"
-                        job.message = result.diverged.message
-                        break
+                # The session's lock is fair, so a command waiting for the session gets it between two chunks.
+                n = min(chunk, job.total - job.done)
+                elapsed = session.train_job_chunk(job, n)
+                if elapsed is None or job.status != "running":  # done, cancelled, or failed (diverged)
+                    break
                 chunk = next_chunk(n, elapsed)
                 now = time.monotonic()
                 if now - last_report >= PROGRESS_SECONDS:
@@ -126,9 +149,8 @@ class JobRunner:
                     self._notify(session, job)
         except Exception as exc:
             log.exception("training job %s on session %s failed", job.id, session.id)
-            with session.lock:
-                job.status = "failed"
-                job.message = f"training stopped by an unexpected error ({type(exc).__name__}); see the server log"
+            message = f"training stopped by an unexpected error ({type(exc).__name__}); see the server log"
+            session.end_job(job, "failed", message)
         finally:
             session.touch()
             with self._lock:
@@ -151,14 +173,13 @@ class JobRunner:
 
     def cancel_session(self, session: Session) -> None:
         """Stop the session's running job, if any (before it is deleted)."""
-        with session.lock:
-            job = session.job
-        if job is not None and job.status == "running":
+        job = session.running_job()
+        if job is not None:
             self.cancel(session, job)
 
     def shutdown(self, wait: float = CANCEL_WAIT_SECONDS) -> None:
         """Stop every job (their status becomes `interrupted`) and wait for their threads."""
-        self._closing = True
+        self._closing.set()
         with self._lock:
             running = list(self._threads.values())
         for job, _thread in running:

@@ -22,6 +22,7 @@ from app.hubs import Hubs
 from app.jobs import JobRunner
 from app.persistence import Persistence
 from app.registry import SessionRegistry
+from app.validation import describe_errors
 
 log = logging.getLogger("app")
 
@@ -33,26 +34,6 @@ INTERNAL_ERROR = (
 ROOT = Path(__file__).resolve().parent.parent
 STATIC_DIR = ROOT / "static"
 TEMPLATES_DIR = ROOT / "templates"
-
-
-def _location(loc: tuple) -> str:
-    """('body', 'layers', 0) → 'layers[0]'."""
-    parts = [p for p in loc if p not in ("body", "query", "path")]
-    out = ""
-    for part in parts:
-        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
-    return out or "body"
-
-
-def validation_message(exc: RequestValidationError) -> tuple[str, str | None]:
-    """One readable sentence for pydantic's errors: 'layers[0]: Input should be greater than 0' …"""
-    messages = []
-    first_field = None
-    for error in exc.errors():
-        where = _location(tuple(error.get("loc", ())))
-        first_field = first_field or where
-        messages.append(f"{where}: {error.get('msg', 'invalid value')}")
-    return "; ".join(messages[:5]) + (" …" if len(messages) > 5 else ""), first_field
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -110,7 +91,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     @app.exception_handler(RequestValidationError)
     async def invalid_request(request: Request, exc: RequestValidationError) -> JSONResponse:
-        message, field = validation_message(exc)
+        message, field = describe_errors(exc.errors())
         return JSONResponse({"detail": message, "field": field, "errors": _jsonable(exc.errors())}, status_code=422)
 
     @app.exception_handler(StarletteHTTPException)

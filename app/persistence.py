@@ -24,8 +24,9 @@ from typing import Any
 from app import schemas
 from app.config import Settings
 from app.errors import AppError
+from app.jobs import JobInfo
 from app.registry import SessionRegistry, StoredDataset
-from app.sessions import JobInfo, Session
+from app.sessions import Session
 from app.store import Store, StoredDatasetRow
 from engine.datasets import CsvLimits, DatasetError, parse_csv
 

@@ -16,8 +16,9 @@ from dataclasses import dataclass, field
 
 from app.config import Settings
 from app.errors import NotFound, TooMany
+from app.ids import new_id
 from app.listeners import notify
-from app.sessions import Session, new_id
+from app.sessions import Session
 from engine.datasets import Table
 
 log = logging.getLogger(__name__)

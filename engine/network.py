@@ -220,3 +220,10 @@ class Network:
         if self._small:
             return bool(np.isfinite(np.concatenate([p.ravel(order="K") for p in params])).all())
         return all(np.isfinite(p).all() for p in params)
+
+
+def parameter_count(sizes: Sequence[int]) -> int:
+    """Weights and biases of a network with these layer sizes, known before it is built (the app checks its
+    limits first); equals `Network.parameter_count` of the built network."""
+    n = np.asarray(sizes, dtype=np.int64)
+    return int(n[1:] @ (n[:-1] + 1))  # Σ_l n_l (n_{l−1} + 1): W^l has n_l × n_{l−1} entries, b^l has n_l

@@ -1,5 +1,6 @@
-"""Shared fixtures for the REST tests: isolated settings (a temporary data directory, no persistence), an app,
-a TestClient running its lifespan, and helpers to create sessions and wait for jobs without sleeping blindly."""
+"""Shared fixtures for the app's tests: isolated settings (a temporary data directory, no persistence), an app,
+a TestClient running its lifespan, helpers to create sessions and wait for jobs without sleeping blindly, and
+sessions built directly (no app) for the tests of the session modules."""
 
 from __future__ import annotations
 
@@ -16,6 +17,8 @@ from fastapi.testclient import TestClient
 from app import schemas
 from app.config import Settings
 from app.main import create_app
+from app.sessions import Session
+from engine.datasets import Table
 
 # A small classification session: xor, 2-4-1, sgd. Fast to step and to train.
 XOR_SESSION: dict[str, Any] = {
@@ -130,3 +133,26 @@ def api_with(tmp_path: Path) -> Callable[..., Any]:
             yield Api(test_client)
 
     return build
+
+
+class SessionMaker:
+    """Sessions built as POST /api/sessions builds them (default: XOR_SESSION with `changes`), without an app;
+    `tables` are the uploaded data sets a body may name by id. Like `Api`, it has the bodies xor, seed, diverging."""
+
+    xor = XOR_SESSION
+    seed = SEED_SESSION
+    diverging = DIVERGING_SESSION
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+
+    def __call__(
+        self, body: dict[str, Any] | None = None, *, tables: dict[str, Table] | None = None, **changes: Any
+    ) -> Session:
+        request = schemas.SessionCreate(**{**(body if body is not None else XOR_SESSION), **changes})
+        return Session.create(request, self.settings, (tables or {}).__getitem__)
+
+
+@pytest.fixture
+def make_session(settings: Settings) -> SessionMaker:
+    return SessionMaker(settings)

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from engine.initializers import InitSpec
-from engine.network import Network
+from engine.network import Network, parameter_count
 from engine.regularization import Regularization
 
 F = {
@@ -258,3 +258,8 @@ def test_params_finite_finds_one_bad_number_anywhere_and_no_false_alarm_on_huge_
             assert not net.params_finite(), (array.shape, index)
             array[index] = kept
     assert net.params_finite()
+
+
+@pytest.mark.parametrize("sizes", [[1, 1], [2, 4, 1], [3, 5, 4, 2], [784, 128, 64, 10]])
+def test_parameter_count_of_sizes_is_the_built_networks(sizes: list[int]) -> None:
+    assert parameter_count(sizes) == Network.build(sizes).parameter_count  # known before it is built

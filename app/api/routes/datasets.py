@@ -16,8 +16,9 @@ from app.deps import RegistryDep, SettingsDep, TokenDep
 from app.errors import InvalidInput
 from app.registry import StoredDataset
 from engine.datasets import BUILTINS, CsvLimits, DatasetError, parse_csv
+from engine.datasets.base import TASKS as DATASET_TASKS
 
-TASKS = ("classification", "regression", "auto")
+TASKS = (*DATASET_TASKS, "auto")  # "auto": the CSV loader decides from the target column
 _INDEX = re.compile(r"[+-]?\d+")
 
 router = APIRouter(prefix="/api/datasets", tags=["datasets"], dependencies=[TokenDep], responses=ERRORS)
@@ -88,7 +89,7 @@ UPLOAD_BODY: dict[str, Any] = {
     response_model=schemas.DatasetList,
     summary="Built-in and uploaded data sets",
     description="`builtin`: the generators with their parameters (type, default, range); use one in a session "
-    "as `{\"builtin\": name, …}`. `uploaded`: the CSVs uploaded here; use one as `{\"id\": id}`.",
+    'as `{"builtin": name, …}`. `uploaded`: the CSVs uploaded here; use one as `{"id": id}`.',
 )
 async def list_datasets(registry: RegistryDep, settings: SettingsDep) -> schemas.DatasetList:
     uploaded = await run_in_threadpool(lambda: [dataset_info(d) for d in registry.datasets()])
@@ -120,7 +121,7 @@ async def upload_dataset(
         raise InvalidInput("no file: send the CSV in the multipart part named 'file'", field="file")
     task = form.fields.get("task", "auto").strip() or "auto"
     if task not in TASKS:
-        raise InvalidInput(f"task is {task!r}; use classification, regression or auto", field="task")
+        raise InvalidInput(f"task is {task!r}; use {', '.join(TASKS[:-1])} or {TASKS[-1]}", field="task")
     target = _target(form.fields.get("target"))
     name = PurePath(form.file_name or "upload.csv").name or "upload.csv"
     limits = CsvLimits(max_rows=settings.max_upload_rows, max_columns=settings.max_upload_columns)

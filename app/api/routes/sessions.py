@@ -1,6 +1,6 @@
 """Sessions over REST: create, read, change, step, step back, train in the background, predict, check
-gradients, export and import. Every Session call runs in a worker thread (never on the event loop) and takes
-the session's lock, so one session's work never stalls another session or the health check."""
+gradients, export and import. Every Session call runs in a worker thread (never on the event loop); the
+Session takes its own lock, so one session's work never stalls another session or the health check."""
 
 from __future__ import annotations
 
@@ -10,19 +10,21 @@ from typing import Annotated
 from fastapi import APIRouter, Body, Request, Response, status
 from starlette.concurrency import run_in_threadpool
 
-from app import convert, schemas
+from app import schemas
 from app.api import BUSY, ERRORS, ErrorResponse
 from app.api.streaming import read_limited
 from app.deps import JobsDep, RegistryDep, SessionDep, SettingsDep, TokenDep
-from app.errors import InvalidInput, NotFound
-from app.sessions import JobInfo, Session
+from app.errors import InvalidInput
+from app.jobs import JobInfo
+from app.sessions import Session
 
 IMPORT_LIMIT_FACTOR = 8  # an imported document may be this many times BACKPROP_VIZ_MAX_UPLOAD_BYTES
 
 router = APIRouter(prefix="/api/sessions", tags=["sessions"], dependencies=[TokenDep], responses=ERRORS)
 
 
-def _location(session: Session, job: JobInfo | None = None) -> str:
+def _url(session: Session, job: JobInfo | None = None) -> str:
+    """The path of the session, or of one of its jobs (the `Location` of what a POST created)."""
     path = f"/api/sessions/{session.id}"
     return f"{path}/jobs/{job.id}" if job is not None else path
 
@@ -45,7 +47,7 @@ async def create_session(
 ) -> schemas.SessionState:
     session = await run_in_threadpool(Session.create, body, settings, registry.lookup_table)
     await run_in_threadpool(registry.add, session)
-    response.headers["Location"] = _location(session)
+    response.headers["Location"] = _url(session)
     return await run_in_threadpool(session.state)
 
 
@@ -76,8 +78,9 @@ async def import_session(request: Request, registry: RegistryDep, settings: Sett
         try:
             doc = json.loads(raw)
         except (ValueError, RecursionError) as exc:
-            raise InvalidInput(f"the body is not valid JSON ({exc}); send the export document as it was saved",
-                               field="body") from None
+            raise InvalidInput(
+                f"the body is not valid JSON ({exc}); send the export document as it was saved", field="body"
+            ) from None
         return Session.from_export(doc, settings)
 
     session = await run_in_threadpool(build)
@@ -98,12 +101,7 @@ async def get_session(session: SessionDep) -> schemas.SessionState:
     "middle of a pass (after a phase step) the answer has `pending_config: true` until the pass ends.",
 )
 async def patch_session(session: SessionDep, body: schemas.SessionPatch) -> schemas.SessionState:
-    def apply() -> schemas.SessionState:
-        with session.lock:
-            session.patch(body)
-            return session.state()
-
-    return await run_in_threadpool(apply)
+    return await run_in_threadpool(session.patch_answer, body)
 
 
 @router.delete(
@@ -126,12 +124,7 @@ async def delete_session(session: SessionDep, registry: RegistryDep, jobs: JobsD
     responses=BUSY,
 )
 async def reset_session(session: SessionDep) -> schemas.SessionState:
-    def reset() -> schemas.SessionState:
-        with session.lock:
-            session.reset()
-            return session.state()
-
-    return await run_in_threadpool(reset)
+    return await run_in_threadpool(session.reset_answer)
 
 
 # ---------------------------------------------------------------------------------------------------------
@@ -150,20 +143,7 @@ async def reset_session(session: SessionDep) -> schemas.SessionState:
 async def step_session(
     session: SessionDep, body: Annotated[schemas.StepRequest | None, Body()] = None
 ) -> schemas.StepResponse:
-    request = body or schemas.StepRequest()
-
-    def step() -> schemas.StepResponse:
-        with session.lock:
-            result = session.step(request.unit, request.count)
-            return schemas.StepResponse(
-                records=[convert.record(r) for r in result.records],
-                records_omitted=result.omitted,
-                passes=result.passes,
-                diverged=convert.diverged(result.diverged) if result.diverged is not None else None,
-                state=session.state(),
-            )
-
-    return await run_in_threadpool(step)
+    return await run_in_threadpool(session.step_answer, body or schemas.StepRequest())
 
 
 @router.post(
@@ -177,36 +157,12 @@ async def step_session(
 async def back_session(
     session: SessionDep, body: Annotated[schemas.BackRequest | None, Body()] = None
 ) -> schemas.BackResponse:
-    request = body or schemas.BackRequest()
-
-    def back() -> schemas.BackResponse:
-        with session.lock:
-            result = session.back(request.unit, request.count)
-            return schemas.BackResponse(
-                moved=result.moved,
-                visible=[convert.record(r) for r in result.visible],
-                limit=result.limit_reached,
-                state=session.state(),
-            )
-
-    return await run_in_threadpool(back)
+    return await run_in_threadpool(session.back_answer, body or schemas.BackRequest())
 
 
 # ---------------------------------------------------------------------------------------------------------
 # Background training
 # ---------------------------------------------------------------------------------------------------------
-def _job_model(session: Session, job: JobInfo) -> schemas.Job:
-    with session.lock:
-        return job.to_model()
-
-
-def _job(session: Session, job_id: str) -> JobInfo:
-    job = session.jobs.get(job_id)
-    if job is None:
-        raise NotFound(f"no job {job_id!r} on session {session.id}; start one with POST .../train", field="job_id")
-    return job
-
-
 @router.post(
     "/{session_id}/train",
     status_code=status.HTTP_202_ACCEPTED,
@@ -234,14 +190,14 @@ async def train_session(
             field=field,
         )
     job = await run_in_threadpool(jobs.start, session, passes)
-    response.headers["Location"] = _location(session, job)
-    return await run_in_threadpool(_job_model, session, job)
+    response.headers["Location"] = _url(session, job)
+    return await run_in_threadpool(session.job_model, job)
 
 
 @router.get("/{session_id}/jobs/{job_id}", response_model=schemas.Job, summary="A training job's progress")
 async def get_job(session: SessionDep, job_id: str) -> schemas.Job:
-    job = _job(session, job_id)
-    return await run_in_threadpool(_job_model, session, job)
+    job = await run_in_threadpool(session.find_job, job_id)
+    return await run_in_threadpool(session.job_model, job)
 
 
 @router.delete(
@@ -252,9 +208,9 @@ async def get_job(session: SessionDep, job_id: str) -> schemas.Job:
     "`cancelled`; the passes done so far stay. A job that has already ended is answered as it is.",
 )
 async def cancel_job(session: SessionDep, job_id: str, jobs: JobsDep) -> schemas.Job:
-    job = _job(session, job_id)
+    job = await run_in_threadpool(session.find_job, job_id)
     await run_in_threadpool(jobs.cancel, session, job)
-    return await run_in_threadpool(_job_model, session, job)
+    return await run_in_threadpool(session.job_model, job)
 
 
 @router.get(

@@ -18,6 +18,7 @@ from app.client import CLOSE_GONE, Client, close_reason
 from app.deps import HubsDep
 from app.errors import NotFound
 from app.security import websocket_allowed
+from app.validation import describe_errors
 
 router = APIRouter(tags=["websocket"])
 
@@ -92,25 +93,5 @@ def command_error(exc: ValidationError, raw: Any) -> tuple[str, str | None]:
         return f"the command has no 'type'; give one of {expected}", "type"
     if kind == "union_tag_invalid":
         return f"unknown command type {raw.get('type')!r}; expected one of {expected}", "type"
-    messages = []
-    first_field = None
-    for error in errors[:5]:
-        where = _location(tuple(error.get("loc", ()))[1:])  # loc starts with the command's tag
-        first_field = first_field or where
-        messages.append(f"{where}: {error.get('msg', 'invalid value')}")
-    more = " …" if len(errors) > 5 else ""
-    return f"'{raw.get('type')}' command: " + "; ".join(messages) + more, first_field
-
-
-UNION_MEMBERS = {"float", "int", "str", "bool", "none"}
-
-
-def _location(loc: tuple) -> str:
-    """('optimizer', 'name') → 'optimizer.name'; ('weights', 0) → 'weights[0]'. Stops at the names pydantic
-    gives union members (('speed', 'float') → 'speed')."""
-    out = ""
-    for part in loc:
-        if isinstance(part, str) and (part in UNION_MEMBERS or "[" in part):
-            break
-        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
-    return out or "command"
+    detail, field = describe_errors(errors, whole="command", skip=1)  # loc starts with the command's tag
+    return f"'{raw.get('type')}' command: {detail}", field

@@ -4,6 +4,7 @@ foreign or broken documents are refused with 422, never a 500."""
 from __future__ import annotations
 
 import copy
+import json
 
 import pytest
 
@@ -166,3 +167,11 @@ def test_import_size_limit_is_413(api_with):
     with api_with(max_upload_bytes=100) as api:  # documents may be 8 × that: 800 bytes
         doc = export(api, api.create()["id"])
         api.error(api.client.post("/api/sessions/import", json=doc), 413, "BACKPROP_VIZ_MAX_UPLOAD_BYTES")
+
+
+def test_an_export_is_strict_json(api):
+    """The export is parsed by strict JSON readers (allow_nan=False on both ends)."""
+    sid = api.create({"layers": [2, 3, 1], "dtype": "float32"})["id"]
+    api.step(sid, "pass", 3)
+    text = api.client.get(f"/api/sessions/{sid}/export").text
+    json.loads(text, parse_constant=lambda c: pytest.fail(f"non-finite {c} in the export"))

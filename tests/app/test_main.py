@@ -1,5 +1,5 @@
-"""The health check, the API's documentation, and error handling: unknown routes, the catch-all 500 (logged),
-and a sweep of bad inputs over every endpoint that must never reach it."""
+"""The app factory's error handlers and documentation: unknown routes, the catch-all 500 (logged), a sweep of bad
+inputs over every endpoint that must never reach it, and the OpenAPI description of every endpoint."""
 
 from __future__ import annotations
 
@@ -8,7 +8,6 @@ import logging
 import pytest
 from fastapi.testclient import TestClient
 
-from app import __version__
 from app.main import INTERNAL_ERROR, create_app
 
 ENDPOINTS = [  # (method, path), {sid} and {job} filled in
@@ -50,15 +49,6 @@ BAD_BODIES = [
     b"[" * 50_000 + b"]" * 50_000,
     b'{"format": "backprop-viz-session", "version": 1}',
 ]
-
-
-def test_health_answers_version_and_counts(api):
-    health = api.client.get("/api/health").json()
-    storage = health.pop("storage")
-    assert health == {"status": "ok", "version": __version__, "sessions": 0, "jobs": 0}
-    assert storage["enabled"] is False  # the test settings turn persistence off
-    api.create()
-    assert api.client.get("/api/health").json()["sessions"] == 1
 
 
 def test_unknown_routes_and_methods_answer_json(api):

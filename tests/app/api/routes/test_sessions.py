@@ -1,8 +1,14 @@
-"""Session lifecycle over REST: create, read, change hyperparameters, reset, delete — and their refusals."""
+"""The session resource over REST: create, read, change hyperparameters, reset, delete, metrics — their refusals,
+the limits on sessions (cap, eviction, TTL, architecture, built-in samples) and numbers a session cannot hold."""
 
 from __future__ import annotations
 
+import time
+
 import numpy as np
+import pytest
+
+FLOAT32_SESSION = {"layers": [2, 3, 1], "dtype": "float32"}
 
 
 def test_create_fills_defaults_and_answers_state_with_location(api):
@@ -108,7 +114,12 @@ def test_patch_applies_from_the_next_pass(api):
     assert update["phase"] == "update" and update["learning_rate"] == 0.05  # the pass ran with the old rate
     assert step["state"]["pending_config"] is False
     assert step["state"]["config"]["optimizer"] == {
-        "name": "adam", "learning_rate": 0.01, "momentum": 0.9, "beta1": 0.9, "beta2": 0.999, "epsilon": 1e-8
+        "name": "adam",
+        "learning_rate": 0.01,
+        "momentum": 0.9,
+        "beta1": 0.9,
+        "beta2": 0.999,
+        "epsilon": 1e-8,
     }
 
 
@@ -177,3 +188,103 @@ def test_regression_metrics_have_no_accuracy(api):
     metrics = api.client.get(f"/api/sessions/{sid}/metrics").json()
     assert metrics["train_accuracy"] is None and metrics["test_accuracy"] is None
     assert len(metrics["train_loss"]) == 2
+
+
+# Limits (each with a small setting)
+def sessions_live(api) -> int:
+    return api.client.get("/api/health").json()["sessions"]
+
+
+def test_the_session_idle_longest_is_evicted_at_the_cap(api_with):
+    with api_with(max_sessions=2) as api:
+        a = api.create()["id"]
+        b = api.create()["id"]
+        api.state(a)  # a is used again: b is now the one idle longest
+        c = api.create()["id"]
+        api.error(api.client.get(f"/api/sessions/{b}"), 404, "expired")
+        assert api.state(a)["id"] == a and api.state(c)["id"] == c
+        assert sessions_live(api) == 2
+
+
+def test_busy_sessions_are_never_evicted(api_with):
+    with api_with(max_sessions=1) as api:
+        a = api.create()["id"]
+        location = api.train(a, passes=10_000_000)
+        error = api.error(api.client.post("/api/sessions", json=api.xor), 429, "BACKPROP_VIZ_MAX_SESSIONS")
+        assert error["detail"]
+        api.client.delete(location)
+        assert api.client.post("/api/sessions", json=api.xor).status_code == 201  # a is idle now: evicted
+        api.error(api.client.get(f"/api/sessions/{a}"), 404)
+
+
+def test_idle_sessions_expire_after_the_ttl_but_training_ones_stay(api_with):
+    with api_with(session_ttl_seconds=0.3) as api:
+        training = api.create()["id"]
+        location = api.train(training, passes=10_000_000)
+        api.create()  # idle: the lifespan's periodic task removes it
+        deadline = time.monotonic() + 10
+        while sessions_live(api) == 2:  # polling health does not touch sessions
+            assert time.monotonic() < deadline, "the idle session never expired"
+            time.sleep(0.01)
+        assert api.state(training)["job"]["status"] == "running"
+        api.client.delete(location)
+
+
+def test_architecture_limits(api_with):
+    with api_with(max_layers=3, max_layer_width=8, max_parameters=50) as api:
+        client = api.client
+        api.error(client.post("/api/sessions", json={"layers": [2, 4, 4, 1]}), 422, "BACKPROP_VIZ_MAX_LAYERS")
+        api.error(client.post("/api/sessions", json={"layers": [2, 9, 1]}), 422, "BACKPROP_VIZ_MAX_LAYER_WIDTH")
+        api.create(layers=[2, 8, 1])  # 33 parameters
+    with api_with(max_parameters=50) as api:
+        error = api.error(api.client.post("/api/sessions", json={"layers": [2, 20, 1]}), 422, "81")
+        assert "BACKPROP_VIZ_MAX_PARAMETERS" in error["detail"] and error["field"] == "layers"
+        api.create(layers=[2, 10, 1])  # 41 parameters
+
+
+def test_builtin_samples_limit(api_with):
+    with api_with(max_builtin_samples=100) as api:
+        body = {"layers": [2, 1], "dataset": {"builtin": "xor", "samples": 101}}
+        response = api.client.post("/api/sessions", json=body)
+        error = api.error(response, 422, "BACKPROP_VIZ_MAX_BUILTIN_SAMPLES")
+        assert error["field"] == "dataset.samples"
+        api.create(layers=[2, 1], dataset={"builtin": "xor", "samples": 100})
+
+
+# Numbers a session cannot hold (found by fuzzing): a 422, never a 500 or a session that cannot be exported
+def raw_post(api, path: str, text: str):
+    return api.client.post(path, content=text.encode(), headers={"content-type": "application/json"})
+
+
+@pytest.mark.parametrize(
+    ("body", "field", "words"),
+    [
+        ({**FLOAT32_SESSION, "init": {"weights": [[[1e300, 0], [0, 0], [0, 0]], [[0, 0, 0]]]}}, "weights", ["float32"]),
+        ({"layers": [2, 3, 1], "init": {"scheme": "uniform", "low": -1e308, "high": 1e308}}, "init", ["-1000000"]),
+        (
+            {**FLOAT32_SESSION, "dataset": {"inputs": [[1e300, 0], [0, 1]], "targets": [[1], [0]]}},
+            "dataset",
+            ["not finite in float32", "float64"],
+        ),
+    ],
+    ids=["float32-explicit-weights", "uniform-span-overflows", "float32-data"],
+)
+def test_numbers_beyond_the_dtype_are_refused_at_create(api, body, field, words):
+    error = api.error(api.client.post("/api/sessions", json=body), 422, *words)
+    assert error["field"].startswith(field), error
+
+
+@pytest.mark.parametrize("number", ["Infinity", "-Infinity", "NaN"])
+def test_non_finite_json_numbers_in_hyperparameters_are_refused(api, number):
+    optimizer = '{"name": "adam", "epsilon": NUMBER}'.replace("NUMBER", number)
+    assert raw_post(api, "/api/sessions", '{"layers": [2, 3, 1], "optimizer": ' + optimizer + "}").status_code == 422
+    sid = api.create()["id"]
+    before = api.state(sid)
+    patch = api.client.patch(
+        f"/api/sessions/{sid}",
+        content=('{"optimizer": ' + optimizer + "}").encode(),
+        headers={"content-type": "application/json"},
+    )
+    assert api.error(patch, 422)["field"].startswith("optimizer")
+    assert api.state(sid) == before
+    assert api.client.get(f"/api/sessions/{sid}/export").status_code == 200

@@ -173,3 +173,13 @@ def test_row_and_column_limits(api_with):
         assert rows["field"] == "file"
         api.error(upload(api.client, "a,b,c\n1,2,3\n4,5,6\n"), 422, "BACKPROP_VIZ_MAX_UPLOAD_COLUMNS")
         assert upload(api.client, "a,b\n1,2\n3,4\n5,6\n").status_code == 201
+
+
+def test_the_oldest_upload_is_dropped_at_the_data_set_cap(api_with):
+    with api_with(max_datasets=2) as api:
+        ids = [
+            api.client.post("/api/datasets", files={"file": (f"{i}.csv", b"a,b\n1,2\n3,4\n5,6\n")}).json()["id"]
+            for i in range(3)
+        ]
+        api.error(api.client.get(f"/api/datasets/{ids[0]}"), 404)
+        assert [d["id"] for d in api.client.get("/api/datasets").json()["uploaded"]] == ids[1:]

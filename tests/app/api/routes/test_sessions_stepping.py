@@ -1,5 +1,5 @@
-"""Stepping forward and back over REST: the records carry the seed's numbers, back is bitwise exact, and a
-diverging pass is refused with the state before it."""
+"""Stepping forward and back over REST: the records carry the seed's numbers, back is bitwise exact, a
+diverging pass is refused with the state before it, and steps too big or too long to answer are refused."""
 
 from __future__ import annotations
 
@@ -158,3 +158,31 @@ def test_step_and_back_refusals_leave_the_session_unchanged(api):
         error = api.error(client.post(f"/api/sessions/{sid}/{path}", json=body), 422)
         assert error["field"] == field, (body, error)
     assert api.state(sid) == before
+
+
+def test_large_networks_train_but_do_not_step(api_with):
+    with api_with(max_interactive_parameters=20) as api:
+        sid = api.create(layers=[2, 8, 1])["id"]  # 33 parameters
+        before = api.state(sid)
+        for path in ("step", "back"):
+            response = api.client.post(f"/api/sessions/{sid}/{path}", json={})
+            error = api.error(response, 422, "BACKPROP_VIZ_MAX_INTERACTIVE_PARAMETERS", "/train")
+            assert error["field"] == "unit"
+        assert api.state(sid) == before
+        assert api.wait(api.train(sid, passes=20))["done"] == 20
+
+
+@pytest.mark.parametrize(("unit", "count"), [("pass", 6), ("phase", 6 * 6 + 1), ("epoch", 2)])
+def test_a_step_through_more_passes_than_the_limit_is_refused_and_changes_nothing(api_with, unit, count):
+    with api_with(max_step_passes=5) as api:
+        sid = api.create()["id"]  # 32 training rows, batch 8: 4 passes (6 phases each) per epoch
+        before = api.state(sid)
+        error = api.error(
+            api.client.post(f"/api/sessions/{sid}/step", json={"unit": unit, "count": count}),
+            422,
+            "BACKPROP_VIZ_MAX_STEP_PASSES",
+            "/train",
+        )
+        assert error["field"] == "count"
+        assert api.state(sid) == before
+        assert api.step(sid, "pass", 5)["passes"] == 5  # at the limit is fine

@@ -1,5 +1,5 @@
-"""Background training jobs: same result as stepping, progress, cancel, limits, divergence, and no stalls of
-other sessions or the health check while one trains."""
+"""Background training over REST (POST .../train, GET and DELETE .../jobs/{id}): same result as stepping,
+progress, cancel, limits, divergence, and no stalls of other sessions or the health check while one trains."""
 
 from __future__ import annotations
 
@@ -9,8 +9,6 @@ from concurrent.futures import ThreadPoolExecutor
 from itertools import pairwise
 
 import pytest
-
-from app.jobs import next_chunk
 
 LONG = 10_000_000  # passes: a job that runs until it is cancelled
 
@@ -172,10 +170,3 @@ def test_progress_listeners_hear_at_most_ten_a_second_and_the_end(app, api):
     gaps = [b - a for a, b in pairwise(progress)]
     assert gaps and min(gaps) >= 0.099
     assert all(done <= final["done"] for _, _, done in calls)
-
-
-def test_chunks_aim_at_fifty_milliseconds_and_grow_gently():
-    assert next_chunk(100, 0.1) == 50  # too slow: halve
-    assert next_chunk(10, 0.001) == 40  # far too fast: at most 4× at a time
-    assert next_chunk(1, 0.0) == 4
-    assert next_chunk(1, 10.0) == 1  # never below one pass

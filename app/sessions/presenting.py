@@ -1,0 +1,242 @@
+"""A session on the wire: its engine objects (stepper, trainer, network, data set) as the schema's models.
+
+Functions of what they are given, with no lock and no math of their own: the Session calls them with its lock
+held, so each answer shows one moment; normalization is undone by the engine's `Normalization.invert`, class
+labels come from `decode_labels`, the boundary from `output_grid`.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from app import convert, schemas
+from engine.datasets import Dataset
+from engine.datasets.base import decode_labels
+from engine.gradcheck import GradientCheck
+from engine.metrics import MetricsLog
+from engine.network import Network
+from engine.probe import output_grid
+from engine.stepper import BackResult, Stepper, StepResult, phase_label
+
+MetricsCursor = tuple[int, int]  # how many per-pass and per-epoch points a client has
+
+
+# ---------------------------------------------------------------------------------------------------------
+# The state
+# ---------------------------------------------------------------------------------------------------------
+def state(
+    session_id: str,
+    config: schemas.SessionConfig,
+    stepper: Stepper,
+    dataset: Dataset,
+    *,
+    playing: bool,
+    speed: float | None,
+    job: schemas.Job | None,
+) -> schemas.SessionState:
+    """Everything a client shows of a session: configuration in force, weights, counters, latest metrics."""
+    network = stepper.trainer.network
+    return schemas.SessionState(
+        id=session_id,
+        config=current_config(config, stepper),
+        weights=[W.tolist() for W in network.W],
+        biases=[b.tolist() for b in network.b],
+        counters=counters(stepper),
+        metrics=latest_metrics(stepper.trainer.metrics),
+        dataset=dataset_summary(dataset),
+        focus=stepper.focus,
+        playing=playing,
+        speed=speed,
+        pending_config=stepper.pending_config is not None,
+        job=job,
+    )
+
+
+def current_config(config: schemas.SessionConfig, stepper: Stepper) -> schemas.SessionConfig:
+    """The configuration in force, including hyperparameters changed since creation (or pending)."""
+    tc = stepper.pending_config or stepper.trainer.config
+    return config.model_copy(
+        update={
+            "optimizer": schemas.OptimizerSpec(**tc.optimizer.to_dict()),
+            "batch_size": tc.batch_size,
+            "regularization": schemas.RegularizationSpec(kind=tc.regularization.kind, rate=tc.regularization.rate),
+        }
+    )
+
+
+def counters(stepper: Stepper) -> schemas.Counters:
+    """Pass, epoch and the phase cursor, with the labels of one pass's phases (F1 … U)."""
+    phase, layer = stepper.next_phase
+    timeline = [phase_label(p, lay) for p, lay in stepper.phases]
+    return schemas.Counters(
+        pass_index=stepper.trainer.pass_index,
+        epoch=stepper.trainer.epoch,
+        phase=phase,
+        layer=layer,
+        position=stepper.position,
+        label=timeline[stepper.position],
+        timeline=timeline,
+    )
+
+
+def latest_metrics(log: MetricsLog) -> schemas.LatestMetrics:
+    def last(series: Any) -> float | None:
+        return convert.number(series.y[-1]) if series.y else None
+
+    return schemas.LatestMetrics(
+        train_loss=last(log.train_loss),
+        test_loss=last(log.test_loss),
+        train_accuracy=last(log.train_accuracy),
+        test_accuracy=last(log.test_accuracy),
+        batch_loss=last(log.batch_loss),
+    )
+
+
+def dataset_summary(dataset: Dataset) -> schemas.DatasetSummary:
+    return schemas.DatasetSummary(
+        name=dataset.name,
+        task=dataset.task,
+        features=list(dataset.feature_names),
+        targets=list(dataset.target_names),
+        classes=list(dataset.class_names) if dataset.class_names else None,
+        train_rows=int(dataset.X_train.shape[0]),
+        test_rows=int(dataset.X_test.shape[0]),
+        domain=dataset.raw_domain.tolist(),
+    )
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Records and metrics
+# ---------------------------------------------------------------------------------------------------------
+def visible_records(stepper: Stepper) -> list[schemas.PhaseRecordOut]:
+    """The records of the open pass, as far as it has been shown."""
+    return [convert.record(r) for r in stepper.visible_records]
+
+
+def metrics_history(log: MetricsLog, dataset: Dataset) -> schemas.MetricsHistory:
+    return convert.metrics_history(log, dataset.task == "classification")
+
+
+def metrics_cursor(log: MetricsLog) -> MetricsCursor:
+    """How many per-pass and per-epoch points exist (a cursor for `metrics_since`)."""
+    return len(log.batch_loss), len(log.epoch_index)
+
+
+def metrics_since(log: MetricsLog, cursor: MetricsCursor) -> tuple[dict, dict, MetricsCursor, bool]:
+    """Points added since `cursor`; `replace` is True when history was rewritten (back, reset, thinning)."""
+    now = metrics_cursor(log)
+    if now[0] < cursor[0] or now[1] < cursor[1]:
+        return convert.per_pass(log), convert.per_epoch(log), now, True
+    return convert.per_pass(log, cursor[0]), convert.per_epoch(log, cursor[1]), now, False
+
+
+# ---------------------------------------------------------------------------------------------------------
+# The data and what the network makes of it
+# ---------------------------------------------------------------------------------------------------------
+def raw_inputs(dataset: Dataset, X: np.ndarray) -> np.ndarray:
+    """The network's inputs as the data's raw feature values (standardized data is standardized back)."""
+    norm = dataset.normalization
+    return norm.invert(X) if norm is not None else np.asarray(X, dtype=np.float64)
+
+
+def focus_sample(stepper: Stepper, dataset: Dataset) -> schemas.FocusSample:
+    """The training sample the records follow: its raw and network inputs, its target and class name."""
+    index = stepper.focus
+    x = stepper.trainer.X_train[index]
+    y = stepper.trainer.Y_train[index]
+    label = None
+    if dataset.task == "classification" and dataset.class_names:
+        label = dataset.class_names[int(decode_labels(y[None, :])[0])]
+    raw = raw_inputs(dataset, x[None, :])[0]
+    return schemas.FocusSample(index=index, x_raw=raw.tolist(), x=x.tolist(), y=y.tolist(), label=label)
+
+
+def data_points(dataset: Dataset, limit: int = 2_000) -> schemas.DataPoints | None:
+    """Train and test points in raw coordinates, for data sets with 1 or 2 features (None for more)."""
+    if dataset.n_features > 2:
+        return None
+
+    def target(Y: np.ndarray) -> list[float]:
+        if dataset.task == "classification":
+            return decode_labels(Y).astype(np.float64).tolist()  # the class index, as the plot's colour
+        return Y[:, 0].tolist()
+
+    return schemas.DataPoints(
+        train_x=raw_inputs(dataset, dataset.X_train[:limit]).tolist(),
+        train_y=target(dataset.Y_train[:limit]),
+        test_x=raw_inputs(dataset, dataset.X_test[:limit]).tolist(),
+        test_y=target(dataset.Y_test[:limit]),
+    )
+
+
+def boundary(network: Network, dataset: Dataset, resolution: int = 50) -> schemas.Boundary | None:
+    """The network's output over the raw input plane (a line for one feature; None for more than two)."""
+    norm = dataset.normalization
+    grid = output_grid(
+        network,
+        dataset.raw_domain,
+        normalize=norm.apply if norm is not None else None,
+        classification=dataset.task == "classification",
+        resolution=resolution,
+    )
+    if grid is None:
+        return None
+    return schemas.Boundary(
+        xs=grid.xs.tolist(),
+        ys=None if grid.ys is None else grid.ys.tolist(),
+        values=convert.array(grid.values),
+        kind=grid.kind,
+    )
+
+
+def prediction(outputs: np.ndarray, dataset: Dataset) -> schemas.PredictResponse:
+    """The network's outputs, and for classification each row's class probabilities and predicted class."""
+    response = schemas.PredictResponse(outputs=outputs.tolist())
+    if dataset.task == "classification" and dataset.class_names:
+        classes = list(dataset.class_names)
+        # one sigmoid output is P(class 1); P(class 0) is its complement
+        probs = np.column_stack([1 - outputs[:, 0], outputs[:, 0]]) if outputs.shape[1] == 1 else outputs
+        response.classes = classes
+        response.probabilities = probs.tolist()
+        response.predicted = [classes[int(k)] for k in probs.argmax(axis=1)]
+    return response
+
+
+def gradient_check(check: GradientCheck, samples: int) -> schemas.GradcheckResponse:
+    return schemas.GradcheckResponse(
+        layers=[
+            schemas.GradcheckLayer(
+                layer=c.layer,
+                max_relative_error_W=c.max_relative_error_W,
+                max_relative_error_b=c.max_relative_error_b,
+            )
+            for c in check.layers
+        ],
+        max_relative_error=check.max_relative_error,
+        samples=samples,
+        epsilon=check.epsilon,
+    )
+
+
+# ---------------------------------------------------------------------------------------------------------
+# REST answers to steps
+# ---------------------------------------------------------------------------------------------------------
+def step_response(result: StepResult, state: schemas.SessionState) -> schemas.StepResponse:
+    return schemas.StepResponse(
+        records=[convert.record(r) for r in result.records],
+        records_omitted=result.omitted,
+        passes=result.passes,
+        diverged=convert.diverged(result.diverged) if result.diverged is not None else None,
+        state=state,
+    )
+
+
+def back_response(result: BackResult, state: schemas.SessionState) -> schemas.BackResponse:
+    return schemas.BackResponse(
+        moved=result.moved,
+        visible=[convert.record(r) for r in result.visible],
+        limit=result.limit_reached,
+        state=state,
+    )

@@ -1,0 +1,402 @@
+"""The Session: one network with its data, optimizer, stepper and history, and the commands that change it.
+
+Every public method takes the session's lock (fair and reentrant), so REST calls, WebSocket commands, play mode
+and training jobs can share a session from different threads without seeing half-done state. Routes and the job
+runner never take it themselves; only the WebSocket hub and play mode hold it around several calls, so that one
+frame shows one moment. Numerical work runs in the caller's worker thread. What a session answers is built by
+`presenting`; a session is built from a request by `building`, from a document by `export`.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from app import schemas
+from app.config import Settings
+from app.errors import Conflict, InvalidInput, NotFound
+from app.fairlock import FairRLock
+from app.ids import new_id
+from app.sessions import building, export, presenting
+from app.sessions.building import SessionParts, TableLookup
+from app.validation import field_in_message
+from engine.datasets import Dataset
+from engine.gradcheck import check_gradients
+from engine.network import Network
+from engine.optimizers import OptimizerConfig
+from engine.regularization import Regularization
+from engine.stepper import BackResult, Stepper, StepResult
+from engine.training import RunResult, Trainer, TrainingConfig
+
+if TYPE_CHECKING:  # a session holds its jobs' records; app.jobs creates them and runs the jobs on sessions
+    from app.jobs import JobInfo
+
+GRADCHECK_MAX_PARAMETERS = 5_000
+GRADCHECK_SAMPLES = 8
+
+
+class Session:
+    """One network being trained; see the module docstring for the locking rule."""
+
+    def __init__(
+        self,
+        session_id: str,
+        config: schemas.SessionConfig,
+        dataset: Dataset,
+        stepper: Stepper,
+        settings: Settings,
+    ) -> None:
+        self.id = session_id
+        self.config = config
+        self.dataset = dataset
+        self.stepper = stepper
+        self.settings = settings
+        self.lock = FairRLock()  # fair: play and jobs retake it at once, commands must still get in
+        self.created = time.time()
+        self.last_used = time.monotonic()
+        self.playing = False
+        self.speed: float | None = None
+        self.job: JobInfo | None = None
+        self.jobs: dict[str, JobInfo] = {}
+        self.revision = 0
+        # Called after every change, in the changing thread with the lock held; must be quick (the WebSocket
+        # hub uses it to notice REST calls and jobs).
+        self.listeners: list[Callable[[], None]] = []
+
+    # -- construction -----------------------------------------------------------------------------------
+    @classmethod
+    def create(cls, body: schemas.SessionCreate, settings: Settings, lookup: TableLookup) -> Session:
+        """Fill defaults, check limits, build the engine objects; InvalidInput names the field that is wrong."""
+        return cls._of(new_id(), building.build(body, settings, lookup), settings)
+
+    @classmethod
+    def from_export(
+        cls, doc: dict[str, Any] | schemas.SessionExport, settings: Settings, session_id: str | None = None
+    ) -> Session:
+        """A session in exactly the exported state (a new id unless given). A document that is not an export,
+        or is inconsistent, raises InvalidInput (422) naming the part that is wrong."""
+        session = cls._of(session_id or new_id(), export.parts_from_export(doc, settings), settings)
+        try:  # the views every client asks for first must render: catches metrics of the wrong types
+            session.state()
+            session.metrics_history()
+        except (TypeError, ValueError, KeyError, IndexError, AttributeError) as exc:
+            raise InvalidInput(f"trainer.metrics is malformed ({type(exc).__name__}: {exc})", field="trainer") from None
+        return session
+
+    @classmethod
+    def _of(cls, session_id: str, parts: SessionParts, settings: Settings) -> Session:
+        return cls(session_id, parts.config, parts.dataset, parts.stepper, settings)
+
+    # -- what it holds ----------------------------------------------------------------------------------
+    @property
+    def trainer(self) -> Trainer:
+        return self.stepper.trainer
+
+    @property
+    def network(self) -> Network:
+        return self.stepper.trainer.network
+
+    def touch(self) -> None:
+        self.last_used = time.monotonic()
+
+    # -- views (each one moment: taken under the lock) -------------------------------------------------
+    def state(self) -> schemas.SessionState:
+        with self.lock:
+            return presenting.state(
+                self.id,
+                self.config,
+                self.stepper,
+                self.dataset,
+                playing=self.playing,
+                speed=self.speed,
+                job=self.job.to_model() if self.job else None,
+            )
+
+    def visible_records(self) -> list[schemas.PhaseRecordOut]:
+        with self.lock:
+            return presenting.visible_records(self.stepper)
+
+    def metrics_history(self) -> schemas.MetricsHistory:
+        with self.lock:
+            return presenting.metrics_history(self.trainer.metrics, self.dataset)
+
+    def metrics_lengths(self) -> presenting.MetricsCursor:
+        """How many per-pass and per-epoch points exist (a cursor for `metrics_since`)."""
+        with self.lock:
+            return presenting.metrics_cursor(self.trainer.metrics)
+
+    def metrics_since(self, cursor: presenting.MetricsCursor) -> tuple[dict, dict, presenting.MetricsCursor, bool]:
+        """Points added since `cursor`; `replace` is True when history was rewritten (back, reset, thinning)."""
+        with self.lock:
+            return presenting.metrics_since(self.trainer.metrics, cursor)
+
+    def focus_sample(self) -> schemas.FocusSample:
+        with self.lock:
+            return presenting.focus_sample(self.stepper, self.dataset)
+
+    def data_points(self, limit: int = 2_000) -> schemas.DataPoints | None:
+        """Train and test points in raw coordinates, for data sets with 1 or 2 features (they never change)."""
+        return presenting.data_points(self.dataset, limit)
+
+    def boundary(self, resolution: int = 50) -> schemas.Boundary | None:
+        with self.lock:
+            return presenting.boundary(self.network, self.dataset, resolution)
+
+    def snapshot(self) -> schemas.SnapshotEvent:
+        with self.lock:
+            return schemas.SnapshotEvent(
+                state=self.state(),
+                visible=self.visible_records(),
+                metrics=self.metrics_history(),
+                focus=self.focus_sample(),
+                data=self.data_points(),
+                boundary=self.boundary(),
+            )
+
+    # -- refusals ---------------------------------------------------------------------------------------
+    def refusal(self, action: str, *, records: bool = False) -> None:
+        """Raise the error `action` would meet now, changing nothing: a running job, or (`records`) a network
+        too big to step with records. Lets a caller refuse before it stops play mode."""
+        with self.lock:
+            self._check_idle(action)
+            if records:
+                self._check_interactive()
+
+    def _check_idle(self, action: str) -> None:
+        if self.job is not None and self.job.status == "running":
+            raise Conflict(
+                f"a training job ({self.job.id}) is running on this session; wait for it or cancel it "
+                f"before you {action}",
+            )
+
+    def _check_interactive(self) -> None:
+        params = self.network.parameter_count
+        if params > self.settings.max_interactive_parameters:
+            raise InvalidInput(
+                f"this network has {params:,} weights and biases; stepping with records is limited to "
+                f"{self.settings.max_interactive_parameters:,} (BACKPROP_VIZ_MAX_INTERACTIVE_PARAMETERS). "
+                "Train it with POST /api/sessions/{id}/train instead",
+                field="unit",
+            )
+
+    def _check_step_length(self, unit: str, count: int) -> None:
+        """Stepping computes every record, and the session is locked meanwhile: a step may advance at most
+        `max_step_passes` passes (a phase count is measured in passes too), so it answers within seconds."""
+        limit = self.settings.max_step_passes
+        if unit == "phase":
+            passes = -(-(self.stepper.position + count) // self.stepper.phases_per_pass)
+        elif unit == "pass":
+            passes = count
+        else:
+            passes = self.stepper.passes_for_epochs(count)
+        if passes > limit:
+            raise InvalidInput(
+                f"that step would go through {passes:,} passes with records; one step may go through at most "
+                f"{limit:,} (BACKPROP_VIZ_MAX_STEP_PASSES). Step fewer, or train many passes without records "
+                "with POST /api/sessions/{id}/train",
+                field="count",
+            )
+
+    # -- commands ---------------------------------------------------------------------------------------
+    def step(self, unit: str, count: int) -> StepResult:
+        """Step with records; for long steps only the last pass's records are kept (`omitted` counts the rest)."""
+        with self.lock:
+            self._check_idle("step")
+            self._check_interactive()
+            self._check_step_length(unit, count)
+            result = self.stepper.step(unit, count, max_records=self.settings.max_step_records)
+            self._changed()
+            return result
+
+    def back(self, unit: str, count: int) -> BackResult:
+        with self.lock:
+            self._check_idle("step back")
+            self._check_interactive()
+            result = self.stepper.back(unit, count)
+            self._changed()
+            return result
+
+    def patch(self, patch: schemas.SessionPatch | schemas.SetCommand) -> bool:
+        """Change hyperparameters from the next pass; True if already in force."""
+        with self.lock:
+            current = self.stepper.pending_config or self.trainer.config
+            optimizer = current.optimizer
+            if patch.optimizer is not None:
+                optimizer = OptimizerConfig(**patch.optimizer.model_dump())
+            if patch.learning_rate is not None:
+                optimizer = optimizer.with_changes(learning_rate=patch.learning_rate)
+            reg = current.regularization
+            if patch.regularization is not None:
+                reg = Regularization(patch.regularization.kind, patch.regularization.rate)
+            batch_size = patch.batch_size if patch.batch_size is not None else current.batch_size
+            applied = self.stepper.apply_config(TrainingConfig(optimizer, batch_size, reg))
+            self._changed()
+            return applied
+
+    def reset(self) -> None:
+        with self.lock:
+            self._check_idle("reset")
+            self.stepper.reset()
+            self._changed()
+
+    def set_focus(self, index: int) -> None:
+        with self.lock:
+            try:
+                self.stepper.set_focus(index)
+            except ValueError as exc:
+                raise InvalidInput(str(exc), field="index") from None
+            self._changed()
+
+    def edit_weight(self, edit: schemas.EditWeight) -> None:
+        with self.lock:
+            self._check_idle("edit a weight")
+            try:
+                self.stepper.edit_parameter(edit.layer, edit.row, edit.column, edit.value)
+            except ValueError as exc:
+                raise InvalidInput(str(exc), field=field_in_message(str(exc))) from None
+            self._changed()
+
+    def train_chunk(self, passes: int, track_metrics: bool = True) -> RunResult:
+        """Run up to `passes` passes on the fast path (play mode and jobs call this in chunks)."""
+        with self.lock:
+            result = self.stepper.train(passes, track_metrics=track_metrics)
+            self._changed()
+            return result
+
+    def passes_for_epochs(self, epochs: int) -> int:
+        with self.lock:
+            return self.stepper.passes_for_epochs(epochs)
+
+    # -- REST answers: a change and the state after it, from one hold of the lock ------------------------
+    def step_answer(self, request: schemas.StepRequest) -> schemas.StepResponse:
+        with self.lock:
+            result = self.step(request.unit, request.count)
+            return presenting.step_response(result, self.state())
+
+    def back_answer(self, request: schemas.BackRequest) -> schemas.BackResponse:
+        with self.lock:
+            result = self.back(request.unit, request.count)
+            return presenting.back_response(result, self.state())
+
+    def patch_answer(self, patch: schemas.SessionPatch) -> schemas.SessionState:
+        with self.lock:
+            self.patch(patch)
+            return self.state()
+
+    def reset_answer(self) -> schemas.SessionState:
+        with self.lock:
+            self.reset()
+            return self.state()
+
+    # -- using the network ------------------------------------------------------------------------------
+    def predict(self, inputs: list[list[float]]) -> schemas.PredictResponse:
+        """The network's outputs for raw feature rows (normalized here as the training data was)."""
+        X = _input_rows(inputs, self.dataset)
+        norm = self.dataset.normalization
+        with self.lock:
+            outputs = self.network.predict(norm.apply(X) if norm is not None else X)
+        return presenting.prediction(outputs, self.dataset)
+
+    def gradcheck(self) -> schemas.GradcheckResponse:
+        with self.lock:
+            if self.network.parameter_count > GRADCHECK_MAX_PARAMETERS:
+                raise InvalidInput(
+                    f"the gradient check perturbs every parameter one by one; it is limited to networks with "
+                    f"{GRADCHECK_MAX_PARAMETERS:,} weights and biases (this one has "
+                    f"{self.network.parameter_count:,})",
+                )
+            m = min(GRADCHECK_SAMPLES, self.trainer.X_train.shape[0])
+            check = check_gradients(self.network, self.trainer.X_train[:m], self.trainer.Y_train[:m])
+            return presenting.gradient_check(check, m)
+
+    # -- training jobs (app.jobs runs them; their records live here, changed under the lock) ------------
+    def start_job(self, job: JobInfo, keep_finished: int) -> None:
+        """Make `job` this session's running job (409 if one runs already or the session plays), keeping
+        the last `keep_finished` finished ones for GET .../jobs/{id}."""
+        with self.lock:
+            if self.job is not None and self.job.status == "running":
+                raise Conflict(
+                    f"training job {self.job.id} is already running on this session; wait for it or "
+                    f"cancel it with DELETE /api/sessions/{self.id}/jobs/{self.job.id}"
+                )
+            if self.playing:
+                raise Conflict("the session is playing; pause it before you start a training job")
+            self.job = job
+            self.jobs[job.id] = job
+            finished = [j for j in self.jobs.values() if j.status != "running"]
+            for old in finished[: max(0, len(finished) - keep_finished)]:
+                del self.jobs[old.id]
+            self.touch()
+
+    def train_job_chunk(self, job: JobInfo, passes: int) -> float | None:
+        """One chunk of `job`, in one hold of the lock, so a checkpoint never sees passes without their count:
+        end the job if it is done or cancelled (None), or train up to `passes` passes, count them in the job
+        and answer the seconds spent training."""
+        with self.lock:
+            ending = job.ending()
+            if ending is not None:
+                job.status = ending
+                return None
+            started = time.perf_counter()
+            result = self.train_chunk(passes)
+            elapsed = time.perf_counter() - started
+            losses = self.trainer.metrics.batch_loss.y
+            job.count(result, losses[-1] if losses else None)
+            return elapsed
+
+    def end_job(self, job: JobInfo, status: str, message: str | None = None) -> None:
+        with self.lock:
+            job.status = status
+            job.message = message
+
+    def running_job(self) -> JobInfo | None:
+        with self.lock:
+            return self.job if self.job is not None and self.job.status == "running" else None
+
+    def find_job(self, job_id: str) -> JobInfo:
+        """The job with that id (404 if this session has none: never started, or long finished)."""
+        with self.lock:
+            job = self.jobs.get(job_id)
+        if job is None:
+            raise NotFound(f"no job {job_id!r} on session {self.id}; start one with POST .../train", field="job_id")
+        return job
+
+    def job_model(self, job: JobInfo) -> schemas.Job:
+        """The job as its resource shows it (its progress fields read together)."""
+        with self.lock:
+            return job.to_model()
+
+    # -- export -----------------------------------------------------------------------------------------
+    def export(self, include_dataset: bool = True) -> dict[str, Any]:
+        """Everything needed to continue this session elsewhere, as a JSON-safe dict (schemas.SessionExport):
+        config, weights, optimizer state, batches, counters, metrics, the focus, the open pass and the data
+        (left out with `include_dataset=False`: the store keeps it apart, as it never changes)."""
+        with self.lock:
+            return export.document(self.config, self.dataset, self.stepper, include_dataset)
+
+    def _changed(self) -> None:
+        self.revision += 1
+        self.touch()
+        for listener in list(self.listeners):
+            listener()
+
+
+def _input_rows(inputs: list[list[float]], dataset: Dataset) -> np.ndarray:
+    """Rows of raw feature values as an array, or InvalidInput saying what a row must be."""
+    X = np.asarray(inputs, dtype=np.float64) if _rectangular(inputs) else None
+    n = dataset.n_features
+    if X is None or X.ndim != 2 or X.shape[1] != n:
+        raise InvalidInput(
+            f"inputs must be rows of {n} numbers (the features: {', '.join(dataset.feature_names)})", field="inputs"
+        )
+    if not np.isfinite(X).all():
+        row = int(np.argwhere(~np.isfinite(X))[0][0])
+        raise InvalidInput(f"inputs row {row} has a value that is not a finite number", field="inputs")
+    return X
+
+
+def _rectangular(rows: list[list[float]]) -> bool:
+    return bool(rows) and all(isinstance(r, list) and len(r) == len(rows[0]) for r in rows)
