@@ -25,10 +25,11 @@ from app import convert, schemas
 from app.client import Client
 from app.config import Settings
 from app.errors import NotFound
+from app.jobs import JobInfo
 from app.outbox import OUTBOX_MIN_ITEMS, Item, MetricsBatch, Outbox, StateFrame, dump
 from app.play import Chunk, Player
 from app.registry import SessionRegistry
-from app.sessions import JobInfo, Session
+from app.sessions import Session
 from engine.training import Diverged
 
 log = logging.getLogger(__name__)

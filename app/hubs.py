@@ -10,9 +10,9 @@ import contextlib
 from app.client import CLOSE_GONE
 from app.config import Settings
 from app.hub import Hub
-from app.jobs import JobRunner
+from app.jobs import JobInfo, JobRunner
 from app.registry import SessionRegistry
-from app.sessions import JobInfo, Session
+from app.sessions import Session
 
 
 class Hubs:

@@ -4,12 +4,8 @@
     presenting.py  a session on the wire: state, counters, metrics, records, focus sample, data, boundary
     export.py      a session as one JSON document and back (export, import, the store)
     session.py     the Session: its commands, each under the session's lock, and their refusals
-
-`JobInfo`, a training job's record, belongs to the job runner (app/jobs.py); it is named here too because
-app/hub.py imports it from here.
 """
 
-from app.jobs import JobInfo
 from app.sessions.session import Session
 
-__all__ = ["JobInfo", "Session"]
+__all__ = ["Session"]

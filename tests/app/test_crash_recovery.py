@@ -56,7 +56,7 @@ def _assert_consistent(api: httpx.Client, session_id: str) -> dict[str, Any]:
 def _play(server: LiveServer, session_id: str, seconds: float) -> list[tuple[float, int]]:
     """Play at full speed for `seconds` over the WebSocket; (time, pass) of every state frame seen."""
     seen: list[tuple[float, int]] = []
-    with connect(f"{server.ws_base}/ws/sessions/{session_id}", open_timeout=30) as ws:
+    with connect(f"{server.ws_base}/ws/sessions/{session_id}", open_timeout=30, max_size=None) as ws:
         snapshot = json.loads(ws.recv(timeout=30))
         assert snapshot["type"] == "snapshot"
         ws.send(json.dumps({"type": "play", "speed": "max"}))
@@ -90,7 +90,7 @@ def test_kill_during_play_restores_the_last_checkpoint(server: LiveServer) -> No
         assert metrics["train_loss"], "the loss history was not kept"
 
         # The page reconnects and carries on: a new socket gets a snapshot at the restored pass, and plays on.
-        with connect(f"{server.ws_base}/ws/sessions/{session_id}", open_timeout=30) as ws:
+        with connect(f"{server.ws_base}/ws/sessions/{session_id}", open_timeout=30, max_size=None) as ws:
             snapshot = json.loads(ws.recv(timeout=30))
             assert snapshot["type"] == "snapshot"
             assert snapshot["state"]["counters"]["pass"] == restored  # _assert_consistent went back and forth
