@@ -1,5 +1,5 @@
 """Every shipped lesson played through with its scripted solution, at the session level: each compute answer is
-the engine's by-hand value and is accepted at 4 significant digits, each do condition holds after its solution,
+the engine's by-hand value and is accepted at 4 significant digits, each do condition holds after its solution (and not before: the page would skip the step),
 each goal fails where the step starts and holds after its solution. (The lead ports this to the HTTP API.)"""
 
 from __future__ import annotations
@@ -138,6 +138,8 @@ def test_lesson_is_solved_by_its_scripted_solution(lesson_id: str, tmp_path: Pat
             passed, detail = player.check(step.condition)
             assert passed, f"{where}: the solution does not meet the goal: {detail}"
         elif isinstance(step, DoStep):
+            passed, detail = player.check(step.condition)
+            assert not passed, f"{where}: the condition holds before the learner acts: {detail}"
             for action in step.solution:
                 player.act(action)
             passed, detail = player.check(step.condition)
