@@ -82,7 +82,8 @@ class SessionQuantities:
         if name not in VOCABULARY:
             raise ValueError(f"unknown quantity '{name}'")
         if len(args) not in VOCABULARY[name]:
-            raise ValueError(f"'{name}' takes {' or '.join(map(str, VOCABULARY[name]))} arguments, not {len(args)}")
+            counts = " or ".join(map(str, VOCABULARY[name]))
+            raise ValueError(f"'{name}' takes {counts} argument(s), not {len(args)}")
         resolver: Callable[[tuple[float, ...]], Value] = getattr(self, name)
         return resolver(args)
 

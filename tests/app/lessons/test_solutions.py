@@ -1,6 +1,7 @@
 """Every shipped lesson played through with its scripted solution, at the session level: each compute answer is
-the engine's by-hand value and is accepted at 4 significant digits, each do condition holds after its solution (and not before: the page would skip the step),
-each goal fails where the step starts and holds after its solution. (The lead ports this to the HTTP API.)"""
+the engine's by-hand value and is accepted at 4 significant digits, each do condition holds after its solution
+and not before (the page would skip the step), each goal fails where its step starts and holds after its
+solution. (The lead ports this to the HTTP API.)"""
 
 from __future__ import annotations
 
@@ -95,9 +96,7 @@ class Player:
         trainer = session.trainer
         config = session.stepper.pending_config or trainer.config
         i = self.lesson.sample
-        return SampleNumbers.of(
-            session.network, trainer.X_train[i], trainer.Y_train[i], config.optimizer.learning_rate
-        )
+        return SampleNumbers.of(session.network, trainer.X_train[i], trainer.Y_train[i], config.optimizer.learning_rate)
 
 
 def _ask(step: ComputeStep) -> Ask:
