@@ -10,6 +10,7 @@ node it is about.
 from __future__ import annotations
 
 import re
+import sys
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -180,8 +181,8 @@ def _check(lesson: Lesson, root: yaml.Node, name: str, settings: Settings) -> li
         if lesson.sample >= n_train:
             add(
                 ("sample",),
-                f"sample is {lesson.sample} but the session of {_path(loc)} has {n_train} training "
-                f"samples (0 to {n_train - 1}); pick one of them",
+                f"is {lesson.sample}, but the session of {_path(loc)} has {n_train} training sample(s), "
+                f"numbered 0 to {n_train - 1}; pick one of them",
             )
         return built
 
@@ -219,19 +220,18 @@ _FIXES = {
 
 
 def _validation_problems(name: str, root: yaml.Node, exc: ValidationError) -> list[LessonProblem]:
-    problems: list[LessonProblem] = []
-    seen: set[str] = set()
+    """One problem per place, at most MAX_PROBLEMS_PER_FILE. A union (init, dataset) reports each member's error
+    at the same place; the one that is not "unknown field" is the member the author meant."""
+    chosen: dict[tuple[str | int, ...], dict] = {}
     for error in exc.errors(include_url=False):
         loc = _yaml_loc(root, error["loc"])
-        where = _path(loc) or "the lesson"
-        if where in seen:  # a union reports each of its members; the first says enough
-            continue
-        seen.add(where)
+        if loc not in chosen or chosen[loc]["type"] == "extra_forbidden":
+            chosen[loc] = error
+    problems = []
+    for loc, error in list(chosen.items())[:MAX_PROBLEMS_PER_FILE]:
         message = _FIXES.get(error["type"]) or str(error["msg"]).removeprefix("Value error, ")
-        problems.append(LessonProblem(name, _line(root, loc), f"{where}: {message}"))
-        if len(problems) >= MAX_PROBLEMS_PER_FILE:
-            break
-    return problems
+        problems.append(LessonProblem(name, _line(root, loc), f"{_path(loc) or 'the lesson'}: {message}"))
+    return sorted(problems, key=lambda problem: problem.line or 0)
 
 
 def _yaml_loc(root: yaml.Node, loc: Iterable[str | int]) -> tuple[str | int, ...]:
@@ -309,3 +309,19 @@ def _first_duplicate_key(node: yaml.Node) -> tuple[str, int] | None:
             if found is not None:
                 return found
     return None
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """`python -m app.lessons.loader [DIR]`: check the shipped lessons and a directory of one's own; the exit
+    status is 1 when a file has a problem."""
+    args = list(sys.argv[1:] if argv is None else argv)
+    catalog = load_lessons(Path(args[0]) if args else None)
+    for lesson_id, lesson in catalog.lessons.items():
+        print(f"ok  {lesson_id}: {lesson.title} ({len(lesson.steps)} steps)")
+    for problem in catalog.problems:
+        print(f"!!  {problem}")
+    return 1 if catalog.problems else 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 
 from app.config import Settings
-from app.lessons.loader import SHIPPED_DIR, load_lessons, parse_condition
+from app.lessons.loader import SHIPPED_DIR, load_lesson_file, load_lessons, parse_condition
 from app.lessons.models import (
     Action,
     BackAction,
@@ -112,11 +112,23 @@ def test_every_shipped_lesson_loads() -> None:
 
 @pytest.mark.parametrize("lesson_id", LESSON_IDS)
 def test_lesson_is_solved_by_its_scripted_solution(lesson_id: str, tmp_path: Path) -> None:
-    lesson = SHIPPED.lessons[lesson_id]
-    player = Player(lesson, Settings(data_dir=tmp_path, persist=False))
+    _play(SHIPPED.lessons[lesson_id], Settings(data_dir=tmp_path, persist=False))
+
+
+def test_the_docs_example_is_solved_by_its_scripted_solution(docs_example: str, tmp_path: Path) -> None:
+    path = tmp_path / "one-neuron.yaml"
+    path.write_text(docs_example, encoding="utf-8")
+    settings = Settings(data_dir=tmp_path, persist=False)
+    lesson, problems = load_lesson_file(path, settings)
+    assert problems == [] and lesson is not None
+    _play(lesson, settings)
+
+
+def _play(lesson: Lesson, settings: Settings) -> None:
+    player = Player(lesson, settings)
     started = time.perf_counter()
     for index, step in enumerate(lesson.steps):
-        where = f"{lesson_id} steps[{index}] ({step.title})"
+        where = f"{lesson.id} steps[{index}] ({step.title})"
         player.open_step()
         if isinstance(step, SetupStep):
             player.build(step.session)
@@ -144,7 +156,7 @@ def test_lesson_is_solved_by_its_scripted_solution(lesson_id: str, tmp_path: Pat
             passed, detail = player.check(step.condition)
             assert passed, f"{where}: the solution does not meet the condition: {detail}"
     elapsed = time.perf_counter() - started
-    assert elapsed < SOLUTION_SECONDS, f"{lesson_id}'s solution took {elapsed:.1f} s"
+    assert elapsed < SOLUTION_SECONDS, f"{lesson.id}'s solution took {elapsed:.1f} s"
 
 
 # -- lesson 1: a learner who rounds as they go ------------------------------------------------------------------
