@@ -255,8 +255,7 @@ class SampleNumbers:
                 f"\\left([k = j] - a^{{{layer}}}_{{{j}}}\\right)"
             )
             terms = [
-                f"{self._dJ_da(i)} \\cdot {_factor(a[i])}({int(i == j - 1)} - {_num(a[j - 1])})"
-                for i in range(a.shape[0])
+                f"{self._dJ_da(i)}{_factor(a[i])}({int(i == j - 1)} - {_num(a[j - 1])})" for i in range(a.shape[0])
             ]
             return f"{lhs} = {terms_sym}", _sum(terms)
         fprime_sym, fprime = self._fprime(layer, j)
@@ -327,15 +326,15 @@ class SampleNumbers:
 # TeX pieces
 # ----------------------------------------------------------------------------------------------------------
 def _num(value: float) -> str:
-    """A number at 4 significant digits, in TeX (1.5 \\times 10^{-5} rather than 1.5e-05)."""
+    """A number at 4 significant digits, in TeX (1.5 \\times 10^{-5} rather than 1.5e-05; {-0.5} for −0.5)."""
     value = float(value)
     if value == 0:
         return "0"
-    text = f"{value:.{SIGNIFICANT}g}"
+    text = f"{abs(value):.{SIGNIFICANT}g}"
     if "e" in text:
         mantissa, exponent = text.split("e")
-        return f"{mantissa} \\times 10^{{{int(exponent)}}}"
-    return text
+        text = f"{mantissa} \\times 10^{{{int(exponent)}}}"
+    return f"{{-{text}}}" if value < 0 else text  # braced: a sign, not a subtraction (MathML spaces it so)
 
 
 def _factor(value: float) -> str:

@@ -27,6 +27,7 @@ from app.lessons.models import (
     StepAction,
     TrainAction,
 )
+from app.lessons.render import math_html, render
 from app.schemas import ExplicitInit, SessionCreate
 from app.sessions import Session
 from engine.lessons.by_hand import Ask, SampleNumbers, is_correct
@@ -104,6 +105,15 @@ def _ask(step: ComputeStep) -> Ask:
     return Ask(a.quantity, a.layer, a.row, a.col, a.form)
 
 
+@pytest.mark.parametrize("lesson_id", LESSON_IDS)
+def test_every_text_renders_its_math(lesson_id: str) -> None:
+    for step in SHIPPED.lessons[lesson_id].steps:
+        html = render(step.text)
+        assert 'class="tex"' not in html, f"{lesson_id} '{step.title}': TeX that does not convert: {html}"
+        dollars, doubles = step.text.count("$"), step.text.count("$$")
+        assert html.count("<math") == (dollars - doubles) // 2, f"{lesson_id} '{step.title}': a $ is not math"
+
+
 def test_every_shipped_lesson_loads() -> None:
     assert SHIPPED.problems == []
     assert len(LESSON_IDS) >= 9
@@ -141,6 +151,7 @@ def _play(lesson: Lesson, settings: Settings) -> None:
             assert not is_correct(expected * 1.01 + 1e-3, expected, step.tolerance), where
             hint = numbers.hint(ask)
             assert hint.endswith(r"= \;?"), where
+            assert math_html(hint, display=True).startswith("<math"), f"{where}: the hint's TeX does not convert"
         elif isinstance(step, GoalStep):
             passed, detail = player.check(step.condition)
             assert not passed, f"{where}: the goal is met before its solution: {detail}"

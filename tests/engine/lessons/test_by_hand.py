@@ -159,9 +159,9 @@ def test_a_hint_never_shows_the_result(seed: SampleNumbers, ask: Ask) -> None:
     assert _numbers(hint), "the hint plugs numbers in"
 
 
-def test_a_hint_writes_small_numbers_as_powers_of_ten() -> None:
-    tiny = SampleNumbers.of(_network(weights=[[[1e-6, 0], [0, 0]], [[1, 1]]], biases=[[0, 0], [0]]), X, Y, ETA)
-    assert r"(1 \times 10^{-6})(0.05)" in tiny.hint(Ask("z", 1, 1))
+def test_a_hint_writes_small_numbers_as_powers_of_ten_and_signs_in_braces() -> None:
+    tiny = SampleNumbers.of(_network(weights=[[[1e-6, -0.5], [0, 0]], [[1, 1]]], biases=[[-0.25, 0], [0]]), X, Y, ETA)
+    assert tiny.hint(Ask("z", 1, 1)).endswith(r"= (1 \times 10^{-6})(0.05) + ({-0.5})(0.1) - 0.25 = \;?")
 
 
 HINT_CASES = [
@@ -203,15 +203,15 @@ def test_softmax_with_cross_entropy_sums_the_jacobian_in_the_chain_rule_form() -
     assert numbers.value(Ask("a", 1, 2)) == pytest.approx(a[1], rel=1e-14)
     assert numbers.value(Ask("J")) == pytest.approx(-np.log(a[1]), rel=1e-14)
     assert numbers.value(Ask("delta", 1, 2, form="chain_rule")) == pytest.approx(a[1] - 1, rel=1e-14)
-    assert numbers.hint(Ask("a", 1, 2)).endswith(r"\frac{e^{0}}{e^{1} + e^{0} + e^{-1}} = \;?")
+    assert numbers.hint(Ask("a", 1, 2)).endswith(r"\frac{e^{0}}{e^{1} + e^{0} + e^{{-1}}} = \;?")
     assert numbers.hint(Ask("J")).endswith(
         r"-\left[(0) \log (0.6652) + (1) \log (0.2447) + (0) \log (0.09003)\right] = \;?"
     )
     chain = numbers.hint(Ask("delta", 1, 2, form="chain_rule"))
     assert chain.endswith(
-        r"\left(-\frac{0}{0.6652}\right) \cdot (0.6652)(0 - 0.2447)"
-        r" + \left(-\frac{1}{0.2447}\right) \cdot (0.2447)(1 - 0.2447)"
-        r" + \left(-\frac{0}{0.09003}\right) \cdot (0.09003)(0 - 0.2447) = \;?"
+        r"\left(-\frac{0}{0.6652}\right)(0.6652)(0 - 0.2447)"
+        r" + \left(-\frac{1}{0.2447}\right)(0.2447)(1 - 0.2447)"
+        r" + \left(-\frac{0}{0.09003}\right)(0.09003)(0 - 0.2447) = \;?"
     )
     assert numbers.hint(Ask("delta", 1, 2, form="closed_form")).endswith(r"= 0.2447 - 1 = \;?")
 
