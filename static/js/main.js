@@ -4,7 +4,7 @@
 // or joins the session; its WebSocket's events go through the store's reducers to the screen.
 
 import { ApiError, api } from "./transport.js";
-import { shortName } from "./catalog.js";
+import { label, shortName } from "./catalog.js";
 import { createStore } from "./store.js";
 import { Renderer } from "./render.js";
 import { Actions } from "./actions.js";
@@ -40,9 +40,10 @@ function domReady() {
 function build(store, plotly) {
   const catalog = store.catalog;
   const precision = () => store.s.prec;
+  const activationName = (act, compact) => (compact ? shortName(catalog, act) : label(catalog.activations, act));
   let actions = null; // the parts' callbacks reach it once it exists (it needs the parts itself)
   const parts = {
-    diagram: new Diagram($("diagram"), { onSelect: (sel, e) => actions.select(sel, e), precision, shortName: (act) => shortName(catalog, act) }),
+    diagram: new Diagram($("diagram"), { onSelect: (sel, e) => actions.select(sel, e), precision, activationName }),
     math: new MathPanel($("math"), { catalog, precision, onEdit: (edit) => actions.editWeight(edit), onPickChange: (sel) => actions.select(sel) }),
     controls: new Controls({ send: (command) => actions.send(command), onSpeed: (speed) => actions.setSpeed(speed), onPlayToggle: (play) => actions.togglePlay(play) }),
     lossChart: new LossChart($("loss-chart"), $("loss-legend")),

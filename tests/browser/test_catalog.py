@@ -29,8 +29,9 @@ def pairs(entries: list[dict[str, Any]]) -> list[list[str]]:
     return [[e["name"], e["label"]] for e in entries]
 
 
-def test_the_menus_list_exactly_what_the_catalog_lists(page: Any, server: str, api: httpx.Client,
-                                                       request: pytest.FixtureRequest) -> None:
+def test_the_menus_list_exactly_what_the_catalog_lists(
+    page: Any, server: str, api: httpx.Client, request: pytest.FixtureRequest
+) -> None:
     catalog = api.get("/api/catalog").json()
     hidden = [a for a in catalog["activations"] if a["hidden"]]
     chosen = hidden[-1]["name"]
@@ -48,10 +49,11 @@ def test_the_menus_list_exactly_what_the_catalog_lists(page: Any, server: str, a
     assert page.problems.errors == []
 
 
-def test_each_activation_shows_the_catalogs_formula_and_derivative(page: Any, server: str, api: httpx.Client,
-                                                                  request: pytest.FixtureRequest) -> None:
+def test_each_activation_shows_the_catalogs_formula_and_derivative(
+    page: Any, server: str, api: httpx.Client, request: pytest.FixtureRequest
+) -> None:
     """One hidden layer per activation the catalog offers for hidden layers: each neuron's equations show that
-    activation's f(z) and f′ as the server's MathML, and the layer titles its name (or its short name)."""
+    activation's f(z) and f′ as the server's MathML and its label, as the layer titles do (or its short name)."""
     catalog = api.get("/api/catalog").json()
     hidden = [a for a in catalog["activations"] if a["hidden"]][:10]  # at most 12 layers with input and output
     names = ",".join(a["name"] for a in hidden)
@@ -69,14 +71,15 @@ def test_each_activation_shows_the_catalogs_formula_and_derivative(page: Any, se
     compact = page.evaluate("window.__bpv.diagram.compact")
     titles = page.locator("#diagram .annotation-text").all_text_contents()
     for layer, activation in enumerate(hidden, start=1):
-        shown = activation["short"] if compact else f"· {activation['name']}"
+        shown = activation["short"] if compact else f"· {activation['label']}"
         assert any(t.startswith(f"layer {layer}") and t.endswith(shown) for t in titles), (layer, titles)
     assert layout_problems(page) == []  # the formulas' scripts are never smaller than 12 px
     assert page.problems.errors == []
 
 
-def test_the_output_error_is_in_closed_form_exactly_for_the_catalogs_pairings(page: Any, server: str,
-                                                                              api: httpx.Client) -> None:
+def test_the_output_error_is_in_closed_form_exactly_for_the_catalogs_pairings(
+    page: Any, server: str, api: httpx.Client
+) -> None:
     catalog = api.get("/api/catalog").json()
     closed = {(p["activation"], p["loss"]) for p in catalog["closed_form_deltas"]}
     session_id = open_page(page, server)

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import gzip
 import re
+from collections.abc import Callable
+from typing import Any
 
 from fastapi.testclient import TestClient
 
@@ -23,6 +25,21 @@ def test_root_renders_the_shell_with_every_module_preloaded(client: TestClient) 
     plotly_url = re.search(r'data-plotly="([^"]+)"', html).group(1)
     assert plotly_url.startswith("/vendor/plotly.min.js?v=")
     assert "cdn" not in html.lower()
+
+
+def test_the_catalog_and_data_sets_are_requested_with_the_shell(client: TestClient) -> None:
+    html = client.get("/").text
+    for url in page.STARTUP_REQUESTS:
+        assert f'<link rel="preload" href="{url}" as="fetch" crossorigin>' in html
+        assert client.get(url).status_code == 200
+
+
+def test_with_a_token_the_page_requests_them_itself(api_with: Callable[..., Any]) -> None:
+    # A preload cannot present the token (the page sends it in a header): it would only earn a 401.
+    with api_with(token="s3cret") as api:
+        html = api.client.get("/").text
+        assert 'as="fetch"' not in html
+        assert 'rel="modulepreload" href="/static/js/main.js"' in html
 
 
 def test_every_module_is_preloaded_and_every_preloaded_module_is_imported(client: TestClient) -> None:
