@@ -10,7 +10,6 @@ import { closedFormDelta, entry, label } from "./catalog.js";
 
 const MAX_TERMS = 10; // a longer sum shows its first and last few terms and "… n more"
 
-
 /** A symbol in the seed's notation: name, layer as superscript, indices as subscript (1-based, as the seed). */
 function sym(name, layer, index) {
   const s = layer === null || layer === undefined ? "" : `<sup>${layer}</sup>`;

@@ -52,28 +52,30 @@ def test_the_menus_list_exactly_what_the_catalog_lists(
 def test_each_activation_shows_the_catalogs_formula_and_derivative(
     page: Any, server: str, api: httpx.Client, request: pytest.FixtureRequest
 ) -> None:
-    """One hidden layer per activation the catalog offers for hidden layers: each neuron's equations show that
-    activation's f(z) and f′ as the server's MathML and its label, as the layer titles do (or its short name)."""
+    """One hidden layer per activation the catalog offers for hidden layers (a network per five of them, so the
+    layer titles fit side by side): each neuron's equations show that activation's f(z) and f′ as the server's
+    MathML and its label, as the layer titles do (or its short name)."""
     catalog = api.get("/api/catalog").json()
-    hidden = [a for a in catalog["activations"] if a["hidden"]][:10]  # at most 12 layers with input and output
-    names = ",".join(a["name"] for a in hidden)
-    open_page(page, server, f"?hidden={','.join(['2'] * len(hidden))}&acts={names}")
-    page.get_by_role("button", name="Jump to phase B1", exact=True).click()
-    wait_shown(page, "B1", 0)
-    for layer, activation in enumerate(hidden, start=1):
-        pick(page, "neuron", layer, 1)
-        assert f"Layer {layer}, neuron 2" in page.locator("#math-body h3").inner_text()
-        assert activation["label"] in page.locator("#math-body h3").inner_text()
-        assert page.evaluate(SHOWS_MATHML, [activation["formula"]["mathml"]]), f"f of {activation['name']}"
-        assert page.evaluate(SHOWS_MATHML, [activation["derivative"]["mathml"]]), f"f′ of {activation['name']}"
-        if layer == 1:
+    hidden = [a for a in catalog["activations"] if a["hidden"]]
+    for first in range(0, len(hidden), 5):
+        group = hidden[first : first + 5]
+        names = ",".join(a["name"] for a in group)
+        open_page(page, server, f"?hidden={','.join(['2'] * len(group))}&acts={names}")
+        page.get_by_role("button", name="Jump to phase B1", exact=True).click()
+        wait_shown(page, "B1", 0)
+        for layer, activation in enumerate(group, start=1):
+            pick(page, "neuron", layer, 1)
+            assert f"Layer {layer}, neuron 2" in page.locator("#math-body h3").inner_text()
+            assert activation["label"] in page.locator("#math-body h3").inner_text()
+            assert page.evaluate(SHOWS_MATHML, [activation["formula"]["mathml"]]), f"f of {activation['name']}"
+            assert page.evaluate(SHOWS_MATHML, [activation["derivative"]["mathml"]]), f"f′ of {activation['name']}"
             shot(page, request, f"layer-{layer}-{activation['name']}")
-    compact = page.evaluate("window.__bpv.diagram.compact")
-    titles = page.locator("#diagram .annotation-text").all_text_contents()
-    for layer, activation in enumerate(hidden, start=1):
-        shown = activation["short"] if compact else f"· {activation['label']}"
-        assert any(t.startswith(f"layer {layer}") and t.endswith(shown) for t in titles), (layer, titles)
-    assert layout_problems(page) == []  # the formulas' scripts are never smaller than 12 px
+        compact = page.evaluate("window.__bpv.diagram.compact")
+        titles = page.locator("#diagram .annotation-text").all_text_contents()
+        for layer, activation in enumerate(group, start=1):
+            shown = activation["short"] if compact else f"· {activation['label']}"
+            assert any(t.startswith(f"layer {layer}") and t.endswith(shown) for t in titles), (layer, titles)
+        assert layout_problems(page) == []  # the formulas' scripts are never smaller than 12 px
     assert page.problems.errors == []
 
 
