@@ -16,10 +16,11 @@ run: venv
 	$(BIN)/pip install -e . >/dev/null
 	$(BIN)/backprop-viz serve
 
-# Install what the tests need (Python extras, Debian's chromium) and run lint + every test.
+# Install what the tests need (Python extras, Debian's chromium and nodejs) and run lint + every test.
 test: venv
 	$(BIN)/pip install -e '.[test]' >/dev/null
 	bash scripts/ensure-chromium
+	bash scripts/ensure-node
 	$(BIN)/ruff check .
 	$(BIN)/python -m pytest
 

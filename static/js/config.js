@@ -3,37 +3,33 @@
 // initialization and seeds. Changing the data or the architecture starts a fresh session; changing a
 // hyperparameter is sent as `set` and applies from the next pass.
 
+// The menus list what the engine's catalog lists (catalog.js), in its order and with its labels.
+
 import { esc } from "./format.js";
-import { ACTIVATIONS, INITS, LOSSES, OPTIMIZERS, REGULARIZATIONS } from "./state.js";
+import { reads } from "./catalog.js";
 
 const ARCH_DELAY = 450; // ms: several quick clicks on + make one new session
 const MAX_HIDDEN_LAYERS = 8;
 const MAX_WIDTH = 64;
-const LABELS = {
-  half_sse: "½ Σ(ŷ−y)²",
-  mse: "mean squared error",
-  bce: "binary cross-entropy",
-  cross_entropy: "cross-entropy",
-  leaky_relu: "leaky ReLU",
-  relu: "ReLU",
-  sgd: "SGD",
-  adam: "Adam",
-  momentum: "momentum",
-  none: "none",
-  l1: "L1",
-  l2: "L2",
-};
-const label = (v) => LABELS[v] || v;
+const ARROW_PX = 18; // room for a menu's drop-down arrow
 
-function options(values, selected, extra = []) {
-  return [...extra, ...values.map((v) => [v, label(v)])]
-    .map(([v, text]) => `<option value="${esc(v)}"${String(v) === String(selected) ? " selected" : ""}>${esc(text)}</option>`)
-    .join("");
+/** <option>s for [value, text] pairs, `selected` chosen. */
+function options(pairs, selected) {
+  return pairs.map(([v, text]) => `<option value="${esc(v)}"${String(v) === String(selected) ? " selected" : ""}>${esc(text)}</option>`).join("");
 }
 
+/** The [name, label] pairs of catalog entries (catalog.activations, .losses, …). */
+const named = (entries) => entries.map((e) => [e.name, e.label]);
+
 export class ConfigPanel {
-  constructor(element, { onArchitecture, onHyper, onUpload }) {
+  /**
+   * @param {object} catalog  the engine's catalog (GET /api/catalog): the menus' names and labels
+   * @param {Function} inline  () → {spec, info} of a session created over the API with inline data, or null
+   */
+  constructor(element, { catalog, inline, onArchitecture, onHyper, onUpload }) {
     this.el = element;
+    this.catalog = catalog;
+    this.inline = inline;
     this.onArchitecture = onArchitecture;
     this.onHyper = onHyper;
     this.onUpload = onUpload;
@@ -41,7 +37,6 @@ export class ConfigPanel {
     this.s = null;
     this.timer = null;
     this.csvHeader = [];
-    this.inline = null; // {spec, info} of a session created over the API with inline data
     element.addEventListener("change", (e) => this.changed(e));
     element.addEventListener("input", (e) => this.live(e));
     element.addEventListener("click", (e) => this.clicked(e));
@@ -57,7 +52,10 @@ export class ConfigPanel {
 
   /** The description of a data set choice: features, targets, classes, task (for sizing the layers). */
   dataInfo(s) {
-    if (s.data === "inline") return this.inline ? { ...this.inline.info, spec: this.inline.spec } : null;
+    if (s.data === "inline") {
+      const inline = this.inline();
+      return inline ? { ...inline.info, spec: inline.spec } : null;
+    }
     if (s.data === "upload") {
       const up = this.datasets.uploaded.find((d) => d.id === s.dataset);
       if (!up) return null;
@@ -73,6 +71,8 @@ export class ConfigPanel {
 
   render(s) {
     this.s = structuredClone(s);
+    const cat = this.catalog;
+    const inline = this.inline();
     const b = this.datasets.builtin.find((d) => d.name === s.data);
     const builtinGroup = (task, title) => {
       const list = this.datasets.builtin.filter((d) => d.task === task);
@@ -81,7 +81,7 @@ export class ConfigPanel {
     const dataOptions = [
       builtinGroup("classification", "Classification"),
       builtinGroup("regression", "Regression"),
-      this.inline ? `<option value="inline"${s.data === "inline" ? " selected" : ""}>inline (${this.inline.info.features.length} feature${this.inline.info.features.length === 1 ? "" : "s"})</option>` : "",
+      inline ? `<option value="inline"${s.data === "inline" ? " selected" : ""}>inline (${inline.info.features.length} feature${inline.info.features.length === 1 ? "" : "s"})</option>` : "",
       this.datasets.uploaded.length
         ? `<optgroup label="Uploaded">${this.datasets.uploaded.map((d) => `<option value="upload:${esc(d.id)}"${s.data === "upload" && s.dataset === d.id ? " selected" : ""}>${esc(d.name)} (${d.rows} rows)</option>`).join("")}</optgroup>`
         : "",
@@ -105,8 +105,8 @@ export class ConfigPanel {
           <button type="button" class="icon" data-act="dec" data-layer="${i}" aria-label="Fewer neurons in layer ${i + 1}">−</button>
           <span class="width" data-testid="width-${i + 1}">${n}</span>
           <button type="button" class="icon" data-act="inc" data-layer="${i}" aria-label="More neurons in layer ${i + 1}">+</button>
-          <select data-act="act" data-layer="${i}" aria-label="Activation of layer ${i + 1}">${options(ACTIVATIONS.filter((a) => a !== "softmax"), s.acts[i])}</select>
-          <button type="button" class="icon" data-act="remove" data-layer="${i}" aria-label="Remove layer ${i + 1}">×</button>
+          <span class="layer-act"><select data-act="act" data-layer="${i}" aria-label="Activation of layer ${i + 1}">${options(named(cat.activations.filter((a) => a.hidden)), s.acts[i])}</select>
+          <button type="button" class="icon" data-act="remove" data-layer="${i}" aria-label="Remove layer ${i + 1}">×</button></span>
         </div>`,
       )
       .join("");
@@ -125,7 +125,7 @@ export class ConfigPanel {
           <form id="upload-form">
             <input type="file" id="csv-file" accept=".csv,text/csv" aria-label="CSV file" required>
             <label class="row">target<select id="csv-target" aria-label="Target column"><option value="">(last column)</option>${this.csvHeader.map((h, i) => `<option value="${i}">${esc(h)}</option>`).join("")}</select></label>
-            <label class="row">task<select id="csv-task" aria-label="Task">${options(["auto", "classification", "regression"], "auto")}</select></label>
+            <label class="row">task<select id="csv-task" aria-label="Task">${options(["auto", "classification", "regression"].map((v) => [v, v]), "auto")}</select></label>
             <button type="submit" aria-label="Upload the CSV and train on it">Upload and use</button>
           </form>
         </details>
@@ -134,25 +134,39 @@ export class ConfigPanel {
         <div class="layer-row fixed"><span class="layer-name">input</span><span class="width" data-testid="width-input">${this.dataInfo(s) ? this.dataInfo(s).features.length : "?"}</span><span class="hint">features</span></div>
         ${hiddenRows}
         <button type="button" data-act="add" aria-label="Add a hidden layer" ${s.hidden.length >= MAX_HIDDEN_LAYERS ? "disabled" : ""}>+ Add layer</button>
-        <label class="row">output<select data-key="out" aria-label="Output activation">${options(ACTIVATIONS, s.out, [["auto", "auto"]])}</select></label>
-        <label class="row">loss<select data-key="loss" aria-label="Loss">${options(LOSSES, s.loss, [["auto", "auto"]])}</select></label>
+        <label class="row">output<select data-key="out" aria-label="Output activation">${options([["auto", "auto"], ...named(cat.activations)], s.out)}</select></label>
+        <label class="row">loss<select data-key="loss" aria-label="Loss">${options([["auto", "auto"], ...named(cat.losses)], s.loss)}</select></label>
       </fieldset>
       <fieldset><legend>Training <span id="pending" class="pending-tag" hidden data-testid="pending">applies from next pass</span></legend>
-        <label class="row">optimizer<select data-key="opt" data-hyper="1" aria-label="Optimizer">${options(OPTIMIZERS, s.opt)}</select></label>
+        <label class="row">optimizer<select data-key="opt" data-hyper="1" aria-label="Optimizer">${options(named(cat.optimizers), s.opt)}</select></label>
         <label class="row">learning rate η<input type="number" data-key="lr" data-hyper="1" min="0.00001" max="1000" step="any" value="${s.lr}" aria-label="Learning rate"></label>
-        ${s.opt === "momentum" ? `<label class="row">momentum μ<input type="number" data-key="mom" data-hyper="1" min="0" max="0.999" step="0.01" value="${s.mom}" aria-label="Momentum"></label>` : ""}
+        ${reads(cat, s.opt, "momentum") ? `<label class="row">momentum μ<input type="number" data-key="mom" data-hyper="1" min="0" max="0.999" step="0.01" value="${s.mom}" aria-label="Momentum"></label>` : ""}
         <label class="row">batch size<input type="number" data-key="batch" data-hyper="1" min="1" step="1" value="${s.batch}" aria-label="Batch size"></label>
-        <label class="row">regularization<select data-key="reg" data-hyper="1" aria-label="Regularization">${options(REGULARIZATIONS, s.reg)}</select></label>
+        <label class="row">regularization<select data-key="reg" data-hyper="1" aria-label="Regularization">${options(named(cat.regularizations), s.reg)}</select></label>
         ${s.reg !== "none" ? `<label class="row">rate λ<input type="number" data-key="rate" data-hyper="1" min="0" step="any" value="${s.rate}" aria-label="Regularization rate"></label>` : ""}
       </fieldset>
       <fieldset><legend>Initialization</legend>
-        <label class="row">weights<select data-key="init" aria-label="Initialization">${options(INITS, s.init)}</select></label>
+        <label class="row">weights<select data-key="init" aria-label="Initialization">${options(named(cat.initializers), s.init)}</select></label>
         <label class="row">init seed<input type="number" data-key="iseed" min="0" step="1" value="${s.iseed}" aria-label="Initialization seed"></label>
         <label class="row">batch seed<input type="number" data-key="seed" min="0" step="1" value="${s.seed}" aria-label="Shuffle seed"></label>
         <button type="button" data-act="new" aria-label="Start a new session with this set-up">New session</button>
       </fieldset>`;
     const file = this.el.querySelector("#csv-file");
     file.addEventListener("change", () => this.readHeader(file.files[0]));
+    this.fitActivationMenus();
+  }
+
+  /** A layer's activation menu is never narrower than its longest label (the catalog decides the labels): the
+   * width is measured here, and a row without room for it puts the menu (and ×) on a second line (app.css). */
+  fitActivationMenus() {
+    const select = this.el.querySelector(".layer-act select");
+    if (!select) return;
+    const style = getComputedStyle(select);
+    const ctx = document.createElement("canvas").getContext("2d");
+    ctx.font = `${style.fontSize} ${style.fontFamily}`;
+    const widest = Math.max(...[...select.options].map((o) => ctx.measureText(o.text).width));
+    const chrome = parseFloat(style.paddingLeft) + parseFloat(style.paddingRight) + parseFloat(style.borderLeftWidth) + parseFloat(style.borderRightWidth);
+    this.el.style.setProperty("--activation-menu", `${Math.ceil(widest + chrome) + ARROW_PX}px`);
   }
 
   setPending(pending) {
@@ -202,7 +216,7 @@ export class ConfigPanel {
       const s = this.s;
       if (key === "opt" || key === "reg") this.render(s); // show or hide momentum / rate
       const patch = {
-        optimizer: { name: s.opt, learning_rate: s.lr, ...(s.opt === "momentum" ? { momentum: s.mom } : {}) },
+        optimizer: { name: s.opt, learning_rate: s.lr, ...(reads(this.catalog, s.opt, "momentum") ? { momentum: s.mom } : {}) },
         batch_size: s.batch,
         regularization: { kind: s.reg, rate: s.reg === "none" ? 0 : s.rate },
       };
@@ -225,7 +239,7 @@ export class ConfigPanel {
       s.acts.splice(i, 1);
     } else if (act === "add") {
       s.hidden.push(s.hidden.length ? s.hidden[s.hidden.length - 1] : 4);
-      s.acts.push(s.acts.length ? s.acts[s.acts.length - 1] : "tanh");
+      s.acts.push(s.acts.length ? s.acts[s.acts.length - 1] : this.catalog.defaults.hidden_activation);
     } else if (act === "new") {
       this.architecture(0);
       return;

@@ -36,8 +36,6 @@ const PHASE_TITLE = {
   backward: "Backward pass",
   update: "Update",
 };
-// Activation names for layer titles when the columns are close together (seven or more at 1280 px).
-const SHORT_ACT = { sigmoid: "σ", tanh: "tanh", relu: "ReLU", leaky_relu: "lReLU", linear: "lin", softmax: "softmax" };
 const ARROWS = { forward: "left to right →", backward: "← right to left", update: "W := W − η ∂J/∂W" };
 
 /** Names of the output neurons: the classes (softmax), p(second class) for one sigmoid output, the targets. */
@@ -82,10 +80,13 @@ function idOf(value) {
 const GRADIENT = `linear-gradient(to top, ${DIVERGING.map(([t, c]) => `${c} ${Math.round(t * 100)}%`).join(", ")})`;
 
 export class Diagram {
-  constructor(element, { onSelect, precision }) {
+  /** `activationName(activation, compact)`: its name in a layer title, short when the columns are close together
+   * (the catalog's label and short name). */
+  constructor(element, { onSelect, precision, activationName }) {
     this.el = element;
     this.onSelect = onSelect;
     this.precision = precision;
+    this.activationName = activationName;
     this.geometry = null;
     this.ready = false; // laid out and drawn for the current network
     this.everDrawn = false;
@@ -163,7 +164,7 @@ export class Diagram {
     if (l === 0) return `<b>input</b><br>${n}`;
     const act = g.activations[l - 1];
     const name = l === g.L ? "output" : `layer ${l}`;
-    return this.compact ? `<b>${name}</b><br>${n} ${SHORT_ACT[act] || act}` : `<b>${name}</b><br>${n} · ${act}`;
+    return this.compact ? `<b>${name}</b><br>${n} ${this.activationName(act, true)}` : `<b>${name}</b><br>${n} · ${this.activationName(act, false)}`;
   }
 
   /** Are the columns too close for "16 · sigmoid" titles? */

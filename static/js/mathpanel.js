@@ -2,28 +2,13 @@
 // plugged in. Every number is a value the server sent, shown at the chosen precision; the element carries the
 // raw JSON value in data-value (tests compare it exactly with the API). Sums are written out term by term for
 // reading only — the result shown is always the record's own number (z, a, δ, ∂J/∂w …), never recomputed here.
+// The formulas of f and f′, the names and the δ^L pairings written in closed form are the engine's, from its
+// catalog (catalog.js): MathML the server made from the engine's TeX, which Chromium renders natively.
 
 import { esc, fmt, raw } from "./format.js";
+import { closedFormDelta, entry, label } from "./catalog.js";
 
 const MAX_TERMS = 10; // a longer sum shows its first and last few terms and "… n more"
-
-const F_TEXT = {
-  sigmoid: "σ(z) = 1 / (1 + e<sup>−z</sup>)",
-  tanh: "tanh(z)",
-  relu: "max(0, z)",
-  leaky_relu: "max(0.01·z, z)",
-  linear: "z",
-  softmax: "e<sup>z<sub>j</sub></sup> / Σ<sub>i</sub> e<sup>z<sub>i</sub></sup>",
-};
-const FPRIME_TEXT = {
-  sigmoid: "a(1 − a)",
-  tanh: "1 − a²",
-  relu: "1 if z &gt; 0 else 0",
-  leaky_relu: "1 if z &gt; 0 else 0.01",
-  linear: "1",
-  softmax: "a<sub>j</sub>(1 − a<sub>j</sub>) (diagonal)",
-};
-const OPTIMIZER_TEXT = { momentum: "momentum", adam: "Adam" };
 
 /** A symbol in the seed's notation: name, layer as superscript, indices as subscript (1-based, as the seed). */
 function sym(name, layer, index) {
@@ -33,8 +18,9 @@ function sym(name, layer, index) {
 }
 
 export class MathPanel {
-  constructor(element, { precision, onEdit, onPickChange }) {
+  constructor(element, { catalog, precision, onEdit, onPickChange }) {
     this.el = element;
+    this.catalog = catalog;
     this.precision = precision;
     this.onEdit = onEdit;
     this.onPickChange = onPickChange;
@@ -49,6 +35,12 @@ export class MathPanel {
   num(value, testid, extra = "") {
     const t = testid ? ` data-testid="${testid}"` : "";
     return `<span class="num${extra}"${t} data-value="${esc(raw(value))}" title="${esc(raw(value))}">${fmt(value, this.precision())}</span>`;
+  }
+
+  /** An activation's f(z) or f′ ("derivative") as the server's MathML (its name, if the catalog lacks it). */
+  formula(activation, which = "formula") {
+    const e = entry(this.catalog.activations, activation);
+    return e && e[which] ? e[which].mathml : esc(activation);
   }
 
   /** Parenthesize a number that is negative, so "(w)(a)" reads as a product. */
@@ -167,7 +159,7 @@ export class MathPanel {
     const L = view.L;
     const act = state.config.activations[l - 1];
     const title = l === L ? `Output neuron ${j + 1}${ctx.outputName(j)}` : `Layer ${l}, neuron ${j + 1}`;
-    const parts = [`<h3>${title} <span class="tag">${act}</span></h3>`];
+    const parts = [`<h3>${title} <span class="tag">${esc(label(this.catalog.activations, act))}</span></h3>`];
     parts.push(this.forwardSection(ctx, l, j, act));
     if (l === L) parts.push(this.lossSection(ctx, j, act));
     parts.push(this.backwardSection(ctx, l, j, act));
@@ -189,7 +181,7 @@ export class MathPanel {
       <div class="eq">${sym("z", l, j + 1)} = Σ<sub>k</sub> ${sym("w", l, `${j + 1}k`)} ${sym("a", l - 1, "k")} + ${sym("b", l, j + 1)}</div>
       <div class="eq cont">= ${sum} + ${this.par(rec.b[j], "math-b")}</div>
       <div class="eq cont">= ${this.num(rec.z[j], "math-z", " result")}</div>
-      <div class="eq">${sym("a", l, j + 1)} = f(${sym("z", l, j + 1)}) = ${F_TEXT[act]} = ${this.num(rec.a[j], "math-a", " result")}</div>`;
+      <div class="eq">${sym("a", l, j + 1)} = f(${sym("z", l, j + 1)}) = ${this.formula(act)} = ${this.num(rec.a[j], "math-a", " result")}</div>`;
   }
 
   lossSection({ view, state }, j, act) {
@@ -199,13 +191,13 @@ export class MathPanel {
     const lossName = state.config.loss;
     const L = view.L;
     let deltaEq;
-    if ((act === "sigmoid" && lossName === "bce") || (act === "softmax" && lossName === "cross_entropy")) {
+    if (closedFormDelta(this.catalog, act, lossName)) {
       deltaEq = `${sym("δ", "L", j + 1)} = ${sym("a", "L", j + 1)} − ${sym("y", null, j + 1)} = ${this.par(rec.a[j])} − ${this.par(rec.y[j], "math-y")} = ${this.num(rec.delta[j], "math-delta-out", " result")}`;
     } else if (act !== "softmax" && (lossName === "half_sse" || lossName === "mse")) {
       const factor = lossName === "mse" ? `(2/${state.config.layers[L]})·` : "";
       deltaEq = `${sym("δ", "L", j + 1)} = ${factor}(${sym("a", "L", j + 1)} − ${sym("y", null, j + 1)}) · f′(${sym("z", "L", j + 1)}) = ${factor}(${this.num(rec.a[j])} − ${this.num(rec.y[j], "math-y")}) · ${this.par(rec.fprime[j], "math-fprime-out")} = ${this.num(rec.delta[j], "math-delta-out", " result")}`;
     } else {
-      deltaEq = `${sym("δ", "L", j + 1)} = ∂J/∂${sym("z", "L", j + 1)} (chain rule through ${act} and ${lossName}) = ${this.num(rec.delta[j], "math-delta-out", " result")}; ${sym("y", null, j + 1)} = ${this.num(rec.y[j], "math-y")}`;
+      deltaEq = `${sym("δ", "L", j + 1)} = ∂J/∂${sym("z", "L", j + 1)} (chain rule through ${esc(label(this.catalog.activations, act))} and ${esc(label(this.catalog.losses, lossName))}) = ${this.num(rec.delta[j], "math-delta-out", " result")}; ${sym("y", null, j + 1)} = ${this.num(rec.y[j], "math-y")}`;
     }
     const penalty = rec.penalty ? ` (with the regularization penalty ${this.num(rec.penalty, "math-penalty")})` : "";
     const inBatch = rec.focus_in_batch ? "" : ` <span class="warn">The focus sample is not in this pass's batch: its numbers are shown, the batch's gradients are what the update uses.</span>`;
@@ -232,7 +224,7 @@ export class MathPanel {
       const next = view.bwd[l + 1];
       const sum = this.terms(next.delta.length, (i) => `${this.par(next.W[i][j], `math-term-wnext-${i}`)}${this.par(next.delta[i], `math-term-deltanext-${i}`)}`);
       deltaHtml = `
-        <div class="eq">${sym("δ", l, j + 1)} = (Σ<sub>i</sub> ${sym("w", l + 1, `i${j + 1}`)} ${sym("δ", l + 1, "i")}) · f′(${sym("z", l, j + 1)}) <span class="note">f′ = ${FPRIME_TEXT[act]}</span></div>
+        <div class="eq">${sym("δ", l, j + 1)} = (Σ<sub>i</sub> ${sym("w", l + 1, `i${j + 1}`)} ${sym("δ", l + 1, "i")}) · f′(${sym("z", l, j + 1)}) <span class="note">f′ = ${this.formula(act, "derivative")}</span></div>
         <div class="eq cont">= [${sum}] · ${this.par(rec.fprime[j], "math-fprime")}</div>
         <div class="eq cont">= ${this.num(rec.delta[j], "math-delta", " result")}</div>`;
     }
@@ -259,7 +251,7 @@ export class MathPanel {
         <div class="eq cont">= ${this.par(before, "math-before")} − ${this.par(rec.learning_rate, "math-eta")}${this.par(grad, "math-grad-used")}</div>
         <div class="eq cont">= ${this.num(after, "math-after", " result")} <span class="note">Δ = ${this.num(step, "math-step")}</span></div>`;
     }
-    const rule = OPTIMIZER_TEXT[opt] || opt;
+    const rule = esc(label(this.catalog.optimizers, opt));
     return `<div class="eq">${name} := ${name} + Δ${name} <span class="note">Δ from ${rule} (η = ${this.num(rec.learning_rate, "math-eta")})</span></div>
       <div class="eq cont">= ${before !== null ? this.par(before, "math-before") : "…"} + ${this.par(step, "math-step")}</div>
       <div class="eq cont">= ${this.num(after, "math-after", " result")}</div>`;
@@ -283,7 +275,8 @@ export class MathPanel {
     parts.push(`<h4 data-section="backward">Backward <span class="phase">B${l}</span></h4>`);
     const bwd = view.bwd[l];
     if (bwd) {
-      const reg = state.config.regularization.kind !== "none" ? `, with the ${state.config.regularization.kind.toUpperCase()} penalty's gradient` : "";
+      const kind = state.config.regularization.kind;
+      const reg = kind !== "none" ? `, with the ${esc(label(this.catalog.regularizations, kind))} penalty's gradient` : "";
       parts.push(`<div class="eq">∂J/∂${name} = ${sym("δ", l, j + 1)} · ${sym("a", l - 1, k + 1)} = ${this.par(bwd.delta[j], "math-delta")}${this.par(bwd.a_prev[k], "math-a-prev")} = ${this.num(bwd.sample_grad_W[j][k], "math-grad-sample")} <span class="note">this sample (#${bwd.focus})</span></div>
         <div class="eq">∂J/∂${name} = ${this.num(bwd.grad_W[j][k], "math-grad-batch", " result")} <span class="note">mean of δ·a over the batch${reg} — what the update uses</span></div>`);
     } else {

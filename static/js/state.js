@@ -1,12 +1,10 @@
 // The page's set-up as one object that serializes to the URL, so a link reproduces it (TensorFlow Playground's
 // idea). `session` pins the link to a live session (several tabs stay in step); without it a fresh session is
-// built from the rest.
+// built from the rest. Names (activations, optimizers, …) and the engine's defaults come from its catalog
+// (catalog.js); nothing here touches the DOM, so tests/js/ runs it in Node.
 
-export const ACTIVATIONS = ["tanh", "sigmoid", "relu", "leaky_relu", "linear", "softmax"];
-export const LOSSES = ["half_sse", "mse", "bce", "cross_entropy"];
-export const OPTIMIZERS = ["sgd", "momentum", "adam"];
-export const REGULARIZATIONS = ["none", "l1", "l2"];
-export const INITS = ["xavier", "he", "uniform", "zeros"];
+import { defaultOutputActivation, hiddenActivations, reads } from "./catalog.js";
+
 export const SPEEDS = ["1", "2", "5", "10", "30", "100", "max"];
 
 export const DEFAULTS = Object.freeze({
@@ -18,8 +16,8 @@ export const DEFAULTS = Object.freeze({
   test: 0.2,
   dseed: 0,
   hidden: [4, 4],
-  acts: ["tanh", "tanh"],
-  out: "auto", // output activation; auto suits the task
+  acts: null, // one per hidden layer: the engine's default hidden activation (catalog.defaults)
+  out: "auto", // output activation; auto: the engine's default for the task (catalog.defaults)
   loss: "auto",
   opt: "sgd",
   lr: 0.1,
@@ -41,15 +39,17 @@ const NUMBER_KEYS = ["samples", "noise", "classes", "test", "dseed", "lr", "mom"
 const LIST_KEYS = ["hidden", "acts"];
 const TEXT_KEYS = ["data", "dataset", "out", "loss", "opt", "reg", "init", "session", "prec", "speed"];
 
-/** A fresh copy of the defaults. */
-export function defaults() {
-  return structuredClone({ ...DEFAULTS, hidden: [...DEFAULTS.hidden], acts: [...DEFAULTS.acts] });
+/** A fresh copy of the defaults, with the catalog's default activation in every hidden layer. */
+export function defaults(catalog) {
+  const hidden = [...DEFAULTS.hidden];
+  return structuredClone({ ...DEFAULTS, hidden, acts: hidden.map(() => catalog.defaults.hidden_activation) });
 }
 
-/** The set-up a query string describes; unknown or malformed values fall back to the defaults. */
-export function fromQuery(search) {
+/** The set-up a query string describes; unknown or malformed values (an activation the catalog does not list
+ * for hidden layers, say) fall back to the defaults. */
+export function fromQuery(search, catalog) {
   const q = new URLSearchParams(search);
-  const s = defaults();
+  const s = defaults(catalog);
   for (const key of NUMBER_KEYS) {
     if (q.has(key) && q.get(key) !== "") {
       const v = Number(q.get(key));
@@ -61,8 +61,11 @@ export function fromQuery(search) {
     const text = q.get("hidden");
     s.hidden = text === "" ? [] : text.split(",").map((v) => Math.max(1, Math.round(Number(v)) || 1));
   }
-  if (q.has("acts")) s.acts = q.get("acts").split(",").filter((a) => ACTIVATIONS.includes(a));
-  while (s.acts.length < s.hidden.length) s.acts.push(s.acts[s.acts.length - 1] || "tanh");
+  if (q.has("acts")) {
+    const known = hiddenActivations(catalog);
+    s.acts = q.get("acts").split(",").filter((a) => known.includes(a));
+  }
+  while (s.acts.length < s.hidden.length) s.acts.push(s.acts[s.acts.length - 1] || catalog.defaults.hidden_activation);
   s.acts.length = s.hidden.length;
   if (q.has("log")) s.log = q.get("log") === "1";
   if (q.has("big")) s.big = q.get("big") === "1";
@@ -72,7 +75,7 @@ export function fromQuery(search) {
 }
 
 /** The query string of a set-up (the token, if the page was opened with one, is kept). */
-export function toQuery(s, token) {
+export function toQuery(s, token, catalog) {
   const q = new URLSearchParams();
   q.set("data", s.data);
   if (s.data === "upload" && s.dataset) q.set("dataset", s.dataset);
@@ -82,7 +85,7 @@ export function toQuery(s, token) {
   q.set("hidden", s.hidden.join(","));
   q.set("acts", s.acts.join(","));
   for (const key of ["out", "loss", "opt", "lr"]) q.set(key, String(s[key]));
-  if (s.opt === "momentum") q.set("mom", String(s.mom));
+  if (reads(catalog, s.opt, "momentum")) q.set("mom", String(s.mom));
   for (const key of ["batch", "reg", "rate", "init", "iseed", "seed"]) q.set(key, String(s[key]));
   if (s.session) q.set("session", s.session);
   q.set("prec", s.prec);
@@ -95,14 +98,15 @@ export function toQuery(s, token) {
 }
 
 /** The session-creation body (POST /api/sessions) for a set-up and the chosen data set's description. */
-export function sessionBody(s, dataInfo) {
+export function sessionBody(s, dataInfo, catalog) {
   const features = dataInfo.features.length;
   const task = dataInfo.task;
   const nClasses = dataInfo.classes ? dataInfo.classes.length : 0;
   let outputs = task === "classification" ? (nClasses > 2 ? nClasses : 1) : Math.max(1, dataInfo.targets?.length || 1);
   let outAct = s.out;
-  if (outAct === "auto") outAct = task === "classification" ? (outputs === 1 ? "sigmoid" : "softmax") : "linear";
-  if (task === "classification" && nClasses === 2 && outAct === "softmax") outputs = 2;
+  if (outAct === "auto") outAct = defaultOutputActivation(catalog, task, outputs);
+  // The several-class output (softmax) over two classes still needs one unit per class.
+  if (task === "classification" && nClasses === 2 && outAct === catalog.defaults.output_activation.multiclass) outputs = 2;
   const body = {
     layers: [features, ...s.hidden, outputs],
     activations: [...s.acts, outAct],
@@ -112,7 +116,7 @@ export function sessionBody(s, dataInfo) {
     init: { scheme: s.init, seed: s.iseed },
     seed: s.seed,
   };
-  if (s.opt === "momentum") body.optimizer.momentum = s.mom;
+  if (reads(catalog, s.opt, "momentum")) body.optimizer.momentum = s.mom;
   if (s.loss !== "auto") body.loss = s.loss;
   if (s.data === "upload") {
     body.dataset = { id: s.dataset, test_fraction: s.test, seed: s.dseed };

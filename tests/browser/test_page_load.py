@@ -105,13 +105,14 @@ def test_the_set_up_round_trips_through_the_url_and_numbers_keep_their_value(pag
     result = page.evaluate("""async () => {
         const state = await import('/static/js/state.js');
         const format = await import('/static/js/format.js');
-        const s = {...state.defaults(), data: 'spiral', noise: 0.25, hidden: [8, 6, 3],
+        const catalog = await (await fetch('/api/catalog')).json();  // the names and defaults are the engine's
+        const s = {...state.defaults(catalog), data: 'spiral', noise: 0.25, hidden: [8, 6, 3],
                    acts: ['relu', 'tanh', 'sigmoid'], opt: 'momentum', lr: 0.03, mom: 0.8, reg: 'l2', rate: 0.001,
                    iseed: 7, session: 'abc', log: true};
-        const back = state.fromQuery('?' + state.toQuery(s, 'tok'));
+        const back = state.fromQuery('?' + state.toQuery(s, 'tok', catalog), catalog);
         const body = state.sessionBody(s, {task: 'classification', features: ['x1', 'x2'], targets: ['label'],
-                                           classes: ['a', 'b']});
-        return {same: JSON.stringify(back) === JSON.stringify(s), query: state.toQuery(s, 'tok'), body,
+                                           classes: ['a', 'b']}, catalog);
+        return {same: JSON.stringify(back) === JSON.stringify(s), query: state.toQuery(s, 'tok', catalog), body,
                 fmt: [format.fmt(0.123456789, '4'), format.fmt(-0.000012345, '3'), format.fmt(0.1 + 0.2, 'full'),
                       format.fmt(null, '4'), format.fmt(1234567, '2'), format.fmt(0.5, '6')]};
     }""")

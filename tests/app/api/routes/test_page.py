@@ -5,21 +5,12 @@ from __future__ import annotations
 
 import gzip
 import re
-from collections.abc import Iterator
-from pathlib import Path
+from collections.abc import Callable
+from typing import Any
 
-import pytest
 from fastapi.testclient import TestClient
 
 from app.api.routes import page
-from app.config import Settings
-from app.main import create_app
-
-
-@pytest.fixture
-def client(tmp_path: Path) -> Iterator[TestClient]:
-    with TestClient(create_app(Settings(data_dir=tmp_path / "data", persist=False))) as test_client:
-        yield test_client
 
 
 def test_root_renders_the_shell_with_every_module_preloaded(client: TestClient) -> None:
@@ -36,15 +27,42 @@ def test_root_renders_the_shell_with_every_module_preloaded(client: TestClient) 
     assert "cdn" not in html.lower()
 
 
-def test_every_module_the_page_imports_is_served(client: TestClient) -> None:
+def test_the_catalog_and_data_sets_are_requested_with_the_shell(client: TestClient) -> None:
+    html = client.get("/").text
+    for url in page.STARTUP_REQUESTS:
+        assert f'<link rel="preload" href="{url}" as="fetch" crossorigin>' in html
+        assert client.get(url).status_code == 200
+
+
+def test_with_a_token_the_page_requests_them_itself(api_with: Callable[..., Any]) -> None:
+    # A preload cannot present the token (the page sends it in a header): it would only earn a 401.
+    with api_with(token="s3cret") as api:
+        html = api.client.get("/").text
+        assert 'as="fetch"' not in html
+        assert 'rel="modulepreload" href="/static/js/main.js"' in html
+
+
+def test_every_module_is_preloaded_and_every_preloaded_module_is_imported(client: TestClient) -> None:
+    imported_by_some = {"main.js"}
     for module in sorted((page.STATIC_DIR / "js").glob("*.js")):
         response = client.get(f"/static/js/{module.name}")
         assert response.status_code == 200, module.name
         assert "javascript" in response.headers["content-type"]
         for imported in re.findall(r'from "\./([\w.]+)"', response.text):
             assert imported in page.MODULES, f"{module.name} imports {imported}, which the template does not preload"
+            imported_by_some.add(imported)
+    assert set(page.MODULES) == imported_by_some  # no module preloaded in vain
+    assert len(page.MODULES) == len(set(page.MODULES))
     assert client.get("/static/css/app.css").status_code == 200
     assert client.get("/static/../app/main.py").status_code == 404
+
+
+def test_the_store_and_its_helpers_are_separate_modules_that_never_touch_the_page() -> None:
+    # store.js, state.js and catalog.js run in Node too (tests/js/): no DOM, no browser globals.
+    for name in ("store.js", "state.js", "catalog.js"):
+        source = (page.STATIC_DIR / "js" / name).read_text(encoding="utf-8")
+        code = re.sub(r"//.*|/\*[\s\S]*?\*/", "", source)
+        assert not re.search(r"\b(document|window|location|history|requestAnimationFrame)\b", code), name
 
 
 def test_plotly_is_served_gzipped_with_a_day_of_cache_and_an_etag(client: TestClient) -> None:

@@ -1,0 +1,228 @@
+// What the person does to the session: commands over its WebSocket (step, play, select, edit a weight, change
+// a hyperparameter) and the REST actions (a new session, join one, upload a CSV, train, cancel, import, export).
+// Server answers go through the store's reducers like WebSocket events, so the page has one way to take news.
+
+import { ApiError, SessionSocket, api, download } from "./transport.js";
+import { defaults, fromSessionConfig, sessionBody } from "./state.js";
+import { inlineData, leave, reduce } from "./store.js";
+import * as chrome from "./chrome.js";
+
+const $ = (id) => document.getElementById(id);
+
+export class Actions {
+  /**
+   * @param {object}   store     the store (store.js)
+   * @param {object}   parts     {config, controls, gradChart, …}
+   * @param {Renderer} renderer  render.js: follows the store's changes
+   */
+  constructor(store, parts, renderer) {
+    this.store = store;
+    this.parts = parts;
+    this.renderer = renderer;
+    this.socket = null;
+  }
+
+  /** A server event (or a REST answer in the same shape) into the store, and the page follows. */
+  receive(ev) {
+    this.renderer.follow(reduce(this.store, ev));
+  }
+
+  // -- over the WebSocket ----------------------------------------------------------------------------------
+  send(command) {
+    if (!this.socket) return;
+    if (this.store.diverged && (command.type === "reset" || command.type === "back")) this.dismissDiverged();
+    this.socket.send(command);
+  }
+
+  select(selection, event) {
+    this.store.selection = selection;
+    if (event && event.timeStamp) this.store.selectedAt = event.timeStamp;
+    this.renderer.schedule("diagram");
+  }
+
+  editWeight(edit) {
+    this.send({ type: "edit_weight", ...edit });
+  }
+
+  setFocus(index) {
+    this.send({ type: "focus", index });
+  }
+
+  togglePlay(play) {
+    if (play) this.send({ type: "play", speed: this.store.s.speed === "max" ? "max" : Number(this.store.s.speed) });
+    else this.send({ type: "pause" });
+    this.parts.controls.setPlaying(play); // at once; the state event confirms
+  }
+
+  setSpeed(speed) {
+    const store = this.store;
+    store.s.speed = speed;
+    chrome.writeLink(store);
+    if (store.state && store.state.playing) this.send({ type: "play", speed: speed === "max" ? "max" : Number(speed) });
+  }
+
+  /** A hyperparameter from the set-up panel: applies from the next pass. */
+  setHyper(patch, s) {
+    this.store.s = { ...s, session: this.store.s.session };
+    chrome.writeLink(this.store);
+    this.send({ type: "set", ...patch });
+  }
+
+  halveLearningRate() {
+    const lr = this.store.state.config.optimizer.learning_rate / 2;
+    this.setHyper({ learning_rate: lr }, { ...this.store.s, lr });
+    this.dismissDiverged();
+  }
+
+  dismissDiverged() {
+    this.store.diverged = null;
+    chrome.hideDiverged();
+  }
+
+  // -- sessions --------------------------------------------------------------------------------------------
+  /** Build a session from a set-up and join it; false (with a notice) when the server refuses it. */
+  async newSession(s) {
+    const { config } = this.parts;
+    const info = config.dataInfo(s);
+    if (!info) {
+      chrome.notice(`the data set ${s.data === "upload" ? s.dataset : s.data} is not available; pick another one`, "error");
+      return false;
+    }
+    try {
+      const created = await api("POST", "/api/sessions", sessionBody(s, info, this.store.catalog));
+      this.store.s = { ...s, session: created.id };
+      this.join(created.id);
+      chrome.writeLink(this.store);
+      config.render(this.store.s);
+      return true;
+    } catch (err) {
+      chrome.notice(err.message, "error");
+      config.render(this.store.s); // back to the set-up that runs
+      return false;
+    }
+  }
+
+  /** Listen to a session's WebSocket (its first message is a snapshot of everything). */
+  join(sessionId) {
+    if (this.socket) this.socket.close();
+    leave(this.store, sessionId);
+    chrome.hideDiverged();
+    this.parts.gradChart.clear();
+    this.socket = new SessionSocket(sessionId, { onEvent: (ev) => this.receive(ev), onStatus: (status, detail) => this.connection(status, detail) });
+  }
+
+  /** The adopted session's set-up becomes the page's (a link to a session, an import). */
+  adopt(st) {
+    const store = this.store;
+    store.s = { ...fromSessionConfig(store.s, st.config), session: st.id };
+    this.join(st.id);
+    chrome.writeLink(store);
+    this.parts.config.render(store.s);
+  }
+
+  connection(status, detail) {
+    chrome.showConnection(status, detail);
+    if (status === "refused" && detail) {
+      chrome.notice(detail, "error");
+      if (/session/.test(detail) && /(expired|deleted|does not exist|no session)/i.test(detail)) {
+        chrome.notice("This session is gone (expired or deleted); starting a new one with the same set-up.", "info");
+        this.newSession({ ...this.store.s, session: "" });
+      }
+    }
+  }
+
+  async upload(file, target, task) {
+    const form = new FormData();
+    form.append("file", file);
+    if (target !== "") form.append("target", target);
+    form.append("task", task);
+    try {
+      chrome.notice(`Uploading ${file.name}…`, "info");
+      const info = await api("POST", "/api/datasets", form);
+      this.parts.config.setDatasets(await api("GET", "/api/datasets"));
+      const s = { ...this.store.s, data: "upload", dataset: info.id, out: "auto", loss: "auto", samples: null, noise: null, classes: null };
+      if (await this.newSession(s)) chrome.notice(`Using ${info.name}: ${info.rows} rows, ${info.features.length} features${info.classes ? `, classes ${info.classes.join(", ")}` : ""}.`, "info");
+    } catch (err) {
+      chrome.notice(err.message, "error");
+    }
+  }
+
+  async train(epochs) {
+    const store = this.store;
+    if (!Number.isFinite(epochs) || epochs < 1 || !store.sessionId) return;
+    try {
+      if (store.state && store.state.playing) this.send({ type: "pause" });
+      this.receive({ type: "job", job: await api("POST", `/api/sessions/${store.sessionId}/train`, { epochs: Math.round(epochs) }) });
+    } catch (err) {
+      chrome.notice(err.message, "error");
+    }
+  }
+
+  async cancelJob() {
+    const store = this.store;
+    if (!store.job) return;
+    try {
+      this.receive({ type: "job", job: await api("DELETE", `/api/sessions/${store.sessionId}/jobs/${store.job.id}`) });
+    } catch (err) {
+      chrome.notice(err.message, "error");
+    }
+  }
+
+  async importSession(file) {
+    try {
+      const created = await api("POST", "/api/sessions/import", await file.text());
+      this.parts.config.setDatasets(await api("GET", "/api/datasets"));
+      this.adopt(created);
+      chrome.notice("Imported: a new session continues from the exported state.", "info");
+    } catch (err) {
+      chrome.notice(err.message, "error");
+    }
+  }
+
+  async exportSession() {
+    const id = this.store.sessionId;
+    if (!id) return;
+    try {
+      await download(`/api/sessions/${id}/export`, `backprop-viz-session-${id.slice(0, 8)}.json`);
+    } catch (err) {
+      chrome.notice(err.message, "error");
+    }
+  }
+
+  async share() {
+    try {
+      await navigator.clipboard.writeText(location.href);
+      chrome.notice("Link copied: it opens this set-up (and, while it lives, this session).", "info");
+    } catch {
+      chrome.notice(`Copy this link: ${location.href}`, "info");
+    }
+  }
+
+  /**
+   * Start-up, once the catalog and the data sets are known: join the session the link names (its answer
+   * `linked` was requested in parallel with them), or build one from the link's set-up — or, when the server
+   * refuses that set-up, from the defaults.
+   */
+  async open(datasets, linked) {
+    const store = this.store;
+    const { config } = this.parts;
+    config.setDatasets(datasets);
+    if (linked) {
+      try {
+        const st = await linked;
+        store.inline = inlineData(st) || store.inline;
+        this.adopt(st);
+        return;
+      } catch (err) {
+        if (!(err instanceof ApiError && err.status === 404)) chrome.notice(err.message, "error");
+        else chrome.notice("The session in the link is gone (expired or deleted); starting a new one with the same set-up.", "info");
+      }
+    }
+    if (!config.dataInfo(store.s)) store.s = { ...defaults(store.catalog), prec: store.s.prec, speed: store.s.speed, log: store.s.log };
+    config.render(store.s);
+    if (!(await this.newSession({ ...store.s, session: "" }))) {
+      store.s = { ...defaults(store.catalog), prec: store.s.prec };
+      await this.newSession(store.s);
+    }
+  }
+}
