@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
-from pydantic import Field
+from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -22,11 +23,23 @@ class Settings(BaseSettings):
         description="extra origins whose pages may open the WebSocket (same-origin is always allowed)",
     )
     persist: bool = Field(True, description="keep sessions and data sets in SQLite under data_dir")
+    allowed_hosts: list[str] = Field(
+        default_factory=list,
+        description="Host header values accepted besides localhost names, loopback and the bound address "
+        "(DNS rebinding); '*.example.org' matches its subdomains, '*' any host",
+    )
+    frame_ancestors: list[str] = Field(
+        default_factory=lambda: ["'self'"],
+        description="CSP frame-ancestors sources: which pages may frame this app (e.g. a Jupyter origin)",
+    )
 
     # Sessions
     max_sessions: int = Field(100, ge=1, description="at the cap, the oldest idle session is evicted")
     session_ttl_seconds: float = Field(24 * 3600, gt=0, description="idle sessions expire after this")
-    history_bytes: int = Field(64 * 1024 * 1024, ge=1024, description="step-back memory per session")
+    history_bytes: int = Field(16 * 1024 * 1024, ge=1024, description="step-back memory per session")
+    memory_budget_bytes: int = Field(
+        4 * 1024**3, ge=64 * 1024 * 1024, description="what all sessions together may cost at their peak"
+    )
 
     # Networks
     max_layers: int = Field(12, ge=2, description="layer count, input and output included")
@@ -37,6 +50,29 @@ class Settings(BaseSettings):
     )
     max_step_records: int = Field(5_000, ge=1, description="phase records one step command may answer")
     max_step_passes: int = Field(10_000, ge=1, description="passes one step command may go through, with records")
+    max_step_answer_bytes: int = Field(
+        8 * 1024 * 1024, ge=64 * 1024, description="bytes of phase records one step command may answer"
+    )
+
+    # Requests
+    max_json_bytes: int = Field(4 * 1024 * 1024, ge=1024, description="a JSON request body (but an import)")
+    max_import_bytes: int = Field(32 * 1024 * 1024, ge=1024, description="an imported session document")
+    body_idle_seconds: float = Field(10.0, gt=0, description="a request body that sends nothing this long is dropped")
+    body_seconds: float = Field(60.0, gt=0, description="a whole request body must arrive within this")
+    header_seconds: float = Field(10.0, gt=0, description="a request's headers must arrive within this")
+    keep_alive_seconds: float = Field(5.0, gt=0, description="an idle keep-alive connection is closed after this")
+    max_connections: int = Field(2048, ge=16, description="open connections and requests in all (503 beyond)")
+
+    # WebSocket
+    max_ws_clients_per_session: int = Field(256, ge=1, description="WebSocket clients of one session")
+    max_ws_clients: int = Field(1024, ge=1, description="WebSocket clients in all")
+    ws_max_message_bytes: int = Field(64 * 1024, ge=1024, description="a message a client sends")
+    ws_backlog_bytes: int = Field(
+        16 * 1024 * 1024, ge=64 * 1024, description="events waiting for one client before it gets a snapshot instead"
+    )
+    ws_frames_per_second: float = Field(
+        1500.0, gt=0, description="play/sync frames sent per second to all clients together"
+    )
 
     # Data
     max_upload_bytes: int = Field(20 * 1024 * 1024, ge=1)
@@ -47,6 +83,22 @@ class Settings(BaseSettings):
 
     # Training
     max_concurrent_jobs: int = Field(2, ge=1)
+    max_concurrent_plays: int = Field(8, ge=1, description="sessions in play mode at once")
     max_job_passes: int = Field(10_000_000, ge=1)
     frame_rate: float = Field(30.0, gt=0, le=120, description="play-mode frames per second per client")
     checkpoint_seconds: float = Field(1.0, gt=0, description="play/training checkpoint interval")
+
+    @field_validator("frame_ancestors")
+    @classmethod
+    def _csp_sources(cls, sources: list[str]) -> list[str]:
+        """Each entry is one CSP source expression; nothing that could end the directive or add another."""
+        for source in sources:
+            if not _CSP_SOURCE.fullmatch(source):
+                raise ValueError(
+                    f"{source!r} is not a CSP source expression; give origins such as 'http://localhost:8888', "
+                    "\"'self'\" or \"'none'\""
+                )
+        return sources
+
+
+_CSP_SOURCE = re.compile(r"'(self|none)'|[A-Za-z][A-Za-z0-9+.-]*:(//[^\s;,']+)?|\*?[^\s;,'*]+(:\d+|:\*)?")

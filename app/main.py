@@ -20,6 +20,7 @@ from app.config import Settings
 from app.errors import AppError
 from app.hubs import Hubs
 from app.jobs import JobRunner
+from app.middleware import Guard
 from app.persistence import Persistence
 from app.registry import SessionRegistry
 from app.validation import describe_errors
@@ -76,6 +77,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.registry = registry
     app.state.jobs = jobs
     app.state.persistence = persistence
+    app.add_middleware(Guard, settings=settings)  # Host, token, cross-site writes, bounded bodies, headers
 
     app.include_router(health.router)
     app.include_router(catalog.router)
@@ -101,7 +103,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             detail = f"there is no {request.url.path}; the API is listed at /docs"
         elif exc.status_code == 405:
             detail = f"{request.method} is not allowed on {request.url.path}; see /docs for what is"
-        return JSONResponse({"detail": detail, "field": None}, status_code=exc.status_code, headers=exc.headers)
+        field = getattr(exc, "field", None)
+        return JSONResponse({"detail": detail, "field": field}, status_code=exc.status_code, headers=exc.headers)
 
     @app.exception_handler(Exception)
     async def unexpected(request: Request, exc: Exception) -> JSONResponse:

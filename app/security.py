@@ -1,13 +1,22 @@
-"""Access control: the optional token (as Jupyter does it) and the WebSocket Origin check.
+"""Access control: the optional token (as Jupyter does it), the Host check, the cross-site write rule and the
+WebSocket Origin check. app/middleware.py applies them before any route runs.
 
-The token may come as `Authorization: Bearer <token>`, the `X-Backprop-Viz-Token` header, or `?token=<token>`;
-it is compared in constant time. A browser page may open the WebSocket only from this server's own origin or
-one listed in BACKPROP_VIZ_ALLOWED_ORIGINS (cross-site WebSocket hijacking); clients that send no Origin
-header (scripts, not browsers) are allowed.
+The token may come as `Authorization: Bearer <token>`, the `X-Backprop-Viz-Token` header, or `?token=<token>`
+(and, from the page's WebSocket, which cannot send headers, as the subprotocol `backprop-viz-token.<base64url>`
+so that it stays out of addresses and logs); it is compared in constant time. The `Host` header must name this
+server — localhost names, loopback addresses, the bound address, BACKPROP_VIZ_ALLOWED_HOSTS — so a page that
+reached it by DNS rebinding (its own domain name now pointing here) is refused. A POST must carry a JSON
+content type or a custom header, which a foreign page cannot send without a CORS preflight this server never
+grants. A browser page may open the WebSocket only from this server's own origin or one listed in
+BACKPROP_VIZ_ALLOWED_ORIGINS (cross-site WebSocket hijacking); clients that send no Origin header (scripts, not
+browsers) are allowed.
 """
 
 from __future__ import annotations
 
+import base64
+import binascii
+import ipaddress
 import secrets
 from urllib.parse import urlsplit
 
@@ -18,6 +27,10 @@ from app.errors import AppError
 
 TOKEN_HEADER = "X-Backprop-Viz-Token"
 TOKEN_QUERY = "token"
+REQUEST_HEADER = "X-Backprop-Viz-Request"  # any value: marks a request a foreign page cannot send unasked
+WS_PROTOCOL = "backprop-viz"  # the subprotocol the page asks for (and the server answers with)
+WS_TOKEN_PROTOCOL = "backprop-viz-token."  # + the token in base64url, no padding
+HEALTH_PATH = "/api/health"
 TOKEN_HELP = (
     "send it as the header 'Authorization: Bearer <token>', as the header 'X-Backprop-Viz-Token: <token>', "
     "or as the query parameter '?token=<token>' (the token is the value of BACKPROP_VIZ_TOKEN)"
@@ -38,7 +51,34 @@ def presented_token(conn: HTTPConnection) -> str | None:
     header = conn.headers.get(TOKEN_HEADER)
     if header:
         return header
+    from_protocol = subprotocol_token(conn)
+    if from_protocol is not None:
+        return from_protocol
     return conn.query_params.get(TOKEN_QUERY) or None
+
+
+def offered_subprotocols(conn: HTTPConnection) -> list[str]:
+    """The WebSocket subprotocols a client offers (Sec-WebSocket-Protocol), in order."""
+    header = conn.headers.get("sec-websocket-protocol", "")
+    return [p.strip() for p in header.split(",") if p.strip()]
+
+
+def subprotocol_token(conn: HTTPConnection) -> str | None:
+    """The token a browser's WebSocket presents as the subprotocol `backprop-viz-token.<base64url>`."""
+    for protocol in offered_subprotocols(conn):
+        if protocol.startswith(WS_TOKEN_PROTOCOL):
+            encoded = protocol[len(WS_TOKEN_PROTOCOL) :]
+            try:
+                return base64.urlsafe_b64decode(encoded + "=" * (-len(encoded) % 4)).decode("utf-8")
+            except (binascii.Error, UnicodeDecodeError, ValueError):
+                return None
+    return None
+
+
+def needs_token(path: str) -> bool:
+    """Whether a request for `path` must present the token (when one is set): the REST API but the health check,
+    and the WebSocket. The page, its static files and the API documentation hold no secrets."""
+    return (path.startswith("/api/") and path.rstrip("/") != HEALTH_PATH) or path.startswith("/ws/")
 
 
 def token_matches(presented: str | None, expected: str) -> bool:
@@ -65,6 +105,90 @@ def check_token(conn: HTTPConnection, settings: Settings) -> None:
     reason = token_refusal(conn, settings)
     if reason is not None:
         raise Unauthorized(reason, field="token")
+
+
+# -- Host (DNS rebinding) -----------------------------------------------------------------------------------
+_WILDCARD_BINDS = {"", "0.0.0.0", "::", "[::]"}
+
+
+def _ip(host: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address | None:
+    try:
+        return ipaddress.ip_address(host.strip("[]"))
+    except ValueError:
+        return None
+
+
+def host_allowed(host: str, settings: Settings) -> bool:
+    """Whether a Host name (without its port) names this server.
+
+    Allowed: `localhost` and `*.localhost`; any loopback address; the address the server is bound to (when bound
+    to all addresses, 0.0.0.0 or ::, any IP address: a page whose origin is an address was served by whoever
+    answers there, so it is not a rebinding); the name it is bound to; and BACKPROP_VIZ_ALLOWED_HOSTS (exact
+    names, `*.example.org` for subdomains, `*` for anything). DNS rebinding always arrives with the attacker's
+    own domain name in Host, which none of these match."""
+    host = host.strip().rstrip(".").lower()
+    if not host:
+        return False
+    if host == "localhost" or host.endswith(".localhost"):
+        return True
+    bound = settings.host.strip().lower()
+    address = _ip(host)
+    if address is not None:
+        if address.is_loopback or bound in _WILDCARD_BINDS:
+            return True
+        bound_address = _ip(bound)
+        if bound_address is not None and bound_address == address:
+            return True
+    elif host == bound:
+        return True
+    for allowed in settings.allowed_hosts:
+        allowed = allowed.strip().rstrip(".").lower()
+        if allowed == "*" or allowed == host or (allowed.startswith("*.") and host.endswith(allowed[1:])):
+            return True
+    return False
+
+
+def host_refusal(conn: HTTPConnection, settings: Settings) -> str | None:
+    """Why this connection's Host header is refused, or None when it names this server."""
+    header = conn.headers.get("host")
+    if header is None:
+        return "the request has no Host header; send one that names this server (e.g. Host: localhost:8000)"
+    host, _ = _host_port(header.strip(), None)
+    if host_allowed(host, settings):
+        return None
+    return (
+        f"the Host {header!r} does not name this server (a page reached through DNS rebinding is refused): open "
+        "it as http://localhost:<port>/ or by its address, or add that name to BACKPROP_VIZ_ALLOWED_HOSTS (a JSON "
+        "list, e.g. '[\"myhost.example.org\"]')"
+    )
+
+
+# -- Cross-site writes ---------------------------------------------------------------------------------------
+_PREFLIGHTED_HEADERS = ("x-backprop-viz-request", "x-backprop-viz-token", "authorization")
+
+
+def is_json_media_type(content_type: str | None) -> bool:
+    """application/json or any */*+json (never one of the three a form or a simple request may send)."""
+    media = (content_type or "").split(";", 1)[0].strip().lower()
+    kind, _, subtype = media.partition("/")
+    return kind == "application" and (subtype == "json" or subtype.endswith("+json"))
+
+
+def csrf_refusal(conn: HTTPConnection) -> str | None:
+    """Why a request may be a cross-site write, or None. Only POST needs the check: it is the one method that
+    changes state which a foreign page can send without a CORS preflight (PATCH, PUT and DELETE always need
+    one, and this server grants none). A POST passes with a JSON content type or a custom header."""
+    if conn.scope.get("method") != "POST":
+        return None
+    if is_json_media_type(conn.headers.get("content-type")):
+        return None
+    if any(conn.headers.get(name) for name in _PREFLIGHTED_HEADERS):
+        return None
+    return (
+        "a POST needs 'Content-Type: application/json' or the header 'X-Backprop-Viz-Request: 1' (a page from "
+        "another site cannot send either, so it cannot change anything here); e.g. curl -H "
+        "'X-Backprop-Viz-Request: 1' -F file=@data.csv …"
+    )
 
 
 def _host_port(netloc: str, default_port: int | None) -> tuple[str, int | None]:

@@ -100,7 +100,12 @@ def test_kill_during_play_restores_the_last_checkpoint(server: LiveServer) -> No
 
 def test_kill_during_a_job_reports_it_interrupted_with_its_progress(server: LiveServer) -> None:
     with _api(server) as api:
-        uploaded = api.post("/api/datasets", files={"file": ("points.csv", CSV)}, data={"target": "label"})
+        uploaded = api.post(
+            "/api/datasets",
+            files={"file": ("points.csv", CSV)},
+            data={"target": "label"},
+            headers={"X-Backprop-Viz-Request": "1"},
+        )
         assert uploaded.status_code == 201, uploaded.text
         dataset = uploaded.json()
         body = {**SESSION, "layers": [2, 6, 1], "dataset": {"id": dataset["id"]}}

@@ -10,6 +10,8 @@ import pytest
 from app.config import Settings
 from app.main import create_app
 
+WRITE = {"X-Backprop-Viz-Request": "1"}  # a POST without a JSON body needs it (no cross-site writes)
+
 IRIS_LIKE = (
     "sepal length,sepal width,species\n"
     "5.1,3.5,setosa\n"
@@ -26,7 +28,7 @@ IRIS_LIKE = (
 
 def upload(client, text: str | bytes, filename: str = "flowers.csv", **fields: str):
     data = text.encode() if isinstance(text, str) else text
-    return client.post("/api/datasets", files={"file": (filename, data, "text/csv")}, data=fields)
+    return client.post("/api/datasets", files={"file": (filename, data, "text/csv")}, data=fields, headers=WRITE)
 
 
 def test_builtins_are_listed_with_their_parameters(api_with):
@@ -96,7 +98,7 @@ def test_upload_refusals(api):
     client = api.client
     assert api.error(upload(client, IRIS_LIKE, target="petal"), 422, "petal")["field"] == "target"
     assert api.error(upload(client, IRIS_LIKE, task="clustering"), 422, "task")["field"] == "task"
-    missing = client.post("/api/datasets", files={"other": ("a.csv", b"a,b\n1,2\n")})
+    missing = client.post("/api/datasets", files={"other": ("a.csv", b"a,b\n1,2\n")}, headers=WRITE)
     assert api.error(missing, 422, "file")["field"] == "file"
     not_multipart = client.post("/api/datasets", json={"file": "a,b\n1,2\n"})
     api.error(not_multipart, 415, "multipart/form-data")
@@ -154,7 +156,11 @@ def test_undeclared_size_is_refused_while_streaming_before_the_rest_is_read(tmp_
         "raw_path": b"/api/datasets",
         "query_string": b"",
         "root_path": "",
-        "headers": [(b"host", b"testserver"), (b"content-type", f"multipart/form-data; boundary={boundary}".encode())],
+        "headers": [
+            (b"host", b"testserver"),
+            (b"content-type", f"multipart/form-data; boundary={boundary}".encode()),
+            (b"x-backprop-viz-request", b"1"),
+        ],
         "client": ("127.0.0.1", 1234),
         "server": ("testserver", 80),
         "state": {},
@@ -178,7 +184,9 @@ def test_row_and_column_limits(api_with):
 def test_the_oldest_upload_is_dropped_at_the_data_set_cap(api_with):
     with api_with(max_datasets=2) as api:
         ids = [
-            api.client.post("/api/datasets", files={"file": (f"{i}.csv", b"a,b\n1,2\n3,4\n5,6\n")}).json()["id"]
+            api.client.post(
+                "/api/datasets", files={"file": (f"{i}.csv", b"a,b\n1,2\n3,4\n5,6\n")}, headers=WRITE
+            ).json()["id"]
             for i in range(3)
         ]
         api.error(api.client.get(f"/api/datasets/{ids[0]}"), 404)

@@ -8,6 +8,8 @@ import time
 import numpy as np
 import pytest
 
+WRITE = {"X-Backprop-Viz-Request": "1"}  # a POST without a JSON body needs it (no cross-site writes)
+
 FLOAT32_SESSION = {"layers": [2, 3, 1], "dtype": "float32"}
 
 
@@ -53,7 +55,7 @@ def test_unknown_session_is_404_on_every_route(api):
         client.get(f"/api/sessions/{missing}"),
         client.patch(f"/api/sessions/{missing}", json={"learning_rate": 0.1}),
         client.delete(f"/api/sessions/{missing}"),
-        client.post(f"/api/sessions/{missing}/reset"),
+        client.post(f"/api/sessions/{missing}/reset", headers=WRITE),
         client.post(f"/api/sessions/{missing}/step", json={}),
         client.post(f"/api/sessions/{missing}/back", json={}),
         client.post(f"/api/sessions/{missing}/train", json={"passes": 1}),
@@ -143,7 +145,7 @@ def test_reset_returns_to_the_initial_weights_and_pass_zero(api):
     sid = created["id"]
     api.step(sid, "pass", 7)
     assert api.state(sid)["weights"] != created["weights"]
-    response = api.client.post(f"/api/sessions/{sid}/reset")
+    response = api.client.post(f"/api/sessions/{sid}/reset", headers=WRITE)
     assert response.status_code == 200
     state = response.json()
     assert state["weights"] == created["weights"] and state["biases"] == created["biases"]

@@ -87,7 +87,9 @@ def test_export_is_a_download_and_holds_the_data(api):
 
 def test_import_does_not_need_the_uploaded_data_set(api):
     info = api.client.post(
-        "/api/datasets", files={"file": ("d.csv", b"a,b,c\n1,2,x\n3,4,y\n5,6,x\n7,8,y\n9,1,x\n2,3,y\n")}
+        "/api/datasets",
+        files={"file": ("d.csv", b"a,b,c\n1,2,x\n3,4,y\n5,6,x\n7,8,y\n9,1,x\n2,3,y\n")},
+        headers={"X-Backprop-Viz-Request": "1"},
     ).json()
     sid = api.create({"layers": [2, 3, 1], "dataset": {"id": info["id"], "test_fraction": 0}})["id"]
     api.step(sid, "pass", 2)

@@ -35,7 +35,10 @@ def test_predict_on_xor_after_training_gives_the_right_classes(api):
 def test_predict_normalizes_raw_inputs_with_the_session_statistics(api):
     csv = "x,y\n" + "".join(f"{x},{2 * x + 1}\n" for x in (10, 20, 30, 40, 50))
     info = api.client.post(
-        "/api/datasets", files={"file": ("line.csv", csv.encode())}, data={"task": "regression"}
+        "/api/datasets",
+        files={"file": ("line.csv", csv.encode())},
+        data={"task": "regression"},
+        headers={"X-Backprop-Viz-Request": "1"},
     ).json()
     sid = api.create({"layers": [1, 1], "activations": ["linear"], "dataset": {"id": info["id"]}})["id"]
     api.step(sid, "pass", 3)

@@ -6,6 +6,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+WRITE = {"X-Backprop-Viz-Request": "1"}  # a POST without a JSON body needs it (no cross-site writes)
+
 
 def sigmoid(z: np.ndarray) -> np.ndarray:
     return 1.0 / (1.0 + np.exp(-z))
@@ -104,7 +106,7 @@ def test_back_at_the_start_says_why_it_stopped(api):
 
 def test_step_without_a_body_is_one_phase(api):
     sid = api.create()["id"]
-    response = api.client.post(f"/api/sessions/{sid}/step")
+    response = api.client.post(f"/api/sessions/{sid}/step", headers=WRITE)
     assert response.status_code == 200
     assert [r["label"] for r in response.json()["records"]] == ["F1"]
 

@@ -10,6 +10,8 @@ from itertools import pairwise
 
 import pytest
 
+WRITE = {"X-Backprop-Viz-Request": "1"}  # a POST without a JSON body needs it (no cross-site writes)
+
 LONG = 10_000_000  # passes: a job that runs until it is cancelled
 
 
@@ -85,7 +87,7 @@ def test_commands_that_change_weights_wait_for_the_job(api):
     for response in (
         client.post(f"/api/sessions/{sid}/step", json={}),
         client.post(f"/api/sessions/{sid}/back", json={}),
-        client.post(f"/api/sessions/{sid}/reset"),
+        client.post(f"/api/sessions/{sid}/reset", headers=WRITE),
         client.post(f"/api/sessions/{sid}/train", json={"passes": 5}),
     ):
         api.error(response, 409, "cancel")
