@@ -1,7 +1,9 @@
 """The only mutable state outside a session: the registry of live sessions and of uploaded data sets.
 
 Idle sessions expire after a TTL (checked when a session is added and by a periodic task the app's lifespan
-runs); at the cap, the session idle the longest is evicted (never one that is playing or training). Listeners
+runs); at the cap, the session idle the longest is evicted (never one that is playing or training). So is it
+when the sessions would cost more memory than BACKPROP_VIZ_MEMORY_BUDGET_BYTES (app/budget.py); when no idle
+session is left to evict, the new one is refused with 429. Listeners
 in `on_remove` hear of every session that leaves, with the reason ("deleted", "expired" or "evicted").
 """
 
@@ -14,6 +16,7 @@ import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 
+from app import budget
 from app.config import Settings
 from app.errors import NotFound, TooMany
 from app.ids import new_id
@@ -56,10 +59,12 @@ class SessionRegistry:
     # -- sessions ---------------------------------------------------------------------------------------
     def add(self, session: Session) -> Session:
         evicted: list[Session] = []
+        needed = session.cost().total
         with self._lock:
             expired = self._expire_locked()
             if len(self._sessions) >= self.settings.max_sessions:
                 evicted.append(self._evict_one_locked())
+            evicted += self._make_room_locked(needed)
             self._sessions[session.id] = session
         self._removed(expired, "expired")
         self._removed(evicted, "evicted")
@@ -135,6 +140,31 @@ class SessionRegistry:
         for session in expired:
             del self._sessions[session.id]
         return expired
+
+    def memory_in_use(self) -> int:
+        """What the kept sessions cost together at their peak (app/budget.py)."""
+        with self._lock:
+            return sum(s.cost().total for s in self._sessions.values())
+
+    def _make_room_locked(self, needed: int) -> list[Session]:
+        """Evict idle sessions, the longest idle first, until `needed` more bytes fit the memory budget; 429 (and
+        nothing evicted) when even evicting every idle one would not make room."""
+        limit = self.settings.memory_budget_bytes
+        costs = {s.id: s.cost().total for s in self._sessions.values()}
+        in_use = sum(costs.values())
+        if in_use + needed <= limit:
+            return []
+        idle = sorted((s for s in self._sessions.values() if not self._busy(s)), key=lambda s: s.last_used)
+        if in_use - sum(costs[s.id] for s in idle) + needed > limit:
+            raise budget.over_budget(needed, in_use, self.settings)
+        evicted = []
+        for session in idle:
+            if in_use + needed <= limit:
+                break
+            del self._sessions[session.id]
+            in_use -= costs[session.id]
+            evicted.append(session)
+        return evicted
 
     def _evict_one_locked(self) -> Session:
         idle = [s for s in self._sessions.values() if not self._busy(s)]

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, StrictInt, model_validator
 
 from engine.activations import ACTIVATIONS
 from engine.datasets.builtin import BUILTINS
@@ -23,6 +23,11 @@ PROTOCOL_VERSION = 1
 
 Vector = list[float]
 Matrix = list[list[float]]
+# Whole numbers in requests are strict: `true`, `"3"` and `3.0` are refused, not read as 1 and 3.
+Seed = Annotated[StrictInt, Field(ge=0, le=2**32 - 1)]
+Width = Annotated[StrictInt, Field(ge=1, description="neurons in the layer")]
+# Requests and imported documents refuse NaN and ±Infinity wherever a number goes (responses send them as null).
+INPUT = ConfigDict(populate_by_name=True, extra="forbid", allow_inf_nan=False)
 
 # The names the engine's registries hold (engine/catalog.py): adding an entry there adds it here.
 ActivationName = Literal[tuple(ACTIVATIONS)]  # type: ignore[valid-type]
@@ -68,13 +73,15 @@ class InitScheme(Model):
     """Weights drawn by a named scheme from a seed (deterministic)."""
 
     scheme: InitSchemeName = "xavier"
-    seed: int = Field(0, ge=0, le=2**32 - 1)
+    seed: Seed = 0
     low: float = Field(-0.5, ge=-1e6, le=1e6, description="lower bound, for uniform")
     high: float = Field(0.5, ge=-1e6, le=1e6, description="upper bound, for uniform")
 
 
 class ExplicitInit(Model):
     """Weights and biases used exactly as given; weights[l] is the list of rows of W^(l+1) (n_out × n_in)."""
+
+    model_config = INPUT
 
     weights: list[Matrix]
     biases: list[Vector] | None = None
@@ -84,11 +91,11 @@ class BuiltinDataset(Model):
     """A generated data set (TensorFlow Playground's and more), seeded."""
 
     builtin: BuiltinName
-    samples: int | None = Field(None, ge=4, description="default: the data set's own")
+    samples: StrictInt | None = Field(None, ge=4, description="default: the data set's own")
     noise: float | None = Field(None, ge=0, le=1, description="fraction of the pattern's scale")
     test_fraction: float = Field(0.2, ge=0, le=0.9)
-    seed: int = Field(0, ge=0, le=2**32 - 1)
-    classes: int | None = Field(None, ge=2, le=10, description="for gaussian")
+    seed: Seed = 0
+    classes: StrictInt | None = Field(None, ge=2, le=10, description="for gaussian")
 
 
 class UploadedDataset(Model):
@@ -96,17 +103,19 @@ class UploadedDataset(Model):
 
     id: str
     test_fraction: float = Field(0.2, ge=0, le=0.9)
-    seed: int = Field(0, ge=0, le=2**32 - 1)
+    seed: Seed = 0
 
 
 class InlineDataset(Model):
     """Tiny data given in the request, used exactly as given (e.g. the seed's single sample)."""
 
+    model_config = INPUT
+
     inputs: Matrix
     targets: Matrix | Vector
     task: Literal["classification", "regression"] = "regression"
     test_fraction: float = Field(0.0, ge=0, le=0.9)
-    seed: int = Field(0, ge=0, le=2**32 - 1)
+    seed: Seed = 0
 
 
 DatasetSpec = BuiltinDataset | UploadedDataset | InlineDataset
@@ -134,19 +143,25 @@ class SessionCreate(Model):
         },
     )
 
-    layers: list[int] = Field(..., min_length=2, description="sizes including the input and output layers")
+    layers: list[Width] = Field(
+        ...,
+        min_length=2,
+        description="sizes including the input and output layers; at most BACKPROP_VIZ_MAX_LAYERS sizes (default "
+        "12) of at most BACKPROP_VIZ_MAX_LAYER_WIDTH neurons (default 2048), and at most "
+        "BACKPROP_VIZ_MAX_PARAMETERS weights and biases (default 3,000,000)",
+    )
     activations: list[ActivationName] | None = Field(
         None, description="one per non-input layer; default tanh hidden and an output suited to the task"
     )
     loss: LossName | None = Field(None, description="default: bce, cross_entropy or mse to suit the output")
     optimizer: OptimizerSpec = Field(default_factory=OptimizerSpec)
-    batch_size: int | None = Field(None, ge=1, description="default: min(10, training samples)")
+    batch_size: StrictInt | None = Field(None, ge=1, description="default: min(10, training samples)")
     regularization: RegularizationSpec = Field(default_factory=RegularizationSpec)
     dtype: Literal["float64", "float32"] = "float64"
     init: InitScheme | ExplicitInit = Field(default_factory=InitScheme)
     dataset: DatasetSpec | None = Field(None, description="default: xor with 200 samples")
-    seed: int = Field(0, ge=0, le=2**32 - 1, description="seeds mini-batch shuffling")
-    focus: int = Field(0, ge=0, description="training sample whose numbers the records show")
+    seed: Seed = Field(0, description="seeds mini-batch shuffling")
+    focus: StrictInt = Field(0, ge=0, description="training sample whose numbers the records show")
 
 
 class SessionPatch(Model):
@@ -154,7 +169,7 @@ class SessionPatch(Model):
 
     learning_rate: float | None = Field(None, gt=0, le=1e6)
     optimizer: OptimizerSpec | None = None
-    batch_size: int | None = Field(None, ge=1)
+    batch_size: StrictInt | None = Field(None, ge=1)
     regularization: RegularizationSpec | None = None
 
     @model_validator(mode="after")
@@ -167,16 +182,16 @@ class SessionPatch(Model):
 class SessionConfig(Model):
     """The configuration a session runs with, defaults filled in."""
 
-    layers: list[int]
+    layers: list[Width]
     activations: list[ActivationName]
     loss: LossName
     optimizer: OptimizerSpec
-    batch_size: int
+    batch_size: StrictInt = Field(..., ge=1)
     regularization: RegularizationSpec
     dtype: Literal["float64", "float32"]
     init: InitScheme | ExplicitInit
     dataset: DatasetSpec
-    seed: int
+    seed: Seed
 
 
 # --------------------------------------------------------------------------------------------------------
@@ -278,13 +293,19 @@ class DivergedInfo(Model):
 
 
 class StepRequest(Model):
+    """A step goes through at most BACKPROP_VIZ_MAX_STEP_PASSES passes (default 10,000; a phase or epoch count is
+    measured in the passes it goes through) and answers at most BACKPROP_VIZ_MAX_STEP_RECORDS records (default
+    5,000) in at most BACKPROP_VIZ_MAX_STEP_ANSWER_BYTES (default 8 MiB): past those, only the last pass's."""
+
     unit: StepUnit = "phase"
-    count: int = Field(1, ge=1, le=100_000)
+    count: StrictInt = Field(
+        1, ge=1, le=100_000, description="phases, passes or epochs; at most BACKPROP_VIZ_MAX_STEP_PASSES passes"
+    )
 
 
 class BackRequest(Model):
     unit: BackUnit = "phase"
-    count: int = Field(1, ge=1, le=100_000)
+    count: StrictInt = Field(1, ge=1, le=100_000)
 
 
 class StepResponse(Model):
@@ -319,8 +340,19 @@ class MetricsHistory(Model):
 
 
 class TrainRequest(Model):
-    epochs: int | None = Field(None, ge=1)
-    passes: int | None = Field(None, ge=1)
+    """Exactly one of `epochs` or `passes`; at most BACKPROP_VIZ_MAX_JOB_PASSES passes (default 10,000,000)."""
+
+    model_config = ConfigDict(
+        populate_by_name=True,
+        extra="forbid",
+        json_schema_extra={
+            "oneOf": [{"required": ["epochs"]}, {"required": ["passes"]}],
+            "examples": [{"epochs": 200}, {"passes": 5000}],
+        },
+    )
+
+    epochs: StrictInt | None = Field(None, ge=1)
+    passes: StrictInt | None = Field(None, ge=1)
 
     @model_validator(mode="after")
     def _one_of(self) -> TrainRequest:
@@ -340,6 +372,8 @@ class Job(Model):
 
 
 class PredictRequest(Model):
+    model_config = INPUT
+
     inputs: Matrix = Field(..., min_length=1, description="raw feature values, one row per sample")
 
 
@@ -392,9 +426,11 @@ class Boundary(Model):
 
 
 class EditWeight(Model):
-    layer: int = Field(..., ge=1)
-    row: int = Field(..., ge=0, description="neuron j of the layer")
-    column: int | None = Field(None, ge=0, description="input k; null for the bias b_j")
+    model_config = INPUT
+
+    layer: StrictInt = Field(..., ge=1)
+    row: StrictInt = Field(..., ge=0, description="neuron j of the layer")
+    column: StrictInt | None = Field(None, ge=0, description="input k; null for the bias b_j")
     value: float
 
 
@@ -520,12 +556,16 @@ EXPORT_VERSION = 1
 
 
 class ExportedNormalization(Model):
+    model_config = INPUT
+
     mean: Vector
     std: Vector
 
 
 class ExportedDataset(Model):
     """The session's data exactly as it trains on it: inputs already standardized with `normalization`."""
+
+    model_config = INPUT
 
     name: str
     task: Literal["classification", "regression"]
@@ -544,7 +584,7 @@ class PendingConfig(Model):
     """Hyperparameters changed during an open pass; they apply when it ends."""
 
     optimizer: OptimizerSpec
-    batch_size: int = Field(..., ge=1)
+    batch_size: StrictInt = Field(..., ge=1)
     regularization: RegularizationSpec
 
 
@@ -555,8 +595,8 @@ class SessionExport(Model):
     format: Literal["backprop-viz-session"] = Field(..., description="always 'backprop-viz-session'")
     version: Literal[1] = Field(..., description="format version of this document")
     config: SessionConfig
-    focus: int = Field(..., ge=0)
-    position: int = Field(..., ge=0, description="phases of the open pass already shown")
+    focus: StrictInt = Field(..., ge=0)
+    position: StrictInt = Field(..., ge=0, description="phases of the open pass already shown")
     pending_config: PendingConfig | None = None
     trainer: dict[str, Any] = Field(
         ...,
@@ -570,7 +610,7 @@ class SessionExport(Model):
 # WebSocket: client commands
 # --------------------------------------------------------------------------------------------------------
 class Command(Model):
-    request_id: str | int | None = Field(None, description="echoed in the events this command causes")
+    request_id: str | StrictInt | None = Field(None, description="echoed in the events this command causes")
 
 
 class StepCommand(Command, StepRequest):
@@ -598,13 +638,13 @@ class SetCommand(Command):
     type: Literal["set"]
     learning_rate: float | None = Field(None, gt=0, le=1e6)
     optimizer: OptimizerSpec | None = None
-    batch_size: int | None = Field(None, ge=1)
+    batch_size: StrictInt | None = Field(None, ge=1)
     regularization: RegularizationSpec | None = None
 
 
 class FocusCommand(Command):
     type: Literal["focus"]
-    index: int = Field(..., ge=0)
+    index: StrictInt = Field(..., ge=0)
 
 
 class EditWeightCommand(Command, EditWeight):

@@ -37,8 +37,8 @@ class OptimizerConfig:
             value = getattr(self, field_name)
             if not 0 <= value < 1:
                 raise ValueError(f"{field_name} must be in [0, 1), got {value}")
-        if not self.epsilon > 0:
-            raise ValueError(f"epsilon must be > 0, got {self.epsilon}")
+        if not (np.isfinite(self.epsilon) and self.epsilon > 0):
+            raise ValueError(f"epsilon must be a finite number > 0, got {self.epsilon}")
 
     def to_dict(self) -> dict:
         return asdict(self)

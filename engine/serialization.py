@@ -50,9 +50,21 @@ def _arrays_to_lists(arrays: list[np.ndarray] | tuple[np.ndarray, ...]) -> list[
     return [a.tolist() for a in arrays]
 
 
-def _lists_to_arrays(lists: list[Any], like: list[np.ndarray] | tuple[np.ndarray, ...]) -> list[np.ndarray]:
-    out = [np.array(x, dtype=ref.dtype).reshape(ref.shape) for x, ref in zip(lists, like, strict=True)]
+def _lists_to_arrays(
+    lists: list[Any], like: list[np.ndarray] | tuple[np.ndarray, ...], what: str = "a checkpoint array"
+) -> list[np.ndarray]:
+    """Arrays shaped like `like`; a ValueError names `what` when a value is not finite (NaN, ±inf, or beyond
+    the dtype's range): training state with one would poison every later pass and could not be written out."""
+    with np.errstate(over="ignore"):
+        out = [np.array(x, dtype=ref.dtype).reshape(ref.shape) for x, ref in zip(lists, like, strict=True)]
+    for array in out:
+        _check_finite(array, what)
     return out
+
+
+def _check_finite(values: Any, what: str) -> None:
+    if not np.isfinite(np.asarray(values, dtype=np.float64)).all():
+        raise ValueError(f"{what} holds a number that is not finite (NaN, ±inf, or beyond its dtype's range)")
 
 
 def _sampler_to_dict(state: SamplerState) -> dict[str, Any]:
@@ -91,12 +103,16 @@ def checkpoint_from_dict(doc: dict[str, Any], network: Network) -> Checkpoint:
     params = [p for pair in zip(network.W, network.b, strict=True) for p in pair]
     config = OptimizerConfig(**doc["optimizer_config"])
     template = make_optimizer(config, params)
-    state = {k: _lists_to_arrays(v, template.state[k]) for k, v in doc["optimizer"]["state"].items()}
+    state = {
+        k: _lists_to_arrays(v, template.state[k], f"the optimizer state {k!r}")
+        for k, v in doc["optimizer"]["state"].items()
+    }
     loss_sum, correct, seen = doc["epoch_accumulators"]
+    _check_finite(float(loss_sum), "epoch_accumulators")
     return Checkpoint(
         pass_index=doc["pass_index"],
-        W=tuple(_lists_to_arrays(doc["W"], network.W)),
-        b=tuple(_lists_to_arrays(doc["b"], network.b)),
+        W=tuple(_lists_to_arrays(doc["W"], network.W, "W")),
+        b=tuple(_lists_to_arrays(doc["b"], network.b, "b")),
         optimizer=(doc["optimizer"]["t"], state),
         optimizer_config=config,
         regularization=Regularization(**doc["regularization"]),
@@ -119,6 +135,7 @@ def _series_from_dict(doc: dict[str, Any]) -> Series:
         raise ValueError("a metrics series needs as many y as x values, and x whole numbers ≥ 0")
     if not all(v is None or (isinstance(v, int | float) and not isinstance(v, bool)) for v in y):
         raise ValueError("a metrics series' y values must be numbers or null")
+    _check_finite([v for v in y if v is not None], "a metrics series")
     return Series(max_points, x, y, stride)
 
 

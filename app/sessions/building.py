@@ -10,7 +10,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from app import schemas
+from app import budget, schemas
 from app.config import Settings
 from app.errors import InvalidInput
 from app.validation import field_in_message
@@ -42,6 +42,7 @@ class SessionParts:
 def build(body: schemas.SessionCreate, settings: Settings, lookup: TableLookup) -> SessionParts:
     """Fill defaults, check limits, build the engine objects; InvalidInput names the field that is wrong."""
     check_architecture(body.layers, settings)
+    check_budget(body.layers, body.optimizer.name, body.dtype, settings)
     spec = body.dataset or DEFAULT_DATASET
     if body.dataset is None and body.layers[0] != 2:
         raise InvalidInput(
@@ -152,6 +153,21 @@ def check_architecture(layers: list[int], settings: Settings) -> None:
             "(BACKPROP_VIZ_MAX_PARAMETERS): use fewer or narrower layers",
             field="layers",
         )
+
+
+def check_budget(layers: list[int], optimizer: str, dtype: str, settings: Settings) -> None:
+    """Refuse, before anything is built, a network whose weights, optimizer state, history and checkpoint alone
+    would not fit the server's memory budget (the data and the other sessions are counted when it is added)."""
+    cost = budget.session_cost(
+        layers,
+        optimizer=optimizer,
+        dtype=dtype,
+        batch_size=1,
+        samples=0,
+        test_samples=0,
+        history_bytes=settings.history_bytes,
+    )
+    budget.check_alone(cost, settings, "this network")
 
 
 def init_spec(init: schemas.InitScheme | schemas.ExplicitInit) -> InitSpec:

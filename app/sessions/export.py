@@ -15,7 +15,7 @@ from pydantic import ValidationError
 from app import schemas
 from app.config import Settings
 from app.errors import InvalidInput
-from app.sessions.building import SessionParts, check_architecture, training_config
+from app.sessions.building import SessionParts, check_architecture, check_budget, training_config
 from app.validation import describe_errors
 from engine import serialization
 from engine.datasets import Dataset, DatasetError
@@ -67,6 +67,7 @@ def parts_from_export(doc: dict[str, Any] | schemas.SessionExport, settings: Set
         doc = validated_export(doc)
     config = doc.config
     check_architecture(config.layers, settings)
+    check_budget(config.layers, config.optimizer.name, config.dtype, settings)
     try:
         dataset = serialization.dataset_from_dict(doc.dataset.model_dump())
     except DatasetError as exc:

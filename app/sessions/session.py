@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from app import schemas
+from app import budget, schemas
 from app.config import Settings
 from app.errors import Conflict, InvalidInput, NotFound
 from app.fairlock import FairRLock
@@ -101,6 +101,20 @@ class Session:
 
     def touch(self) -> None:
         self.last_used = time.monotonic()
+
+    def cost(self) -> budget.SessionCost:
+        """What this session costs in memory at its peak (app/budget.py); reads sizes only, so no lock."""
+        trainer = self.trainer
+        return budget.session_cost(
+            self.config.layers,
+            optimizer=trainer.config.optimizer.name,
+            dtype=self.config.dtype,
+            batch_size=trainer.config.batch_size,
+            samples=int(trainer.X_train.shape[0]),
+            test_samples=int(trainer.X_test.shape[0]),
+            history_bytes=self.settings.history_bytes,
+            metric_points=sum(len(series.x) for series in vars(trainer.metrics).values()),
+        )
 
     # -- views (each one moment: taken under the lock) -------------------------------------------------
     def state(self) -> schemas.SessionState:

@@ -152,7 +152,7 @@ def test_float32_parameters_keep_float32_steps_and_state(name: str) -> None:
         ({"learning_rate": float("inf")}, r"learning_rate must be a finite number > 0, got inf"),
         ({"momentum": 1.0}, r"momentum must be in \[0, 1\), got 1.0"),
         ({"beta2": -0.1}, r"beta2 must be in \[0, 1\), got -0.1"),
-        ({"epsilon": 0.0}, r"epsilon must be > 0, got 0.0"),
+        ({"epsilon": 0.0}, r"epsilon must be a finite number > 0, got 0.0"),
     ],
 )
 def test_config_refuses_bad_hyperparameters(changes: dict, message: str) -> None:

@@ -12,15 +12,16 @@ from starlette.concurrency import run_in_threadpool
 
 from app import schemas
 from app.api import BUSY, ERRORS, ErrorResponse
+from app.api.routing import OffLoopRoute, parse_json
 from app.api.streaming import read_limited
 from app.deps import JobsDep, RegistryDep, SessionDep, SettingsDep, TokenDep
 from app.errors import InvalidInput
 from app.jobs import JobInfo
 from app.sessions import Session
 
-IMPORT_LIMIT_FACTOR = 8  # an imported document may be this many times BACKPROP_VIZ_MAX_UPLOAD_BYTES
-
-router = APIRouter(prefix="/api/sessions", tags=["sessions"], dependencies=[TokenDep], responses=ERRORS)
+router = APIRouter(
+    prefix="/api/sessions", tags=["sessions"], dependencies=[TokenDep], responses=ERRORS, route_class=OffLoopRoute
+)
 
 
 def _url(session: Session, job: JobInfo | None = None) -> str:
@@ -59,7 +60,9 @@ async def create_session(
     description="Takes the document GET /api/sessions/{id}/export answered and creates a NEW session (new id) in "
     "exactly that state: weights, optimizer state, batches, counters and metrics are bitwise equal, and "
     "stepping either gives the same records. A document that is not an export, or is inconsistent, is refused "
-    f"with 422. Its size is limited to {IMPORT_LIMIT_FACTOR} × BACKPROP_VIZ_MAX_UPLOAD_BYTES (413).",
+    "with 422; so is one with a number that is not finite anywhere (NaN, Infinity, 1e999). Its size is limited "
+    "by BACKPROP_VIZ_MAX_IMPORT_BYTES (default 32 MiB: 413, while it streams); the server parses and checks it "
+    "in a worker thread.",
     responses={413: {**ErrorResponse, "description": "the document is too large"}},
     openapi_extra={
         "requestBody": {
@@ -69,19 +72,12 @@ async def create_session(
     },
 )
 async def import_session(request: Request, registry: RegistryDep, settings: SettingsDep) -> schemas.SessionState:
-    limit = IMPORT_LIMIT_FACTOR * settings.max_upload_bytes
     raw = await read_limited(
-        request, limit, "the session document", f"{IMPORT_LIMIT_FACTOR} × BACKPROP_VIZ_MAX_UPLOAD_BYTES"
+        request, settings.max_import_bytes, "the session document", "BACKPROP_VIZ_MAX_IMPORT_BYTES"
     )
 
     def build() -> Session:
-        try:
-            doc = json.loads(raw)
-        except (ValueError, RecursionError) as exc:
-            raise InvalidInput(
-                f"the body is not valid JSON ({exc}); send the export document as it was saved", field="body"
-            ) from None
-        return Session.from_export(doc, settings)
+        return Session.from_export(parse_json(raw), settings)
 
     session = await run_in_threadpool(build)
     await run_in_threadpool(registry.add, session)

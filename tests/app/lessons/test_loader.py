@@ -90,8 +90,7 @@ def test_a_broken_file_is_reported_and_the_others_still_load(write_lesson) -> No
             "layers: [2, 2, 1], ",
             "layers: [2, 0, 1], ",
             9,
-            "steps[0].session.layers: the engine refuses this session: "
-            "layers[1] is 0; every layer needs at least 1 neuron",
+            "steps[0].session.layers[1]: Input should be greater than or equal to 1",
         ),
         (
             "layers: [2, 2, 1], ",

@@ -72,8 +72,8 @@ def test_a_malformed_document_names_its_fields_as_requests_do(session):
         validated_export(doc)
     assert info.value.field == "config.layers[0]"
     assert info.value.message == (
-        "the export document is malformed: config.layers[0]: Input should be a valid integer, unable to parse "
-        "string as an integer; focus: Input should be greater than or equal to 0"
+        "the export document is malformed: config.layers[0]: Input should be a valid integer; "
+        "focus: Input should be greater than or equal to 0"
     )
 
 
