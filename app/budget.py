@@ -37,6 +37,8 @@ METRIC_POINT_BYTES = 64  # an x and a y in a Python list
 EXPORT_NUMBER_BYTES = 72  # a number while a document is written: a float object and a list slot, JSON text twice
 DATA_NUMBER_BYTES = 16  # float64, held by the data set and by the trainer (its own dtype copy)
 SETTING = "BACKPROP_VIZ_MEMORY_BUDGET_BYTES"
+ANSWER_NUMBER_BYTES = 24  # a number in a JSON answer at full precision, with its comma
+RECORD_OVERHEAD_BYTES = 400  # a phase record's names, labels and counters
 
 
 @cache
@@ -130,3 +132,21 @@ def over_budget(needed: int, in_use: int, settings: Settings) -> TooMany:
         f"{describe(in_use)} of the {describe(settings.memory_budget_bytes)} budget ({SETTING}), and none of them "
         "is idle: delete a session, wait for one to finish, or ask the operator to raise the budget",
     )
+
+
+def pass_answer_bytes(layers: list[int], batch_size: int) -> int:
+    """About how many bytes one pass's phase records take in an answer: the forward records carry W^l (P in all),
+    the backward ones W^l, ∂J/∂W^l and the focus sample's own (3 P), the update all W and their steps (2 P),
+    and vectors of every layer's width around them."""
+    P = parameter_count(layers)
+    L = len(layers) - 1
+    vectors = 12 * sum(layers) + 2 * batch_size
+    return (6 * P + vectors) * ANSWER_NUMBER_BYTES + (2 * L + 2) * RECORD_OVERHEAD_BYTES
+
+
+def records_within(answer_bytes: int, layers: list[int], batch_size: int, max_records: int) -> int:
+    """The most records one step may answer: BACKPROP_VIZ_MAX_STEP_RECORDS, and no more passes' worth than fit
+    BACKPROP_VIZ_MAX_STEP_ANSWER_BYTES — but always one pass's (past the limit, only the last pass's are kept)."""
+    phases = 2 * (len(layers) - 1) + 2
+    passes = answer_bytes // max(1, pass_answer_bytes(layers, batch_size))
+    return max(phases, min(max_records, passes * phases))

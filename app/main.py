@@ -15,6 +15,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from app import __version__
+from app.api import openapi
 from app.api.routes import catalog, datasets, health, page, sessions, ws
 from app.config import Settings
 from app.errors import AppError
@@ -78,6 +79,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.jobs = jobs
     app.state.persistence = persistence
     app.add_middleware(Guard, settings=settings)  # Host, token, cross-site writes, bounded bodies, headers
+    openapi.install(app, settings)  # the document states this server's limits
 
     app.include_router(health.router)
     app.include_router(catalog.router)

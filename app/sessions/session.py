@@ -221,7 +221,13 @@ class Session:
             self._check_idle("step")
             self._check_interactive()
             self._check_step_length(unit, count)
-            result = self.stepper.step(unit, count, max_records=self.settings.max_step_records)
+            max_records = budget.records_within(
+                self.settings.max_step_answer_bytes,
+                self.config.layers,
+                self.trainer.config.batch_size,
+                self.settings.max_step_records,
+            )
+            result = self.stepper.step(unit, count, max_records=max_records)
             self._changed()
             return result
 

@@ -58,7 +58,7 @@ def test_a_network_that_could_never_fit_is_refused_before_it_is_built(api_with):
         )
         error = api.error(response, 422, "BACKPROP_VIZ_MEMORY_BUDGET_BYTES", "64.0 MiB")
         assert error["field"] == "layers"
-        assert time.perf_counter() - started < 5  # nothing was built: no 3.7M weights initialized, no checkpoint
+        assert time.perf_counter() - started < 5  # nothing was built: no 1.9M weights initialized, no checkpoint
         assert api.client.get("/api/health").json()["sessions"] == 0
 
 
@@ -94,3 +94,17 @@ def test_an_import_is_counted_against_the_budget_too(api_with):
         api.error(api.client.post("/api/sessions/import", json=doc), 429, "BACKPROP_VIZ_MEMORY_BUDGET_BYTES")
         for session in list(registry):
             session.playing = False
+
+
+def test_a_step_answer_stays_within_its_byte_budget(api_with):
+    """A step of many passes answers at most BACKPROP_VIZ_MAX_STEP_ANSWER_BYTES of records (then only the last
+    pass's), whatever the record count allows: at the 5,000-record cap a 20,000-weight network answered 1.45 GB."""
+    body = {"layers": [2, 40, 40, 1], "dataset": {"builtin": "circles", "samples": 400}, "batch_size": 10}
+    with api_with(max_step_answer_bytes=256 * 1024, max_step_records=5_000) as api:
+        sid = api.create(body)["id"]
+        response = api.client.post(f"/api/sessions/{sid}/step", json={"unit": "pass", "count": 40})
+        assert response.status_code == 200
+        answer = response.json()
+        assert answer["passes"] == 40 and answer["records_omitted"] > 0
+        assert len(answer["records"]) >= 8  # at least the last pass's
+        assert len(response.content) <= 256 * 1024 + budget.pass_answer_bytes(body["layers"], 10)

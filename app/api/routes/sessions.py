@@ -11,7 +11,8 @@ from fastapi import APIRouter, Body, Request, Response, status
 from starlette.concurrency import run_in_threadpool
 
 from app import schemas
-from app.api import BUSY, ERRORS, ErrorResponse
+from app.api import BUSY, ERRORS, FULL, ErrorResponse
+from app.api.answers import answer
 from app.api.routing import OffLoopRoute, parse_json
 from app.api.streaming import read_limited
 from app.deps import JobsDep, RegistryDep, SessionDep, SettingsDep, TokenDep
@@ -41,15 +42,12 @@ def _url(session: Session, job: JobInfo | None = None) -> str:
     description="Builds the network, its data, optimizer and history. Everything but `layers` has a default; "
     "the answer is the full state and a `Location` header. At BACKPROP_VIZ_MAX_SESSIONS the session idle the "
     "longest is evicted (429 if every session is busy training).",
-    responses={429: {**ErrorResponse, "description": "every session is busy; try again later"}},
+    responses=FULL,
 )
-async def create_session(
-    body: schemas.SessionCreate, registry: RegistryDep, settings: SettingsDep, response: Response
-) -> schemas.SessionState:
+async def create_session(body: schemas.SessionCreate, registry: RegistryDep, settings: SettingsDep) -> Response:
     session = await run_in_threadpool(Session.create, body, settings, registry.lookup_table)
     await run_in_threadpool(registry.add, session)
-    response.headers["Location"] = _url(session)
-    return await run_in_threadpool(session.state)
+    return await answer(session.state, status.HTTP_201_CREATED, {"Location": _url(session)})
 
 
 @router.post(
@@ -63,7 +61,7 @@ async def create_session(
     "with 422; so is one with a number that is not finite anywhere (NaN, Infinity, 1e999). Its size is limited "
     "by BACKPROP_VIZ_MAX_IMPORT_BYTES (default 32 MiB: 413, while it streams); the server parses and checks it "
     "in a worker thread.",
-    responses={413: {**ErrorResponse, "description": "the document is too large"}},
+    responses=FULL,
     openapi_extra={
         "requestBody": {
             "required": True,
@@ -71,7 +69,7 @@ async def create_session(
         }
     },
 )
-async def import_session(request: Request, registry: RegistryDep, settings: SettingsDep) -> schemas.SessionState:
+async def import_session(request: Request, registry: RegistryDep, settings: SettingsDep) -> Response:
     raw = await read_limited(
         request, settings.max_import_bytes, "the session document", "BACKPROP_VIZ_MAX_IMPORT_BYTES"
     )
@@ -81,12 +79,12 @@ async def import_session(request: Request, registry: RegistryDep, settings: Sett
 
     session = await run_in_threadpool(build)
     await run_in_threadpool(registry.add, session)
-    return await run_in_threadpool(session.state)
+    return await answer(session.state, status.HTTP_201_CREATED, {"Location": _url(session)})
 
 
 @router.get("/{session_id}", response_model=schemas.SessionState, summary="A session's state")
-async def get_session(session: SessionDep) -> schemas.SessionState:
-    return await run_in_threadpool(session.state)
+async def get_session(session: SessionDep) -> Response:
+    return await answer(session.state)
 
 
 @router.patch(
@@ -96,8 +94,8 @@ async def get_session(session: SessionDep) -> schemas.SessionState:
     description="Learning rate, optimizer, batch size, regularization. They apply from the next pass: in the "
     "middle of a pass (after a phase step) the answer has `pending_config: true` until the pass ends.",
 )
-async def patch_session(session: SessionDep, body: schemas.SessionPatch) -> schemas.SessionState:
-    return await run_in_threadpool(session.patch_answer, body)
+async def patch_session(session: SessionDep, body: schemas.SessionPatch) -> Response:
+    return await answer(lambda: session.patch_answer(body))
 
 
 @router.delete(
@@ -119,8 +117,8 @@ async def delete_session(session: SessionDep, registry: RegistryDep, jobs: JobsD
     description="Pass 0, the initial weights, fresh optimizer state and batches; hyperparameters are kept.",
     responses=BUSY,
 )
-async def reset_session(session: SessionDep) -> schemas.SessionState:
-    return await run_in_threadpool(session.reset_answer)
+async def reset_session(session: SessionDep) -> Response:
+    return await answer(session.reset_answer)
 
 
 # ---------------------------------------------------------------------------------------------------------
@@ -136,10 +134,8 @@ async def reset_session(session: SessionDep) -> schemas.SessionState:
     "BACKPROP_VIZ_MAX_INTERACTIVE_PARAMETERS cannot be stepped (use /train).",
     responses=BUSY,
 )
-async def step_session(
-    session: SessionDep, body: Annotated[schemas.StepRequest | None, Body()] = None
-) -> schemas.StepResponse:
-    return await run_in_threadpool(session.step_answer, body or schemas.StepRequest())
+async def step_session(session: SessionDep, body: Annotated[schemas.StepRequest | None, Body()] = None) -> Response:
+    return await answer(lambda: session.step_answer(body or schemas.StepRequest()))
 
 
 @router.post(
@@ -150,10 +146,8 @@ async def step_session(
     "early, e.g. at pass 0 or when the history memory no longer holds that pass.",
     responses=BUSY,
 )
-async def back_session(
-    session: SessionDep, body: Annotated[schemas.BackRequest | None, Body()] = None
-) -> schemas.BackResponse:
-    return await run_in_threadpool(session.back_answer, body or schemas.BackRequest())
+async def back_session(session: SessionDep, body: Annotated[schemas.BackRequest | None, Body()] = None) -> Response:
+    return await answer(lambda: session.back_answer(body or schemas.BackRequest()))
 
 
 # ---------------------------------------------------------------------------------------------------------
