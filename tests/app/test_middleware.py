@@ -88,9 +88,7 @@ def test_without_the_token_a_huge_body_is_refused_unread(tmp_path):
 
 def test_malformed_json_without_the_token_is_401_not_422(api_with):
     with api_with(token="s3cret") as api:
-        response = api.client.post(
-            "/api/sessions", content=b"{not json", headers={"content-type": "application/json"}
-        )
+        response = api.client.post("/api/sessions", content=b"{not json", headers={"content-type": "application/json"})
         api.error(response, 401, "token")
 
 
@@ -156,7 +154,9 @@ def test_simple_requests_a_foreign_page_could_send_are_refused(api, client):
         client.post(f"/api/sessions/{sid}/back", headers=foreign),
         client.post(f"/api/sessions/{sid}/reset", headers=foreign),
         client.post(
-            "/api/sessions", content=b'{"layers": [2, 2, 1]}', headers={"content-type": "application/x-www-form-urlencoded"}
+            "/api/sessions",
+            content=b'{"layers": [2, 2, 1]}',
+            headers={"content-type": "application/x-www-form-urlencoded"},
         ),
     ]
     for response in refused:
@@ -208,9 +208,10 @@ def test_dns_rebinding_is_refused_on_the_websocket_too(tmp_path):
         sid = client.post("/api/sessions", json={"layers": [2, 2, 1]}, headers={"Host": "localhost"}).json()["id"]
         # The rebinding page is same-origin with itself: Origin and Host both name the attacker's domain.
         headers = {"Host": "evil.example:8000", "Origin": "http://evil.example:8000"}
-        with pytest.raises(WebSocketDisconnect) as refused, client.websocket_connect(
-            f"/ws/sessions/{sid}", headers=headers
-        ) as ws:
+        with (
+            pytest.raises(WebSocketDisconnect) as refused,
+            client.websocket_connect(f"/ws/sessions/{sid}", headers=headers) as ws,
+        ):
             ws.receive_json()
         assert refused.value.code == 1008
         good = {"Host": "localhost:8000", "Origin": "http://localhost:8000"}

@@ -3,6 +3,8 @@ and the default cap holding at least 1000 passes of a TF-Playground-size network
 
 from __future__ import annotations
 
+import itertools
+
 from dataclasses import replace
 
 import numpy as np
@@ -148,7 +150,7 @@ def held(frames: list) -> int:
     """What consecutive frames hold: each its own bytes, an epoch's order shared by neighbours counted once."""
     shared = sum(
         b.order_bytes
-        for a, b in zip(frames, frames[1:])
+        for a, b in itertools.pairwise(frames)
         if a.sampler.order is not None and a.sampler.order is b.sampler.order
     )
     return sum(f.nbytes for f in frames) - shared
