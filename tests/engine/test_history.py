@@ -4,7 +4,6 @@ and the default cap holding at least 1000 passes of a TF-Playground-size network
 from __future__ import annotations
 
 import itertools
-
 from dataclasses import replace
 
 import numpy as np
