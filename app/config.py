@@ -87,6 +87,11 @@ class Settings(BaseSettings):
     max_job_passes: int = Field(10_000_000, ge=1)
     frame_rate: float = Field(30.0, gt=0, le=120, description="play-mode frames per second per client")
     checkpoint_seconds: float = Field(1.0, gt=0, description="play/training checkpoint interval")
+    checkpoint_bytes_per_second: int = Field(
+        8 * 1024 * 1024,
+        ge=1024,
+        description="a session whose checkpoint is large is saved at most once per its size over this rate",
+    )
 
     @field_validator("frame_ancestors")
     @classmethod

@@ -7,6 +7,10 @@ When a session is saved:
   which takes the session's lock between two chunks, so weights, counters and job progress agree;
 - when play pauses or a job ends (the flusher sees a changed, idle session within a fraction of a second),
   and at shutdown (after the jobs have stopped and been marked interrupted).
+A large session is rate-limited: after writing B bytes it is not written again for B /
+BACKPROP_VIZ_CHECKPOINT_BYTES_PER_SECOND seconds (a 500 MB checkpoint at most once a minute at 8 MiB/s);
+meanwhile its changes wait for the flusher. Sessions whose checkpoint is under SMALL_CHECKPOINT_BYTES (every
+network that can be stepped phase by phase) are never held back.
 
 At start-up every kept session is rebuilt from its export document (the same validation an import gets). A
 session that was playing comes back paused at its last checkpoint; a job that was running comes back as
@@ -33,6 +37,7 @@ from engine.datasets import CsvLimits, DatasetError, parse_csv
 log = logging.getLogger(__name__)
 
 FLUSH_INTERVAL = 0.2  # seconds between the flusher's looks at the sessions
+SMALL_CHECKPOINT_BYTES = 1024 * 1024  # checkpoints smaller than this are written whenever they are due
 
 
 def _job_to_dict(job: JobInfo) -> dict[str, Any]:
@@ -73,8 +78,9 @@ class Persistence:
         self.skipped: list[str] = []  # what could not be restored, and why
         self.last_error: str | None = None
         self.saves = 0
-        # session id -> fingerprint of what was saved last, and when; a session here has its data set in the database
-        self._saved: dict[str, tuple[Any, float]] = {}
+        # session id -> fingerprint of what was saved last, when, and its bytes; a session here has its data set in
+        # the database
+        self._saved: dict[str, tuple[Any, float, int]] = {}
         self._lock = threading.Lock()
         registry.on_add.append(self._session_added)
         registry.on_remove.append(self._session_removed)
@@ -139,7 +145,7 @@ class Persistence:
 
     def _remember(self, session: Session) -> None:
         with self._lock:
-            self._saved[session.id] = (self._fingerprint(session), time.monotonic())
+            self._saved[session.id] = (self._fingerprint(session), time.monotonic(), 0)
 
     def save(self, session: Session) -> bool:
         """Write the session as it is now (takes its lock); False (and logged) if the write failed."""
@@ -153,13 +159,14 @@ class Persistence:
             dataset = state.pop("dataset", None)
             jobs = [_job_to_dict(job) for job in session.jobs.values()]
             try:
-                self.store.save_session(session.id, state, jobs, session.created, dataset)
+                written = self.store.save_session(session.id, state, jobs, session.created, dataset)
             except Exception as exc:  # StoreError, sqlite3.Error, OSError: the server goes on, the log says why
                 self._failed(f"saving session {session.id}", exc)
                 return False
             self.saves += 1
+            self.last_error = None
             with self._lock:
-                self._saved[session.id] = (fingerprint, time.monotonic())
+                self._saved[session.id] = (fingerprint, time.monotonic(), written)
         return True
 
     def _failed(self, what: str, exc: Exception) -> None:
@@ -171,22 +178,32 @@ class Persistence:
 
     def _watch(self, session: Session) -> None:
         def changed() -> None:  # Session listener: in the changing thread, with the session's lock held
-            if self._idle(session):
+            if self._idle(session) and self.due(session, time.monotonic()):
                 self.save(session)
 
         session.listeners.append(changed)
 
     def due(self, session: Session, now: float) -> bool:
-        """Whether the flusher should save `session` now: changed since its last save, and idle (play paused,
-        job ended) or last saved a checkpoint interval ago."""
+        """Whether `session` should be saved now: changed since its last save, and idle (play paused, job ended)
+        or last saved a checkpoint interval ago — and, if its last checkpoint was large, not before its size
+        over BACKPROP_VIZ_CHECKPOINT_BYTES_PER_SECOND has passed."""
         with self._lock:
             saved = self._saved.get(session.id)
         if saved is None:
             return True
-        fingerprint, when = saved
+        fingerprint, when, written = saved
         if fingerprint == self._fingerprint(session):
             return False
-        return self._idle(session) or now - when >= self.settings.checkpoint_seconds
+        spacing = self.spacing(written)
+        if self._idle(session):
+            return now - when >= spacing
+        return now - when >= max(self.settings.checkpoint_seconds, spacing)
+
+    def spacing(self, written: int) -> float:
+        """Seconds a session must wait after a checkpoint of `written` bytes before the next one."""
+        if written < SMALL_CHECKPOINT_BYTES:
+            return 0.0
+        return written / self.settings.checkpoint_bytes_per_second
 
     def flush(self, everything: bool = False) -> int:
         """Save the sessions that are due (all changed ones if `everything`); returns how many were saved."""
@@ -247,15 +264,25 @@ class Persistence:
             self._failed(f"{'saving' if added else 'deleting'} data set {stored.id}", exc)
 
     # -- health -----------------------------------------------------------------------------------------
-    def health(self) -> schemas.StorageHealth:
-        """What /api/health tells of the store."""
+    def health(self, where: bool = False) -> schemas.StorageHealth:
+        """What /api/health tells of the store: whether it works; where its files are only when `where` (the
+        request presented the access token), so that an unauthenticated probe does not learn the server's paths."""
+        moved = self.store.moved_aside
         return schemas.StorageHealth(
             enabled=True,
-            database=str(self.store.path),
+            ok=self.last_error is None,
+            database=str(self.store.path) if where else None,
             restored_sessions=self.restored_sessions,
             restored_datasets=self.restored_datasets,
             not_restored=len(self.skipped),
-            moved_aside=None if self.store.moved_aside is None else str(self.store.moved_aside),
+            moved_aside=(str(moved) if where else "(moved aside; see the server log)") if moved is not None else None,
             problem=self.store.problem,
-            last_error=self.last_error,
+            last_error=self.last_error if where or self.last_error is None else _without_paths(self.last_error),
         )
+
+
+def _without_paths(message: str) -> str:
+    """A failure as its kind only (an OSError's text names the file): 'saving session … failed: OSError'."""
+    head, _, rest = message.partition(": ")
+    kind = rest.split(":", 1)[0]
+    return f"{head}: {kind} (the server log has the details)"

@@ -459,12 +459,15 @@ class StorageHealth(Model):
     """How the SQLite store is doing (BACKPROP_VIZ_PERSIST); nothing here names a session."""
 
     enabled: bool
-    database: str | None = Field(None, description="the database file")
+    ok: bool = Field(True, description="the last write succeeded (false: see last_error and the server log)")
+    database: str | None = Field(None, description="the database file (only to a request with the access token)")
     restored_sessions: int = Field(0, description="sessions brought back at start-up")
     restored_datasets: int = Field(0, description="uploaded data sets brought back at start-up")
     not_restored: int = Field(0, description="kept rows that did not rebuild (the server log says why)")
     moved_aside: str | None = Field(
-        None, description="where an unusable database file found at start-up was moved (and why, in the log)"
+        None,
+        description="an unusable database file found at start-up was moved aside: where to (only to a request "
+        "with the access token), and why in the log",
     )
     problem: str | None = Field(None, description="why that file could not be used")
     last_error: str | None = Field(None, description="the last failed write, if any (the server log has all)")

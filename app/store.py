@@ -26,6 +26,8 @@ log = logging.getLogger(__name__)
 APPLICATION = "backprop-viz"
 SCHEMA_VERSION = 1
 DB_NAME = "backprop-viz.db"
+WAL_LIMIT_BYTES = 8 * 1024 * 1024  # the write-ahead log is cut back to this after a checkpoint folds it in
+LARGE_WRITE_BYTES = 4 * 1024 * 1024  # after a write this large, fold the log in and give freed pages back
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -147,8 +149,10 @@ class Store:
     def _connect(self) -> sqlite3.Connection:
         try:
             db = sqlite3.connect(self.path, timeout=10, check_same_thread=False, isolation_level=None)
+            db.execute("PRAGMA auto_vacuum = INCREMENTAL")  # takes effect in a new file: freed pages can go back
             db.execute("PRAGMA journal_mode = WAL")
             db.execute("PRAGMA synchronous = NORMAL")
+            db.execute(f"PRAGMA journal_size_limit = {WAL_LIMIT_BYTES}")
             db.executescript(_SCHEMA)
             db.execute("INSERT OR IGNORE INTO meta VALUES ('application', ?)", (APPLICATION,))
             db.execute("INSERT OR IGNORE INTO meta VALUES ('schema_version', ?)", (str(SCHEMA_VERSION),))
@@ -168,27 +172,39 @@ class Store:
         jobs: list[dict[str, Any]],
         created: float,
         dataset: dict[str, Any] | None,
-    ) -> None:
-        """Insert or update a session; `dataset` is needed only the first time (None keeps the stored one)."""
+    ) -> int:
+        """Insert or update a session; `dataset` is needed only the first time (None keeps the stored one).
+        Answers the bytes written. After a large write the log is folded into the file and the pages the old
+        version held are given back, so rewriting a large session does not grow the files by its size each time
+        (without this, a 10 MB state left 38 MB of files after five saves)."""
         state_json = json.dumps(state, separators=(",", ":"))
         jobs_json = json.dumps(jobs, separators=(",", ":"))
+        dataset_json = None if dataset is None else json.dumps(dataset, separators=(",", ":"))
+        written = len(state_json) + len(jobs_json) + len(dataset_json or "")
         now = time.time()
         with self._lock:
-            if dataset is None:
+            if dataset_json is None:
                 cursor = self._db.execute(
                     "UPDATE sessions SET state = ?, jobs = ?, saved = ? WHERE id = ?",
                     (state_json, jobs_json, now, session_id),
                 )
                 if cursor.rowcount == 0:
                     raise StoreError(f"session {session_id} is not in the database yet: save it with its data set")
-                return
-            dataset_json = json.dumps(dataset, separators=(",", ":"))
-            self._db.execute(
-                "INSERT INTO sessions (id, state, dataset, jobs, created, saved) VALUES (?, ?, ?, ?, ?, ?) "
-                "ON CONFLICT (id) DO UPDATE SET state = excluded.state, dataset = excluded.dataset, "
-                "jobs = excluded.jobs, saved = excluded.saved",
-                (session_id, state_json, dataset_json, jobs_json, created, now),
-            )
+            else:
+                self._db.execute(
+                    "INSERT INTO sessions (id, state, dataset, jobs, created, saved) VALUES (?, ?, ?, ?, ?, ?) "
+                    "ON CONFLICT (id) DO UPDATE SET state = excluded.state, dataset = excluded.dataset, "
+                    "jobs = excluded.jobs, saved = excluded.saved",
+                    (session_id, state_json, dataset_json, jobs_json, created, now),
+                )
+            if written >= LARGE_WRITE_BYTES:
+                self._compact_locked()
+        return written
+
+    def _compact_locked(self) -> None:
+        """Give the pages freed by a rewrite back and fold the log into the file (cut back to WAL_LIMIT_BYTES)."""
+        self._db.executescript("PRAGMA incremental_vacuum;")  # runs it to the end (execute frees one page)
+        self._db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
 
     def delete_session(self, session_id: str) -> None:
         with self._lock:

@@ -5,7 +5,8 @@ from __future__ import annotations
 from fastapi import APIRouter, Request
 
 from app import __version__, schemas
-from app.deps import JobsDep, RegistryDep
+from app.deps import JobsDep, RegistryDep, SettingsDep
+from app.security import presented_token, token_matches
 
 router = APIRouter(prefix="/api", tags=["health"])
 
@@ -15,10 +16,12 @@ router = APIRouter(prefix="/api", tags=["health"])
     response_model=schemas.Health,
     summary="Is the server up?",
     description="Answers without the access token (so a container health check needs no secret); it tells "
-    "only the version, how many sessions and training jobs are live, and how the store is doing (whether an "
-    "unusable database file was moved aside at start-up, the last failed write).",
+    "only the version, how many sessions and training jobs are live, and whether the store works (an unusable "
+    "database file moved aside at start-up, the last failed write). Where its files are is told only to a "
+    "request that presents the access token (when one is set).",
 )
-async def health(request: Request, registry: RegistryDep, jobs: JobsDep) -> schemas.Health:
+async def health(request: Request, registry: RegistryDep, jobs: JobsDep, settings: SettingsDep) -> schemas.Health:
     persistence = getattr(request.app.state, "persistence", None)
-    storage = schemas.StorageHealth(enabled=False) if persistence is None else persistence.health()
+    where = bool(settings.token) and token_matches(presented_token(request), settings.token)
+    storage = schemas.StorageHealth(enabled=False) if persistence is None else persistence.health(where)
     return schemas.Health(version=__version__, sessions=len(registry), jobs=jobs.running, storage=storage)

@@ -1,0 +1,63 @@
+"""Checkpoints of large sessions do not grow the database by their size each time (the log is folded in and freed
+pages given back), and are rate-limited by BACKPROP_VIZ_CHECKPOINT_BYTES_PER_SECOND; small ones are written
+whenever they are due, as before."""
+
+from __future__ import annotations
+
+import json
+import os
+import random
+import time
+from pathlib import Path
+
+from app import persistence as persistence_module
+from app.config import Settings
+from app.persistence import Persistence
+from app.registry import SessionRegistry
+from app.store import Store
+
+
+def files_size(data_dir: Path) -> int:
+    return sum(os.path.getsize(p) for p in data_dir.glob("backprop-viz.db*"))
+
+
+def test_rewriting_a_large_session_does_not_grow_the_database(tmp_path):
+    store = Store(tmp_path)
+    rng = random.Random(0)
+    state = {"weights": [rng.random() for _ in range(400_000)]}  # about 8 MB of JSON
+    size = store.save_session("big", state, [], 0.0, {"rows": []})
+    assert size >= len(json.dumps(state, separators=(",", ":")))
+    for i in range(6):
+        state["weights"][0] = i
+        store.save_session("big", state, [], 0.0, None)
+    assert files_size(tmp_path) < 1.3 * size, f"{files_size(tmp_path):,} bytes of files for a {size:,}-byte session"
+    assert store.load_session("big").state["weights"][0] == 5
+
+
+def test_a_large_session_is_saved_at_most_once_per_its_size_over_the_rate(make_session, tmp_path, monkeypatch):
+    monkeypatch.setattr(persistence_module, "SMALL_CHECKPOINT_BYTES", 0)  # treat every checkpoint as large
+    settings = Settings(data_dir=tmp_path / "data", checkpoint_bytes_per_second=1024)
+    registry = SessionRegistry(settings)
+    saver = Persistence(settings, registry)
+    session = make_session()
+    registry.add(session)  # saved once, with its data
+    assert saver.saves == 1
+    written = saver._saved[session.id][2]
+    session.step("pass", 1)  # the listener would save it now, but its last checkpoint was `written` bytes ago
+    assert saver.saves == 1
+    now = time.monotonic()
+    assert not saver.due(session, now)
+    assert saver.due(session, now + written / 1024 + 0.01)
+    saver.store.close()
+
+
+def test_small_sessions_are_saved_after_every_command_as_before(make_session, tmp_path):
+    settings = Settings(data_dir=tmp_path / "data", checkpoint_bytes_per_second=1024)
+    registry = SessionRegistry(settings)
+    saver = Persistence(settings, registry)
+    session = make_session()
+    registry.add(session)
+    for expected in (2, 3, 4):
+        session.step("pass", 1)
+        assert saver.saves == expected
+    saver.store.close()
