@@ -124,7 +124,12 @@ async def play(hub: Hub, cmd: schemas.PlayCommand) -> None:
         hub.session.speed = speed
         return hub.collect(request_id=rid, ordered=True, visible=True)
 
-    await hub.run(start)
+    hub.play_slots.take(hub)  # BACKPROP_VIZ_MAX_CONCURRENT_PLAYS, counted like jobs: 429 and nothing changes
+    try:
+        await hub.run(start)
+    except BaseException:
+        hub.play_slots.give(hub)
+        raise
     hub.start_play(speed)
 
 

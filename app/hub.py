@@ -22,6 +22,7 @@ import anyio.to_thread
 from starlette.websockets import WebSocket
 
 from app import convert, schemas
+from app.admission import Slots
 from app.client import Client
 from app.config import Settings
 from app.errors import NotFound
@@ -46,12 +47,20 @@ class Hub:
         settings: Settings,
         loop: asyncio.AbstractEventLoop,
         on_close: Callable[[Hub], None],
+        frame_spacing: Callable[[], float] = lambda: 0.0,
+        play_slots: Slots | None = None,
     ) -> None:
         self.session = session
         self.registry = registry
         self.settings = settings
         self.loop = loop
         self._on_close = on_close
+        self.frame_spacing = frame_spacing
+        self.play_slots = (
+            play_slots
+            if play_slots is not None  # an empty Slots is falsy
+            else Slots(settings.max_concurrent_plays, "sessions are playing", "BACKPROP_VIZ_MAX_CONCURRENT_PLAYS")
+        )
         self.clients: list[Client] = []
         self.command_lock = asyncio.Lock()  # one command at a time per session
         self.player: Player | None = None
@@ -72,7 +81,8 @@ class Hub:
     def attach(self, websocket: WebSocket) -> Client:
         """Register a client and start its sender; it gets nothing until `resync` gives it its snapshot."""
         max_items = max(OUTBOX_MIN_ITEMS, 2 * self.settings.max_step_records + 64)
-        client = Client(websocket, Outbox(max_items=max_items))
+        outbox = Outbox(max_items=max_items, max_bytes=self.settings.ws_backlog_bytes)
+        client = Client(websocket, outbox, frame_spacing=self.frame_spacing)
         client.outbox.needs_snapshot = True
         self.clients.append(client)
         client.sender = asyncio.create_task(client.send_loop())
@@ -298,7 +308,8 @@ class Hub:
 
     # -- play mode --------------------------------------------------------------------------------------
     def start_play(self, speed: float | None) -> None:
-        """Start the play loop (the caller has marked the session as playing, under its lock)."""
+        """Start the play loop (the caller has marked the session as playing, under its lock, after taking a
+        play slot with `play_slots.take(self)`)."""
         self.player = Player(
             speed,
             frame_rate=self.settings.frame_rate,
@@ -350,3 +361,4 @@ class Hub:
         self.play_chunk = player.chunk
         if self.player is player:
             self.player = None
+            self.play_slots.give(self)

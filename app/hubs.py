@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 
+from app.admission import Slots
 from app.client import CLOSE_GONE
 from app.config import Settings
 from app.hub import Hub
@@ -25,6 +26,9 @@ class Hubs:
         self.jobs = jobs
         self.loop = asyncio.get_running_loop()
         self._hubs: dict[str, Hub] = {}
+        self.play_slots = Slots(
+            settings.max_concurrent_plays, "sessions are playing", "BACKPROP_VIZ_MAX_CONCURRENT_PLAYS"
+        )
         registry.on_remove.append(self._session_removed)
         jobs.on_progress.append(self._job_progress)
 
@@ -40,9 +44,38 @@ class Hubs:
         hub = self._hubs.get(session.id)
         if hub is None or hub.session is not session:
             hub = self._hubs[session.id] = Hub(
-                session, registry=self.registry, settings=self.settings, loop=self.loop, on_close=self._forget
+                session,
+                registry=self.registry,
+                settings=self.settings,
+                loop=self.loop,
+                on_close=self._forget,
+                frame_spacing=self.frame_spacing,
+                play_slots=self.play_slots,
             )
         return hub
+
+    # -- admission ----------------------------------------------------------------------------------------
+    @property
+    def clients(self) -> int:
+        """WebSocket clients of every session."""
+        return sum(len(hub.clients) for hub in self._hubs.values())
+
+    def frame_spacing(self) -> float:
+        """Seconds between two play/sync frames to one client: its share of BACKPROP_VIZ_WS_FRAMES_PER_SECOND."""
+        return self.clients / self.settings.ws_frames_per_second
+
+    def refusal(self, session: Session) -> str | None:
+        """Why one more client of `session` is refused (the caps of clients per session and in all), or None."""
+        settings = self.settings
+        hub = self._hubs.get(session.id)
+        if hub is not None and hub.session is session and len(hub.clients) >= settings.max_ws_clients_per_session:
+            return (
+                f"this session has {len(hub.clients)} WebSocket clients, the most allowed "
+                "(BACKPROP_VIZ_MAX_WS_CLIENTS_PER_SESSION); try again later"
+            )
+        if self.clients >= settings.max_ws_clients:
+            return f"the server has {self.clients} WebSocket clients, the most allowed (BACKPROP_VIZ_MAX_WS_CLIENTS)"
+        return None
 
     def __len__(self) -> int:
         return len(self._hubs)

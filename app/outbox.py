@@ -4,8 +4,9 @@
 Each client has an `Outbox`: a bounded queue of ordered events plus three coalescing slots — the latest
 `state` (a newer one replaces it), the latest `job`, and one merged `metrics` batch (points are concatenated,
 never dropped). A client that cannot keep up gets fewer, fresher frames; one whose queue overflows is
-collapsed to a fresh snapshot; so a slow client never slows training, other clients, or grows memory.
-See docs/protocol.md, "Slow clients".
+collapsed to a fresh snapshot; one whose queue overflows again before it has even taken that snapshot does not
+read at all and is dropped (`dropped`, close code 4008). So a slow client never slows training, other clients,
+or grows memory. See docs/protocol.md, "Slow clients".
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ import asyncio
 import json
 from collections import deque
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Literal
 
 from pydantic import TypeAdapter
@@ -22,7 +24,8 @@ from app import schemas
 
 # Per-client bounds (docs/protocol.md, "Slow clients").
 OUTBOX_MIN_ITEMS = 1_024  # ordered events a client may have pending (at least 2 × max_step_records)
-OUTBOX_MAX_BYTES = 64 * 1024 * 1024  # …and their size
+OUTBOX_MAX_BYTES = 16 * 1024 * 1024  # …and their size (BACKPROP_VIZ_WS_BACKLOG_BYTES)
+CLOSE_SLOW = 4008  # close code: the client did not read its events (its backlog overflowed twice)
 METRICS_RESYNC_POINTS = 50_000  # pending metrics points beyond which the client gets the full history instead
 
 Kind = Literal["ordered", "state", "job", "metrics"]
@@ -111,6 +114,11 @@ class StateFrame:
         )
 
     def to_json(self) -> str:
+        return self.json
+
+    @cached_property
+    def json(self) -> str:
+        """The event's text, made once however many clients are sent this same frame."""
         return (
             f'{{"request_id":{json.dumps(self.request_id)},"type":"state","state":{self.state},'
             f'"visible":{self.visible or "null"},"focus":{self.focus or "null"},"boundary":{self.boundary or "null"}}}'
@@ -174,6 +182,9 @@ class Outbox:
         self.close_request: tuple[int, str] | None = None
         self.wakeup = asyncio.Event()
         self.dropped_events = 0  # discarded by snapshot collapses (for tests and logs)
+        self.snapshot_waiting: Item | None = None  # a snapshot queued after a collapse, until it is sent
+        self.dropped: tuple[int, str] | None = None  # the client reads nothing: close it (code, reason)
+        self.gone = asyncio.Event()  # set when dropped, for the receive loop to stop waiting
 
     # -- pushing ----------------------------------------------------------------------------------------
     def push(self, item: Item) -> None:
@@ -222,7 +233,14 @@ class Outbox:
             self.collapse()
 
     def collapse(self) -> None:
-        """Give up on the pending events: the client will get a fresh snapshot instead."""
+        """Give up on the pending events: the client will get a fresh snapshot instead — unless the snapshot
+        of the last collapse is still waiting to be sent, which means the client reads nothing: drop it."""
+        if self.snapshot_waiting is not None:
+            self.drop(
+                f"this client did not read its events: more than {self.max_items:,} events or "
+                f"{self.max_bytes / 2**20:.0f} MiB waited, twice (BACKPROP_VIZ_WS_BACKLOG_BYTES); reconnect"
+            )
+            return
         self.dropped_events += len(self.queue) + sum(x is not None for x in (self.state, self.job, self.metrics))
         self.queue.clear()
         self.queue_bytes = 0
@@ -240,7 +258,9 @@ class Outbox:
         self.state = self.job = self.metrics = None
         self.metrics_new_points = 0
         self.needs_snapshot = self.needs_metrics = False
-        self._enqueue(Item("ordered", text))
+        snapshot = Item("ordered", text)
+        self._enqueue(snapshot)
+        self.snapshot_waiting = snapshot
         self.wakeup.set()
 
     def install_metrics(self, history: MetricsBatch) -> None:
@@ -256,12 +276,26 @@ class Outbox:
         self.close_request = (code, reason)
         self.wakeup.set()
 
+    def drop(self, reason: str) -> None:
+        """Stop queueing for a client that reads nothing, free what it had pending, and have it closed."""
+        self.dropped_events += len(self.queue)
+        self.queue.clear()
+        self.queue_bytes = 0
+        self.state = self.job = self.metrics = None
+        self.snapshot_waiting = None
+        self.dropped = (CLOSE_SLOW, reason)
+        self.close_request = self.dropped
+        self.gone.set()
+        self.wakeup.set()
+
     # -- sending ----------------------------------------------------------------------------------------
     def pop(self) -> Item | None:
         """The next event to send, in send order, or None when nothing is pending."""
         if self.queue:
             item = self.queue.popleft()
             self.queue_bytes -= item.size
+            if item is self.snapshot_waiting:
+                self.snapshot_waiting = None
             return item
         for kind in ("metrics", "state", "job"):
             payload = getattr(self, kind)
@@ -271,6 +305,15 @@ class Outbox:
                     self.metrics_new_points = 0
                 return Item(kind, payload)  # type: ignore[arg-type]
         return None
+
+    def pop_queued(self) -> Item | None:
+        """The next event that keeps its place (the queue), or None: the coalescing slots are left to fill."""
+        return self.pop() if self.queue else None
+
+    @property
+    def has_frames(self) -> bool:
+        """Whether a coalescing slot (metrics, state, job) holds something to send."""
+        return any(x is not None for x in (self.metrics, self.state, self.job))
 
     @property
     def pending(self) -> int:

@@ -478,6 +478,8 @@ class Health(Model):
     version: str
     sessions: int
     jobs: int
+    plays: int = Field(0, description="sessions in play mode (at most BACKPROP_VIZ_MAX_CONCURRENT_PLAYS)")
+    websocket_clients: int = Field(0, description="open WebSockets (at most BACKPROP_VIZ_MAX_WS_CLIENTS)")
     storage: StorageHealth | None = None
 
 

@@ -24,4 +24,12 @@ async def health(request: Request, registry: RegistryDep, jobs: JobsDep, setting
     persistence = getattr(request.app.state, "persistence", None)
     where = bool(settings.token) and token_matches(presented_token(request), settings.token)
     storage = schemas.StorageHealth(enabled=False) if persistence is None else persistence.health(where)
-    return schemas.Health(version=__version__, sessions=len(registry), jobs=jobs.running, storage=storage)
+    hubs = getattr(request.app.state, "hubs", None)
+    return schemas.Health(
+        version=__version__,
+        sessions=len(registry),
+        jobs=jobs.running,
+        plays=len(hubs.play_slots) if hubs is not None else 0,
+        websocket_clients=hubs.clients if hubs is not None else 0,
+        storage=storage,
+    )

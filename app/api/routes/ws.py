@@ -1,28 +1,38 @@
 """The WebSocket `/ws/sessions/{id}`: a snapshot on connect, then commands in and events out (docs/protocol.md).
 
-Refusals before the handshake completes (close code 1008, the HTTP answer is 403): a page from another origin,
-a missing or wrong token. An unknown session is accepted and closed at once with 4404 and the reason, so a page
-can tell "create a new session" from "refused".
+Refusals before the handshake completes (close code 1008, the HTTP answer is 403): a Host that does not name this
+server (app/middleware.py), a page from another origin, a missing or wrong token. An unknown session is accepted
+and closed at once with 4404 and the reason, so a page can tell "create a new session" from "refused"; so is a
+client over the caps (BACKPROP_VIZ_MAX_WS_CLIENTS_PER_SESSION, _MAX_WS_CLIENTS), with 1013 (try again later).
+A message over BACKPROP_VIZ_WS_MAX_MESSAGE_BYTES closes the socket with 1009; a larger message than
+OFF_LOOP_BYTES is parsed in a worker thread. A client that reads nothing is dropped by its outbox (4008).
 """
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import json
 from typing import Any
 
 from fastapi import APIRouter, WebSocket
 from pydantic import TypeAdapter, ValidationError
+from starlette.concurrency import run_in_threadpool
 
 from app import commands, schemas
 from app.client import CLOSE_GONE, Client, close_reason
 from app.deps import HubsDep
 from app.errors import NotFound
-from app.security import websocket_allowed
+from app.security import WS_PROTOCOL, offered_subprotocols, websocket_allowed
 from app.validation import describe_errors
 
 router = APIRouter(tags=["websocket"])
 
 COMMANDS: TypeAdapter[Any] = TypeAdapter(schemas.ClientCommand)
+CLOSE_TOO_BIG = 1009  # the message was larger than BACKPROP_VIZ_WS_MAX_MESSAGE_BYTES
+CLOSE_FULL = 1013  # try again later: the clients' caps are reached
+OFF_LOOP_BYTES = 8 * 1024  # a command is a few hundred bytes; a longer message is parsed in a worker thread
+CLOSE_WAIT_SECONDS = 1.0  # a client that reads nothing may not take even its close frame: give up after this
 
 
 @router.websocket("/ws/sessions/{session_id}")
@@ -32,32 +42,88 @@ async def session_socket(websocket: WebSocket, session_id: str, hubs: HubsDep) -
     if refusal is not None:  # before the handshake: the HTTP answer is 403 (the reason is for the server side)
         await websocket.close(code=1008, reason=refusal)
         return
+    # The page offers the subprotocol (its token rides along as another one, out of addresses and logs).
+    subprotocol = WS_PROTOCOL if WS_PROTOCOL in offered_subprotocols(websocket) else None
     try:
         session = app.state.registry.get(session_id)
     except NotFound as exc:
-        await websocket.accept()
+        await websocket.accept(subprotocol=subprotocol)
         await websocket.close(code=CLOSE_GONE, reason=close_reason(exc.message))
         return
-    await websocket.accept()
+    full = hubs.refusal(session)
+    await websocket.accept(subprotocol=subprotocol)
+    if full is not None:
+        await websocket.close(code=CLOSE_FULL, reason=close_reason(full))
+        return
     hub = hubs.get(session)
     client = hub.attach(websocket)
+    limit = app.state.settings.ws_max_message_bytes
     try:
         await hub.resync(client)  # the snapshot comes first
         if not hub.alive():  # deleted meanwhile: the registry's notice may have found no hub to tell
             await hub.close_all(CLOSE_GONE, "the session was deleted; create a new one")
-        while True:
-            message = await websocket.receive()
-            if message["type"] == "websocket.disconnect":
-                break
+        async for message in messages(websocket, client):
             text = message.get("text")
+            size = len(text) if text is not None else len(message.get("bytes") or b"")
+            if size > limit:
+                await close_now(
+                    websocket,
+                    CLOSE_TOO_BIG,
+                    f"a message may have at most {limit:,} bytes (BACKPROP_VIZ_WS_MAX_MESSAGE_BYTES); a command "
+                    "is far smaller",
+                )
+                break
             if text is None:
                 client.error("send commands as JSON text messages, not binary ones")
                 continue
-            command = parse_command(text, client)
+            command = parse_command(text, client) if size <= OFF_LOOP_BYTES else await parse_off_loop(text, client)
             if command is not None:
                 await commands.execute(hub, command, client)
+        if client.outbox.dropped is not None:
+            await close_now(websocket, *client.outbox.dropped)
     finally:
         await hub.leave(client)
+
+
+async def messages(websocket: WebSocket, client: Client):
+    """The client's messages until it disconnects or its outbox drops it for not reading (whichever first)."""
+    gone = asyncio.ensure_future(client.outbox.gone.wait())
+    try:
+        while True:
+            receive = asyncio.ensure_future(websocket.receive())
+            await asyncio.wait({receive, gone}, return_when=asyncio.FIRST_COMPLETED)
+            if not receive.done():
+                receive.cancel()
+                with contextlib.suppress(asyncio.CancelledError, Exception):
+                    await receive
+                return
+            message = receive.result()
+            if message["type"] == "websocket.disconnect":
+                return
+            yield message
+    finally:
+        gone.cancel()
+
+
+async def close_now(websocket: WebSocket, code: int, reason: str) -> None:
+    """Close with a reason; a peer whose buffer is full may never take the close frame, so give up waiting after
+    CLOSE_WAIT_SECONDS (the connection is closed when the handler returns)."""
+    with contextlib.suppress(Exception):
+        await asyncio.wait_for(websocket.close(code=code, reason=close_reason(reason)), CLOSE_WAIT_SECONDS)
+
+
+async def parse_off_loop(text: str, client: Client) -> Any | None:
+    """`parse_command` in a worker thread; its error events are published from the event loop as usual."""
+    errors: list[tuple] = []
+
+    class Collect:
+        def error(self, *args: Any) -> None:
+            errors.append(args)
+
+    command = await run_in_threadpool(parse_command, text, Collect())  # type: ignore[arg-type]
+    for args in errors:
+        client.error(*args)
+    return command
 
 
 def parse_command(text: str, client: Client) -> Any | None:

@@ -12,7 +12,14 @@ from app.main import create_app
 def test_health_answers_version_and_counts(api):
     health = api.client.get("/api/health").json()
     storage = health.pop("storage")
-    assert health == {"status": "ok", "version": __version__, "sessions": 0, "jobs": 0}
+    assert health == {
+        "status": "ok",
+        "version": __version__,
+        "sessions": 0,
+        "jobs": 0,
+        "plays": 0,
+        "websocket_clients": 0,
+    }
     assert storage["enabled"] is False  # the test settings turn persistence off
     api.create()
     assert api.client.get("/api/health").json()["sessions"] == 1
