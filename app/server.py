@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import contextlib
+import logging
+import re
 import sys
 
 import uvicorn
 from pydantic import ValidationError
 
 from app.config import Settings
+from app.httpprotocol import uvicorn_options
 from app.main import create_app
 from app.store import StoreError
 
@@ -41,5 +45,36 @@ def serve(host: str | None = None, port: int | None = None) -> int:
         )
         return 2
     print(f"backprop-viz: serving on http://{settings.host}:{settings.port}", flush=True)
-    uvicorn.run(app, host=settings.host, port=settings.port, log_level="info", ws_max_size=4 * 1024 * 1024)
+    raise_open_files_limit(settings.max_connections + 256)
+    logging.getLogger("uvicorn.access").addFilter(RedactToken())
+    uvicorn.run(app, host=settings.host, port=settings.port, log_level="info", **uvicorn_options(settings))
     return 0
+
+
+class RedactToken(logging.Filter):
+    """Keep the access token out of the access log: `?token=…` in a logged path becomes `?token=[redacted]`
+    (the page moves it out of its address at once; a first load or a script may still send it so)."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if isinstance(record.args, tuple):
+            record.args = tuple(
+                TOKEN_IN_QUERY.sub(r"\1[redacted]", a) if isinstance(a, str) else a for a in record.args
+            )
+        return True
+
+
+TOKEN_IN_QUERY = re.compile(r"([?&]token=)[^&\s\"]*")
+
+
+def raise_open_files_limit(wanted: int) -> None:
+    """Every WebSocket and connection is a file descriptor: raise the soft limit (often 1,024) toward `wanted`,
+    within the hard limit, so BACKPROP_VIZ_MAX_CONNECTIONS can actually be reached."""
+    try:
+        import resource
+    except ImportError:  # not on this platform
+        return
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    target = wanted if hard == resource.RLIM_INFINITY else min(wanted, hard)
+    if soft != resource.RLIM_INFINITY and soft < target:
+        with contextlib.suppress(ValueError, OSError):
+            resource.setrlimit(resource.RLIMIT_NOFILE, (target, hard))
