@@ -16,7 +16,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from app import __version__
 from app.api import openapi
-from app.api.routes import catalog, datasets, health, page, sessions, ws
+from app.api.routes import catalog, datasets, docs, health, page, sessions, ws
 from app.config import Settings
 from app.errors import AppError
 from app.hubs import Hubs
@@ -73,6 +73,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         "When BACKPROP_VIZ_TOKEN is set, every call but GET /api/health needs it: the header "
         "`Authorization: Bearer <token>`, the header `X-Backprop-Viz-Token`, or `?token=`.",
         lifespan=lifespan,
+        docs_url=None,  # served by app/api/routes/docs.py from packaged assets, not a CDN
+        redoc_url=None,
     )
     app.state.settings = settings
     app.state.registry = registry
@@ -87,6 +89,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(datasets.router)
     app.include_router(page.router)
     app.include_router(ws.router)
+    app.include_router(docs.router)
 
     @app.exception_handler(AppError)
     async def app_error(request: Request, exc: AppError) -> JSONResponse:

@@ -47,14 +47,15 @@ class LiveServer:
 
     def start(self) -> None:
         """Start the server and wait until /api/health answers; AssertionError (with the log) if it does not."""
-        env = {
-            **os.environ,
-            "BACKPROP_VIZ_DATA_DIR": str(self.data_dir),
-            "BACKPROP_VIZ_PERSIST": "true" if self.persist else "false",
-            "PYTHONUNBUFFERED": "1",
-            **self.extra_env,
-        }
-        env.pop("BACKPROP_VIZ_TOKEN", None)
+        env = {k: v for k, v in os.environ.items() if k != "BACKPROP_VIZ_TOKEN"}  # a token only when asked for
+        env.update(
+            {
+                "BACKPROP_VIZ_DATA_DIR": str(self.data_dir),
+                "BACKPROP_VIZ_PERSIST": "true" if self.persist else "false",
+                "PYTHONUNBUFFERED": "1",
+                **self.extra_env,
+            }
+        )
         self.starts += 1
         self.log_path.parent.mkdir(parents=True, exist_ok=True)
         with self.log_path.open("ab") as log:

@@ -4,7 +4,6 @@
 
 import { duration, esc, fmt } from "./format.js";
 import { toQuery } from "./state.js";
-import { token } from "./transport.js";
 
 const $ = (id) => document.getElementById(id);
 
@@ -85,9 +84,9 @@ export function showCounters(state) {
   }
 }
 
-/** The address bar holds the set-up, so a link reproduces it (the token, if any, is kept). */
+/** The address bar holds the set-up, so a link reproduces it (never the access token: see transport.js). */
 export function writeLink(store) {
-  const query = toQuery(store.s, token, store.catalog);
+  const query = toQuery(store.s, store.catalog);
   if (location.search.slice(1) !== query) history.replaceState(null, "", `${location.pathname}?${query}`);
 }
 

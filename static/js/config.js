@@ -5,6 +5,7 @@
 
 // The menus list what the engine's catalog lists (catalog.js), in its order and with its labels.
 
+import { csvHeader } from "./csv.js";
 import { esc } from "./format.js";
 import { reads } from "./catalog.js";
 
@@ -261,10 +262,10 @@ export class ConfigPanel {
   async readHeader(file) {
     if (!file) return;
     const text = await file.slice(0, 64 * 1024).text();
-    const first = text.split(/\r?\n/, 1)[0] || "";
-    this.csvHeader = first.split(",").map((h) => h.trim().replace(/^"|"$/g, ""));
+    this.csvHeader = csvHeader(text);
     const select = this.el.querySelector("#csv-target");
-    select.innerHTML = this.csvHeader.map((h, i) => `<option value="${esc(h)}"${i === this.csvHeader.length - 1 ? " selected" : ""}>${esc(h)}</option>`).join("");
+    // By index: the server reads a whole number as a column's position, so a column named "1" stays unambiguous.
+    select.innerHTML = this.csvHeader.map((h, i) => `<option value="${i}"${i === this.csvHeader.length - 1 ? " selected" : ""}>${esc(h)}</option>`).join("");
   }
 
   upload() {

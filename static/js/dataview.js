@@ -7,7 +7,7 @@
 // Plotly's transparent plot area (an image of the grid, smoothed), so playing stays cheap.
 
 import { CLASS_COLORS, DIVERGING } from "./palette.js";
-import { esc, fmt, px } from "./format.js";
+import { esc, fmt, plotlyText, px } from "./format.js";
 import { coverAndClear } from "./canvas.js";
 
 const font = () => ({ family: "system-ui, -apple-system, Segoe UI, Roboto, sans-serif", size: px(12), color: "#222" });
@@ -158,8 +158,8 @@ export class DataView {
         traces.push({ type: "scatter", mode: "markers", name: "focus", x: [d.train_x[focusIndex][0]], y: [d.train_x[focusIndex][1]], marker: { size: 16, color: "rgba(0,0,0,0)", line: { color: "#111", width: 2.5 } }, hoverinfo: "skip" });
       }
       layout = {
-        xaxis: { title: { text: ds.features[0], standoff: 6 }, range: b ? [b.xs[0], b.xs[b.xs.length - 1]] : undefined, zeroline: false, showgrid: false, fixedrange: true },
-        yaxis: { title: { text: ds.features[1], standoff: 6 }, range: b && b.ys ? [b.ys[0], b.ys[b.ys.length - 1]] : undefined, zeroline: false, showgrid: false, fixedrange: true },
+        xaxis: { title: { text: plotlyText(ds.features[0]), standoff: 6 }, range: b ? [b.xs[0], b.xs[b.xs.length - 1]] : undefined, zeroline: false, showgrid: false, fixedrange: true },
+        yaxis: { title: { text: plotlyText(ds.features[1]), standoff: 6 }, range: b && b.ys ? [b.ys[0], b.ys[b.ys.length - 1]] : undefined, zeroline: false, showgrid: false, fixedrange: true },
       };
     } else {
       traces.push({ type: "scatter", mode: "markers", name: "train", x: d.train_x.map((p) => p[0]), y: d.train_y, customdata: d.train_x.map((_, i) => i), marker: { size: 6, color: "#e08214", line: { color: "#fff", width: 0.5 } }, hovertemplate: "train #%{customdata}<br>x %{x:.3f}, y %{y:.3f}<extra></extra>" });
@@ -173,8 +173,8 @@ export class DataView {
       const hi = Math.max(...ys);
       const pad = 0.15 * (hi - lo || 1);
       layout = {
-        xaxis: { title: { text: ds.features[0], standoff: 6 }, range: b ? [b.xs[0], b.xs[b.xs.length - 1]] : undefined, zeroline: false, fixedrange: true },
-        yaxis: { title: { text: ds.targets[0] || "y", standoff: 6 }, range: [lo - pad, hi + pad], zeroline: false, fixedrange: true },
+        xaxis: { title: { text: plotlyText(ds.features[0]), standoff: 6 }, range: b ? [b.xs[0], b.xs[b.xs.length - 1]] : undefined, zeroline: false, fixedrange: true },
+        yaxis: { title: { text: plotlyText(ds.targets[0] || "y"), standoff: 6 }, range: [lo - pad, hi + pad], zeroline: false, fixedrange: true },
       };
     }
     for (const axis of [layout.xaxis, layout.yaxis]) Object.assign(axis, { automargin: true, exponentformat: "e", ticklabelstandoff: 3 });

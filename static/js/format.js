@@ -42,6 +42,12 @@ export function esc(text) {
   return String(text).replace(/[&<>"']/g, (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" })[c]);
 }
 
+/** A name as Plotly text: Plotly reads <a href>, <b>, <span style> … in titles and labels, so a data set's own names
+ * (a CSV header) are escaped to show as written, never as markup (Plotly turns &amp; &lt; &gt; back into & < >). */
+export function plotlyText(text) {
+  return String(text).replace(/[&<>]/g, (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;" })[c]);
+}
+
 /** Subscripts and superscripts for the seed's notation (w²₁₂ and the like). */
 const SUP = { 0: "⁰", 1: "¹", 2: "²", 3: "³", 4: "⁴", 5: "⁵", 6: "⁶", 7: "⁷", 8: "⁸", 9: "⁹", L: "ᴸ", l: "ˡ", "+": "⁺", "-": "⁻" };
 const SUB = { 0: "₀", 1: "₁", 2: "₂", 3: "₃", 4: "₄", 5: "₅", 6: "₆", 7: "₇", 8: "₈", 9: "₉", ",": "," };

@@ -74,8 +74,8 @@ export function fromQuery(search, catalog) {
   return s;
 }
 
-/** The query string of a set-up (the token, if the page was opened with one, is kept). */
-export function toQuery(s, token, catalog) {
+/** The query string of a set-up. Never the access token: a link is for sharing (transport.js keeps the token). */
+export function toQuery(s, catalog) {
   const q = new URLSearchParams();
   q.set("data", s.data);
   if (s.data === "upload" && s.dataset) q.set("dataset", s.dataset);
@@ -92,7 +92,6 @@ export function toQuery(s, token, catalog) {
   q.set("speed", s.speed);
   if (s.log) q.set("log", "1");
   if (s.big) q.set("big", "1");
-  if (token) q.set("token", token);
   for (const key of LIST_KEYS) q.set(key, q.get(key)); // keep commas readable below
   return q.toString().replace(/%2C/g, ",");
 }

@@ -1,7 +1,34 @@
 // The page's only link to the server: REST helpers and one WebSocket per session that reconnects by itself.
-// The access token (when the server needs one) comes from the page's own address, ?token=…, as Jupyter does.
+// The access token (when the server needs one) comes from the page's own address, ?token=…, as Jupyter does; it is
+// kept in session storage (this tab only) and taken out of the address at once, so it is in no link, bookmark,
+// history entry or access log line after the first load. REST calls present it in a header, the WebSocket as a
+// subprotocol (a browser's WebSocket cannot send headers; an address would land in the log).
+// Every request carries X-Backprop-Viz-Request: the server refuses a POST that a foreign page could send without a
+// CORS preflight, and this header is one it could not.
 
-export const token = new URLSearchParams(location.search).get("token") || "";
+const TOKEN_KEY = "backprop-viz-token";
+
+function takeToken() {
+  const params = new URLSearchParams(location.search);
+  const given = params.get("token");
+  let stored = "";
+  try {
+    if (given) sessionStorage.setItem(TOKEN_KEY, given);
+    stored = sessionStorage.getItem(TOKEN_KEY) || "";
+  } catch {
+    /* storage switched off: keep it in memory for this page's life */
+  }
+  if (given !== null) {
+    params.delete("token");
+    const query = params.toString();
+    history.replaceState(history.state, "", `${location.pathname}${query ? `?${query}` : ""}${location.hash}`);
+  }
+  return given || stored;
+}
+
+export const token = takeToken();
+export const REQUEST_HEADER = "X-Backprop-Viz-Request";
+const WS_PROTOCOL = "backprop-viz";
 
 export class ApiError extends Error {
   constructor(status, detail, field) {
@@ -12,7 +39,16 @@ export class ApiError extends Error {
 }
 
 function withToken(headers = {}) {
-  return token ? { ...headers, "X-Backprop-Viz-Token": token } : headers;
+  const marked = { ...headers, [REQUEST_HEADER]: "1" };
+  return token ? { ...marked, "X-Backprop-Viz-Token": token } : marked;
+}
+
+/** The token as a WebSocket subprotocol: `backprop-viz-token.` + base64url of its UTF-8 bytes, no padding. */
+function tokenProtocol() {
+  const bytes = new TextEncoder().encode(token);
+  let binary = "";
+  for (const b of bytes) binary += String.fromCharCode(b);
+  return `backprop-viz-token.${btoa(binary).replace(/\+/g, "-").replace(/\//g, "_").replace(/=+$/, "")}`;
 }
 
 async function answer(response) {
@@ -94,15 +130,18 @@ export class SessionSocket {
 
   url() {
     const scheme = location.protocol === "https:" ? "wss:" : "ws:";
-    const query = token ? `?token=${encodeURIComponent(token)}` : "";
-    return `${scheme}//${location.host}/ws/sessions/${encodeURIComponent(this.sessionId)}${query}`;
+    return `${scheme}//${location.host}/ws/sessions/${encodeURIComponent(this.sessionId)}`;
+  }
+
+  protocols() {
+    return token ? [WS_PROTOCOL, tokenProtocol()] : [WS_PROTOCOL];
   }
 
   connect() {
     if (this.closed) return;
     this.timer = null;
     this.onStatus(this.attempt === 0 ? "connecting" : "reconnecting");
-    const ws = new WebSocket(this.url());
+    const ws = new WebSocket(this.url(), this.protocols());
     this.ws = ws;
     ws.onopen = () => {
       this.attempt = 0;
@@ -123,11 +162,13 @@ export class SessionSocket {
       if (this.ws !== ws) return;
       this.ws = null;
       if (this.closed) return;
-      // 1008: refused (wrong token or origin); 4404/1011-style codes with a reason: say it, but still retry.
-      if (e.code === 1008 || e.code === 4401 || e.code === 4403 || e.code === 4404) {
+      // 1008: refused (wrong token or origin); 1013: the server's WebSocket caps are reached; 4404: no such
+      // session; 1009: a message too large; 4008: this tab did not read its events. Say it, and (but 4404) retry.
+      if ([1008, 1009, 1013, 4008, 4401, 4403, 4404].includes(e.code)) {
         this.onStatus("refused", e.reason || `connection refused (${e.code})`);
         if (e.code === 4404) return;
       }
+      if (e.code === 1013) this.attempt = Math.max(this.attempt, 4); // full: do not knock again at once
       this.attempt += 1;
       const base = Math.min(RETRY_MAX_MS, RETRY_FIRST_MS * 2 ** Math.min(this.attempt - 1, 6));
       const delay = base * (0.75 + 0.5 * Math.random()); // jitter: many tabs do not all knock at once

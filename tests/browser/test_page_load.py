@@ -109,15 +109,15 @@ def test_the_set_up_round_trips_through_the_url_and_numbers_keep_their_value(pag
         const s = {...state.defaults(catalog), data: 'spiral', noise: 0.25, hidden: [8, 6, 3],
                    acts: ['relu', 'tanh', 'sigmoid'], opt: 'momentum', lr: 0.03, mom: 0.8, reg: 'l2', rate: 0.001,
                    iseed: 7, session: 'abc', log: true};
-        const back = state.fromQuery('?' + state.toQuery(s, 'tok', catalog), catalog);
+        const back = state.fromQuery('?' + state.toQuery(s, catalog), catalog);
         const body = state.sessionBody(s, {task: 'classification', features: ['x1', 'x2'], targets: ['label'],
                                            classes: ['a', 'b']}, catalog);
-        return {same: JSON.stringify(back) === JSON.stringify(s), query: state.toQuery(s, 'tok', catalog), body,
+        return {same: JSON.stringify(back) === JSON.stringify(s), query: state.toQuery(s, catalog), body,
                 fmt: [format.fmt(0.123456789, '4'), format.fmt(-0.000012345, '3'), format.fmt(0.1 + 0.2, 'full'),
                       format.fmt(null, '4'), format.fmt(1234567, '2'), format.fmt(0.5, '6')]};
     }""")
     assert result["same"], result["query"]
-    assert "token=tok" in result["query"] and "hidden=8,6,3" in result["query"]
+    assert "token" not in result["query"] and "hidden=8,6,3" in result["query"]
     assert result["body"]["layers"] == [2, 8, 6, 3, 1]
     assert result["body"]["activations"] == ["relu", "tanh", "sigmoid", "sigmoid"]
     assert result["body"]["optimizer"] == {"name": "momentum", "learning_rate": 0.03, "momentum": 0.8}

@@ -53,6 +53,7 @@ MODULES = (
     "losschart.js",
     "dataview.js",
     "config.js",
+    "csv.js",
     "perf.js",
     "view.js",
     "canvas.js",
