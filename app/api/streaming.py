@@ -2,11 +2,14 @@
 
 Starlette would spool a whole multipart upload to memory or disk before a route sees it; these helpers read
 `request.stream()` themselves, refuse a declared Content-Length over the limit before reading anything,
-count bytes as they arrive, and feed multipart bodies to python-multipart's push parser chunk by chunk.
+count bytes as they arrive, and feed multipart bodies to python-multipart's push parser chunk by chunk. The
+file part goes to a temporary file past SPOOL_BYTES, so uploads that stall half-way (until app/middleware.py
+drops them) hold disk, not memory: forty stalled 19 MiB uploads held 760 MB of memory before.
 """
 
 from __future__ import annotations
 
+import tempfile
 from dataclasses import dataclass, field
 
 from python_multipart.exceptions import MultipartParseError
@@ -17,6 +20,7 @@ from app.errors import AppError, InvalidInput, TooLarge
 
 MULTIPART_OVERHEAD = 64 * 1024  # boundaries, part headers and the small form fields around the file
 MAX_FIELD_BYTES = 4 * 1024
+SPOOL_BYTES = 1024 * 1024  # a file part larger than this waits on disk until the upload is complete
 
 
 def _too_large(limit: int, what: str, setting: str) -> TooLarge:
@@ -59,7 +63,22 @@ class MultipartForm:
 
     fields: dict[str, str] = field(default_factory=dict)
     file_name: str | None = None
-    file_data: bytearray | None = None
+    file: tempfile.SpooledTemporaryFile | None = None
+    file_size: int = 0
+
+    def file_bytes(self) -> bytes | None:
+        """The file part's bytes (read back from disk if it was spooled there), or None if there was none."""
+        if self.file is None:
+            return None
+        self.file.seek(0)
+        try:
+            return self.file.read()
+        finally:
+            self.file.close()
+
+    def close(self) -> None:
+        if self.file is not None:
+            self.file.close()
 
 
 class _FormCollector:
@@ -75,6 +94,8 @@ class _FormCollector:
         self._headers: dict[bytes, bytes] = {}
         self._name: str | None = None
         self._buffer = bytearray()
+        self._spool: tempfile.SpooledTemporaryFile | None = None
+        self._size = 0
         self._is_file = False
 
     def callbacks(self) -> dict:
@@ -88,9 +109,17 @@ class _FormCollector:
             "on_part_end": self.on_part_end,
         }
 
+    def close(self) -> None:
+        """Remove the temporary files of the part in progress and of the file part read so far."""
+        if self._spool is not None:
+            self._spool.close()
+        self.form.close()
+
     def on_part_begin(self) -> None:
         self._headers = {}
         self._buffer = bytearray()
+        self._spool = None
+        self._size = 0
         self._name = None
         self._is_file = False
 
@@ -107,11 +136,16 @@ class _FormCollector:
         self._is_file = self._name == self.file_field
         if self._is_file:
             self.form.file_name = filename.decode("utf-8", "replace") if filename is not None else None
+            self._spool = tempfile.SpooledTemporaryFile(max_size=SPOOL_BYTES)  # noqa: SIM115 (the form owns it)
 
     def on_part_data(self, data: bytes, start: int, end: int) -> None:
+        if self._spool is not None:
+            self._size += end - start
+            if self._size > self.file_limit:
+                raise _too_large(self.file_limit, "the uploaded file", self.setting)
+            self._spool.write(data[start:end])
+            return
         self._buffer.extend(data[start:end])
-        if self._is_file and len(self._buffer) > self.file_limit:
-            raise _too_large(self.file_limit, "the uploaded file", self.setting)
         if not self._is_file and len(self._buffer) > MAX_FIELD_BYTES:
             raise InvalidInput(
                 f"the form field {self._name!r} is longer than {MAX_FIELD_BYTES:,} bytes", field=self._name
@@ -121,7 +155,10 @@ class _FormCollector:
         if self._name is None:
             return
         if self._is_file:
-            self.form.file_data = self._buffer
+            if self.form.file is not None:
+                self.form.file.close()  # a second file part replaces the first
+            self.form.file, self.form.file_size = self._spool, self._size
+            self._spool = None
         else:
             self.form.fields[self._name] = self._buffer.decode("utf-8", "replace")
 
@@ -149,8 +186,11 @@ async def read_multipart(request: Request, file_field: str, file_limit: int, set
                 raise _too_large(file_limit, "the upload", setting)
             parser.write(chunk)
         parser.finalize()
-    except MultipartParseError as exc:
-        raise InvalidInput(f"the multipart body is malformed ({exc})", field="file") from None
-    except ClientDisconnect:
-        raise AppError("the client disconnected before sending the whole upload", field="file") from None
+    except BaseException as exc:
+        collector.close()  # the temporary file goes at once, whatever cut the upload short
+        if isinstance(exc, MultipartParseError):
+            raise InvalidInput(f"the multipart body is malformed ({exc})", field="file") from None
+        if isinstance(exc, ClientDisconnect):
+            raise AppError("the client disconnected before sending the whole upload", field="file") from None
+        raise
     return collector.form

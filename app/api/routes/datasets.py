@@ -117,15 +117,16 @@ async def upload_dataset(
     request: Request, registry: RegistryDep, settings: SettingsDep, response: Response
 ) -> schemas.DatasetInfo:
     form = await read_multipart(request, "file", settings.max_upload_bytes, "BACKPROP_VIZ_MAX_UPLOAD_BYTES")
-    if form.file_data is None:
+    if form.file is None:
+        form.close()
         raise InvalidInput("no file: send the CSV in the multipart part named 'file'", field="file")
+    data = await run_in_threadpool(form.file_bytes)  # from disk if it was spooled there; the file is closed
     task = form.fields.get("task", "auto").strip() or "auto"
     if task not in TASKS:
         raise InvalidInput(f"task is {task!r}; use {', '.join(TASKS[:-1])} or {TASKS[-1]}", field="task")
     target = _target(form.fields.get("target"))
     name = PurePath(form.file_name or "upload.csv").name or "upload.csv"
     limits = CsvLimits(max_rows=settings.max_upload_rows, max_columns=settings.max_upload_columns)
-    data = bytes(form.file_data)
     try:
         table = await run_in_threadpool(parse_csv, data, target=target, task=task, name=name, limits=limits)
     except DatasetError as exc:

@@ -191,3 +191,20 @@ def test_the_oldest_upload_is_dropped_at_the_data_set_cap(api_with):
         ]
         api.error(api.client.get(f"/api/datasets/{ids[0]}"), 404)
         assert [d["id"] for d in api.client.get("/api/datasets").json()["uploaded"]] == ids[1:]
+
+
+def test_a_large_upload_waits_on_disk_not_in_memory(monkeypatch):
+    """The file part goes to a temporary file past SPOOL_BYTES, so an upload that stalls half-way (until it is
+    dropped) holds disk, not memory."""
+    from app.api import streaming
+
+    collector = streaming._FormCollector("file", 10_000_000, "BACKPROP_VIZ_MAX_UPLOAD_BYTES")
+    parser = streaming.MultipartParser(b"XyZ", collector.callbacks())
+    parser.write(b'--XyZ\r\nContent-Disposition: form-data; name="file"; filename="a.csv"\r\n\r\na,b\r\n')
+    for _ in range(3 * streaming.SPOOL_BYTES // 4096):
+        parser.write(b"1,2\r\n" * 819)
+    spool = collector._spool
+    assert spool is not None and spool._rolled  # on disk now
+    assert len(collector._buffer) == 0  # nothing of the file in memory
+    collector.close()
+    assert spool.closed
