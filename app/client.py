@@ -1,16 +1,11 @@
-"""One WebSocket client of a session: its socket, its outbox, and the task that sends the outbox's events.
-
-Play and sync frames (the coalescing `state`, `metrics`, `job`) are paced: a client gets one at most every
-`frame_spacing()` seconds — its share of BACKPROP_VIZ_WS_FRAMES_PER_SECOND across every client of the server —
-and the outbox coalesces what comes meanwhile, so 200 watchers cost the event loop what 40 would at full rate.
-Events that keep their place (a command's answer, a phase record) are never held back."""
+"""One WebSocket client of a session: its socket, its outbox, and the task that sends the outbox's events."""
 
 from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable
-from dataclasses import dataclass, field
+import time
+from dataclasses import dataclass
 
 from starlette.websockets import WebSocket, WebSocketState
 
@@ -30,25 +25,20 @@ class Client:
     outbox: Outbox
     sender: asyncio.Task | None = None
     resyncing: bool = False
-    frame_spacing: Callable[[], float] = field(default=lambda: 0.0)
+    sending_since: float | None = None  # when the send in progress began (monotonic), None between sends
+
+    def stalled_for(self) -> float:
+        """Seconds the send in progress has waited for the peer to take data (0 when none is waiting)."""
+        since = self.sending_since
+        return 0.0 if since is None else time.monotonic() - since
 
     async def send_loop(self) -> None:
         """Send the outbox's events as they come; a slow socket only delays this client."""
         outbox = self.outbox
         ws = self.websocket
-        loop = asyncio.get_running_loop()
-        next_frame = 0.0
         try:
             while True:
-                item = outbox.pop_queued()
-                if item is None and outbox.has_frames:
-                    wait = next_frame - loop.time()
-                    if wait > 0:  # this client's share of the frame budget: let the slots coalesce meanwhile
-                        outbox.wakeup.clear()
-                        await asyncio.sleep(wait)
-                        continue
-                    item = outbox.pop()
-                    next_frame = loop.time() + self.frame_spacing()
+                item = outbox.pop()
                 if item is None:
                     if outbox.close_request is not None:
                         code, reason = outbox.close_request
@@ -58,7 +48,9 @@ class Client:
                     outbox.wakeup.clear()
                     await outbox.wakeup.wait()
                     continue
+                self.sending_since = time.monotonic()
                 await ws.send_text(item.text)
+                self.sending_since = None
         except asyncio.CancelledError:
             raise
         except Exception:  # the connection went away; the receive loop notices and cleans up

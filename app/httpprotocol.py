@@ -68,4 +68,5 @@ def uvicorn_options(settings: Any) -> dict[str, Any]:
         # Twice the app's own limit: a message between the two is refused by the app with a reason naming
         # BACKPROP_VIZ_WS_MAX_MESSAGE_BYTES (1009); a larger one is cut off by uvicorn (1009) before it is buffered.
         "ws_max_size": 2 * settings.ws_max_message_bytes,
+        "ws_per_message_deflate": settings.ws_compression,
     }

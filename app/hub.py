@@ -28,12 +28,15 @@ from app.config import Settings
 from app.errors import NotFound
 from app.jobs import JobInfo
 from app.outbox import OUTBOX_MIN_ITEMS, Item, MetricsBatch, Outbox, StateFrame, dump
+from app.pacing import FramePacer
 from app.play import Chunk, Player
 from app.registry import SessionRegistry
 from app.sessions import Session
 from engine.training import Diverged
 
 log = logging.getLogger(__name__)
+
+STALLED_SECONDS = 2.0  # a send waiting this long for the peer to read: the peer reads nothing
 
 
 class Hub:
@@ -55,7 +58,7 @@ class Hub:
         self.settings = settings
         self.loop = loop
         self._on_close = on_close
-        self.frame_spacing = frame_spacing
+        self.pacer = FramePacer(self._deliver, frame_spacing)  # play/sync frames, paced when clients are many
         self.play_slots = (
             play_slots
             if play_slots is not None  # an empty Slots is falsy
@@ -82,7 +85,7 @@ class Hub:
         """Register a client and start its sender; it gets nothing until `resync` gives it its snapshot."""
         max_items = max(OUTBOX_MIN_ITEMS, 2 * self.settings.max_step_records + 64)
         outbox = Outbox(max_items=max_items, max_bytes=self.settings.ws_backlog_bytes)
-        client = Client(websocket, outbox, frame_spacing=self.frame_spacing)
+        client = Client(websocket, outbox)
         client.outbox.needs_snapshot = True
         self.clients.append(client)
         client.sender = asyncio.create_task(client.send_loop())
@@ -118,6 +121,7 @@ class Hub:
             self.session.listeners.remove(self._on_change)
         if self._watcher is not None:
             self._watcher.cancel()
+        self.pacer.close()
         self._on_close(self)
 
     async def close_all(self, code: int, reason: str) -> None:
@@ -142,8 +146,11 @@ class Hub:
 
     # -- publishing -------------------------------------------------------------------------------------
     def publish(self, items: Iterable[Item]) -> None:
-        """Hand events to every client (event loop thread), in order."""
-        items = list(items)
+        """Hand events to every client (event loop thread), in order; play and sync frames go through the pacer
+        (app/pacing.py), which holds and coalesces them when the server has many clients."""
+        self.pacer.publish(list(items))
+
+    def _deliver(self, items: list[Item]) -> None:
         for client in list(self.clients):
             outbox = client.outbox
             for item in items:
@@ -161,9 +168,16 @@ class Hub:
             self.loop.call_soon_threadsafe(callback, *args)
 
     def _follow_up(self, client: Client) -> None:
-        """Start the resync an outbox asked for (after an overflow)."""
+        """Start the resync an outbox asked for (after an overflow) — unless the client's last send has waited
+        STALLED_SECONDS for it to read: a client that reads nothing is dropped, not given a costly snapshot."""
         outbox = client.outbox
         if client.resyncing:
+            return
+        if (outbox.needs_snapshot or outbox.needs_metrics) and client.stalled_for() > STALLED_SECONDS:
+            outbox.drop(
+                f"this client did not read its events: its backlog overflowed while nothing it was sent had been "
+                f"taken for {client.stalled_for():.0f} s (BACKPROP_VIZ_WS_BACKLOG_BYTES); reconnect"
+            )
             return
         if outbox.needs_snapshot:
             self.spawn(self.resync(client))
@@ -197,6 +211,7 @@ class Hub:
                 self.call_soon(self._install, client, batch)
 
     def _install(self, client: Client, payload: str | MetricsBatch) -> None:
+        self.pacer.flush()  # what was published before the snapshot was taken reaches the others first
         if isinstance(payload, str):
             client.outbox.install_snapshot(payload)
         else:

@@ -30,7 +30,7 @@ from app.config import Settings
 from app.security import REQUEST_HEADER, csrf_refusal, host_refusal, needs_token, token_refusal
 
 # A body refused while it streams: answered by the app's HTTPException handler with {"detail", "field"}.
-CLOSE = {"Connection": "close"}  # the rest of a refused body is not worth reading
+CLOSE = {"Connection": "close"}  # a refused request's body is not worth reading: uvicorn closes after the answer
 
 
 class BodyRefused(HTTPException):
@@ -124,22 +124,22 @@ class Guard:
         path = scope["path"]
         refusal = host_refusal(conn, self.settings)
         if refusal is not None:
-            await _answer(send, 400, refusal, "Host")
+            await _answer(send, 400, refusal, "Host", CLOSE)
             return
         if needs_token(path):
             reason = token_refusal(conn, self.settings)
             if reason is not None:
-                await _answer(send, 401, reason, "token", {"WWW-Authenticate": "Bearer"})
+                await _answer(send, 401, reason, "token", {"WWW-Authenticate": "Bearer", **CLOSE})
                 return
         reason = csrf_refusal(conn)
         if reason is not None:
-            await _answer(send, 403, reason, REQUEST_HEADER)
+            await _answer(send, 403, reason, REQUEST_HEADER, CLOSE)
             return
         limit = body_limit(method, path, self.settings)
         declared = conn.headers.get("content-length")
         if declared is not None:
             if not declared.strip().isdigit():
-                await _answer(send, 400, "the Content-Length header is not a whole number", "Content-Length")
+                await _answer(send, 400, "the Content-Length header is not a whole number", "Content-Length", CLOSE)
                 return
             if int(declared) > limit.limit:
                 await _answer(send, 413, too_large(limit), "body", CLOSE)

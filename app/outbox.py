@@ -73,6 +73,12 @@ class MetricsBatch:
         self.request_id = newer.request_id
 
     def to_json(self) -> str:
+        return self.json
+
+    @cached_property
+    def json(self) -> str:
+        """The event's text, made once however many clients are sent this same batch (a batch is never changed
+        once published: merging makes a new one)."""
         return dump(
             schemas.MetricsEvent.model_construct(
                 type="metrics",
@@ -183,6 +189,8 @@ class Outbox:
         self.wakeup = asyncio.Event()
         self.dropped_events = 0  # discarded by snapshot collapses (for tests and logs)
         self.snapshot_waiting: Item | None = None  # a snapshot queued after a collapse, until it is sent
+        self.history_unsent = False  # the full metrics history a metrics overflow brought is not sent yet
+        self._metrics_own = False  # the metrics slot holds a merge of its own (else a shared, published batch)
         self.dropped: tuple[int, str] | None = None  # the client reads nothing: close it (code, reason)
         self.gone = asyncio.Event()  # set when dropped, for the receive loop to stop waiting
 
@@ -208,12 +216,22 @@ class Outbox:
         if self.needs_metrics:
             return  # covered by the full history on its way
         if self.metrics is None:
-            self.metrics = batch.copy()
+            self.metrics = batch  # shared with every client that takes it as it is: serialized once
+            self._metrics_own = False
             self.metrics_new_points = 0 if batch.replace else batch.points
         else:
+            if not self._metrics_own:  # published batches are shared: copied once, then merged into in place
+                self.metrics = self.metrics.copy()
+                self._metrics_own = True
             self.metrics.extend(batch)
             self.metrics_new_points = 0 if batch.replace else self.metrics_new_points + batch.points
         if self.metrics_new_points > self.max_metrics_points:
+            if self.history_unsent:  # it has not even taken the full history it was given: it reads nothing
+                self.drop(
+                    f"this client did not read its events: more than {self.max_metrics_points:,} loss points "
+                    "waited, twice; reconnect"
+                )
+                return
             self.metrics = None
             self.metrics_new_points = 0
             self.needs_metrics = True
@@ -269,6 +287,8 @@ class Outbox:
             return
         self.needs_metrics = False
         self.metrics = history
+        self._metrics_own = True
+        self.history_unsent = True
         self.metrics_new_points = 0
         self.wakeup.set()
 
@@ -296,6 +316,8 @@ class Outbox:
             self.queue_bytes -= item.size
             if item is self.snapshot_waiting:
                 self.snapshot_waiting = None
+            if item.kind == "metrics":
+                self.history_unsent = False
             return item
         for kind in ("metrics", "state", "job"):
             payload = getattr(self, kind)
@@ -303,17 +325,9 @@ class Outbox:
                 setattr(self, kind, None)
                 if kind == "metrics":
                     self.metrics_new_points = 0
+                    self.history_unsent = False
                 return Item(kind, payload)  # type: ignore[arg-type]
         return None
-
-    def pop_queued(self) -> Item | None:
-        """The next event that keeps its place (the queue), or None: the coalescing slots are left to fill."""
-        return self.pop() if self.queue else None
-
-    @property
-    def has_frames(self) -> bool:
-        """Whether a coalescing slot (metrics, state, job) holds something to send."""
-        return any(x is not None for x in (self.metrics, self.state, self.job))
 
     @property
     def pending(self) -> int:

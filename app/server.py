@@ -46,9 +46,16 @@ def serve(host: str | None = None, port: int | None = None) -> int:
         return 2
     print(f"backprop-viz: serving on http://{settings.host}:{settings.port}", flush=True)
     raise_open_files_limit(settings.max_connections + 256)
+    # Training threads (play, jobs) run Python most of the time; every socket call of the event loop lets the GIL go
+    # and must then wait for it up to the switch interval (5 ms by default). A shorter one keeps the loop — health
+    # checks, every WebSocket — answering promptly while a session plays at full speed.
+    sys.setswitchinterval(SWITCH_INTERVAL)
     logging.getLogger("uvicorn.access").addFilter(RedactToken())
     uvicorn.run(app, host=settings.host, port=settings.port, log_level="info", **uvicorn_options(settings))
     return 0
+
+
+SWITCH_INTERVAL = 0.0005  # seconds
 
 
 class RedactToken(logging.Filter):

@@ -21,6 +21,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from app import chunkedjson
+
 log = logging.getLogger(__name__)
 
 APPLICATION = "backprop-viz"
@@ -177,9 +179,9 @@ class Store:
         Answers the bytes written. After a large write the log is folded into the file and the pages the old
         version held are given back, so rewriting a large session does not grow the files by its size each time
         (without this, a 10 MB state left 38 MB of files after five saves)."""
-        state_json = json.dumps(state, separators=(",", ":"))
+        state_json = chunkedjson.dumps(state)  # piece by piece: a large session never holds the GIL for long
         jobs_json = json.dumps(jobs, separators=(",", ":"))
-        dataset_json = None if dataset is None else json.dumps(dataset, separators=(",", ":"))
+        dataset_json = None if dataset is None else chunkedjson.dumps(dataset)
         written = len(state_json) + len(jobs_json) + len(dataset_json or "")
         now = time.time()
         with self._lock:

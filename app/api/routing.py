@@ -5,7 +5,6 @@ goes through `parse_json`, which refuses NaN and Infinity (not JSON, though Pyth
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable, Coroutine
 from typing import Any
 
@@ -15,19 +14,17 @@ from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import Response
 
+from app import chunkedjson
 from app.security import is_json_media_type
 
 OFF_LOOP_BYTES = 64 * 1024  # smaller bodies parse in well under a millisecond: not worth a thread
 
 
-def _refuse_constant(name: str) -> Any:
-    raise ValueError(f"{name} is not a JSON number; send finite numbers only")
-
-
 def parse_json(body: bytes) -> Any:
-    """A JSON document, or RequestValidationError (422, the app's usual shape) saying what is wrong with it."""
+    """A JSON document, or RequestValidationError (422, the app's usual shape) saying what is wrong with it. Read
+    piece by piece (app/chunkedjson.py): in a worker thread, a large body never holds the GIL for long."""
     try:
-        return json.loads(body, parse_constant=_refuse_constant)
+        return chunkedjson.loads(body)
     except RecursionError:
         message = "the JSON nests arrays or objects too deeply"
     except UnicodeDecodeError as exc:

@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
-from pydantic import ValidationError
+from pydantic import ConfigDict, TypeAdapter, ValidationError
 
 from app import schemas
 from app.config import Settings
@@ -119,11 +119,38 @@ def validated_export(doc: Any) -> schemas.SessionExport:
             f"this export has version {doc.get('version')!r}; this server reads version {schemas.EXPORT_VERSION}",
             field="version",
         )
+    dataset = doc.get("dataset")
+    big = {}
+    if isinstance(dataset, dict):  # the data's matrices are validated apart, in slices (below)
+        big = {k: dataset[k] for k in _MATRICES if isinstance(dataset.get(k), list) and len(dataset[k]) > _ROWS}
+        doc = {**doc, "dataset": {**dataset, **{name: [] for name in big}}}
     try:
-        return schemas.SessionExport.model_validate(doc)
+        export = schemas.SessionExport.model_validate(doc)
+        if not big:
+            return export
+        rows = {name: _validated_rows(name, matrix) for name, matrix in big.items()}
     except ValidationError as exc:
         detail, field = describe_errors(exc.errors(), whole="document")
         raise InvalidInput(f"the export document is malformed: {detail}", field=field) from None
+    return export.model_copy(update={"dataset": export.dataset.model_copy(update=rows)})
+
+
+# A large data set's matrices are validated a slice of rows at a time, so that no single validation call holds
+# the interpreter lock for long (a worker thread then lets the event loop in between): the same checks and errors.
+_MATRICES = ("X_train", "Y_train", "X_test", "Y_test")
+_ROWS = 2048
+_MATRIX: TypeAdapter[list[list[float]]] = TypeAdapter(list[list[float]], config=ConfigDict(allow_inf_nan=False))
+
+
+def _validated_rows(name: str, matrix: list[Any]) -> list[list[float]]:
+    out: list[list[float]] = []
+    for start in range(0, len(matrix), _ROWS):
+        try:
+            out += _MATRIX.validate_python(matrix[start : start + _ROWS])
+        except ValidationError as exc:
+            errors = [{**e, "loc": ("dataset", name, start + e["loc"][0], *e["loc"][1:])} for e in exc.errors()]
+            raise ValidationError.from_exception_data("SessionExport", errors) from None  # type: ignore[arg-type]
+    return out
 
 
 def trainer_from_export(doc: dict[str, Any], dataset: Dataset, settings: Settings) -> Trainer:

@@ -11,9 +11,9 @@ import pytest
 from starlette.websockets import WebSocketDisconnect
 from ws_helpers import command, hub_of, receive_until
 
-from app.client import Client
 from app.config import Settings
-from app.outbox import CLOSE_SLOW, Item, Outbox, StateFrame
+from app.outbox import CLOSE_SLOW, Item, MetricsBatch, Outbox, StateFrame
+from app.pacing import FramePacer
 
 
 def closed(client, path: str) -> WebSocketDisconnect:
@@ -132,42 +132,71 @@ def test_a_dropped_client_is_closed_with_4008_and_the_reason(client, api):
     assert client.get("/api/health").json()["websocket_clients"] == 0
 
 
-class FakeSocket:
-    """Records what a client is sent; `arrived` is set after `wanted` messages."""
-
-    application_state = None
-
-    def __init__(self, wanted: int) -> None:
-        self.sent: list[str] = []
-        self.wanted = wanted
-        self.arrived = asyncio.Event()
-
-    async def send_text(self, text: str) -> None:
-        self.sent.append(text)
-        if len(self.sent) >= self.wanted:
-            self.arrived.set()
-
-
 def frame(n: int) -> Item:
     return Item("state", StateFrame(state=f'{{"n":{n}}}'))
 
 
-def test_play_frames_are_paced_and_coalesced_to_the_clients_share():
-    async def run() -> list[str]:
-        socket = FakeSocket(wanted=3)
-        client = Client(socket, Outbox(), frame_spacing=lambda: 0.05)  # type: ignore[arg-type]
-        client.sender = asyncio.create_task(client.send_loop())
-        client.outbox.push(frame(1))
-        await asyncio.sleep(0)  # the first frame goes at once
-        for n in range(2, 6):  # four more within its spacing: they coalesce into the newest
-            client.outbox.push(frame(n))
-            await asyncio.sleep(0)
-        client.outbox.push(Item("ordered", '{"type":"phase"}'))  # an ordered event is not held back…
-        await asyncio.wait_for(socket.arrived.wait(), 5)
-        client.sender.cancel()
-        return socket.sent
+def points(first: int, count: int) -> Item:
+    passes = list(range(first, first + count))
+    return Item("metrics", MetricsBatch({"pass": passes, "batch_loss": [0.5] * count}, {}))
 
-    sent = asyncio.run(run())
-    assert '"n":1' in sent[0]
-    assert '"n":5' in sent[1] and sent[2] == '{"type":"phase"}'  # …but frames queued before it go first
-    assert not any('"n":2' in s or '"n":3' in s or '"n":4' in s for s in sent)
+
+def test_frames_are_paced_and_coalesced_for_all_clients_at_once():
+    """With a spacing due, what is published meanwhile is held and merged once, then every client is handed the
+    same objects (one serialization); an ordered event flushes what is held and goes at once."""
+
+    async def run() -> list[list[Item]]:
+        deliveries: list[list[Item]] = []
+        third = asyncio.Event()
+
+        def deliver(items: list[Item]) -> None:
+            deliveries.append(items)
+            if len(deliveries) == 3:
+                third.set()
+
+        pacer = FramePacer(deliver, spacing=lambda: 0.05)
+        for n in range(4):  # published together: held, then one frame
+            pacer.publish([points(n * 3, 3), frame(n)])
+        assert deliveries == []
+        await asyncio.sleep(0.01)
+        assert len(deliveries) == 1
+        pacer.publish([Item("ordered", '{"type":"phase"}')])  # not held back
+        assert len(deliveries) == 2
+        pacer.publish([frame(5)])  # held until its spacing has passed
+        assert len(deliveries) == 2
+        await asyncio.wait_for(third.wait(), 5)
+        pacer.close()
+        return deliveries
+
+    deliveries = asyncio.run(run())
+    first, second, third = deliveries
+    assert [i.kind for i in first] == ["metrics", "state"]  # merged once for every client
+    assert first[0].payload.per_pass["pass"] == list(range(12)) and first[1].payload.state == '{"n":3}'
+    assert [i.text for i in second] == ['{"type":"phase"}']
+    assert [i.payload.state for i in third] == ['{"n":5}']
+
+
+def test_a_published_metrics_batch_is_shared_not_copied():
+    async def run() -> tuple[Outbox, Outbox, MetricsBatch]:
+        a, b = Outbox(), Outbox()
+        batch = points(0, 5).payload
+        a.push(Item("metrics", batch))
+        b.push(Item("metrics", batch))
+        return a, b, batch
+
+    a, b, batch = asyncio.run(run())
+    assert a.metrics is batch and b.metrics is batch  # one object, so its JSON is made once
+    assert a.pop().text is b.pop().text
+
+
+def test_a_client_that_never_takes_its_full_metrics_history_is_dropped():
+    async def run() -> Outbox:
+        outbox = Outbox(max_metrics_points=10)
+        outbox.push(points(0, 11))  # more new points than it may have pending: the full history instead
+        assert outbox.needs_metrics
+        outbox.install_metrics(points(0, 11).payload)
+        outbox.push(points(11, 11))  # …and it takes nothing before the next overflow
+        return outbox
+
+    outbox = asyncio.run(run())
+    assert outbox.dropped is not None and outbox.dropped[0] == CLOSE_SLOW and "did not read" in outbox.dropped[1]

@@ -4,13 +4,12 @@ Session takes its own lock, so one session's work never stalls another session o
 
 from __future__ import annotations
 
-import json
 from typing import Annotated
 
 from fastapi import APIRouter, Body, Request, Response, status
 from starlette.concurrency import run_in_threadpool
 
-from app import schemas
+from app import chunkedjson, schemas
 from app.api import BUSY, ERRORS, FULL, ErrorResponse
 from app.api.answers import answer
 from app.api.routing import OffLoopRoute, parse_json
@@ -258,7 +257,7 @@ async def gradcheck(session: SessionDep) -> schemas.GradcheckResponse:
 )
 async def export_session(session: SessionDep) -> Response:
     def render() -> bytes:
-        return json.dumps(session.export(), separators=(",", ":"), allow_nan=False).encode("utf-8")
+        return chunkedjson.dumps(session.export()).encode("utf-8")  # piece by piece: the GIL is let go often
 
     body = await run_in_threadpool(render)
     return Response(
