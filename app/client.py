@@ -15,6 +15,7 @@ from app.outbox import Item, Outbox, dump
 log = logging.getLogger(__name__)
 
 CLOSE_GONE = 4404  # close code: the session does not exist (any more)
+SEND_TIMEOUT_SECONDS = 15.0  # a send the peer has not taken in this long: it reads nothing, drop it
 
 
 @dataclass(eq=False)
@@ -49,7 +50,14 @@ class Client:
                     await outbox.wakeup.wait()
                     continue
                 self.sending_since = time.monotonic()
-                await ws.send_text(item.text)
+                try:
+                    await asyncio.wait_for(ws.send_text(item.text), SEND_TIMEOUT_SECONDS)
+                except TimeoutError:
+                    outbox.drop(
+                        f"this client did not read its events: a message waited {SEND_TIMEOUT_SECONDS:.0f} s to be "
+                        "taken; reconnect"
+                    )
+                    return
                 self.sending_since = None
         except asyncio.CancelledError:
             raise

@@ -62,6 +62,9 @@ class Settings(BaseSettings):
     header_seconds: float = Field(10.0, gt=0, description="a request's headers must arrive within this")
     keep_alive_seconds: float = Field(5.0, gt=0, description="an idle keep-alive connection is closed after this")
     max_connections: int = Field(2048, ge=16, description="open connections and requests in all (503 beyond)")
+    max_concurrent_uploads: int = Field(
+        4, ge=1, description="CSV uploads and session imports streaming in at once (429 beyond)"
+    )
 
     # WebSocket
     max_ws_clients_per_session: int = Field(256, ge=1, description="WebSocket clients of one session")

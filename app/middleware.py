@@ -9,7 +9,8 @@ In this order, before a byte of the body is read:
    content type, or a custom header (`X-Backprop-Viz-Request`, the token headers) — 403 otherwise.
 4. **Bounded bodies.** A declared Content-Length over the route's limit is refused at once (413); the body is
    counted as it streams (413 as soon as it passes the limit), must keep arriving (nothing for
-   BACKPROP_VIZ_BODY_IDLE_SECONDS: 408) and be whole within BACKPROP_VIZ_BODY_SECONDS (408).
+   BACKPROP_VIZ_BODY_IDLE_SECONDS: 408) and be whole within BACKPROP_VIZ_BODY_SECONDS (408). At most
+   BACKPROP_VIZ_MAX_CONCURRENT_UPLOADS uploads and imports stream in at once (429 beyond).
 And on every answer: the security headers (a Content-Security-Policy that allows only the app's own scripts,
 `frame-ancestors` from BACKPROP_VIZ_FRAME_ANCESTORS, `nosniff`, `Referrer-Policy: no-referrer`).
 """
@@ -101,6 +102,7 @@ class Guard:
     def __init__(self, app: ASGIApp, settings: Settings) -> None:
         self.app = app
         self.settings = settings
+        self.uploads = 0  # uploads and imports in progress (event loop only)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "websocket":
@@ -144,7 +146,22 @@ class Guard:
             if int(declared) > limit.limit:
                 await _answer(send, 413, too_large(limit), "body", CLOSE)
                 return
-        await self.app(scope, self._bounded(receive, limit), send)
+        if limit.setting == "BACKPROP_VIZ_MAX_JSON_BYTES":
+            await self.app(scope, self._bounded(receive, limit), send)
+            return
+        # An upload or an import: a few at a time, each holding a worker, a temporary file, a parse.
+        if self.uploads >= self.settings.max_concurrent_uploads:
+            detail = (
+                f"{self.uploads} uploads and imports are already streaming in, the most this server takes at once "
+                "(BACKPROP_VIZ_MAX_CONCURRENT_UPLOADS); try again in a moment"
+            )
+            await _answer(send, 429, detail, "body", {"Retry-After": "5", **CLOSE})
+            return
+        self.uploads += 1
+        try:
+            await self.app(scope, self._bounded(receive, limit), send)
+        finally:
+            self.uploads -= 1
 
     def _with_headers(self, send: Send, host: str | None) -> Send:
         headers = [

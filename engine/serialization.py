@@ -218,15 +218,37 @@ def initial_from_dict(doc: dict[str, Any], trainer: Trainer) -> Checkpoint | Non
     return checkpoint_from_dict(doc["initial"], trainer.network) if doc.get("initial") else None
 
 
+# A large data set's matrices are converted a block of rows at a time: each conversion is one call that holds the
+# interpreter lock, and a server converting them in a worker thread should let its other threads in between.
+ROW_BLOCK = 4096
+
+
+def rows_of(matrix: np.ndarray) -> list[list[float]]:
+    """`matrix.tolist()`, a block of rows per call."""
+    if matrix.shape[0] <= ROW_BLOCK:
+        return matrix.tolist()
+    out: list[list[float]] = []
+    for start in range(0, matrix.shape[0], ROW_BLOCK):
+        out += matrix[start : start + ROW_BLOCK].tolist()
+    return out
+
+
+def array_of(rows: list[Any]) -> np.ndarray:
+    """`np.array(rows, dtype=float64)`, a block of rows per call (ragged rows are a ValueError, as there)."""
+    if len(rows) <= ROW_BLOCK:
+        return np.array(rows, dtype=np.float64)
+    return np.concatenate([np.array(rows[s : s + ROW_BLOCK], dtype=np.float64) for s in range(0, len(rows), ROW_BLOCK)])
+
+
 def dataset_to_dict(dataset: Dataset) -> dict[str, Any]:
     """A data set's splits, names, normalization and raw domain as JSON-safe lists (float64 exact)."""
     return {
         "name": dataset.name,
         "task": dataset.task,
-        "X_train": dataset.X_train.tolist(),
-        "Y_train": dataset.Y_train.tolist(),
-        "X_test": dataset.X_test.tolist(),
-        "Y_test": dataset.Y_test.tolist(),
+        "X_train": rows_of(dataset.X_train),
+        "Y_train": rows_of(dataset.Y_train),
+        "X_test": rows_of(dataset.X_test),
+        "Y_test": rows_of(dataset.Y_test),
         "feature_names": list(dataset.feature_names),
         "target_names": list(dataset.target_names),
         "class_names": None if dataset.class_names is None else list(dataset.class_names),
@@ -243,7 +265,7 @@ def dataset_from_dict(doc: dict[str, Any]) -> Dataset:
 
         def matrix(key: str, width: int) -> np.ndarray:
             rows = doc[key]
-            array = np.array(rows, dtype=np.float64) if rows else np.empty((0, width))
+            array = array_of(rows) if rows else np.empty((0, width))
             return array.reshape(-1, width) if array.size == 0 else array
 
         Y_width = len(doc["Y_train"][0]) if doc["Y_train"] else n_targets

@@ -237,3 +237,23 @@ def test_frame_ancestors_can_add_an_origin_for_jupyter(api_with):
     with api_with(frame_ancestors=["'self'", "http://localhost:8888"]) as api:
         csp = api.client.get("/").headers["content-security-policy"]
         assert "frame-ancestors 'self' http://localhost:8888" in csp
+
+
+def test_uploads_and_imports_streaming_at_once_are_capped(tmp_path):
+    """Forty stalled uploads held 760 MB: at most BACKPROP_VIZ_MAX_CONCURRENT_UPLOADS stream in at once."""
+    app = create_app(settings_for(tmp_path, max_concurrent_uploads=2, body_idle_seconds=0.2))
+    head = b'--XyZ\r\nContent-Disposition: form-data; name="file"; filename="a.csv"\r\n\r\na,b\r\n'
+    headers = {"content-type": "multipart/form-data; boundary=XyZ", **WRITE}
+
+    async def three_at_once() -> list[tuple[int, dict]]:
+        async def one(delay: float) -> tuple[int, dict]:
+            await asyncio.sleep(delay)
+            return await asyncio.to_thread(call, app, "POST", "/api/datasets", Body(10, stall_after=2, head=head), headers)
+
+        return await asyncio.gather(one(0), one(0), one(0.05))
+
+    results = asyncio.run(three_at_once())
+    statuses = sorted(status for status, _ in results)
+    assert statuses == [408, 408, 429]
+    refused = next(body for status, body in results if status == 429)
+    assert "BACKPROP_VIZ_MAX_CONCURRENT_UPLOADS" in refused["detail"]

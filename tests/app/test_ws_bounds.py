@@ -200,3 +200,25 @@ def test_a_client_that_never_takes_its_full_metrics_history_is_dropped():
 
     outbox = asyncio.run(run())
     assert outbox.dropped is not None and outbox.dropped[0] == CLOSE_SLOW and "did not read" in outbox.dropped[1]
+
+
+def test_a_send_the_peer_never_takes_drops_the_client(monkeypatch):
+    from app import client as client_module
+    from app.client import Client
+
+    monkeypatch.setattr(client_module, "SEND_TIMEOUT_SECONDS", 0.05)
+
+    class Stuck:
+        application_state = None
+
+        async def send_text(self, text: str) -> None:
+            await asyncio.Event().wait()  # the peer reads nothing: its buffer is full
+
+    async def run() -> Outbox:
+        member = Client(Stuck(), Outbox())  # type: ignore[arg-type]
+        member.outbox.push(Item("ordered", "{}"))
+        await asyncio.wait_for(member.send_loop(), 5)
+        return member.outbox
+
+    outbox = asyncio.run(run())
+    assert outbox.dropped is not None and outbox.dropped[0] == CLOSE_SLOW and outbox.gone.is_set()
