@@ -258,7 +258,7 @@ def main() -> None:
     ap.add_argument("--sample-every", type=float, default=5.0, help="seconds between RSS samples")
     ap.add_argument("--history-mib", type=float, default=4.0, help="the server's step-back history cap")
     ap.add_argument("--no-deflate", action="store_true",
-                    help="serve without permessage-deflate (uvicorn's default, and app/server.py's, is on)")
+                    help="serve without permessage-deflate (uvicorn's default is on; app/server.py's follows BACKPROP_VIZ_WS_COMPRESSION, off by default)")
     args = ap.parse_args()
     history = int(args.history_mib * 2**20)
 
