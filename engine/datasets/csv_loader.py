@@ -46,8 +46,6 @@ from engine.datasets.base import (
 Array = np.ndarray
 
 AUTO_MAX_CLASSES = 10
-ROWS_SETTING = "BACKPROP_VIZ_MAX_UPLOAD_ROWS"
-COLUMNS_SETTING = "BACKPROP_VIZ_MAX_UPLOAD_COLUMNS"
 DELIMITERS = (",", ";", "\t")
 
 _NUMBER = re.compile(r"[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?", re.ASCII)
@@ -61,7 +59,8 @@ _EMPTY, _MARKER, _NONFINITE_VALUE, _TEXT = "empty", "marker", "nonfinite", "text
 
 @dataclass(frozen=True)
 class CsvLimits:
-    """Upload limits; the server sets them from BACKPROP_VIZ_MAX_UPLOAD_ROWS / _COLUMNS."""
+    """Limits on a file's size in rows, columns and classes. A DatasetError for a limit names its field here in
+    `limit`, so whoever set the limit (the server, from its settings) can say how to raise it."""
 
     max_rows: int = 100_000
     max_columns: int = 1_000
@@ -290,8 +289,9 @@ def _read(text: str, delimiter: str, limits: CsvLimits) -> tuple[list[str], list
     if len(header) > limits.max_columns:
         raise DatasetError(
             f"the file has {len(header):,} columns; the limit is {limits.max_columns:,}: remove columns, "
-            f"or raise the server setting {COLUMNS_SETTING}",
+            "or raise the limit",
             row=header_row,
+            limit="max_columns",
         )
     names = _check_header(header, header_row)
     rows: list[list[str]] = []
@@ -302,7 +302,8 @@ def _read(text: str, delimiter: str, limits: CsvLimits) -> tuple[list[str], list
         if len(rows) == limits.max_rows:
             raise DatasetError(
                 f"the file has more than {limits.max_rows:,} data rows; the limit is {limits.max_rows:,}: "
-                f"remove rows, or raise the server setting {ROWS_SETTING}"
+                "remove rows, or raise the limit",
+                limit="max_rows",
             )
         rows.append([field.strip() for field in fields])
         lines.append(row)

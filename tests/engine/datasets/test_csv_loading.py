@@ -334,18 +334,14 @@ def test_header_row_number_after_leading_blank_lines() -> None:
 
 def test_too_many_columns() -> None:
     error = _error(b"a,b,c,d\n1,2,3,4\n", limits=CsvLimits(max_columns=3))
-    assert str(error) == (
-        "the file has 4 columns; the limit is 3: remove columns, or raise the server setting "
-        "BACKPROP_VIZ_MAX_UPLOAD_COLUMNS"
-    )
+    assert str(error) == "the file has 4 columns; the limit is 3: remove columns, or raise the limit"
+    assert (error.row, error.limit) == (1, "max_columns")
 
 
 def test_too_many_rows() -> None:
     error = _error(b"a,b\n1,2\n3,4\n5,6\n", limits=CsvLimits(max_rows=2))
-    assert str(error) == (
-        "the file has more than 2 data rows; the limit is 2: remove rows, or raise the server setting "
-        "BACKPROP_VIZ_MAX_UPLOAD_ROWS"
-    )
+    assert str(error) == "the file has more than 2 data rows; the limit is 2: remove rows, or raise the limit"
+    assert error.limit == "max_rows"
     assert parse_csv(b"a,b\n1,2\n3,4\n\n", limits=CsvLimits(max_rows=2)).rows == 2
 
 
