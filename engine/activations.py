@@ -8,6 +8,7 @@ tests/engine/test_activations.py); the catalog, the server's schema and the page
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -18,6 +19,7 @@ from engine.kernels import hadamard, one_minus_square, one_over_one_plus, row_ma
 Array = np.ndarray
 
 LEAKY_SLOPE = 0.01
+ELU_ALPHA = 1.0
 
 
 @dataclass(frozen=True)
@@ -75,11 +77,49 @@ def _leaky_relu_df(z: Array, a: Array) -> Array:
     return np.where(z > 0, 1.0, LEAKY_SLOPE).astype(z.dtype)  # 1 if z > 0 else 0.01
 
 
+def _elu(z: Array) -> Array:
+    # z if z > 0 else α (e^z − 1); e^z − 1 is taken where z ≤ 0 only (no overflow), and as expm1 (exact near 0)
+    return np.where(z > 0, z, ELU_ALPHA * np.expm1(np.minimum(z, 0)))
+
+
+def _elu_df(z: Array, a: Array) -> Array:
+    return np.where(z > 0, 1.0, a + ELU_ALPHA).astype(z.dtype, copy=False)  # 1 if z > 0 else a + α
+
+
 def softplus(z: Array) -> Array:
     """log(1 + e^z), as max(z, 0) + log(1 + e^{−|z|}): e^{−|z|} ≤ 1, so it never overflows."""
     a = np.log1p(np.exp(-np.abs(z)))
     a += np.maximum(z, 0)
     return a
+
+
+def _softplus_df(z: Array, a: Array) -> Array:
+    return _sigmoid(z)  # softplus'(z) = σ(z)
+
+
+# -- GELU --------------------------------------------------------------------------------------------------------
+def normal_cdf(z: Array) -> Array:
+    """Φ(z), the standard normal distribution function, as ½ erfc(−z/√2) (1 + erf(z/√2) would lose Φ's digits
+    for z ≪ 0). Exact: elementwise through Python's `math.erfc`, as NumPy has no erf; so GELU layers cost
+    more than the other activations on wide layers."""
+    x = (z / -math.sqrt(2)).ravel().tolist()
+    cdf = np.fromiter(map(math.erfc, x), dtype=z.dtype, count=len(x)).reshape(z.shape)
+    cdf *= 0.5
+    return cdf
+
+
+def _gelu(z: Array) -> Array:
+    a = normal_cdf(z)
+    a *= z
+    return a  # z Φ(z)
+
+
+def _gelu_df(z: Array, a: Array) -> Array:
+    phi = np.exp(-0.5 * z * z)
+    phi *= 1 / math.sqrt(2 * math.pi)
+    fprime = normal_cdf(z)
+    fprime += z * phi
+    return fprime  # Φ(z) + z φ(z), φ(z) = e^{−z²/2} / √(2π)
 
 
 # -- linear, softmax ---------------------------------------------------------------------------------------------
@@ -139,6 +179,33 @@ ACTIVATIONS: dict[str, Activation] = {
             rf"1 \text{{ if }} z > 0 \text{{ else }} {LEAKY_SLOPE}",
             _leaky_relu,
             _leaky_relu_df,
+        ),
+        Activation(
+            "elu",
+            "ELU",
+            "ELU",
+            rf"z \text{{ if }} z > 0 \text{{ else }} \alpha\,(e^{{z}} - 1), \ \alpha = {ELU_ALPHA:g}",
+            r"1 \text{ if } z > 0 \text{ else } a + \alpha",
+            _elu,
+            _elu_df,
+        ),
+        Activation(
+            "softplus",
+            "softplus",
+            "softplus",
+            r"\log(1 + e^{z})",
+            r"\sigma(z) = \frac{1}{1 + e^{-z}}",
+            softplus,
+            _softplus_df,
+        ),
+        Activation(
+            "gelu",
+            "GELU",
+            "GELU",
+            r"z\,\Phi(z) = \tfrac{1}{2}\,z\,\left(1 + \operatorname{erf}(z / \sqrt{2})\right)",
+            r"\Phi(z) + z\,\varphi(z), \ \varphi(z) = \frac{e^{-z^2/2}}{\sqrt{2\pi}}",
+            _gelu,
+            _gelu_df,
         ),
         Activation("linear", "linear", "lin", "z", "1", _linear, _linear_df),
         SoftmaxActivation(

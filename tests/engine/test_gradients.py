@@ -34,7 +34,7 @@ OUTPUT_LOSS = [(output, loss) for output in ACTIVATIONS for loss in LOSSES if _a
 DEPTHS = [[3, 4, 2], [2, 5, 4, 3], [4, 3, 3, 3, 2]]
 H = 3e-3
 STENCIL = ((3, 1.0), (2, -9.0), (1, 45.0), (-1, -45.0), (-2, 9.0), (-3, -1.0))  # Σ c·J(θ + s h) / 60h
-KINKED = ("relu", "leaky_relu")  # f has a kink at z = 0
+KINKED = ("relu", "leaky_relu", "elu")  # f (or, for elu, f') has a kink at z = 0
 KINK_MARGIN = 0.1  # |z| of their units stays this far from 0, beyond the stencil's reach
 FLOOR = 1e-6
 TOLERANCE = 1e-6
@@ -97,7 +97,7 @@ def assert_gradients_match(net: Network, X: np.ndarray, Y: np.ndarray, bwd) -> N
 def test_every_allowed_output_loss_pairing_is_covered() -> None:
     # Every elementwise activation with half_sse and mse, sigmoid with bce, softmax with all four losses.
     elementwise = [name for name, act in ACTIVATIONS.items() if not act.output_only]
-    assert len(OUTPUT_LOSS) == 2 * len(elementwise) + 1 + 4 == 15
+    assert len(OUTPUT_LOSS) == 2 * len(elementwise) + 1 + 4 == 21
     assert ("softmax", "cross_entropy") in OUTPUT_LOSS and ("sigmoid", "bce") in OUTPUT_LOSS
 
 
