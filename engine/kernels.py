@@ -1,5 +1,5 @@
 """The numerical kernels under the seed's equations: each function computes one textbook expression, named for
-it, with the same numbers as its plain NumPy spelling and less work.
+it, as its plain NumPy spelling would (up to the order BLAS sums in), with less work.
 
 engine/network.py, activations.py, losses.py and optimizers.py call these, so their lines read as the seed;
 the tricks live here, one sentence each. How much each one saves is measured by `bench/engine_bench.py`
@@ -92,14 +92,18 @@ def batch_average(total: Array, m: int) -> Array:
 
 
 def batch_grad_W(delta: Array, a_prev: Array) -> Array:
-    """∂J/∂W = (1/m) Σ_i δ_i a_iᵀ = (1/m) Δᵀ A, formed as (Aᵀ Δ)ᵀ: column-major, like W."""
-    return batch_average(np.dot(a_prev.T, delta).T, delta.shape[0])
+    """∂J/∂W = (1/m) Σ_i δ_i a_iᵀ = (1/m) Δᵀ A, formed as (Aᵀ Δ)ᵀ: column-major, like W. A batch of one is its
+    own average (no call to `batch_average`)."""
+    m = delta.shape[0]
+    total = np.dot(a_prev.T, delta).T
+    return total if m == 1 else batch_average(total, m)
 
 
 def batch_grad_b(delta: Array) -> Array:
     """∂J/∂b = (1/m) Σ_i δ_i = (1/m) 1ᵀ Δ."""
     m = delta.shape[0]
-    return batch_average(np.dot(ones(m, delta.dtype), delta), m)
+    total = np.dot(ones(m, delta.dtype), delta)
+    return total if m == 1 else batch_average(total, m)
 
 
 # -- elementwise -------------------------------------------------------------------------------------------------

@@ -158,11 +158,12 @@ class Network:
         """
         L = self.L
         # Indexed as in the seed: W[l] is W^l, z[l] is z^l, f[l] is layer l's activation, a[l] is a^l (a[0] = x).
-        W, z, f, a = (None, *self.W), (None, *fwd.z), (None, *self.activations), fwd.a
+        W, z, f, a = [None, *self.W], [None, *fwd.z], [None, *self.activations], fwd.a
         penalty = self.regularization if regularize and self.regularization.active else None
-        deltas: list[Array] = []
-        grads_W: list[Array] = []
-        grads_b: list[Array] = []
+        # The results in the order of self.W: layer l at index l − 1.
+        deltas: list[Array] = [None] * L  # type: ignore[list-item]
+        grads_W: list[Array] = [None] * L  # type: ignore[list-item]
+        grads_b: list[Array] = [None] * L  # type: ignore[list-item]
         delta = output_delta(f[L], self.loss, z[L], a[L], Y)  # δ^L
         for l in range(L, 0, -1):  # noqa: E741 (the seed's name for a layer)
             if l < L:
@@ -172,11 +173,7 @@ class Network:
             grad_b = batch_grad_b(delta)  # ∂J/∂b^l = δ^l
             if penalty is not None:
                 penalty.add_gradient(W[l], grad_W)  # ∂J/∂W^l += ∂penalty/∂W^l
-            deltas.append(delta)
-            grads_W.append(grad_W)
-            grads_b.append(grad_b)
-        for per_layer in (deltas, grads_W, grads_b):
-            per_layer.reverse()  # l = 1..L, the order of self.W
+            deltas[l - 1], grads_W[l - 1], grads_b[l - 1] = delta, grad_W, grad_b
         return BackwardPass(deltas, grads_W, grads_b)
 
     def copy_params(self) -> tuple[list[Array], list[Array]]:

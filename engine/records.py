@@ -14,7 +14,7 @@ pass's keyframe copies): they are read, never written.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import ClassVar
+from typing import Any, ClassVar, TypeVar
 
 import numpy as np
 
@@ -22,6 +22,8 @@ from engine.history import Checkpoint
 from engine.training import PassWork, Trainer
 
 Array = np.ndarray
+
+_Record = TypeVar("_Record", bound="PhaseRecord")
 
 
 def phase_label(phase: str, layer: int | None) -> str:
@@ -106,6 +108,16 @@ class UpdateRecord(PhaseRecord):
     learning_rate: float
 
 
+def _new(record_type: type[_Record], common: dict[str, Any], **fields: Any) -> _Record:
+    """A record of `record_type` with the `common` fields and these, given as its __dict__ at once: the
+    dataclass's own __init__ would set each field of the frozen instance through a call of its own, for every
+    phase of every stepped pass. tests/engine/test_records.py checks that every record has all its fields."""
+    fields.update(common)
+    record = object.__new__(record_type)
+    object.__setattr__(record, "__dict__", fields)
+    return record
+
+
 def records_before_update(
     trainer: Trainer, work: PassWork, frame: Checkpoint, focus: int
 ) -> list[ForwardRecord | LossRecord | BackwardRecord]:
@@ -134,23 +146,25 @@ def records_before_update(
     forward: list[ForwardRecord] = []
     backward: list[BackwardRecord] = []
     a_prev = a_rows[0][row]
-    for layer, act in enumerate(net.activations, start=1):
-        # z^l and δ^l are at index l − 1 of their lists, a^l at index l (a^0 = x is at 0).
-        z, a, delta = z_rows[layer - 1][row], a_rows[layer][row], delta_rows[layer - 1][row]
-        fprime = act.df(z, a)  # the Jacobian's diagonal for softmax
-        W, b = frame.W[layer - 1], frame.b[layer - 1]
-        forward.append(ForwardRecord(layer=layer, position=layer - 1, **common, z=z, a=a, a_prev=a_prev, W=W, b=b))
+    bwd = work.bwd
+    per_layer = zip(
+        net.activations, z_rows, a_rows[1:], delta_rows, frame.W, frame.b, bwd.grad_W, bwd.grad_b, strict=True
+    )
+    for layer, (act, Z, A, Delta, W, b, grad_W, grad_b) in enumerate(per_layer, start=1):
+        z, a, delta = Z[row], A[row], Delta[row]  # the focus sample's z^l, a^l, δ^l
+        forward.append(_new(ForwardRecord, common, layer=layer, position=layer - 1, z=z, a=a, a_prev=a_prev, W=W, b=b))
         backward.append(
-            BackwardRecord(
+            _new(
+                BackwardRecord,
+                common,
                 layer=layer,
                 position=2 * L + 1 - layer,
-                **common,
                 z=z,
                 a_prev=a_prev,
-                fprime=fprime,
+                fprime=act.df(z, a),  # the Jacobian's diagonal for softmax
                 delta=delta,
-                grad_W=work.bwd.grad_W[layer - 1],
-                grad_b=work.bwd.grad_b[layer - 1],
+                grad_W=grad_W,
+                grad_b=grad_b,
                 # The sample's own δ^l (a^{l−1})ᵀ, a column times a row: each entry one product, as in a
                 # one-sample backward pass.
                 sample_grad_W=delta[:, None] * a_prev,
@@ -160,9 +174,11 @@ def records_before_update(
         )
         a_prev = a
     last = backward[-1]  # layer L
-    loss = LossRecord(
+    loss = _new(
+        LossRecord,
+        common,
+        layer=None,
         position=L,
-        **common,
         z=last.z,
         a=a_prev,
         fprime=last.fprime,
@@ -181,11 +197,11 @@ def records_before_update(
 def update_record(trainer: Trainer, work: PassWork, focus: int, steps: list[Array]) -> UpdateRecord:
     """The update's record: copies of the new parameters, and the steps [ΔW^1, Δb^1, …] the optimizer took."""
     net = trainer.network
-    return UpdateRecord(
+    return _new(
+        UpdateRecord,
+        {"pass_index": work.pass_index, "epoch": work.epoch, "focus": focus},
+        layer=None,
         position=2 * net.L + 1,
-        pass_index=work.pass_index,
-        epoch=work.epoch,
-        focus=focus,
         W=[W.copy(order="K") for W in net.W],
         b=[b.copy() for b in net.b],
         step_W=steps[0::2],

@@ -105,3 +105,18 @@ def test_records_are_frozen(make_trainer) -> None:
 )
 def test_row_in_batch_finds_the_samples_row_or_none(indices: np.ndarray, sample: int, row: int | None) -> None:
     assert row_in_batch(indices, sample) == row
+
+
+@pytest.mark.parametrize("in_batch", [True, False], ids=["focus-in-the-batch", "focus-outside-it"])
+def test_every_record_built_has_exactly_its_types_fields(make_trainer, in_batch: bool) -> None:
+    trainer = make_trainer(sizes=(2, 4, 3, 1), batch_size=4)  # 10 samples: a batch leaves 6 out
+    frame = trainer.keyframe()
+    work = trainer.begin_pass()
+    focus = int(work.indices[2]) if in_batch else next(i for i in range(10) if i not in work.indices)
+    records = records_before_update(trainer, work, frame, focus)
+    records.append(update_record(trainer, work, focus, trainer.finish_pass(work)))
+    assert [r.label for r in records] == ["F1", "F2", "F3", "J", "B3", "B2", "B1", "U"]
+    assert records[3].focus_in_batch is in_batch
+    for record in records:
+        assert set(vars(record)) == _fields(type(record)), record.label
+        assert [name for name, value in vars(record).items() if value is None and name != "layer"] == [], record.label
