@@ -168,9 +168,7 @@ ACTIVATIONS: dict[str, Activation] = {
             "sigmoid", "sigmoid", "σ", r"\sigma(z) = \frac{1}{1 + e^{-z}}", r"a\,(1 - a)", _sigmoid, _sigmoid_df
         ),
         Activation("tanh", "tanh", "tanh", r"\tanh(z)", r"1 - a^2", np.tanh, _tanh_df),
-        ReluActivation(
-            "relu", "ReLU", "ReLU", r"\max(0, z)", r"1 \text{ if } z > 0 \text{ else } 0", _relu, _relu_df
-        ),
+        ReluActivation("relu", "ReLU", "ReLU", r"\max(0, z)", r"1 \text{ if } z > 0 \text{ else } 0", _relu, _relu_df),
         Activation(
             "leaky_relu",
             "leaky ReLU",

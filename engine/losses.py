@@ -93,9 +93,7 @@ def _cross_entropy_grad(a: Array, y: Array) -> Array:
     return -y / np.maximum(a, _eps(a.dtype))
 
 
-HALF_SSE = Loss(
-    "half_sse", "½ Σ(ŷ−y)²", r"J = \tfrac{1}{2} \sum_k (\hat{y}_k - y_k)^2", _half_sse, _half_sse_grad
-)
+HALF_SSE = Loss("half_sse", "½ Σ(ŷ−y)²", r"J = \tfrac{1}{2} \sum_k (\hat{y}_k - y_k)^2", _half_sse, _half_sse_grad)
 MSE = Loss("mse", "mean squared error", r"J = \frac{1}{n_L} \sum_k (\hat{y}_k - y_k)^2", _mse, _mse_grad)
 BCE = Loss(
     "bce",

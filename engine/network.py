@@ -96,9 +96,7 @@ class Network:
         elif isinstance(activations, str):
             activations = [activations] * n_layers
         if len(activations) != n_layers:
-            raise ValueError(
-                f"activations needs one name per non-input layer ({n_layers}), got {len(activations)}"
-            )
+            raise ValueError(f"activations needs one name per non-input layer ({n_layers}), got {len(activations)}")
         acts = [get_activation(name) for name in activations]
         for layer, act in enumerate(acts[:-1], start=1):
             if act.output_only:

@@ -100,13 +100,9 @@ class Table:
             and self.targets is None
         )
         if not (regression or classification):
-            raise DatasetError(
-                "a regression Table has targets only; a classification Table labels and classes"
-            )
+            raise DatasetError("a regression Table has targets only; a classification Table labels and classes")
         if (self.targets if regression else self.labels).shape[0] != self.X_raw.shape[0]:
-            raise DatasetError(
-                f"the Table has {self.X_raw.shape[0]} rows of features but not as many targets"
-            )
+            raise DatasetError(f"the Table has {self.X_raw.shape[0]} rows of features but not as many targets")
 
     @property
     def rows(self) -> int:
@@ -236,8 +232,7 @@ def _decode(data: bytes | bytearray | memoryview | str) -> str:
         )
     if not text.strip():
         raise DatasetError(
-            "the file is empty: upload a CSV file with a header row naming the columns, then one row per "
-            "sample"
+            "the file is empty: upload a CSV file with a header row naming the columns, then one row per sample"
         )
     return text
 
@@ -282,8 +277,7 @@ def _read(text: str, delimiter: str, limits: CsvLimits) -> tuple[list[str], list
     first = next(records, None)
     if first is None:
         raise DatasetError(
-            "the file holds no values: upload a CSV file with a header row naming the columns, then one row "
-            "per sample"
+            "the file holds no values: upload a CSV file with a header row naming the columns, then one row per sample"
         )
     header_row, header = first
     if len(header) > limits.max_columns:
@@ -540,9 +534,7 @@ _REGRESSION_HINT = (
 )
 
 
-def _regression_target(
-    values: Array | None, cells: Sequence[str], name: str, lines: list[int], comma: bool
-) -> Array:
+def _regression_target(values: Array | None, cells: Sequence[str], name: str, lines: list[int], comma: bool) -> Array:
     """The (m, 1) regression target, or an error at its first value that is not a number."""
     if values is None:
         i = next(i for i, c in enumerate(cells) if _parse_cell(c, comma) == _TEXT)
