@@ -100,9 +100,7 @@ def catalog() -> Catalog:
         initializers=tuple(Entry(name, label, tex) for name, (label, tex) in SCHEMES.items()),
         regularizations=tuple(Entry(name, label, tex) for name, (label, tex) in KINDS.items()),
         datasets=tuple(BUILTINS),
-        closed_form_deltas=tuple(
-            Pairing(act, loss, CLOSED_FORM_DELTA_TEX) for act, loss in sorted(CLOSED_FORM_DELTA)
-        ),
+        closed_form_deltas=tuple(Pairing(act, loss, CLOSED_FORM_DELTA_TEX) for act, loss in sorted(CLOSED_FORM_DELTA)),
         chain_rule_delta_tex=CHAIN_RULE_DELTA_TEX,
         default_hidden_activation=DEFAULT_HIDDEN_ACTIVATION,
         default_output_activation=dict(DEFAULT_OUTPUT_ACTIVATION),
