@@ -237,8 +237,9 @@ class Persistence:
         try:
             if added:
                 self.store.save_dataset(
-                    StoredDatasetRow(stored.id, stored.filename, stored.target, stored.task, stored.source,
-                                     stored.created)
+                    StoredDatasetRow(
+                        stored.id, stored.filename, stored.target, stored.task, stored.source, stored.created
+                    )
                 )
             else:
                 self.store.delete_dataset(stored.id)

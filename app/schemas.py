@@ -612,7 +612,13 @@ class EditWeightCommand(Command, EditWeight):
 
 
 ClientCommand = Annotated[
-    StepCommand | BackCommand | PlayCommand | PauseCommand | ResetCommand | SetCommand | FocusCommand
+    StepCommand
+    | BackCommand
+    | PlayCommand
+    | PauseCommand
+    | ResetCommand
+    | SetCommand
+    | FocusCommand
     | EditWeightCommand,
     Field(discriminator="type"),
 ]
