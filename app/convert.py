@@ -62,6 +62,7 @@ def record(rec: PhaseRecord) -> schemas.PhaseRecordOut:
         fields.update(
             z=array(rec.z),
             a=array(rec.a),
+            grad_a=array(rec.grad_a),
             fprime=array(rec.fprime),
             delta=array(rec.delta),
             y=array(rec.y),

@@ -39,6 +39,7 @@ class Activation:
     f: Callable[[Array], Array]
     df: Callable[[Array, Array], Array]
     output_only: bool = False
+    elementwise: bool = True  # a_k depends on z_k alone, so δ = g ⊙ f'(z); softmax's a_k depends on every z_j
 
     def backward(self, z: Array, a: Array, g: Array, overwrite_g: bool = False) -> Array:
         """δ = g ⊙ f'(z): the error at z, given g = ∂J/∂a. `overwrite_g=True` says the caller no longer needs g,
@@ -215,6 +216,7 @@ ACTIVATIONS: dict[str, Activation] = {
             _softmax,
             _softmax_df,
             output_only=True,
+            elementwise=False,
         ),
     )
 }

@@ -25,6 +25,7 @@ class Loss:
     name: str
     label: str
     tex: str  # J_i in TeX, the seed's notation (the page and the lessons show it)
+    grad_tex: str  # ∂J_i/∂a_k in TeX: what the chain rule multiplies f'(z^L) by
     per_sample: Callable[[Array, Array, Array, Activation], Array]
     grad: Callable[[Array, Array], Array]
     allowed_outputs: frozenset[str] | None = None
@@ -93,12 +94,27 @@ def _cross_entropy_grad(a: Array, y: Array) -> Array:
     return -y / np.maximum(a, _eps(a.dtype))
 
 
-HALF_SSE = Loss("half_sse", "½ Σ(ŷ−y)²", r"J = \tfrac{1}{2} \sum_k (\hat{y}_k - y_k)^2", _half_sse, _half_sse_grad)
-MSE = Loss("mse", "mean squared error", r"J = \frac{1}{n_L} \sum_k (\hat{y}_k - y_k)^2", _mse, _mse_grad)
+HALF_SSE = Loss(
+    "half_sse",
+    "½ Σ(ŷ−y)²",
+    r"J = \tfrac{1}{2} \sum_k (\hat{y}_k - y_k)^2",
+    r"\frac{\partial J}{\partial a_k} = \hat{y}_k - y_k",
+    _half_sse,
+    _half_sse_grad,
+)
+MSE = Loss(
+    "mse",
+    "mean squared error",
+    r"J = \frac{1}{n_L} \sum_k (\hat{y}_k - y_k)^2",
+    r"\frac{\partial J}{\partial a_k} = \frac{2}{n_L} (\hat{y}_k - y_k)",
+    _mse,
+    _mse_grad,
+)
 BCE = Loss(
     "bce",
     "binary cross-entropy",
     r"J = -\sum_k \left[ y_k \log \hat{y}_k + (1 - y_k) \log(1 - \hat{y}_k) \right]",
+    r"\frac{\partial J}{\partial a_k} = \frac{\hat{y}_k - y_k}{\hat{y}_k (1 - \hat{y}_k)}",
     _bce,
     _bce_grad,
     allowed_outputs=frozenset({"sigmoid", "softmax"}),
@@ -107,6 +123,7 @@ CROSS_ENTROPY = Loss(
     "cross_entropy",
     "cross-entropy",
     r"J = -\sum_k y_k \log \hat{y}_k",
+    r"\frac{\partial J}{\partial a_k} = -\frac{y_k}{\hat{y}_k}",
     _cross_entropy,
     _cross_entropy_grad,
     frozenset({"softmax"}),

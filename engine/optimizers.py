@@ -54,6 +54,7 @@ class Optimizer:
     label = ""
     tex = ""
     hyperparameters: tuple[str, ...] = ("learning_rate",)
+    seed_rule = False  # the step is the seed's Δθ = −η ∂J/∂θ itself
 
     def __init__(self, config: OptimizerConfig, params: list[Array]) -> None:
         self.config = config
@@ -98,6 +99,7 @@ class Optimizer:
 
 class SGD(Optimizer):
     label = "SGD"
+    seed_rule = True
     tex = r"W := W - \eta \frac{\partial J}{\partial W}"
 
     def apply(self, params: list[Array], grads: list[Array], reuse_grads: bool = False) -> list[Array]:

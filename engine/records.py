@@ -2,7 +2,7 @@
 build them from a pass.
 
   ForwardRecord  (F1 … FL)  z^l, a^l, a^{l−1}, and the W^l, b^l they were computed with
-  LossRecord     (J)        the batch J and the focus sample's own J_i, y, a^L, f'(z^L), δ^L, the batch drawn
+  LossRecord     (J)        the batch J and the focus sample's own J_i, y, a^L, ∂J_i/∂a^L, f'(z^L), δ^L, the batch
   BackwardRecord (BL … B1)  f'(z^l), δ^l, the batch ∂J/∂W^l, ∂J/∂b^l and the focus sample's own δ^l (a^{l−1})ᵀ, δ^l
   UpdateRecord   (U)        every W and b after the update, the steps ΔW, Δb, and η
 
@@ -68,6 +68,7 @@ class LossRecord(PhaseRecord):
     phase: ClassVar[str] = "loss"
     z: Array
     a: Array
+    grad_a: Array  # ∂J_i/∂a^L, what the chain rule multiplies f'(z^L) by (δ^L = ∂J_i/∂a^L ⊙ f'(z^L) elementwise)
     fprime: Array
     delta: Array
     y: Array
@@ -181,6 +182,7 @@ def records_before_update(
         position=L,
         z=last.z,
         a=a_prev,
+        grad_a=net.loss.grad(a_prev[None], y[None])[0],
         fprime=last.fprime,
         delta=last.delta,
         y=y,

@@ -31,7 +31,7 @@ def test_each_phase_has_its_own_record_type_with_only_its_fields() -> None:
     assert _fields(PhaseRecord) == COMMON
     assert _fields(ForwardRecord) - COMMON == {"z", "a", "a_prev", "W", "b"}
     assert _fields(LossRecord) - COMMON == {
-        "z", "a", "fprime", "delta", "y", "loss", "penalty", "sample_loss", "batch", "focus_in_batch"
+        "z", "a", "grad_a", "fprime", "delta", "y", "loss", "penalty", "sample_loss", "batch", "focus_in_batch"
     }  # fmt: skip
     assert _fields(BackwardRecord) - COMMON == {
         "z", "a_prev", "fprime", "delta", "grad_W", "grad_b", "sample_grad_W", "sample_grad_b", "W"
@@ -75,6 +75,16 @@ def test_records_show_the_keyframe_weights_and_the_batch_gradients(make_trainer)
     np.testing.assert_array_equal(loss.a, forward[-1].a)
     assert loss.loss == work.loss
     np.testing.assert_array_equal(loss.batch, work.indices)
+
+
+def test_the_loss_record_carries_dJ_da_so_the_chain_rule_reads_with_numbers(make_trainer) -> None:
+    """For an elementwise output f, δ^L = ∂J/∂a^L ⊙ f'(z^L): the record's three vectors multiply to its δ^L."""
+    trainer = make_trainer(sizes=(2, 3, 2), activations=("tanh", "sigmoid"), loss="half_sse", batch_size=10)
+    frame = trainer.keyframe()
+    work = trainer.begin_pass()
+    loss = records_before_update(trainer, work, frame, focus=2)[2]
+    np.testing.assert_array_equal(loss.grad_a, loss.a - loss.y)  # ½ Σ (ŷ − y)² gives ŷ − y
+    np.testing.assert_allclose(loss.grad_a * loss.fprime, loss.delta, rtol=1e-12)
 
 
 def test_the_update_record_holds_copies_of_the_new_parameters_and_the_steps(make_trainer) -> None:

@@ -57,3 +57,18 @@ def test_an_activation_added_to_the_engine_is_served_and_trains_end_to_end(name:
     assert all(v is not None for v in hidden["a"]) and step["diverged"] is None
     backward = step["records"][4]
     assert all(v is not None for row in backward["grad_W"] for v in row)
+
+
+def test_catalog_serves_the_flags_and_defaults_the_page_reads(client: TestClient) -> None:
+    body = client.get("/api/catalog").json()
+    softmax = next(a for a in body["activations"] if a["name"] == "softmax")
+    assert softmax["elementwise"] is False and softmax["hidden"] is False
+    sgd = next(o for o in body["optimizers"] if o["name"] == "sgd")
+    assert sgd["seed_rule"] is True
+    half_sse = next(loss for loss in body["losses"] if loss["name"] == "half_sse")
+    assert half_sse["derivative"]["tex"] == r"\frac{\partial J}{\partial a_k} = \hat{y}_k - y_k"
+    assert {k: body["defaults"][k] for k in ("optimizer", "initializer", "regularization")} == {
+        "optimizer": "sgd",
+        "initializer": "xavier",
+        "regularization": "none",
+    }
