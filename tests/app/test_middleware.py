@@ -248,7 +248,9 @@ def test_uploads_and_imports_streaming_at_once_are_capped(tmp_path):
     async def three_at_once() -> list[tuple[int, dict]]:
         async def one(delay: float) -> tuple[int, dict]:
             await asyncio.sleep(delay)
-            return await asyncio.to_thread(call, app, "POST", "/api/datasets", Body(10, stall_after=2, head=head), headers)
+            return await asyncio.to_thread(
+                call, app, "POST", "/api/datasets", Body(10, stall_after=2, head=head), headers
+            )
 
         return await asyncio.gather(one(0), one(0), one(0.05))
 
