@@ -71,7 +71,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         version=__version__,
         description="Watch backpropagation happen: sessions over REST and a WebSocket that streams every phase. "
         "When BACKPROP_VIZ_TOKEN is set, every call but GET /api/health needs it: the header "
-        "`Authorization: Bearer <token>`, the header `X-Backprop-Viz-Token`, or `?token=`.",
+        "`Authorization: Bearer <token>`, the header `X-Backprop-Viz-Token`, or `?token=`. A POST needs "
+        "`Content-Type: application/json` or the header `X-Backprop-Viz-Request: 1` (what a page from another site "
+        "cannot send: 403 otherwise); the Host header must name this server (BACKPROP_VIZ_ALLOWED_HOSTS).",
         lifespan=lifespan,
         docs_url=None,  # served by app/api/routes/docs.py from packaged assets, not a CDN
         redoc_url=None,

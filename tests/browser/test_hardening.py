@@ -109,7 +109,9 @@ def test_the_column_picker_reads_a_quoted_header(
     assert page.problems.errors == []
 
 
-@pytest.mark.parametrize(("path", "ready"), [("/docs", ".swagger-ui .info .title"), ("/redoc", "h1")])
+@pytest.mark.parametrize(
+    ("path", "ready"), [("/docs", ".swagger-ui .info .title"), ("/redoc", "h1")], ids=["swagger-ui", "redoc"]
+)
 def test_the_api_documentation_renders_from_packaged_assets(
     page: Any, server: str, path: str, ready: str, request: pytest.FixtureRequest
 ) -> None:
