@@ -24,7 +24,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from app.jobs import next_chunk
+from app.jobs import lower_priority, next_chunk
 
 log = logging.getLogger(__name__)
 
@@ -98,6 +98,7 @@ class Player:
 
     # -- the loop (its own thread) ----------------------------------------------------------------------
     def _run(self) -> None:
+        lower_priority()
         try:
             self._play()
         except Exception:
