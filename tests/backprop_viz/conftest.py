@@ -4,6 +4,7 @@ notebook would have), a client of it, and the seed's worked example as a session
 from __future__ import annotations
 
 from collections.abc import Iterator
+
 import pytest
 
 import backprop_viz as bv

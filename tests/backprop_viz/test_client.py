@@ -10,10 +10,10 @@ import httpx
 import numpy as np
 import pytest
 from bv_bodies import SEED
+from live_server import LiveServer
 
 import backprop_viz as bv
 from backprop_viz import server as server_module
-from live_server import LiveServer
 
 
 @pytest.fixture(scope="module")

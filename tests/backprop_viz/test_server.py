@@ -6,10 +6,10 @@ import threading
 
 import httpx
 import pytest
+from live_server import free_port
 
 import backprop_viz as bv
 from backprop_viz import server as server_module
-from live_server import free_port
 
 
 def test_serve_answers_the_page_and_the_api_on_a_free_port(server: bv.Server) -> None:
