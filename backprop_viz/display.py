@@ -14,7 +14,6 @@ origin, loopback pages (a local Jupyter), VS Code's notebook views, the proxy's 
 
 from __future__ import annotations
 
-import html
 import json
 import os
 import sys
@@ -76,12 +75,12 @@ def notebook_frame_ancestors() -> list[str]:
     return sources
 
 
-def iframe_html(src: str, height: int) -> str:
-    """The IFrame a notebook shows: the page at full cell width."""
-    return (
-        f'<iframe src="{html.escape(src, quote=True)}" width="100%" height="{int(height)}" '
-        'style="border: 1px solid #ddd; border-radius: 4px" title="backprop-viz" allowfullscreen></iframe>'
-    )
+def iframe(src: str, height: int) -> Any:
+    """The IFrame a notebook shows (IPython escapes the address): the page at full cell width, named for
+    screen readers."""
+    from IPython.display import IFrame
+
+    return IFrame(src, width="100%", height=int(height), extras=['title="backprop-viz"'])
 
 
 def colab_script(port: int, path: str, height: int) -> str:
@@ -108,7 +107,7 @@ def display_session(session: Session, height: int | None = None) -> None:
     if not in_notebook():
         print(f"backprop-viz: open {session.url}")
         return
-    from IPython.display import HTML, Javascript, display
+    from IPython.display import Javascript, display
 
     client = session.client
     local = urlsplit(client.url)
@@ -116,7 +115,7 @@ def display_session(session: Session, height: int | None = None) -> None:
         path = "./" + session.url[len(client.page_url) :]
         display(Javascript(colab_script(local.port or 80, path, height)))
         return
-    display(HTML(iframe_html(session.url, height)))
+    display(iframe(session.url, height))
 
 
 def show(*, height: int | None = None, client: Client | None = None, port: int | None = None, **config: Any) -> Session:

@@ -9,7 +9,7 @@ it is never needed to run backprop-viz.
   nn.Sigmoid, nn.Tanh, nn.ReLU                    sigmoid, tanh, relu
   nn.LeakyReLU(negative_slope)                    leaky_relu with {"slope": negative_slope}
   nn.ELU(alpha)                                   elu with {"alpha": alpha}
-  nn.Softplus(beta=1, threshold=20)               softplus
+  nn.Softplus(beta=1, threshold ≥ 20)             softplus
   nn.GELU(approximate="none")                     gelu
   nn.Identity, or no module after a Linear        linear
   nn.Softmax(dim=-1 or 1), last only              softmax
@@ -45,6 +45,7 @@ SUPPORTED_LAYERS = (
 )
 SUPPORTED_LOSSES = "nn.MSELoss, nn.BCELoss, nn.BCEWithLogitsLoss, nn.CrossEntropyLoss (reduction='mean')"
 DTYPES = {"torch.float64": "float64", "torch.float32": "float32"}
+SOFTPLUS_THRESHOLD = 20  # PyTorch's default: above it, log(1 + e^z) − z < 2.1e-9
 
 
 class UnsupportedModel(ValueError):
@@ -80,6 +81,11 @@ def activation_of(module: nn.Module, index: int) -> tuple[str, dict[str, float] 
     if isinstance(module, nn.Softplus):
         if module.beta != 1:
             raise UnsupportedModel(f"{where}: only nn.Softplus with beta=1 is supported, got beta={module.beta}")
+        if module.threshold < SOFTPLUS_THRESHOLD:  # PyTorch returns z itself above it: off by log(1 + e^{−t})
+            raise UnsupportedModel(
+                f"{where}: nn.Softplus's threshold must be at least {SOFTPLUS_THRESHOLD} (it is {module.threshold}): "
+                "backprop-viz computes log(1 + e^z) exactly"
+            )
         return "softplus", None
     if isinstance(module, nn.GELU):
         if module.approximate != "none":

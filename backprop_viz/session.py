@@ -314,8 +314,13 @@ class Session:
 
 
 def _progress_bar(total: int, enabled: bool) -> Any:
-    """tqdm's bar for the notebook or the terminal (tqdm.auto picks), counting passes."""
-    from tqdm.auto import tqdm
+    """tqdm's bar counting passes: its notebook widget when ipywidgets is there (tqdm.auto picks by where it
+    runs), else its text bar (tqdm.auto would warn that the widget is missing, and print the text bar)."""
+    try:
+        import ipywidgets  # noqa: F401 (tqdm's notebook bar is an ipywidgets widget)
+        from tqdm.auto import tqdm
+    except ImportError:
+        from tqdm import tqdm
 
     return tqdm(total=total, unit="pass", desc="training", disable=not enabled, dynamic_ncols=True)
 

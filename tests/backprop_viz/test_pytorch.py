@@ -195,6 +195,7 @@ REFUSED: list[tuple[Any, str]] = [
     (nn.Sequential(nn.Linear(2, 3), nn.Tanh(), nn.ReLU(), nn.Linear(3, 1)), "follows another activation"),
     (nn.Sequential(nn.Linear(2, 3, bias=False)), "has no bias"),
     (nn.Sequential(nn.Linear(2, 3), nn.Softplus(beta=2)), "beta=1"),
+    (nn.Sequential(nn.Linear(2, 3), nn.Softplus(threshold=5)), "threshold must be at least 20"),
     (nn.Sequential(nn.Linear(2, 3), nn.GELU(approximate="tanh")), "approximate='none'"),
     (nn.Sequential(nn.Linear(2, 3), nn.Softmax(dim=0)), "dim=-1"),
     (nn.Sequential(nn.Linear(2, 3), nn.Softmax(dim=-1), nn.Linear(3, 1)), "must be the last"),
