@@ -86,6 +86,7 @@ function wire(store, { parts, renderer, actions }) {
   });
   $("cancel-job").addEventListener("click", () => actions.cancelJob());
   $("export").addEventListener("click", () => actions.exportSession());
+  $("download-data").addEventListener("click", () => actions.downloadData());
   $("import").addEventListener("click", () => $("import-file").click());
   $("import-file").addEventListener("change", (e) => {
     const file = e.target.files[0];
