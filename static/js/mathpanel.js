@@ -50,7 +50,7 @@ export class MathPanel {
     if (!e || !e.parameters) return "";
     const given = (state.config.activation_options || [])[l - 1] || {};
     return e.parameters
-      .map((p) => ` <span class="note">${p.symbol.mathml} = ${this.num(given[p.name] ?? p.default, `math-param-${p.name}`)}</span>`)
+      .map((p) => ` <span class="note">with ${p.symbol.mathml} = ${this.num(given[p.name] ?? p.default, `math-param-${p.name}`)}</span>`)
       .join("");
   }
 
