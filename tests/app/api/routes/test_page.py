@@ -95,3 +95,22 @@ def test_plotly_without_gzip_is_sent_plain(client: TestClient) -> None:
     assert "content-encoding" not in response.headers
     assert response.content == page.PLOTLY_JS.read_bytes()
     assert gzip.decompress(page.plotly_js().compressed) == response.content
+
+
+def test_only_the_pages_own_origin_may_frame_it_by_default(client: TestClient) -> None:
+    assert client.get("/").headers["content-security-policy"] == "frame-ancestors 'self'"
+
+
+def test_frame_ancestors_name_the_notebooks_that_may_frame_it(api_with: Callable[..., Any]) -> None:
+    with api_with(frame_ancestors=["'self'", "http://localhost:8888"]) as api:
+        assert api.client.get("/").headers["content-security-policy"] == "frame-ancestors 'self' http://localhost:8888"
+
+
+def test_a_frame_ancestor_that_would_end_the_directive_is_refused() -> None:
+    import pytest
+    from pydantic import ValidationError
+
+    from app.config import Settings
+
+    with pytest.raises(ValidationError, match="not one CSP source"):
+        Settings(frame_ancestors=["'self'; script-src *"])
