@@ -21,6 +21,9 @@ if TYPE_CHECKING:
     from backprop_viz.session import Session
 
 TOKEN_HEADER = "X-Backprop-Viz-Token"
+# Marks a request as the app's own, not one a foreign web page could send unasked (servers that refuse
+# cross-site writes accept a POST with it, whatever its content type: uploads, reset).
+REQUEST_HEADER = "X-Backprop-Viz-Request"
 DEFAULT_TIMEOUT = 60.0  # seconds: an epoch step of a large network can take a while
 
 
@@ -55,7 +58,7 @@ class Client:
         self.url = _with_slash(url)
         self.token = token
         self.page_url = _with_slash(page_url) if page_url is not None else self.url
-        headers = {TOKEN_HEADER: token} if token else {}
+        headers = {REQUEST_HEADER: "1", **({TOKEN_HEADER: token} if token else {})}
         self.http = httpx.Client(base_url=self.url, headers=headers, timeout=timeout)
 
     def __repr__(self) -> str:
