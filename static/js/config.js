@@ -6,6 +6,7 @@
 // The menus list what the engine's catalog lists (catalog.js), in its order and with its labels.
 
 import { esc } from "./format.js";
+import { layerParameters } from "./state.js";
 import { parameterOf, reads, takesRate } from "./catalog.js";
 
 const ARCH_DELAY = 450; // ms: several quick clicks on + make one new session
@@ -191,9 +192,10 @@ export class ConfigPanel {
 
   changed(e) {
     const t = e.target;
+    this.s.aparams = layerParameters(this.s); // one per hidden layer, whatever the link held
     if (t.dataset.act === "act") {
       this.s.acts[Number(t.dataset.layer)] = t.value;
-      if (this.s.aparams) this.s.aparams[Number(t.dataset.layer)] = null; // the new activation's own default
+      this.s.aparams[Number(t.dataset.layer)] = null; // the new activation's own default
       this.render(this.s); // show or hide its parameter
       this.architecture();
       return;
@@ -202,7 +204,7 @@ export class ConfigPanel {
       const value = Number(t.value);
       if (t.value === "" || !Number.isFinite(value) || value < Number(t.min) || value > Number(t.max)) return;
       if (t.dataset.act === "oparam") this.s.oparam = value;
-      else (this.s.aparams ||= this.s.acts.map(() => null))[Number(t.dataset.layer)] = value;
+      else this.s.aparams[Number(t.dataset.layer)] = value;
       this.architecture();
       return;
     }
@@ -252,6 +254,7 @@ export class ConfigPanel {
   clicked(e) {
     const t = e.target.closest("button[data-act]");
     if (!t) return;
+    this.s.aparams = layerParameters(this.s);
     const i = Number(t.dataset.layer);
     const s = this.s;
     const act = t.dataset.act;
@@ -260,11 +263,11 @@ export class ConfigPanel {
     else if (act === "remove") {
       s.hidden.splice(i, 1);
       s.acts.splice(i, 1);
-      if (s.aparams) s.aparams.splice(i, 1);
+      s.aparams.splice(i, 1);
     } else if (act === "add") {
       s.hidden.push(s.hidden.length ? s.hidden[s.hidden.length - 1] : 4);
       s.acts.push(s.acts.length ? s.acts[s.acts.length - 1] : this.catalog.defaults.hidden_activation);
-      if (s.aparams) s.aparams.push(s.aparams.length ? s.aparams[s.aparams.length - 1] : null);
+      s.aparams.push(s.aparams.length ? s.aparams[s.aparams.length - 1] : null);
     } else if (act === "new") {
       this.architecture(0);
       return;

@@ -85,15 +85,21 @@ export function fromQuery(search, catalog) {
   }
   while (s.acts.length < s.hidden.length) s.acts.push(s.acts[s.acts.length - 1] || catalog.defaults.hidden_activation);
   s.acts.length = s.hidden.length;
-  s.aparams = q.has("aparams") ? q.get("aparams").split(",").map(parameterValue) : [];
-  while (s.aparams.length < s.hidden.length) s.aparams.push(null);
-  s.aparams.length = s.hidden.length;
+  if (q.has("aparams")) {
+    const given = q.get("aparams").split(",");
+    s.aparams = s.hidden.map((_, i) => parameterValue(given[i] ?? ""));
+  }
   if (q.has("oparam")) s.oparam = parameterValue(q.get("oparam"));
   if (q.has("log")) s.log = q.get("log") === "1";
   if (q.has("big")) s.big = q.get("big") === "1";
   if (!SPEEDS.includes(s.speed)) s.speed = DEFAULTS.speed;
   if (!["2", "3", "4", "6", "8", "full"].includes(s.prec)) s.prec = DEFAULTS.prec;
   return s;
+}
+
+/** Each hidden layer's activation parameter, null where unset (`aparams` may be shorter than the layers). */
+export function layerParameters(s) {
+  return s.acts.map((_, i) => (s.aparams || [])[i] ?? null);
 }
 
 /** A parameter's value from the link: a finite number, or null (the activation's default). */
@@ -112,7 +118,8 @@ export function toQuery(s, token, catalog) {
   q.set("dseed", String(s.dseed));
   q.set("hidden", s.hidden.join(","));
   q.set("acts", s.acts.join(","));
-  if ((s.aparams || []).some((v) => v !== null)) q.set("aparams", s.aparams.map((v) => (v === null ? "" : String(v))).join(","));
+  const aparams = layerParameters(s);
+  if (aparams.some((v) => v !== null)) q.set("aparams", aparams.map((v) => (v === null ? "" : String(v))).join(","));
   if (s.oparam !== null && s.oparam !== undefined) q.set("oparam", String(s.oparam));
   for (const key of ["out", "loss", "opt", "lr"]) q.set(key, String(s[key]));
   if (reads(catalog, s.opt, "momentum")) q.set("mom", String(s.mom));
@@ -147,7 +154,7 @@ export function sessionBody(s, dataInfo, catalog) {
     seed: s.seed,
   };
   if (reads(catalog, s.opt, "momentum")) body.optimizer.momentum = s.mom;
-  const options = activationOptions(catalog, [...s.acts, outAct], [...(s.aparams || s.acts.map(() => null)), s.oparam ?? null]);
+  const options = activationOptions(catalog, [...s.acts, outAct], [...layerParameters(s), s.oparam ?? null]);
   if (options) body.activation_options = options;
   if (s.loss !== "auto") body.loss = s.loss;
   if (s.data === "upload") {
