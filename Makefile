@@ -22,11 +22,12 @@ test: venv
 	bash scripts/ensure-chromium
 	bash scripts/ensure-node
 	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
 	$(BIN)/python -m pytest
 
 lint: venv
 	$(BIN)/ruff check .
-	$(BIN)/ruff format --check . || true
+	$(BIN)/ruff format --check .
 
 bench: venv
 	$(BIN)/pip install -e '.[test,bench]' >/dev/null

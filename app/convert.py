@@ -9,7 +9,7 @@ import numpy as np
 
 from app import schemas
 from engine.metrics import MetricsLog, Series
-from engine.stepper import PhaseRecord
+from engine.records import BackwardRecord, ForwardRecord, LossRecord, PhaseRecord, UpdateRecord
 from engine.training import Diverged
 
 
@@ -40,39 +40,61 @@ def arrays(values: list[np.ndarray] | tuple[np.ndarray, ...] | None) -> Any:
     return None if values is None else [array(v) for v in values]
 
 
+_NO_FIELDS: dict[str, Any] = dict.fromkeys(schemas.PhaseRecordOut.model_fields)  # every field, None
+
+
 def record(rec: PhaseRecord) -> schemas.PhaseRecordOut:
-    """One phase record on the wire (built without re-validation: the engine's types are already right)."""
-    W = arrays(rec.W) if isinstance(rec.W, list) else array(rec.W)
-    b = arrays(rec.b) if isinstance(rec.b, list) else array(rec.b)
-    return schemas.PhaseRecordOut.model_construct(
-        phase=rec.phase,
-        layer=rec.layer,
-        pass_index=rec.pass_index,
-        epoch=rec.epoch,
-        position=rec.position,
-        label=rec.label,
-        focus=rec.focus,
-        z=array(rec.z),
-        a=array(rec.a),
-        a_prev=array(rec.a_prev),
-        fprime=array(rec.fprime),
-        delta=array(rec.delta),
-        grad_W=array(rec.grad_W),
-        grad_b=array(rec.grad_b),
-        sample_grad_W=array(rec.sample_grad_W),
-        sample_grad_b=array(rec.sample_grad_b),
-        W=W,
-        b=b,
-        step_W=arrays(rec.step_W),
-        step_b=arrays(rec.step_b),
-        loss=number(rec.loss),
-        penalty=number(rec.penalty),
-        sample_loss=number(rec.sample_loss),
-        y=array(rec.y),
-        batch=None if rec.batch is None else rec.batch.tolist(),
-        focus_in_batch=rec.focus_in_batch,
-        learning_rate=rec.learning_rate,
-    )
+    """One phase record on the wire: the fields its phase has, null for the rest (built without re-validation:
+    the engine's types are already right)."""
+    fields: dict[str, Any] = {
+        **_NO_FIELDS,
+        "phase": rec.phase,
+        "layer": rec.layer,
+        "pass_index": rec.pass_index,
+        "epoch": rec.epoch,
+        "position": rec.position,
+        "label": rec.label,
+        "focus": rec.focus,
+    }
+    if isinstance(rec, ForwardRecord):
+        fields.update(z=array(rec.z), a=array(rec.a), a_prev=array(rec.a_prev), W=array(rec.W), b=array(rec.b))
+    elif isinstance(rec, LossRecord):
+        fields.update(
+            z=array(rec.z),
+            a=array(rec.a),
+            grad_a=array(rec.grad_a),
+            fprime=array(rec.fprime),
+            delta=array(rec.delta),
+            y=array(rec.y),
+            loss=number(rec.loss),
+            penalty=number(rec.penalty),
+            sample_loss=number(rec.sample_loss),
+            batch=rec.batch.tolist(),
+            focus_in_batch=rec.focus_in_batch,
+        )
+    elif isinstance(rec, BackwardRecord):
+        fields.update(
+            z=array(rec.z),
+            a_prev=array(rec.a_prev),
+            fprime=array(rec.fprime),
+            delta=array(rec.delta),
+            grad_W=array(rec.grad_W),
+            grad_b=array(rec.grad_b),
+            sample_grad_W=array(rec.sample_grad_W),
+            sample_grad_b=array(rec.sample_grad_b),
+            W=array(rec.W),
+        )
+    elif isinstance(rec, UpdateRecord):
+        fields.update(
+            W=arrays(rec.W),
+            b=arrays(rec.b),
+            step_W=arrays(rec.step_W),
+            step_b=arrays(rec.step_b),
+            learning_rate=rec.learning_rate,
+        )
+    else:
+        raise TypeError(f"no wire form for {type(rec).__name__}")
+    return schemas.PhaseRecordOut.model_construct(**fields)
 
 
 def diverged(info: Diverged) -> schemas.DivergedInfo:

@@ -265,6 +265,7 @@ class PhaseRecordOut(Model):
     loss: float | None = Field(None, description="batch J (with the regularization penalty)")
     penalty: float | None = None
     sample_loss: float | None = Field(None, description="the focus sample's own J")
+    grad_a: Vector | None = Field(None, description="loss: the focus sample's ∂J/∂a^L")
     y: Vector | None = None
     batch: list[int] | None = None
     focus_in_batch: bool | None = None
@@ -466,10 +467,16 @@ class CatalogEntry(Model):
     label: str = Field(..., description="how menus name it")
     formula: Formula
     short: str | None = Field(None, description="activations: the diagram's layer title")
-    derivative: Formula | None = Field(None, description="activations: f'(z)")
+    derivative: Formula | None = Field(None, description="activations: f'(z); losses: ∂J/∂a_k")
     hidden: bool | None = Field(None, description="activations: may be used in a hidden layer")
+    elementwise: bool | None = Field(
+        None, description="activations: a_k depends on z_k alone, so δ^L = ∂J/∂a ⊙ f'(z) (false for softmax)"
+    )
+    seed_rule: bool | None = Field(None, description="optimizers: the step is the seed's −η ∂J/∂W itself")
     outputs: list[str] | None = Field(None, description="losses: the output activations it needs (null: any)")
-    hyperparameters: list[str] | None = Field(None, description="optimizers: the settings it reads")
+    hyperparameters: list[str] | None = Field(
+        None, description="optimizers: the settings it reads; regularizations: ['rate'] when it takes λ"
+    )
 
 
 class ClosedFormDelta(Model):
@@ -479,6 +486,9 @@ class ClosedFormDelta(Model):
 
 
 class CatalogDefaults(Model):
+    optimizer: str
+    initializer: str
+    regularization: str
     hidden_activation: str
     output_activation: dict[str, str] = Field(..., description="by task: binary, multiclass, regression")
     loss: dict[str, str] = Field(..., description="by output activation")

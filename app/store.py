@@ -123,9 +123,7 @@ class Store:
             if meta.get("application") != APPLICATION:
                 return f"belongs to another program (application {meta.get('application')!r})"
             if meta.get("schema_version") != str(SCHEMA_VERSION):
-                return (
-                    f"has schema version {meta.get('schema_version')!r}; this server reads version {SCHEMA_VERSION}"
-                )
+                return f"has schema version {meta.get('schema_version')!r}; this server reads version {SCHEMA_VERSION}"
             return None
         except sqlite3.DatabaseError as exc:
             return f"is not a backprop-viz database ({exc})"

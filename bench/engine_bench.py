@@ -1,12 +1,14 @@
 """Engine throughput against the shared reference (plain NumPy loop, PyTorch CPU), measured in one run.
 
 Run:  .venv/bin/python bench/engine_bench.py [--seconds S] [--rounds R] [--dtype float32] [--only A_playground,...]
+      .venv/bin/python bench/engine_bench.py --only kernels
 
 For each workload of the reference (../shared/bench/reference.py, or BACKPROP_VIZ_BENCH_REF=path/to/dir) it prints
 steps/s of the engine's fast path (`Trainer.run_passes` without metrics, and one `begin_pass` + `finish_pass`),
 the reference NumPy loop and PyTorch, and the matrix products alone (the ceiling of any NumPy engine); then the
 ratios the engine issue targets, each with PASS or MISS. Last comes the stepper's passes/s with full records on
-workload A in float64.
+workload A in float64. `--only kernels` times each kernel of engine/kernels.py against the plain NumPy spelling of
+its formula, on the layer shapes of the workloads: what each trick there buys.
 
 The implementations are timed in interleaved rounds (each window after a short warm-up of its own), so a burst
 of load on a shared machine hits all of them alike; figures are medians over the rounds with [min–max], and a
@@ -31,6 +33,7 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from engine import kernels  # noqa: E402
 from engine.initializers import InitSpec  # noqa: E402
 from engine.network import Network  # noqa: E402
 from engine.optimizers import OptimizerConfig  # noqa: E402
@@ -77,8 +80,8 @@ def engine_trainer(ref, sizes, act, out, batch, dtype) -> Trainer:
 
 
 def matmuls_only(trainer: Trainer) -> Callable[[], None]:
-    """The matrix products of one pass, written as engine/network.py writes them (the same calls on the same
-    layouts: Z = A Wᵀ, ∂J/∂W as (Aᵀ Δ)ᵀ, Δ W), and nothing else."""
+    """The matrix products of one pass, as engine/kernels.py computes them (the same calls on the same layouts:
+    Z = A Wᵀ, ∂J/∂W as (Aᵀ Δ)ᵀ, Δ W), and nothing else."""
     net, X = trainer.network, trainer.X_train
     m = X.shape[0]
     A = [X] + [np.ones((m, n), net.dtype) for n in net.sizes[1:]]
@@ -120,7 +123,7 @@ def gemm_comparison(net: Network, m: int, seconds: float, rounds: int) -> list[t
     for label, (r, k), (k2, c) in pass_products(net, m):
         left = rng.standard_normal((r, k)).astype(net.dtype)
         right = rng.standard_normal((k2, c)).astype(net.dtype)
-        if label.startswith("Z"):  # A Wᵀ with W stored column-major, as engine/network.py stores it
+        if label.startswith("Z"):  # A Wᵀ with W stored column-major, as engine/kernels.py's layer_weights
             right = np.asfortranarray(right.T).T
         elif label.startswith("∂"):  # Aᵀ Δ: Aᵀ is a view of the row-major batch matrix
             left = np.ascontiguousarray(left.T).T
@@ -176,15 +179,86 @@ def compare(rates: dict[str, list[float]], a: str, b: str) -> list[float]:
     return [x / y for x, y in zip(rates[a], rates[b], strict=True)]
 
 
+# Layer shapes (batch m, inputs, neurons) of the workloads: the teaching 2-2-1 on one sample, the playground's
+# 8-unit layers on 500, MNIST's first layer and output layer on 128.
+KERNEL_SHAPES = {"2-2-1, m=1": (1, 2, 2), "8 units, m=500": (500, 8, 8), "784→128, m=128": (128, 784, 128)}
+OUTPUT_SHAPES = {"1 output, m=1": (1, 1), "10 outputs, m=128": (128, 10), "10 outputs, m=500": (500, 10)}
+
+
+def best_time(call: Callable[[], object], seconds: float) -> float:
+    """The fastest of several timed batches of calls, in seconds per call: the least disturbed by other load."""
+    number = 1
+    while True:  # calls per batch, so that a batch takes at least 2 ms
+        start = time.perf_counter()
+        for _ in range(number):
+            call()
+        if time.perf_counter() - start >= 0.002:
+            break
+        number *= 2
+    best, deadline = float("inf"), time.perf_counter() + seconds
+    while time.perf_counter() < deadline:
+        start = time.perf_counter()
+        for _ in range(number):
+            call()
+        best = min(best, (time.perf_counter() - start) / number)
+    return best
+
+
+def kernel_pairs(dtype: type) -> list[tuple[str, str, Callable[[], object], Callable[[], object]]]:
+    """(shape, formula, engine/kernels.py's call, the plain NumPy spelling) for each trick on each shape."""
+    rng = np.random.default_rng(0)
+    pairs = []
+    for shape, (m, n_in, n_out) in KERNEL_SHAPES.items():
+        W_rows = rng.standard_normal((n_out, n_in)).astype(dtype)
+        W = kernels.layer_weights(W_rows)
+        b = rng.standard_normal(n_out).astype(dtype)
+        A = rng.standard_normal((m, n_in)).astype(dtype)
+        D = rng.standard_normal((m, n_out)).astype(dtype)
+        a = rng.uniform(0.1, 0.9, (m, n_out)).astype(dtype)
+        pairs += [
+            (
+                shape,
+                "z = W a + b",
+                lambda W=W, A=A, b=b: kernels.weighted_sum(W, A, b),
+                lambda W=W_rows, A=A, b=b: A @ W.T + b,
+            ),
+            (shape, "Wᵀ δ", lambda W=W, D=D: kernels.transpose_times(W, D), lambda W=W_rows, D=D: D @ W),
+            (
+                shape,
+                "∂J/∂W = (1/m) Σ δ aᵀ",
+                lambda D=D, A=A: kernels.batch_grad_W(D, A),
+                lambda D=D, A=A, m=m: D.T @ A / m,
+            ),
+            (shape, "∂J/∂b = (1/m) Σ δ", lambda D=D: kernels.batch_grad_b(D), lambda D=D: D.mean(axis=0)),
+            (shape, "a (1 − a)", lambda a=a: kernels.times_one_minus(a), lambda a=a: a * (1 - a)),
+            (shape, "1 / (1 + e)", lambda a=a: kernels.one_over_one_plus(a.copy()), lambda a=a: 1 / (1 + a.copy())),
+        ]
+    for shape, (m, k) in OUTPUT_SHAPES.items():
+        z = rng.standard_normal((m, k)).astype(dtype)
+        pairs += [
+            (shape, "max_k z_k per row", lambda z=z: kernels.row_max(z), lambda z=z: z.max(axis=-1, keepdims=True)),
+            (shape, "Σ_k z_k per row", lambda z=z: kernels.row_sum(z), lambda z=z: z.sum(axis=-1, keepdims=True)),
+        ]
+    return pairs
+
+
+def kernel_report(seconds: float, dtype: type) -> None:
+    print(f"\nkernels, {np.dtype(dtype).name}: best time per call of engine/kernels.py and of the plain formula")
+    print(f"  {'shape':20s}{'formula':24s}{'kernel µs':>11s}{'plain µs':>11s}  plain / kernel")
+    for shape, formula, ours, plain in kernel_pairs(dtype):
+        t_ours, t_plain = best_time(ours, seconds), best_time(plain, seconds)
+        print(f"  {shape:20s}{formula:24s}{t_ours * 1e6:11.2f}{t_plain * 1e6:11.2f}  {t_plain / t_ours:6.2f}")
+    sys.stdout.flush()
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--seconds", type=float, default=2.0, help="timed seconds per implementation and workload")
     ap.add_argument("--rounds", type=int, default=5, help="interleaved windows per implementation")
     ap.add_argument("--dtype", default="float32", choices=["float32", "float64"])
-    ap.add_argument("--only", default="", help="comma-separated workloads (and/or 'stepper')")
+    ap.add_argument("--only", default="", help="comma-separated workloads (and/or 'stepper', 'kernels')")
     ap.add_argument("--json", help="also write the figures to this file")
     args = ap.parse_args()
-    ref = load_reference()
     dtype = np.float32 if args.dtype == "float32" else np.float64
     try:
         import torch  # noqa: F401
@@ -204,6 +278,11 @@ def main() -> None:
     print(f"cpus: {os.cpu_count()}, load average before: {os.getloadavg()[0]:.2f} (other work skews every figure)")
     sys.stdout.flush()
     only = set(filter(None, args.only.split(",")))
+    if "kernels" in only:
+        kernel_report(args.seconds / 10, dtype)
+        if only == {"kernels"}:
+            return
+    ref = load_reference()
     results: dict[str, dict] = {}
     verdicts: list[tuple[str, str, float, float]] = []
     for name, (sizes, act, out, batch) in ref.WORKLOADS.items():

@@ -55,7 +55,10 @@ def real_server() -> Iterator[str]:
         env.pop("BACKPROP_VIZ_TOKEN", None)
         log = open(Path(data_dir) / "server.log", "wb")  # noqa: SIM115 (closed below)
         process = subprocess.Popen(
-            [sys.executable, "-m", "app.cli", "serve", "--port", str(port)], cwd=ROOT, env=env, stdout=log,
+            [sys.executable, "-m", "app.cli", "serve", "--port", str(port)],
+            cwd=ROOT,
+            env=env,
+            stdout=log,
             stderr=subprocess.STDOUT,
         )
         base = f"http://127.0.0.1:{port}"
@@ -101,8 +104,9 @@ def first_loads(browser: Any, base: str, loads: int) -> dict[str, list[float]]:
         page.get_by_role("button", name="Next phase", exact=True).click()
         page.wait_for_function("() => document.body.dataset.shown === 'F1'")
         out["click"].append(page.evaluate("performance.now()"))
-        page.wait_for_function("() => document.querySelector('#loss-chart .main-svg') && "
-                               "document.querySelector('#data-view .main-svg')")
+        page.wait_for_function(
+            "() => document.querySelector('#loss-chart .main-svg') && document.querySelector('#data-view .main-svg')"
+        )
         out["diagram"].append(page.evaluate("window.__bpv.perf.firstFrameAt"))
         out["complete"].append(page.evaluate("performance.now()"))
         context.close()
@@ -110,8 +114,10 @@ def first_loads(browser: Any, base: str, loads: int) -> dict[str, list[float]]:
 
 
 def reset_perf(page: Any) -> None:
-    page.evaluate("() => { const p = window.__bpv.perf; p.frames.length = 0; p.diagram.length = 0; "
-                  "p.input.length = 0; p.select.length = 0; }")
+    page.evaluate(
+        "() => { const p = window.__bpv.perf; p.frames.length = 0; p.diagram.length = 0; "
+        "p.input.length = 0; p.select.length = 0; }"
+    )
 
 
 def stepping(page: Any, passes: int) -> tuple[list[float], list[float]]:
@@ -148,8 +154,10 @@ def playing(page: Any, seconds: float) -> dict[str, list[float]]:
     passes = page.evaluate("window.__bpv.store.state.counters.pass")
     page.get_by_role("button", name="Pause", exact=True).click()
     page.wait_for_function("() => !window.__bpv.store.state.playing")
-    result = page.evaluate("({frames: window.__bpv.perf.frames.slice(), diagram: window.__bpv.perf.diagram.slice(), "
-                           "input: window.__bpv.perf.input.slice(), select: window.__bpv.perf.select.slice()})")
+    result = page.evaluate(
+        "({frames: window.__bpv.perf.frames.slice(), diagram: window.__bpv.perf.diagram.slice(), "
+        "input: window.__bpv.perf.input.slice(), select: window.__bpv.perf.select.slice()})"
+    )
     result["passes"] = passes
     result["clicks"] = i
     return result
@@ -166,8 +174,10 @@ def main() -> int:
         return 2
     with real_server() as base, sync_playwright() as pw:
         browser = pw.chromium.launch(executable_path=CHROMIUM, headless=True, args=ARGS)
-        print(f"backprop-viz page benchmark · Chromium {browser.version} · {os.cpu_count()} CPUs · "
-              f"load average {os.getloadavg()[0]:.1f}")
+        print(
+            f"backprop-viz page benchmark · Chromium {browser.version} · {os.cpu_count()} CPUs · "
+            f"load average {os.getloadavg()[0]:.1f}"
+        )
         loads = first_loads(browser, base, args.loads)
         print("\nfirst load on loopback (cold cache; target: an interactive diagram ≤ 1500 ms)")
         print(f"  navigation → diagram drawn              {summary(loads['diagram'])}")
@@ -188,8 +198,10 @@ def main() -> int:
         print(f"  diagram redraw, incl. update animation frames   {summary(diagram_only)}")
 
         play = playing(page, args.play_seconds)
-        print(f"\nplay at max speed for {args.play_seconds:.0f} s: {play['passes']} passes, "
-              f"{len(play['frames'])} frames drawn, {play['clicks']} clicks on neurons")
+        print(
+            f"\nplay at max speed for {args.play_seconds:.0f} s: {play['passes']} passes, "
+            f"{len(play['frames'])} frames drawn, {play['clicks']} clicks on neurons"
+        )
         print(f"  frame (diagram + math panel)    {summary(play['frames'])}")
         print(f"  input event → handler           {summary(play['input'])}   (target ≤ 100 ms)")
         print(f"  click → equations drawn         {summary(play['select'])}")

@@ -257,8 +257,11 @@ def main() -> None:
     ap.add_argument("--stall-seconds", type=float, default=120.0)
     ap.add_argument("--sample-every", type=float, default=5.0, help="seconds between RSS samples")
     ap.add_argument("--history-mib", type=float, default=4.0, help="the server's step-back history cap")
-    ap.add_argument("--no-deflate", action="store_true",
-                    help="serve without permessage-deflate (uvicorn's default, and app/server.py's, is on)")
+    ap.add_argument(
+        "--no-deflate",
+        action="store_true",
+        help="serve without permessage-deflate (uvicorn's default, and app/server.py's, is on)",
+    )
     args = ap.parse_args()
     history = int(args.history_mib * 2**20)
 
@@ -268,32 +271,44 @@ def main() -> None:
         proc = start_server(port, data_dir, history, deflate=not args.no_deflate)
         server = psutil.Process(proc.pid)
         try:
-            print(f"uvicorn on 127.0.0.1:{port}, network {SESSION['layers']}, {os.cpu_count()} CPUs, "
-                  f"permessage-deflate {'off' if args.no_deflate else 'on'}")
+            print(
+                f"uvicorn on 127.0.0.1:{port}, network {SESSION['layers']}, {os.cpu_count()} CPUs, "
+                f"permessage-deflate {'off' if args.no_deflate else 'on'}"
+            )
 
             sid = create_session(base)
             times = sorted(asyncio.run(roundtrip(f"{ws_base}/ws/sessions/{sid}", args.roundtrips)))
             median = statistics.median(times) * 1e3
             p99 = times[min(len(times) - 1, int(0.99 * len(times)))] * 1e3
-            print(f"\n1. step phase → phase event round trip over {len(times)}: median {median:.3f} ms, "
-                  f"p99 {p99:.3f} ms, max {times[-1] * 1e3:.3f} ms  (targets ≤ 2 ms, ≤ 10 ms)")
+            print(
+                f"\n1. step phase → phase event round trip over {len(times)}: median {median:.3f} ms, "
+                f"p99 {p99:.3f} ms, max {times[-1] * 1e3:.3f} ms  (targets ≤ 2 ms, ≤ 10 ms)"
+            )
 
             sid = create_session(base)
             figures = asyncio.run(
                 play(f"{ws_base}/ws/sessions/{sid}", args.play_seconds, args.rounds, FastPath(history), server)
             )
             ratio = figures["passes_per_s"] / figures["fast_per_s"]
-            print(f"\n2. play at speed max, {figures['seconds']:.1f} s in {args.rounds} rounds interleaved with the "
-                  "fast path, one client reading everything:")
-            print(f"   play {figures['passes_per_s']:,.0f} passes/s vs fast path {figures['fast_per_s']:,.0f} "
-                  f"passes/s = {ratio:.1%}  (target ≥ 90%)")
+            print(
+                f"\n2. play at speed max, {figures['seconds']:.1f} s in {args.rounds} rounds interleaved with the "
+                "fast path, one client reading everything:"
+            )
+            print(
+                f"   play {figures['passes_per_s']:,.0f} passes/s vs fast path {figures['fast_per_s']:,.0f} "
+                f"passes/s = {ratio:.1%}  (target ≥ 90%)"
+            )
             rounds = ", ".join(f"{r:.0%}" for r in figures["round_ratios"])
             print(f"   per round: {rounds}; median {statistics.median(figures['round_ratios']):.1%}")
-            print(f"   per CPU second (all the server's threads, streaming included, vs the fast path's thread): "
-                  f"{figures['cpu_ratio']:.1%}")
-            print(f"   {figures['frames_per_s']:.1f} frames/s; bytes per frame {figures['bytes_per_frame']:,.0f}: "
-                  f"state event {figures['state_bytes']:,.0f} (zlib ≈ {figures['compressed_state_bytes']:,.0f}), "
-                  f"metrics event {figures['metrics_bytes']:,.0f}")
+            print(
+                f"   per CPU second (all the server's threads, streaming included, vs the fast path's thread): "
+                f"{figures['cpu_ratio']:.1%}"
+            )
+            print(
+                f"   {figures['frames_per_s']:.1f} frames/s; bytes per frame {figures['bytes_per_frame']:,.0f}: "
+                f"state event {figures['state_bytes']:,.0f} (zlib ≈ {figures['compressed_state_bytes']:,.0f}), "
+                f"metrics event {figures['metrics_bytes']:,.0f}"
+            )
 
             if args.stall_seconds <= 0:
                 return
@@ -305,9 +320,11 @@ def main() -> None:
             rss = [s[1] for s in samples]
             half = len(rss) // 2
             later = rss[half:]
-            print(f"   RSS first {rss[0] / 2**20:.1f} MiB, max {max(rss) / 2**20:.1f} MiB, last {rss[-1] / 2**20:.1f} "
-                  f"MiB; second half spread {(max(later) - min(later)) / 2**20:.1f} MiB; "
-                  f"passes trained {samples[-1][2] - samples[0][2]:,}")
+            print(
+                f"   RSS first {rss[0] / 2**20:.1f} MiB, max {max(rss) / 2**20:.1f} MiB, last {rss[-1] / 2**20:.1f} "
+                f"MiB; second half spread {(max(later) - min(later)) / 2**20:.1f} MiB; "
+                f"passes trained {samples[-1][2] - samples[0][2]:,}"
+            )
         finally:
             proc.terminate()
             proc.wait(10)

@@ -2,25 +2,30 @@
 
 Every activation maps z to a elementwise, except softmax, whose backward pass multiplies by its Jacobian.
 `backward(z, a, g)` is the one place the chain rule through an activation happens: δ = g ⊙ f'(z).
+Adding an activation is adding its f and f' here and one entry to `ACTIVATIONS` (with its test in
+tests/engine/test_activations.py); the catalog, the server's schema and the page take it from there.
 """
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
 
-from engine.scalars import one, ones
+from engine.kernels import hadamard, one_minus_square, one_over_one_plus, row_max, row_sum, times_one_minus
 
 Array = np.ndarray
 
 LEAKY_SLOPE = 0.01
+ELU_ALPHA = 1.0
 
 
 @dataclass(frozen=True)
 class Activation:
-    """a = f(z) and its derivative f'(z); `df` receives both z and a because f' is cheapest from a for some.
+    """a = f(z) and its derivative f'(z); `df` receives both z and a because f' is simplest from a for some.
+    `df` returns a new array (`backward` writes δ into it).
 
     `label` names it in menus, `short` in the diagram's layer titles; `f_tex` and `df_tex` are the formulas in
     TeX, in the seed's notation, as the page and the lessons show them (the engine is their one source).
@@ -34,70 +39,97 @@ class Activation:
     f: Callable[[Array], Array]
     df: Callable[[Array, Array], Array]
     output_only: bool = False
+    elementwise: bool = True  # a_k depends on z_k alone, so δ = g ⊙ f'(z); softmax's a_k depends on every z_j
 
     def backward(self, z: Array, a: Array, g: Array, overwrite_g: bool = False) -> Array:
-        """δ = g ⊙ f'(z): the error at z, given g = ∂J/∂a. `overwrite_g` lets δ take g's memory (the network
-        passes a temporary); otherwise g is left as it was."""
-        fprime = self.df(z, a)  # a new array: the product may overwrite it (same numbers, one allocation less)
-        return np.multiply(g, fprime, out=fprime if fprime.dtype == g.dtype else None)
+        """δ = g ⊙ f'(z): the error at z, given g = ∂J/∂a. `overwrite_g=True` says the caller no longer needs g,
+        so δ may be written into it (some activations do); g is never changed without it."""
+        return hadamard(g, self.df(z, a))
 
 
-@np.errstate(over="ignore")  # as a decorator it costs half of a `with` block, and sigmoid runs in every pass
+# -- sigmoid, tanh -----------------------------------------------------------------------------------------------
+@np.errstate(over="ignore")  # e^{−z} overflows to inf for z < −709, which rightly gives σ(z) = 0, not NaN
 def _sigmoid(z: Array) -> Array:
-    # The seed's 1 / (1 + e^{-z}); e^{-z} overflows to inf for z < -709, which correctly gives 0, not NaN.
-    a = np.exp(-z)
-    a += one(a)
-    return np.reciprocal(a, out=a)
+    return one_over_one_plus(np.exp(-z))  # σ(z) = 1 / (1 + e^{−z})
 
 
 def _sigmoid_df(z: Array, a: Array) -> Array:
-    fprime = one(a) - a
-    return np.multiply(a, fprime, out=fprime)  # a (1 − a), the product in place of its temporary
+    return times_one_minus(a)  # σ'(z) = a (1 − a)
 
 
 def _tanh_df(z: Array, a: Array) -> Array:
-    fprime = a * a
-    return np.subtract(one(a), fprime, out=fprime)  # 1 − a², the difference in place of its temporary
+    return one_minus_square(a)  # tanh'(z) = 1 − a²
 
 
+# -- the rectifiers ----------------------------------------------------------------------------------------------
 def _relu(z: Array) -> Array:
-    return np.maximum(z, 0.0)
+    return np.maximum(z, 0.0)  # max(0, z)
 
 
 def _relu_df(z: Array, a: Array) -> Array:
-    return (z > 0).astype(z.dtype)
+    return (z > 0).astype(z.dtype)  # 1 if z > 0 else 0
 
 
 def _leaky_relu(z: Array) -> Array:
-    return np.where(z > 0, z, LEAKY_SLOPE * z)
+    return np.where(z > 0, z, LEAKY_SLOPE * z)  # z if z > 0 else 0.01 z
 
 
 def _leaky_relu_df(z: Array, a: Array) -> Array:
-    return np.where(z > 0, 1.0, LEAKY_SLOPE).astype(z.dtype)
+    return np.where(z > 0, 1.0, LEAKY_SLOPE).astype(z.dtype)  # 1 if z > 0 else 0.01
 
 
+def _elu(z: Array) -> Array:
+    # z if z > 0 else α (e^z − 1); e^z − 1 is taken where z ≤ 0 only (no overflow), and as expm1 (exact near 0)
+    return np.where(z > 0, z, ELU_ALPHA * np.expm1(np.minimum(z, 0)))
+
+
+def _elu_df(z: Array, a: Array) -> Array:
+    return np.where(z > 0, 1.0, a + ELU_ALPHA).astype(z.dtype, copy=False)  # 1 if z > 0 else a + α
+
+
+def softplus(z: Array) -> Array:
+    """log(1 + e^z), as max(z, 0) + log(1 + e^{−|z|}): e^{−|z|} ≤ 1, so it never overflows."""
+    a = np.log1p(np.exp(-np.abs(z)))
+    a += np.maximum(z, 0)
+    return a
+
+
+def _softplus_df(z: Array, a: Array) -> Array:
+    return _sigmoid(z)  # softplus'(z) = σ(z)
+
+
+# -- GELU --------------------------------------------------------------------------------------------------------
+def normal_cdf(z: Array) -> Array:
+    """Φ(z), the standard normal distribution function, as ½ erfc(−z/√2) (1 + erf(z/√2) would lose Φ's digits
+    for z ≪ 0). Exact: elementwise through Python's `math.erfc`, as NumPy has no erf; so GELU layers cost
+    more than the other activations on wide layers."""
+    x = (z / -math.sqrt(2)).ravel().tolist()
+    cdf = np.fromiter(map(math.erfc, x), dtype=z.dtype, count=len(x)).reshape(z.shape)
+    cdf *= 0.5
+    return cdf
+
+
+def _gelu(z: Array) -> Array:
+    a = normal_cdf(z)
+    a *= z
+    return a  # z Φ(z)
+
+
+def _gelu_df(z: Array, a: Array) -> Array:
+    phi = np.exp(-0.5 * z * z)
+    phi *= 1 / math.sqrt(2 * math.pi)
+    fprime = normal_cdf(z)
+    fprime += z * phi
+    return fprime  # Φ(z) + z φ(z), φ(z) = e^{−z²/2} / √(2π)
+
+
+# -- linear, softmax ---------------------------------------------------------------------------------------------
 def _linear(z: Array) -> Array:
-    return z.copy()
+    return z.copy()  # z
 
 
 def _linear_df(z: Array, a: Array) -> Array:
-    return np.ones_like(z)
-
-
-def row_max(z: Array) -> Array:
-    """z.max(axis=-1, keepdims=True). A maximum does not depend on the order it is taken in, so for a batch of
-    short rows (m × 10 outputs) it is taken down the columns of a copy of zᵀ instead, which NumPy vectorizes:
-    the same numbers, 4–10× faster than reducing m short rows one by one."""
-    if z.ndim == 2 and z.shape[1] < z.shape[0]:
-        return np.maximum.reduce(np.ascontiguousarray(z.T), axis=0)[:, None]
-    return z.max(axis=-1, keepdims=True)
-
-
-def row_sum(e: Array) -> Array:
-    """Σ_k e_k per row, as the column vector e 1 (one BLAS product; e.sum(axis=-1) reduces row by row)."""
-    if e.ndim != 2:
-        return e.sum(axis=-1, keepdims=True)
-    return np.dot(e, ones(e.shape[1], e.dtype))[:, None]
+    return np.ones_like(z)  # 1
 
 
 def _softmax(z: Array) -> Array:
@@ -110,16 +142,16 @@ def _softmax(z: Array) -> Array:
 
 def _softmax_df(z: Array, a: Array) -> Array:
     """The diagonal of the softmax Jacobian, a_k(1 − a_k); `backward` uses the full Jacobian."""
-    return a * (1.0 - a)
+    return times_one_minus(a)
 
 
 @dataclass(frozen=True)
 class ReluActivation(Activation):
     """ReLU's f'(z) is the mask z > 0, so δ = g ⊙ f'(z) multiplies g by the mask itself: the same numbers as
-    multiplying by f' as floats, without the pass that makes those floats (z is m × n, the batch's widest array)."""
+    multiplying by f' as floats, without making those floats (z is m × n, the batch's widest array)."""
 
     def backward(self, z: Array, a: Array, g: Array, overwrite_g: bool = False) -> Array:
-        return np.multiply(g, z > 0, out=g if overwrite_g else None)
+        return np.multiply(g, z > 0, out=g if overwrite_g else None)  # δ = g ⊙ [z > 0]
 
 
 @dataclass(frozen=True)
@@ -130,34 +162,63 @@ class SoftmaxActivation(Activation):
         return a * (g - (a * g).sum(axis=-1, keepdims=True))
 
 
-SIGMOID = Activation(
-    "sigmoid", "sigmoid", "σ", r"\sigma(z) = \frac{1}{1 + e^{-z}}", r"a\,(1 - a)", _sigmoid, _sigmoid_df
-)
-TANH = Activation("tanh", "tanh", "tanh", r"\tanh(z)", r"1 - a^2", np.tanh, _tanh_df)
-RELU = ReluActivation("relu", "ReLU", "ReLU", r"\max(0, z)", r"1 \text{ if } z > 0 \text{ else } 0", _relu, _relu_df)
-LEAKY_RELU = Activation(
-    "leaky_relu",
-    "leaky ReLU",
-    "lReLU",
-    rf"\max({LEAKY_SLOPE}\,z, z)",
-    rf"1 \text{{ if }} z > 0 \text{{ else }} {LEAKY_SLOPE}",
-    _leaky_relu,
-    _leaky_relu_df,
-)
-LINEAR = Activation("linear", "linear", "lin", "z", "1", _linear, _linear_df)
-SOFTMAX = SoftmaxActivation(
-    "softmax",
-    "softmax",
-    "softmax",
-    r"\frac{e^{z_j}}{\sum_i e^{z_i}}",
-    r"a_j\,(1 - a_j) \text{ (diagonal)}",
-    _softmax,
-    _softmax_df,
-    output_only=True,
-)
-
 ACTIVATIONS: dict[str, Activation] = {
-    act.name: act for act in (SIGMOID, TANH, RELU, LEAKY_RELU, LINEAR, SOFTMAX)
+    act.name: act
+    for act in (
+        Activation(
+            "sigmoid", "sigmoid", "σ", r"\sigma(z) = \frac{1}{1 + e^{-z}}", r"a\,(1 - a)", _sigmoid, _sigmoid_df
+        ),
+        Activation("tanh", "tanh", "tanh", r"\tanh(z)", r"1 - a^2", np.tanh, _tanh_df),
+        ReluActivation("relu", "ReLU", "ReLU", r"\max(0, z)", r"1 \text{ if } z > 0 \text{ else } 0", _relu, _relu_df),
+        Activation(
+            "leaky_relu",
+            "leaky ReLU",
+            "lReLU",
+            rf"\max({LEAKY_SLOPE}\,z, z)",
+            rf"1 \text{{ if }} z > 0 \text{{ else }} {LEAKY_SLOPE}",
+            _leaky_relu,
+            _leaky_relu_df,
+        ),
+        Activation(
+            "elu",
+            "ELU",
+            "ELU",
+            rf"z \text{{ if }} z > 0 \text{{ else }} \alpha\,(e^{{z}} - 1), \ \alpha = {ELU_ALPHA:g}",
+            r"1 \text{ if } z > 0 \text{ else } a + \alpha",
+            _elu,
+            _elu_df,
+        ),
+        Activation(
+            "softplus",
+            "softplus",
+            "softplus",
+            r"\log(1 + e^{z})",
+            r"\sigma(z) = \frac{1}{1 + e^{-z}}",
+            softplus,
+            _softplus_df,
+        ),
+        Activation(
+            "gelu",
+            "GELU",
+            "GELU",
+            r"z\,\Phi(z) = \tfrac{1}{2}\,z\,\left(1 + \operatorname{erf}(z / \sqrt{2})\right)",
+            r"\Phi(z) + z\,\varphi(z), \ \varphi(z) = \frac{e^{-z^2/2}}{\sqrt{2\pi}}",
+            _gelu,
+            _gelu_df,
+        ),
+        Activation("linear", "linear", "lin", "z", "1", _linear, _linear_df),
+        SoftmaxActivation(
+            "softmax",
+            "softmax",
+            "softmax",
+            r"\frac{e^{z_j}}{\sum_i e^{z_i}}",
+            r"a_j\,(1 - a_j) \text{ (diagonal)}",
+            _softmax,
+            _softmax_df,
+            output_only=True,
+            elementwise=False,
+        ),
+    )
 }
 
 

@@ -12,10 +12,10 @@ from dataclasses import dataclass
 
 from engine.activations import ACTIVATIONS
 from engine.datasets.builtin import BUILTINS
-from engine.initializers import SCHEMES
+from engine.initializers import SCHEMES, InitSpec
 from engine.losses import CHAIN_RULE_DELTA_TEX, CLOSED_FORM_DELTA, CLOSED_FORM_DELTA_TEX, LOSSES
-from engine.optimizers import OPTIMIZERS
-from engine.regularization import KINDS
+from engine.optimizers import OPTIMIZERS, OptimizerConfig
+from engine.regularization import KINDS, NO_PENALTY, Regularization
 
 DEFAULT_HIDDEN_ACTIVATION = "tanh"
 # The output layer a task calls for: probabilities of two classes from one sigmoid unit, of more from softmax.
@@ -23,6 +23,10 @@ DEFAULT_OUTPUT_ACTIVATION = {"binary": "sigmoid", "multiclass": "softmax", "regr
 # The loss that goes with an output activation: the pairings whose δ^L is a^L − y; mse for the rest.
 DEFAULT_LOSS = {"sigmoid": "bce", "softmax": "cross_entropy"}
 DEFAULT_LOSS_OTHERWISE = "mse"
+# The rest of a set-up's defaults are the engine's own dataclass defaults.
+DEFAULT_OPTIMIZER = OptimizerConfig().name
+DEFAULT_INITIALIZER = InitSpec().scheme
+DEFAULT_REGULARIZATION = Regularization().kind
 
 
 def default_output_activation(task: str, n_outputs: int) -> str:
@@ -50,9 +54,11 @@ class Entry:
     tex: str
     short: str = ""
     derivative_tex: str = ""
-    hidden: bool = True  # may be used in a hidden layer (activations)
+    hidden: bool | None = None  # activations: may be used in a hidden layer
+    elementwise: bool | None = None  # activations: a_k depends on z_k alone, so δ = ∂J/∂a ⊙ f'(z)
+    seed_rule: bool | None = None  # optimizers: the step is the seed's Δθ = −η ∂J/∂θ
     outputs: tuple[str, ...] | None = None  # output activations a loss needs (None: any)
-    hyperparameters: tuple[str, ...] = ()  # the optimizer settings it reads
+    hyperparameters: tuple[str, ...] = ()  # the settings it reads (optimizers; regularizations: rate)
 
 
 @dataclass(frozen=True)
@@ -76,13 +82,24 @@ class Catalog:
     default_output_activation: dict[str, str]
     default_loss: dict[str, str]
     default_loss_otherwise: str
+    default_optimizer: str
+    default_initializer: str
+    default_regularization: str
 
 
 def catalog() -> Catalog:
     """The engine's registries as one description (built from them, so it never disagrees with them)."""
     return Catalog(
         activations=tuple(
-            Entry(a.name, a.label, a.f_tex, short=a.short, derivative_tex=a.df_tex, hidden=not a.output_only)
+            Entry(
+                a.name,
+                a.label,
+                a.f_tex,
+                short=a.short,
+                derivative_tex=a.df_tex,
+                hidden=not a.output_only,
+                elementwise=a.elementwise,
+            )
             for a in ACTIVATIONS.values()
         ),
         losses=tuple(
@@ -90,22 +107,28 @@ def catalog() -> Catalog:
                 loss.name,
                 loss.label,
                 loss.tex,
+                derivative_tex=loss.grad_tex,
                 outputs=None if loss.allowed_outputs is None else tuple(sorted(loss.allowed_outputs)),
             )
             for loss in LOSSES.values()
         ),
         optimizers=tuple(
-            Entry(name, cls.label, cls.tex, hyperparameters=cls.hyperparameters) for name, cls in OPTIMIZERS.items()
+            Entry(name, cls.label, cls.tex, hyperparameters=cls.hyperparameters, seed_rule=cls.seed_rule)
+            for name, cls in OPTIMIZERS.items()
         ),
         initializers=tuple(Entry(name, label, tex) for name, (label, tex) in SCHEMES.items()),
-        regularizations=tuple(Entry(name, label, tex) for name, (label, tex) in KINDS.items()),
-        datasets=tuple(BUILTINS),
-        closed_form_deltas=tuple(
-            Pairing(act, loss, CLOSED_FORM_DELTA_TEX) for act, loss in sorted(CLOSED_FORM_DELTA)
+        regularizations=tuple(
+            Entry(name, label, tex, hyperparameters=() if name == NO_PENALTY else ("rate",))
+            for name, (label, tex) in KINDS.items()
         ),
+        datasets=tuple(BUILTINS),
+        closed_form_deltas=tuple(Pairing(act, loss, CLOSED_FORM_DELTA_TEX) for act, loss in sorted(CLOSED_FORM_DELTA)),
         chain_rule_delta_tex=CHAIN_RULE_DELTA_TEX,
         default_hidden_activation=DEFAULT_HIDDEN_ACTIVATION,
         default_output_activation=dict(DEFAULT_OUTPUT_ACTIVATION),
         default_loss=dict(DEFAULT_LOSS),
         default_loss_otherwise=DEFAULT_LOSS_OTHERWISE,
+        default_optimizer=DEFAULT_OPTIMIZER,
+        default_initializer=DEFAULT_INITIALIZER,
+        default_regularization=DEFAULT_REGULARIZATION,
     )

@@ -12,7 +12,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from engine.activations import Activation, row_max, row_sum
+from engine.activations import Activation, softplus
+from engine.kernels import row_max, row_sum
 
 Array = np.ndarray
 
@@ -24,6 +25,7 @@ class Loss:
     name: str
     label: str
     tex: str  # J_i in TeX, the seed's notation (the page and the lessons show it)
+    grad_tex: str  # ∂J_i/∂a_k in TeX: what the chain rule multiplies f'(z^L) by
     per_sample: Callable[[Array, Array, Array, Activation], Array]
     grad: Callable[[Array, Array], Array]
     allowed_outputs: frozenset[str] | None = None
@@ -38,7 +40,7 @@ def batch_mean(per_sample: Array) -> float:
     m = per_sample.shape[0]
     if m == 0:
         return float("nan")
-    return float(per_sample.sum() / m)  # np.mean, without its Python overhead
+    return float(per_sample.sum() / m)
 
 
 def _eps(dtype: np.dtype) -> float:
@@ -58,9 +60,8 @@ def _mse(a: Array, y: Array, z: Array, act: Activation) -> Array:
 def _bce(a: Array, y: Array, z: Array, act: Activation) -> Array:
     if act.name == "sigmoid":
         # From z, without overflow: log σ(z) = z − softplus(z) and log(1 − σ(z)) = −softplus(z), so
-        # −[y log ŷ + (1 − y) log(1 − ŷ)] = softplus(z) − y z, with softplus(z) = max(z, 0) + log(1 + e^{−|z|}).
-        per_output = np.log1p(np.exp(-np.abs(z)))
-        per_output += np.maximum(z, 0)
+        # −[y log ŷ + (1 − y) log(1 − ŷ)] = softplus(z) − y z.
+        per_output = softplus(z)
         per_output -= y * z
         return row_sum(per_output)[:, 0]
     eps = _eps(a.dtype)
@@ -94,13 +95,26 @@ def _cross_entropy_grad(a: Array, y: Array) -> Array:
 
 
 HALF_SSE = Loss(
-    "half_sse", "½ Σ(ŷ−y)²", r"J = \tfrac{1}{2} \sum_k (\hat{y}_k - y_k)^2", _half_sse, _half_sse_grad
+    "half_sse",
+    "½ Σ(ŷ−y)²",
+    r"J = \tfrac{1}{2} \sum_k (\hat{y}_k - y_k)^2",
+    r"\frac{\partial J}{\partial a_k} = \hat{y}_k - y_k",
+    _half_sse,
+    _half_sse_grad,
 )
-MSE = Loss("mse", "mean squared error", r"J = \frac{1}{n_L} \sum_k (\hat{y}_k - y_k)^2", _mse, _mse_grad)
+MSE = Loss(
+    "mse",
+    "mean squared error",
+    r"J = \frac{1}{n_L} \sum_k (\hat{y}_k - y_k)^2",
+    r"\frac{\partial J}{\partial a_k} = \frac{2}{n_L} (\hat{y}_k - y_k)",
+    _mse,
+    _mse_grad,
+)
 BCE = Loss(
     "bce",
     "binary cross-entropy",
     r"J = -\sum_k \left[ y_k \log \hat{y}_k + (1 - y_k) \log(1 - \hat{y}_k) \right]",
+    r"\frac{\partial J}{\partial a_k} = \frac{\hat{y}_k - y_k}{\hat{y}_k (1 - \hat{y}_k)}",
     _bce,
     _bce_grad,
     allowed_outputs=frozenset({"sigmoid", "softmax"}),
@@ -109,6 +123,7 @@ CROSS_ENTROPY = Loss(
     "cross_entropy",
     "cross-entropy",
     r"J = -\sum_k y_k \log \hat{y}_k",
+    r"\frac{\partial J}{\partial a_k} = -\frac{y_k}{\hat{y}_k}",
     _cross_entropy,
     _cross_entropy_grad,
     frozenset({"softmax"}),
@@ -142,10 +157,10 @@ def check_pairing(activation: Activation, loss: Loss) -> None:
 
 
 def output_delta(activation: Activation, loss: Loss, z: Array, a: Array, y: Array) -> Array:
-    """δ^L per sample: a − y for sigmoid+bce and softmax+cross_entropy (as the seed), the chain rule otherwise.
+    """δ^L per sample, as the seed defines it for this output activation × loss pairing.
 
     For sigmoid+half_sse the chain rule gives the seed's (ŷ − y)·ŷ(1 − ŷ) exactly.
     """
     if (activation.name, loss.name) in CLOSED_FORM_DELTA:
-        return a - y
-    return activation.backward(z, a, loss.grad(a, y))
+        return a - y  # δ^L = a^L − y
+    return activation.backward(z, a, loss.grad(a, y))  # δ^L = ∂J/∂a^L ⊙ f'(z^L)

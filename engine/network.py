@@ -1,17 +1,8 @@
 """A dense multilayer perceptron whose forward and backward passes are the seed's equations, once each.
 
 Orientation follows the seed: W^l has shape (n_l, n_{l−1}), row j holds neuron j's incoming weights, and
-for one sample z^l = W^l a^{l−1} + b^l. A batch stacks samples as rows (m × n), so the same equation reads
-Z^l = A^{l−1} (W^l)ᵀ + b^l; every per-sample vector below is one row of its batch matrix.
-
-Speed without changing the equations:
-- W^l is stored column-major (Fortran order), so (W^l)ᵀ, the matrix a batch is multiplied by, is row-major, and
-  ∂J/∂W^l is formed as (Aᵀ Δ)ᵀ, which comes out column-major too. OpenBLAS runs these products 10–15% faster
-  than on row-major W (784-128-64-10, batch 128); the shapes stay the seed's, the numbers too up to the order
-  BLAS sums in. In-place edits go through indexing (`W[j, k] = v`) or `W.reshape(-1, order="A")`, a view in
-  either order.
-- Products are `np.dot`, for 2-D arrays the same BLAS product as `@` with ~0.3 µs less overhead per call: the
-  five products of a 2-2-1 pass on one sample are then ~5% faster, and large products are unchanged.
+for one sample z^l = W^l a^{l−1} + b^l. A batch stacks samples as rows (m × n), so every per-sample vector
+below is one row of its batch matrix. The products and averages behind each line are `engine/kernels.py`'s.
 """
 
 from __future__ import annotations
@@ -23,15 +14,21 @@ import numpy as np
 
 from engine.activations import Activation, get_activation
 from engine.initializers import InitSpec, init_params
+from engine.kernels import (
+    CONCATENATED_CHECK_MAX,
+    all_finite,
+    batch_grad_b,
+    batch_grad_W,
+    layer_weights,
+    transpose_times,
+    weighted_sum,
+)
 from engine.losses import Loss, batch_mean, check_pairing, get_loss, output_delta
 from engine.regularization import Regularization
-from engine.scalars import ones as ones_vector
 
 Array = np.ndarray
 
 DTYPES = {"float64": np.float64, "float32": np.float32}
-
-_CONCATENATED_CHECK_MAX = 65_536  # parameters up to which `params_finite` copies them into one vector to check
 
 
 @dataclass
@@ -59,16 +56,6 @@ class BackwardPass:
         return grads
 
 
-def _average(total: Array, m: int) -> Array:
-    """total / m, in place: the batch average of a sum over m samples. For m a power of two 1/m is exact, and
-    multiplying by it gives the quotient's very bits in half the time of a division; a batch of one is its own."""
-    if m & (m - 1):
-        total /= m
-    elif m > 1:
-        total *= 1.0 / m
-    return total
-
-
 @dataclass
 class Network:
     """Layer sizes (input included), one activation per non-input layer, a loss, and the parameters."""
@@ -82,9 +69,8 @@ class Network:
     regularization: Regularization = field(default_factory=Regularization)
 
     def __post_init__(self) -> None:
-        # Column-major weights (module docstring); `np.asfortranarray` returns an array already so as it is.
-        self.W = [np.asfortranarray(W) for W in self.W]
-        self._small = self.parameter_count <= _CONCATENATED_CHECK_MAX  # for `params_finite`; sizes never change
+        self.W = [layer_weights(W) for W in self.W]
+        self._check_as_one_vector = self.parameter_count <= CONCATENATED_CHECK_MAX  # sizes never change
 
     @classmethod
     def build(
@@ -110,9 +96,7 @@ class Network:
         elif isinstance(activations, str):
             activations = [activations] * n_layers
         if len(activations) != n_layers:
-            raise ValueError(
-                f"activations needs one name per non-input layer ({n_layers}), got {len(activations)}"
-            )
+            raise ValueError(f"activations needs one name per non-input layer ({n_layers}), got {len(activations)}")
         acts = [get_activation(name) for name in activations]
         for layer, act in enumerate(acts[:-1], start=1):
             if act.output_only:
@@ -136,26 +120,20 @@ class Network:
         return sum(W.size + b.size for W, b in zip(self.W, self.b, strict=True))
 
     def forward(self, X: Array) -> ForwardPass:
-        """z^l = W^l a^{l−1} + b^l and a^l = f(z^l), layer by layer."""
+        """z^l = W^l a^{l−1} + b^l and a^l = f(z^l), for l = 1..L from a^0 = x."""
         zs: list[Array] = []
-        acts: list[Array] = [X]
         a = X
+        acts = [a]
         for W, b, act in zip(self.W, self.b, self.activations, strict=True):
-            z = np.dot(a, W.T)
-            z += b
-            a = act.f(z)
+            z = weighted_sum(W, a, b)  # z^l = W^l a^{l−1} + b^l
+            a = act.f(z)  # a^l = f(z^l)
             zs.append(z)
             acts.append(a)
         return ForwardPass(zs, acts)
 
     def predict(self, X: Array) -> Array:
         """a^L for a batch of (already normalized) inputs."""
-        a = np.asarray(X, dtype=self.dtype)
-        for W, b, act in zip(self.W, self.b, self.activations, strict=True):
-            z = np.dot(a, W.T)
-            z += b
-            a = act.f(z)
-        return a
+        return self.forward(np.asarray(X, dtype=self.dtype)).a[-1]
 
     def sample_losses(self, fwd: ForwardPass, Y: Array) -> Array:
         """J_i of every sample of the batch (their mean is `data_loss`)."""
@@ -171,37 +149,29 @@ class Network:
         J_i = self.sample_losses(fwd, Y) if sample_losses is None else sample_losses
         return batch_mean(J_i) + self.regularization.penalty(self.W)
 
-    def output_delta(self, fwd: ForwardPass, Y: Array) -> Array:
-        """δ^L per sample (rows), as the seed defines it for the output activation × loss pairing."""
-        return output_delta(self.activations[-1], self.loss, fwd.z[-1], fwd.a[-1], Y)
-
     def backward(self, fwd: ForwardPass, Y: Array, regularize: bool = True) -> BackwardPass:
-        """δ^l = (W^{l+1})ᵀ δ^{l+1} ⊙ f'(z^l), ∂J/∂W^l = δ^l (a^{l−1})ᵀ, ∂J/∂b^l = δ^l, averaged over the batch.
+        """δ^l, ∂J/∂W^l and ∂J/∂b^l for l = L..1: δ per sample, the gradients averaged over the batch.
 
         `regularize=False` leaves out the penalty's gradient (one sample's own data gradient, for display).
         """
-        m = Y.shape[0]
         L = self.L
-        W, z, a, activations = self.W, fwd.z, fwd.a, self.activations
-        regularization = self.regularization if regularize and self.regularization.active else None
-        ones = ones_vector(m, self.dtype)
+        # Indexed as in the seed: W[l] is W^l, z[l] is z^l, f[l] is layer l's activation, a[l] is a^l (a[0] = x).
+        W, z, f, a = [None, *self.W], [None, *fwd.z], [None, *self.activations], fwd.a
+        penalty = self.regularization if regularize and self.regularization.active else None
+        # The results in the order of self.W: layer l at index l − 1.
         deltas: list[Array] = [None] * L  # type: ignore[list-item]
         grads_W: list[Array] = [None] * L  # type: ignore[list-item]
         grads_b: list[Array] = [None] * L  # type: ignore[list-item]
-        delta = self.output_delta(fwd, Y)
-        for i in range(L - 1, -1, -1):
-            deltas[i] = delta
-            # ∂J/∂W^l = (1/m) Σ_i δ_i a_iᵀ = (1/m) Δᵀ A, formed as (Aᵀ Δ)ᵀ: column-major like W^l (module docstring)
-            grad_W = _average(np.dot(a[i].T, delta).T, m)
-            # ∂J/∂b^l = (1/m) Σ_i δ_i = (1/m) 1ᵀ Δ
-            grad_b = _average(np.dot(ones, delta), m)
-            if regularization is not None:
-                regularization.add_gradient(W[i], grad_W)
-            grads_W[i] = grad_W
-            grads_b[i] = grad_b
-            if i:
-                # δ^{l−1} = (W^l)ᵀ δ^l ⊙ f'(z^{l−1}); for the batch, g = Δ W^l is a new array the product may reuse
-                delta = activations[i - 1].backward(z[i - 1], a[i], np.dot(delta, W[i]), overwrite_g=True)
+        delta = output_delta(f[L], self.loss, z[L], a[L], Y)  # δ^L
+        for l in range(L, 0, -1):  # noqa: E741 (the seed's name for a layer)
+            if l < L:
+                g = transpose_times(W[l + 1], delta)  # ∂J/∂a^l = (W^{l+1})ᵀ δ^{l+1}
+                delta = f[l].backward(z[l], a[l], g, overwrite_g=True)  # δ^l = g ⊙ f'(z^l)
+            grad_W = batch_grad_W(delta, a[l - 1])  # ∂J/∂W^l = δ^l (a^{l−1})ᵀ
+            grad_b = batch_grad_b(delta)  # ∂J/∂b^l = δ^l
+            if penalty is not None:
+                penalty.add_gradient(W[l], grad_W)  # ∂J/∂W^l += ∂penalty/∂W^l
+            deltas[l - 1], grads_W[l - 1], grads_b[l - 1] = delta, grad_W, grad_b
         return BackwardPass(deltas, grads_W, grads_b)
 
     def copy_params(self) -> tuple[list[Array], list[Array]]:
@@ -214,12 +184,8 @@ class Network:
             b[...] = b_new
 
     def params_finite(self) -> bool:
-        """Whether every weight and bias is finite. A small network's parameters are checked as one vector: one
-        check instead of 2L, each costing more than the arithmetic on a few numbers (the stepper checks every pass)."""
-        params = (*self.W, *self.b)
-        if self._small:
-            return bool(np.isfinite(np.concatenate([p.ravel(order="K") for p in params])).all())
-        return all(np.isfinite(p).all() for p in params)
+        """Whether every weight and bias is finite (the stepper checks after every update)."""
+        return all_finite((*self.W, *self.b), self._check_as_one_vector)
 
 
 def parameter_count(sizes: Sequence[int]) -> int:

@@ -10,7 +10,7 @@ from dataclasses import asdict, dataclass, replace
 
 import numpy as np
 
-from engine.scalars import scalar
+from engine.kernels import scalar
 
 Array = np.ndarray
 
@@ -54,6 +54,7 @@ class Optimizer:
     label = ""
     tex = ""
     hyperparameters: tuple[str, ...] = ("learning_rate",)
+    seed_rule = False  # the step is the seed's Δθ = −η ∂J/∂θ itself
 
     def __init__(self, config: OptimizerConfig, params: list[Array]) -> None:
         self.config = config
@@ -64,7 +65,8 @@ class Optimizer:
         return {}
 
     def compute_step(self, index: int, grad: Array, out: Array | None = None) -> Array:
-        """Δθ for parameter `index` from its gradient; `out` may be the gradient itself (fast path)."""
+        """Δθ for parameter `index` from its gradient, written into `out` if given (the gradient itself, when the
+        caller no longer needs it). Optimizers that keep state per parameter define it; `apply` loops over it."""
         raise NotImplementedError
 
     def apply(self, params: list[Array], grads: list[Array], reuse_grads: bool = False) -> list[Array]:
@@ -97,22 +99,20 @@ class Optimizer:
 
 class SGD(Optimizer):
     label = "SGD"
+    seed_rule = True
     tex = r"W := W - \eta \frac{\partial J}{\partial W}"
 
-    def compute_step(self, index: int, grad: Array, out: Array | None = None) -> Array:
-        return np.multiply(grad, scalar(-self.config.learning_rate, grad.dtype), out=out)
-
     def apply(self, params: list[Array], grads: list[Array], reuse_grads: bool = False) -> list[Array]:
-        """θ := θ − η ∂J/∂θ as Δθ = −η ∂J/∂θ, θ += Δθ: `compute_step`'s arithmetic in one loop, which matters
-        when the arrays are a few numbers each and the calls cost more than the arithmetic."""
+        """θ := θ − η ∂J/∂θ for every parameter, as Δθ = −η ∂J/∂θ and θ += Δθ. SGD keeps no state per
+        parameter, so it steps them all in this one loop instead of through `compute_step`."""
         self.t += 1
         if not grads:
             return []
         minus_eta = scalar(-self.config.learning_rate, grads[0].dtype)
         steps = []
         for param, grad in zip(params, grads, strict=True):
-            step = np.multiply(grad, minus_eta, out=grad if reuse_grads else None)
-            param += step
+            step = np.multiply(grad, minus_eta, out=grad if reuse_grads else None)  # Δθ = −η ∂J/∂θ
+            param += step  # θ := θ + Δθ
             steps.append(step)
         return steps
 

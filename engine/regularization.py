@@ -8,6 +8,7 @@ import numpy as np
 
 Array = np.ndarray
 
+NO_PENALTY = "none"  # the one kind without a rate λ
 # Each kind's menu label and the penalty it adds to J, in TeX.
 KINDS: dict[str, tuple[str, str]] = {
     "none": ("none", "0"),
@@ -20,7 +21,7 @@ KINDS: dict[str, tuple[str, str]] = {
 class Regularization:
     """`l2`: J += (λ/2) Σ W², ∂/∂W = λ W.  `l1`: J += λ Σ |W|, ∂/∂W = λ sign(W).  `none`: nothing."""
 
-    kind: str = "none"
+    kind: str = NO_PENALTY
     rate: float = 0.0
 
     def __post_init__(self) -> None:
@@ -31,7 +32,7 @@ class Regularization:
 
     @property
     def active(self) -> bool:
-        return self.kind != "none" and self.rate > 0
+        return self.kind != NO_PENALTY and self.rate > 0
 
     def penalty(self, Ws: list[Array]) -> float:
         """The term added to the data loss J."""

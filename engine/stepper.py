@@ -7,7 +7,7 @@ Phases of a pass, in order (layers numbered as in the seed: 1 is the first after
   update      W := W − η ∂J/∂W,  b := b − η ∂J/∂b   (or the optimizer's rule)
 
 A pass is computed when its first phase is shown and revealed one phase at a time; weights change only at
-`update`. Each record carries the focus sample's own z, a, δ beside the batch gradients the update uses.
+`update`. What each phase shows is a record of its own type, built by `engine/records.py`.
 """
 
 from __future__ import annotations
@@ -17,54 +17,14 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from engine.history import Checkpoint
+from engine.records import PhaseRecord, phase_label, records_before_update, update_record
 from engine.training import QUIET_NUMERICS, Diverged, PassWork, RunResult, Trainer, TrainingConfig
+
+__all__ = ["UNITS", "BackResult", "PhaseRecord", "StepResult", "Stepper", "phase_label"]
 
 Array = np.ndarray
 
 UNITS = ("phase", "pass", "epoch")
-
-
-def phase_label(phase: str, layer: int | None) -> str:
-    """Short name on the page's timeline: F1 … FL, J, BL … B1, U."""
-    return {"forward": f"F{layer}", "loss": "J", "backward": f"B{layer}", "update": "U"}[phase]
-
-
-@dataclass
-class PhaseRecord:
-    """What one phase computed, named as in the seed. Vectors are the focus sample's; `grad_W`/`grad_b`
-    are the batch averages the update uses; `sample_grad_W`/`sample_grad_b` are the focus sample's own.
-    Before the update, `W` and `b` are the pass's keyframe copies, shared and read-only."""
-
-    phase: str
-    layer: int | None
-    pass_index: int
-    epoch: int
-    position: int
-    focus: int
-    z: Array | None = None
-    a: Array | None = None
-    a_prev: Array | None = None
-    fprime: Array | None = None
-    delta: Array | None = None
-    grad_W: Array | None = None
-    grad_b: Array | None = None
-    sample_grad_W: Array | None = None
-    sample_grad_b: Array | None = None
-    W: Array | list[Array] | None = None
-    b: Array | list[Array] | None = None
-    step_W: list[Array] | None = None
-    step_b: list[Array] | None = None
-    loss: float | None = None
-    penalty: float | None = None
-    sample_loss: float | None = None
-    y: Array | None = None
-    batch: Array | None = None
-    focus_in_batch: bool | None = None
-    learning_rate: float | None = None
-
-    @property
-    def label(self) -> str:
-        return phase_label(self.phase, self.layer)
 
 
 @dataclass
@@ -155,8 +115,7 @@ class Stepper:
         return self._step_phase()
 
     def _step_phase(self) -> PhaseRecord | Diverged:
-        # `step_phase` without entering QUIET_NUMERICS again: `step` is already inside it, and each entry costs
-        # as much as a few of a small network's array operations.
+        # `step_phase` without entering QUIET_NUMERICS again: `step` is already inside it.
         open_pass = self._opened()
         record = open_pass.records[self.position] if self.position < len(open_pass.records) else None
         if record is None:  # the update: applied only now
@@ -230,7 +189,7 @@ class Stepper:
     def _begin(self) -> None:
         frame = self.trainer.keyframe()
         work = self.trainer.begin_pass(track_metrics=True)
-        self._open = _OpenPass(work, self._records_before_update(work, frame))
+        self._open = _OpenPass(work, records_before_update(self.trainer, work, frame, self.focus))
 
     def _update(self) -> PhaseRecord | Diverged:
         assert self._open is not None
@@ -240,20 +199,7 @@ class Stepper:
         steps = trainer.finish_pass(work, reuse_grads=False)
         if not trainer.network.params_finite():
             return self._refuse("the new weights are not finite")
-        net = trainer.network
-        record = PhaseRecord(
-            "update",
-            None,
-            work.pass_index,
-            work.epoch,
-            len(self._open.records),
-            self.focus,
-            W=[W.copy(order="K") for W in net.W],
-            b=[b.copy() for b in net.b],
-            step_W=steps[0::2],
-            step_b=steps[1::2],
-            learning_rate=trainer.optimizer.config.learning_rate,
-        )
+        record = update_record(trainer, work, self.focus, steps)
         self._open = None
         self.position = 0
         self._apply_deferred_config()
@@ -264,92 +210,6 @@ class Stepper:
         pass_index = self._open.work.pass_index if self._open else self.pass_index
         self._rewind_open_pass(pass_index)
         return Diverged(pass_index, reason)
-
-    # -- records -----------------------------------------------------------------------------------------
-    def _records_before_update(self, work: PassWork, frame: Checkpoint) -> list[PhaseRecord]:
-        """Forward, loss and backward records of a pass, for the focus sample and the batch. The weights they
-        show are the pass's keyframe copies: read-only, and equal to the weights until the update."""
-        net = self.trainer.network
-        L, focus = net.L, self.focus
-        r = _row_in_batch(work.indices, focus)
-        if r is not None:
-            # The focus sample is in the batch: its z, a and δ are row r of the batch's matrices (the rows of a
-            # batch are its samples), so they need no pass of their own. They equal a one-sample pass up to the
-            # rounding of the batch's matrix products (tests/engine/test_stepper.py states the tolerance).
-            z_rows, a_rows, delta_rows = work.fwd.z, work.fwd.a, work.bwd.delta
-            row, y = r, work.Y[r]
-        else:
-            x = self.trainer.X_train[focus : focus + 1]
-            row, y = 0, self.trainer.Y_train[focus]
-            sample_fwd = net.forward(x)
-            z_rows, a_rows = sample_fwd.z, sample_fwd.a
-            delta_rows = net.backward(sample_fwd, y[None], regularize=False).delta
-        if r is not None and work.sample_losses is not None:
-            sample_loss = float(work.sample_losses[r])
-        else:
-            sample_loss = net.loss.value(
-                a_rows[-1][row : row + 1], y[None], z_rows[-1][row : row + 1], net.activations[-1]
-            )
-        pass_index, epoch = work.pass_index, work.epoch
-        grads_W, grads_b = work.bwd.grad_W, work.bwd.grad_b
-        # The focus sample's vectors, layer by layer (index i is layer i + 1; a_prev is a^{i}, the input for
-        # i = 0). f'(z) is the Jacobian's diagonal for softmax. The sample's own ∂J_i/∂W^l = δ^l (a^{l−1})ᵀ is a
-        # column times a row (each entry one product, as in a one-sample backward pass), and ∂J_i/∂b^l = δ^l.
-        forward: list[PhaseRecord] = []
-        backward: list[PhaseRecord] = []
-        a_prev = a_rows[0][row]
-        for i, act in enumerate(net.activations):
-            z, a, delta = z_rows[i][row], a_rows[i + 1][row], delta_rows[i][row]
-            fprime = act.df(z, a)
-            forward.append(
-                PhaseRecord(
-                    "forward", i + 1, pass_index, epoch, i, focus, z=z, a=a, a_prev=a_prev, W=frame.W[i], b=frame.b[i]
-                )
-            )
-            backward.append(
-                PhaseRecord(
-                    "backward",
-                    i + 1,
-                    pass_index,
-                    epoch,
-                    2 * L - i,
-                    focus,
-                    z=z,
-                    a_prev=a_prev,
-                    fprime=fprime,
-                    delta=delta,
-                    grad_W=grads_W[i],
-                    grad_b=grads_b[i],
-                    sample_grad_W=delta[:, None] * a_prev,
-                    sample_grad_b=delta,
-                    W=frame.W[i],
-                )
-            )
-            a_prev = a
-        last = backward[-1]
-        forward.append(
-            PhaseRecord(
-                "loss",
-                None,
-                pass_index,
-                epoch,
-                L,
-                focus,
-                z=last.z,
-                a=a_prev,
-                delta=last.delta,
-                fprime=last.fprime,
-                loss=work.loss,
-                penalty=net.regularization.penalty(net.W),
-                sample_loss=sample_loss,
-                y=y,
-                batch=work.indices,
-                focus_in_batch=r is not None,
-            )
-        )
-        backward.reverse()  # backward runs from layer L down to 1
-        forward.extend(backward)
-        return forward
 
     # -- stepping back -----------------------------------------------------------------------------------
     @QUIET_NUMERICS
@@ -511,15 +371,6 @@ class Stepper:
         run = self.trainer.run_passes(passes - finished, **kwargs) if passes > finished else RunResult(0)
         run.passes += finished
         return run
-
-
-def _row_in_batch(indices: Array, sample: int) -> int | None:
-    """The row of `sample` in a batch given by its sample indices, or None if the batch does not hold it. A
-    batch of the whole set in stored order (where the sample's row is its index) is recognized at once."""
-    if sample < indices.shape[0] and indices[sample] == sample:
-        return sample
-    rows = (indices == sample).nonzero()[0]
-    return int(rows[0]) if rows.size else None
 
 
 def _check_unit(unit: str, allowed: tuple[str, ...]) -> None:

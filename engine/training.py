@@ -108,9 +108,7 @@ class Trainer:
         with np.errstate(over="ignore"):  # a value beyond float32's range becomes inf: `_check_data` refuses it
             self.X_train = np.ascontiguousarray(X_train, dtype=dtype)
             self.Y_train = np.ascontiguousarray(Y_train, dtype=dtype)
-            self.X_test = np.ascontiguousarray(
-                X_test if X_test is not None else np.empty((0, n_features)), dtype=dtype
-            )
+            self.X_test = np.ascontiguousarray(X_test if X_test is not None else np.empty((0, n_features)), dtype=dtype)
             self.Y_test = np.ascontiguousarray(
                 Y_test if Y_test is not None else np.empty((0, network.sizes[-1])), dtype=dtype
             )
@@ -256,9 +254,7 @@ class Trainer:
         log = self.metrics
         if log.epoch_index.append(epoch, self.pass_index):
             log.train_loss.append(epoch, self._epoch_loss_sum / self._epoch_seen)
-            log.train_accuracy.append(
-                epoch, self._epoch_correct / self._epoch_seen if self.classification else None
-            )
+            log.train_accuracy.append(epoch, self._epoch_correct / self._epoch_seen if self.classification else None)
             test_loss = test_acc = None
             if self.X_test.shape[0] and epoch % self.test_eval_interval == 0:
                 test_loss, test_acc = evaluate(self.network, self.X_test, self.Y_test, self.classification)

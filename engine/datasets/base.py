@@ -27,13 +27,17 @@ class DatasetError(ValueError):
 
     `row` is the 1-based line number in the file as an editor shows it (the header is row 1), or the
     1-based row of inline data; `column` is the column's name, or its 1-based index when it has none.
+    `limit` is the `CsvLimits` field the data went beyond, if that is the problem.
     """
 
-    def __init__(self, message: str, *, row: int | None = None, column: str | int | None = None) -> None:
+    def __init__(
+        self, message: str, *, row: int | None = None, column: str | int | None = None, limit: str | None = None
+    ) -> None:
         super().__init__(message)
         self.message = message
         self.row = row
         self.column = column
+        self.limit = limit
 
     def to_dict(self) -> dict[str, Any]:
         """The error as JSON-safe fields, for an API error body."""

@@ -348,9 +348,7 @@ def make_builtin(
     test_fraction = check_test_fraction(test_fraction)
     k = _classes(spec, classes)
     if k is not None and samples < 2 * k:
-        raise DatasetError(
-            f"{name} with {k} classes needs at least {2 * k} samples (2 per class), got {samples}"
-        )
+        raise DatasetError(f"{name} with {k} classes needs at least {2 * k} samples (2 per class), got {samples}")
     rng = np.random.default_rng(check_seed(seed))
     X, Y = spec.generator(rng, _counts(samples, k) if k else [samples], noise)
     labels = Y if k else None

@@ -46,8 +46,6 @@ from engine.datasets.base import (
 Array = np.ndarray
 
 AUTO_MAX_CLASSES = 10
-ROWS_SETTING = "BACKPROP_VIZ_MAX_UPLOAD_ROWS"
-COLUMNS_SETTING = "BACKPROP_VIZ_MAX_UPLOAD_COLUMNS"
 DELIMITERS = (",", ";", "\t")
 
 _NUMBER = re.compile(r"[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?", re.ASCII)
@@ -61,7 +59,8 @@ _EMPTY, _MARKER, _NONFINITE_VALUE, _TEXT = "empty", "marker", "nonfinite", "text
 
 @dataclass(frozen=True)
 class CsvLimits:
-    """Upload limits; the server sets them from BACKPROP_VIZ_MAX_UPLOAD_ROWS / _COLUMNS."""
+    """Limits on a file's size in rows, columns and classes. A DatasetError for a limit names its field here in
+    `limit`, so whoever set the limit (the server, from its settings) can say how to raise it."""
 
     max_rows: int = 100_000
     max_columns: int = 1_000
@@ -101,13 +100,9 @@ class Table:
             and self.targets is None
         )
         if not (regression or classification):
-            raise DatasetError(
-                "a regression Table has targets only; a classification Table labels and classes"
-            )
+            raise DatasetError("a regression Table has targets only; a classification Table labels and classes")
         if (self.targets if regression else self.labels).shape[0] != self.X_raw.shape[0]:
-            raise DatasetError(
-                f"the Table has {self.X_raw.shape[0]} rows of features but not as many targets"
-            )
+            raise DatasetError(f"the Table has {self.X_raw.shape[0]} rows of features but not as many targets")
 
     @property
     def rows(self) -> int:
@@ -237,8 +232,7 @@ def _decode(data: bytes | bytearray | memoryview | str) -> str:
         )
     if not text.strip():
         raise DatasetError(
-            "the file is empty: upload a CSV file with a header row naming the columns, then one row per "
-            "sample"
+            "the file is empty: upload a CSV file with a header row naming the columns, then one row per sample"
         )
     return text
 
@@ -283,15 +277,15 @@ def _read(text: str, delimiter: str, limits: CsvLimits) -> tuple[list[str], list
     first = next(records, None)
     if first is None:
         raise DatasetError(
-            "the file holds no values: upload a CSV file with a header row naming the columns, then one row "
-            "per sample"
+            "the file holds no values: upload a CSV file with a header row naming the columns, then one row per sample"
         )
     header_row, header = first
     if len(header) > limits.max_columns:
         raise DatasetError(
             f"the file has {len(header):,} columns; the limit is {limits.max_columns:,}: remove columns, "
-            f"or raise the server setting {COLUMNS_SETTING}",
+            "or raise the limit",
             row=header_row,
+            limit="max_columns",
         )
     names = _check_header(header, header_row)
     rows: list[list[str]] = []
@@ -302,7 +296,8 @@ def _read(text: str, delimiter: str, limits: CsvLimits) -> tuple[list[str], list
         if len(rows) == limits.max_rows:
             raise DatasetError(
                 f"the file has more than {limits.max_rows:,} data rows; the limit is {limits.max_rows:,}: "
-                f"remove rows, or raise the server setting {ROWS_SETTING}"
+                "remove rows, or raise the limit",
+                limit="max_rows",
             )
         rows.append([field.strip() for field in fields])
         lines.append(row)
@@ -539,9 +534,7 @@ _REGRESSION_HINT = (
 )
 
 
-def _regression_target(
-    values: Array | None, cells: Sequence[str], name: str, lines: list[int], comma: bool
-) -> Array:
+def _regression_target(values: Array | None, cells: Sequence[str], name: str, lines: list[int], comma: bool) -> Array:
     """The (m, 1) regression target, or an error at its first value that is not a number."""
     if values is None:
         i = next(i for i, c in enumerate(cells) if _parse_cell(c, comma) == _TEXT)

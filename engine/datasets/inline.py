@@ -56,9 +56,7 @@ def _matrix(value: Any, field: str) -> Array:
         if not _is_row(row):
             raise DatasetError(f"{field} row {i} is {brief(row)}, not a list of numbers", row=i, column=field)
         if len(row) == 0:
-            raise DatasetError(
-                f"{field} row {i} is empty: every row needs at least one value", row=i, column=field
-            )
+            raise DatasetError(f"{field} row {i} is empty: every row needs at least one value", row=i, column=field)
         width = len(row) if width is None else width
         if len(row) != width:
             raise DatasetError(
@@ -68,9 +66,7 @@ def _matrix(value: Any, field: str) -> Array:
             )
         for k, v in enumerate(row, start=1):
             if not _is_number(v):
-                raise DatasetError(
-                    f"{field} row {i}, value {k} is {brief(v)}, not a number", row=i, column=field
-                )
+                raise DatasetError(f"{field} row {i}, value {k} is {brief(v)}, not a number", row=i, column=field)
             if not _finite(v):
                 raise DatasetError(
                     f"{field} row {i}, value {k} is {brief(v)}; every value must be a finite number",

@@ -42,3 +42,21 @@ export function reads(catalog, optimizer, setting) {
   const e = entry(catalog.optimizers, optimizer);
   return Boolean(e && e.hyperparameters && e.hyperparameters.includes(setting));
 }
+
+/** Does this regularization take a rate λ (every kind but "none")? */
+export function takesRate(catalog, regularization) {
+  const e = entry(catalog.regularizations, regularization);
+  return Boolean(e && e.hyperparameters && e.hyperparameters.includes("rate"));
+}
+
+/** Is the optimizer's step the seed's own −η ∂J/∂W, so the update can be written with its numbers? */
+export function seedRule(catalog, optimizer) {
+  const e = entry(catalog.optimizers, optimizer);
+  return Boolean(e && e.seed_rule);
+}
+
+/** Does the activation act on each z_k alone, so δ^L = ∂J/∂a ⊙ f'(z) term by term (not softmax)? */
+export function elementwise(catalog, activation) {
+  const e = entry(catalog.activations, activation);
+  return Boolean(e && e.elementwise);
+}

@@ -6,7 +6,7 @@
 // The menus list what the engine's catalog lists (catalog.js), in its order and with its labels.
 
 import { esc } from "./format.js";
-import { reads } from "./catalog.js";
+import { reads, takesRate } from "./catalog.js";
 
 const ARCH_DELAY = 450; // ms: several quick clicks on + make one new session
 const MAX_HIDDEN_LAYERS = 8;
@@ -143,7 +143,7 @@ export class ConfigPanel {
         ${reads(cat, s.opt, "momentum") ? `<label class="row">momentum μ<input type="number" data-key="mom" data-hyper="1" min="0" max="0.999" step="0.01" value="${s.mom}" aria-label="Momentum"></label>` : ""}
         <label class="row">batch size<input type="number" data-key="batch" data-hyper="1" min="1" step="1" value="${s.batch}" aria-label="Batch size"></label>
         <label class="row">regularization<select data-key="reg" data-hyper="1" aria-label="Regularization">${options(named(cat.regularizations), s.reg)}</select></label>
-        ${s.reg !== "none" ? `<label class="row">rate λ<input type="number" data-key="rate" data-hyper="1" min="0" step="any" value="${s.rate}" aria-label="Regularization rate"></label>` : ""}
+        ${takesRate(cat, s.reg) ? `<label class="row">rate λ<input type="number" data-key="rate" data-hyper="1" min="0" step="any" value="${s.rate}" aria-label="Regularization rate"></label>` : ""}
       </fieldset>
       <fieldset><legend>Initialization</legend>
         <label class="row">weights<select data-key="init" aria-label="Initialization">${options(named(cat.initializers), s.init)}</select></label>
@@ -218,7 +218,7 @@ export class ConfigPanel {
       const patch = {
         optimizer: { name: s.opt, learning_rate: s.lr, ...(reads(this.catalog, s.opt, "momentum") ? { momentum: s.mom } : {}) },
         batch_size: s.batch,
-        regularization: { kind: s.reg, rate: s.reg === "none" ? 0 : s.rate },
+        regularization: { kind: s.reg, rate: takesRate(this.catalog, s.reg) ? s.rate : 0 },
       };
       this.onHyper(patch, structuredClone(s));
     } else {

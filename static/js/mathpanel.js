@@ -6,7 +6,7 @@
 // catalog (catalog.js): MathML the server made from the engine's TeX, which Chromium renders natively.
 
 import { esc, fmt, raw } from "./format.js";
-import { closedFormDelta, entry, label } from "./catalog.js";
+import { closedFormDelta, elementwise, entry, label, seedRule } from "./catalog.js";
 
 const MAX_TERMS = 10; // a longer sum shows its first and last few terms and "… n more"
 
@@ -193,9 +193,12 @@ export class MathPanel {
     let deltaEq;
     if (closedFormDelta(this.catalog, act, lossName)) {
       deltaEq = `${sym("δ", "L", j + 1)} = ${sym("a", "L", j + 1)} − ${sym("y", null, j + 1)} = ${this.par(rec.a[j])} − ${this.par(rec.y[j], "math-y")} = ${this.num(rec.delta[j], "math-delta-out", " result")}`;
-    } else if (act !== "softmax" && (lossName === "half_sse" || lossName === "mse")) {
-      const factor = lossName === "mse" ? `(2/${state.config.layers[L]})·` : "";
-      deltaEq = `${sym("δ", "L", j + 1)} = ${factor}(${sym("a", "L", j + 1)} − ${sym("y", null, j + 1)}) · f′(${sym("z", "L", j + 1)}) = ${factor}(${this.num(rec.a[j])} − ${this.num(rec.y[j], "math-y")}) · ${this.par(rec.fprime[j], "math-fprime-out")} = ${this.num(rec.delta[j], "math-delta-out", " result")}`;
+    } else if (elementwise(this.catalog, act) && rec.grad_a) {
+      // The chain rule term by term: δ^L_j = ∂J/∂a^L_j · f′(z^L_j), with the loss's own ∂J/∂a (catalog).
+      const dJda = `∂J/∂${sym("a", "L", j + 1)}`;
+      const lossEntry = entry(this.catalog.losses, lossName);
+      const rule = lossEntry && lossEntry.derivative ? ` <span class="note">${lossEntry.derivative.mathml}</span>` : "";
+      deltaEq = `${sym("δ", "L", j + 1)} = ${dJda} · f′(${sym("z", "L", j + 1)}) = ${this.par(rec.grad_a[j], "math-grad-a")} · ${this.par(rec.fprime[j], "math-fprime-out")} = ${this.num(rec.delta[j], "math-delta-out", " result")}${rule}`;
     } else {
       deltaEq = `${sym("δ", "L", j + 1)} = ∂J/∂${sym("z", "L", j + 1)} (chain rule through ${esc(label(this.catalog.activations, act))} and ${esc(label(this.catalog.losses, lossName))}) = ${this.num(rec.delta[j], "math-delta-out", " result")}; ${sym("y", null, j + 1)} = ${this.num(rec.y[j], "math-y")}`;
     }
@@ -246,7 +249,7 @@ export class MathPanel {
 
   updateEq(state, rec, name, before, grad, after, step) {
     const opt = state.config.optimizer.name;
-    if (opt === "sgd" && before !== null && grad !== null) {
+    if (seedRule(this.catalog, opt) && before !== null && grad !== null) {
       return `<div class="eq">${name} := ${name} − η ∂J/∂${name}</div>
         <div class="eq cont">= ${this.par(before, "math-before")} − ${this.par(rec.learning_rate, "math-eta")}${this.par(grad, "math-grad-used")}</div>
         <div class="eq cont">= ${this.num(after, "math-after", " result")} <span class="note">Δ = ${this.num(step, "math-step")}</span></div>`;

@@ -3,7 +3,7 @@
 // built from the rest. Names (activations, optimizers, …) and the engine's defaults come from its catalog
 // (catalog.js); nothing here touches the DOM, so tests/js/ runs it in Node.
 
-import { defaultOutputActivation, hiddenActivations, reads } from "./catalog.js";
+import { defaultOutputActivation, hiddenActivations, reads, takesRate } from "./catalog.js";
 
 export const SPEEDS = ["1", "2", "5", "10", "30", "100", "max"];
 
@@ -19,13 +19,13 @@ export const DEFAULTS = Object.freeze({
   acts: null, // one per hidden layer: the engine's default hidden activation (catalog.defaults)
   out: "auto", // output activation; auto: the engine's default for the task (catalog.defaults)
   loss: "auto",
-  opt: "sgd",
+  opt: null, // the engine's default optimizer (catalog.defaults)
   lr: 0.1,
   mom: 0.9,
   batch: 10,
-  reg: "none",
+  reg: null, // the engine's default regularization (catalog.defaults): none
   rate: 0,
-  init: "xavier",
+  init: null, // the engine's default initializer (catalog.defaults)
   iseed: 0,
   seed: 0,
   session: "",
@@ -39,11 +39,23 @@ const NUMBER_KEYS = ["samples", "noise", "classes", "test", "dseed", "lr", "mom"
 const LIST_KEYS = ["hidden", "acts"];
 const TEXT_KEYS = ["data", "dataset", "out", "loss", "opt", "reg", "init", "session", "prec", "speed"];
 
-/** A fresh copy of the defaults, with the catalog's default activation in every hidden layer. */
+/** A fresh copy of the defaults, with the catalog's defaults: its activation in every hidden layer, its
+ * optimizer, regularization and initializer. */
 export function defaults(catalog) {
   const hidden = [...DEFAULTS.hidden];
-  return structuredClone({ ...DEFAULTS, hidden, acts: hidden.map(() => catalog.defaults.hidden_activation) });
+  const d = catalog.defaults;
+  return structuredClone({
+    ...DEFAULTS,
+    hidden,
+    acts: hidden.map(() => d.hidden_activation),
+    opt: d.optimizer,
+    reg: d.regularization,
+    init: d.initializer,
+  });
 }
+
+// Set-up keys that name a catalog entry, with the catalog list that holds their names.
+const NAMED = { opt: "optimizers", reg: "regularizations", init: "initializers" };
 
 /** The set-up a query string describes; unknown or malformed values (an activation the catalog does not list
  * for hidden layers, say) fall back to the defaults. */
@@ -57,6 +69,9 @@ export function fromQuery(search, catalog) {
     }
   }
   for (const key of TEXT_KEYS) if (q.has(key)) s[key] = q.get(key);
+  for (const [key, list] of Object.entries(NAMED)) {
+    if (!catalog[list].some((e) => e.name === s[key])) s[key] = defaults(catalog)[key];
+  }
   if (q.has("hidden")) {
     const text = q.get("hidden");
     s.hidden = text === "" ? [] : text.split(",").map((v) => Math.max(1, Math.round(Number(v)) || 1));
@@ -112,7 +127,7 @@ export function sessionBody(s, dataInfo, catalog) {
     activations: [...s.acts, outAct],
     optimizer: { name: s.opt, learning_rate: s.lr },
     batch_size: s.batch,
-    regularization: { kind: s.reg, rate: s.reg === "none" ? 0 : s.rate },
+    regularization: { kind: s.reg, rate: takesRate(catalog, s.reg) ? s.rate : 0 },
     init: { scheme: s.init, seed: s.iseed },
     seed: s.seed,
   };

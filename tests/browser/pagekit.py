@@ -98,11 +98,13 @@ def pick(page: Any, kind: str, layer: int, index: int, column: int | None = None
         page.get_by_label(label, exact=True).evaluate(
             "(el, v) => { el.value = v; el.dispatchEvent(new Event('change', {bubbles: true})); }", value
         )
-        page.wait_for_function("([k, v]) => window.__bpv.store.selection && window.__bpv.store.selection[k] === v",
-                               arg=[key, expected])
+        page.wait_for_function(
+            "([k, v]) => window.__bpv.store.selection && window.__bpv.store.selection[k] === v", arg=[key, expected]
+        )
         # …and until the pickers are drawn for it (the next choice must not land on the old select).
-        page.wait_for_function("() => document.getElementById('math').dataset.selection === "
-                               "JSON.stringify(window.__bpv.store.selection)")
+        page.wait_for_function(
+            "() => document.getElementById('math').dataset.selection === JSON.stringify(window.__bpv.store.selection)"
+        )
 
     choose("Show a neuron or a weight", kind, "kind", kind)
     choose("Layer to show", str(layer), "layer", layer)

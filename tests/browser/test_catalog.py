@@ -80,7 +80,7 @@ def test_each_activation_shows_the_catalogs_formula_and_derivative(
 
 
 def test_the_output_error_is_in_closed_form_exactly_for_the_catalogs_pairings(
-    page: Any, server: str, api: httpx.Client
+    page: Any, server: str, api: httpx.Client, request: pytest.FixtureRequest
 ) -> None:
     catalog = api.get("/api/catalog").json()
     closed = {(p["activation"], p["loss"]) for p in catalog["closed_form_deltas"]}
@@ -100,4 +100,11 @@ def test_the_output_error_is_in_closed_form_exactly_for_the_catalogs_pairings(
     page.get_by_role("button", name="Jump to phase J", exact=True).click()
     wait_shown(page, "J", 0)
     assert page.locator("#math-body [data-testid='math-fprime-out']").count() == 1
+    # δ^L = ∂J/∂a^L · f′(z^L), both factors the server's numbers: their product is the δ^L shown
+    factors = [
+        float(page.locator(f"#math-body [data-testid='{t}']").get_attribute("data-value"))
+        for t in ("math-grad-a", "math-fprime-out", "math-delta-out")
+    ]
+    assert factors[0] * factors[1] == pytest.approx(factors[2], rel=1e-12)
+    shot(page, request, "mse-chain-rule")
     assert page.problems.errors == []

@@ -14,14 +14,46 @@ from pagekit import layout_problems, open_page, pick, shot, wait_shown, watched
 
 pytestmark = pytest.mark.browser
 
-INTERACTIVE = {"button", "checkbox", "combobox", "slider", "spinbutton", "textbox", "searchbox", "link", "radio",
-               "switch", "tab", "menuitem", "listbox", "DisclosureTriangle"}
+INTERACTIVE = {
+    "button",
+    "checkbox",
+    "combobox",
+    "slider",
+    "spinbutton",
+    "textbox",
+    "searchbox",
+    "link",
+    "radio",
+    "switch",
+    "tab",
+    "menuitem",
+    "listbox",
+    "DisclosureTriangle",
+}
 # The issue's own examples, and every command of the page.
-EXPECTED = ["Reset", "Back one pass", "Back one phase", "Next phase", "Next pass", "Next epoch", "Play",
-            "Train in the background", "Export the session as a JSON file", "Import a session from a JSON file",
-            "Copy a link to this set-up", "Larger text for a projector", "Hide the set-up panel", "Add a hidden layer",
-            "More neurons in layer 1", "Fewer neurons in layer 1", "Remove layer 1", "Apply the new value",
-            "Start a new session with this set-up", "Upload the CSV and train on it", "Jump to phase B2"]
+EXPECTED = [
+    "Reset",
+    "Back one pass",
+    "Back one phase",
+    "Next phase",
+    "Next pass",
+    "Next epoch",
+    "Play",
+    "Train in the background",
+    "Export the session as a JSON file",
+    "Import a session from a JSON file",
+    "Copy a link to this set-up",
+    "Larger text for a projector",
+    "Hide the set-up panel",
+    "Add a hidden layer",
+    "More neurons in layer 1",
+    "Fewer neurons in layer 1",
+    "Remove layer 1",
+    "Apply the new value",
+    "Start a new session with this set-up",
+    "Upload the CSV and train on it",
+    "Jump to phase B2",
+]
 WIDE = "?hidden=16,16,16,16,16,16&acts=tanh,tanh,tanh,tanh,tanh,tanh"
 
 
@@ -59,13 +91,18 @@ def test_every_control_has_a_name_that_says_what_it_does(page: Any, server: str)
     for _ in range(12):  # Tab reaches the top bar's commands in order, Import among them
         page.keyboard.press("Tab")
         seen.add(page.evaluate("document.activeElement.getAttribute('aria-label')"))
-    assert {"Copy a link to this set-up", "Export the session as a JSON file", "Import a session from a JSON file",
-            "Larger text for a projector"} <= seen
+    assert {
+        "Copy a link to this set-up",
+        "Export the session as a JSON file",
+        "Import a session from a JSON file",
+        "Larger text for a projector",
+    } <= seen
     assert page.problems.errors == []
 
 
-def test_mid_backward_pass_of_a_6x16_network_looks_finished(page: Any, server: str,
-                                                          request: pytest.FixtureRequest) -> None:
+def test_mid_backward_pass_of_a_6x16_network_looks_finished(
+    page: Any, server: str, request: pytest.FixtureRequest
+) -> None:
     """The largest network the issue names, at 1280×800: one row of controls, one row of 16 timeline steps,
     neurons and layer titles apart, the legends clear of the network."""
     open_page(page, server, WIDE)
@@ -74,8 +111,10 @@ def test_mid_backward_pass_of_a_6x16_network_looks_finished(page: Any, server: s
     pick(page, "edge", 4, 3, 5)
     page.wait_for_selector("#grad-chart .scatterlayer .point")
     for row in ("#controls > *", "#timeline > *"):
-        centres = page.evaluate(f"[...document.querySelectorAll('{row}')].filter((e) => e.offsetWidth)"
-                                ".map((e) => {{ const r = e.getBoundingClientRect(); return r.top + r.height / 2; }})")
+        centres = page.evaluate(
+            f"[...document.querySelectorAll('{row}')].filter((e) => e.offsetWidth)"
+            ".map((e) => {{ const r = e.getBoundingClientRect(); return r.top + r.height / 2; }})"
+        )
         assert max(centres) - min(centres) < 4, f"{row} wraps onto two rows: {centres}"
     assert page.evaluate("window.__bpv.diagram.nodeSize()") >= 12
     titles = page.locator("#diagram .annotation-text").all_text_contents()

@@ -11,8 +11,18 @@ from pagekit import layout_problems, open_page, shot
 
 pytestmark = pytest.mark.browser
 
-CONTROLS = ["Reset", "Back one pass", "Back one phase", "Next phase", "Next pass", "Next epoch", "Play",
-            "Train in the background", "Export the session as a JSON file", "Copy a link to this set-up"]
+CONTROLS = [
+    "Reset",
+    "Back one pass",
+    "Back one phase",
+    "Next phase",
+    "Next pass",
+    "Next epoch",
+    "Play",
+    "Train in the background",
+    "Export the session as a JSON file",
+    "Copy a link to this set-up",
+]
 
 
 def canvas_pixel(page: Any, selector: str, x: float, y: float) -> list[int]:
@@ -24,8 +34,9 @@ def canvas_pixel(page: Any, selector: str, x: float, y: float) -> list[int]:
     )
 
 
-def test_page_loads_without_errors_and_draws_the_network(page: Any, server: str, api: httpx.Client,
-                                                        request: pytest.FixtureRequest) -> None:
+def test_page_loads_without_errors_and_draws_the_network(
+    page: Any, server: str, api: httpx.Client, request: pytest.FixtureRequest
+) -> None:
     session_id = open_page(page, server)
     state = api.get(f"/api/sessions/{session_id}").json()
     layers = state["config"]["layers"]
@@ -94,8 +105,9 @@ def test_clicking_a_training_point_makes_it_the_focus(page: Any, server: str, ap
     page.mouse.click(point["x"], point["y"])
     page.wait_for_function("(i) => window.__bpv.store.state.focus === i", arg=target)
     assert api.get(f"/api/sessions/{session_id}").json()["focus"] == target
-    page.wait_for_function("(i) => document.getElementById('math-body').textContent.includes(`Focus sample #${i} `)",
-                           arg=target)
+    page.wait_for_function(
+        "(i) => document.getElementById('math-body').textContent.includes(`Focus sample #${i} `)", arg=target
+    )
     assert page.locator("#focus-index").input_value() == str(target)
     assert page.problems.errors == []
 

@@ -14,12 +14,15 @@ from pagekit import click_on_diagram, layout_problems, open_page, shot
 pytestmark = pytest.mark.browser
 
 LOSS_POINTS = "window.__bpv.lossChart.points"
-DRAWN_LOSS = ("() => { const gd = document.getElementById('loss-chart');"
-              " return gd.data && gd.data[0].x ? gd.data[0].x.length : 0; }")
+DRAWN_LOSS = (
+    "() => { const gd = document.getElementById('loss-chart');"
+    " return gd.data && gd.data[0].x ? gd.data[0].x.length : 0; }"
+)
 
 
-def test_play_and_pause_move_the_loss_curve(page: Any, server: str, api: httpx.Client,
-                                            request: pytest.FixtureRequest) -> None:
+def test_play_and_pause_move_the_loss_curve(
+    page: Any, server: str, api: httpx.Client, request: pytest.FixtureRequest
+) -> None:
     session_id = open_page(page, server, "?speed=max")
     assert page.evaluate(LOSS_POINTS) == 0
     page.get_by_role("button", name="Play", exact=True).click()
@@ -62,9 +65,12 @@ def test_play_and_pause_move_the_loss_curve(page: Any, server: str, api: httpx.C
     page.wait_for_function("() => window.__bpv.gradChart.norms.size === 2")
     before = api.get(f"/api/sessions/{session_id}").json()["counters"]["pass"]
     assert api.post(f"/api/sessions/{session_id}/train", json={"passes": 50}).status_code == 202
-    page.wait_for_function("(p) => window.__bpv.store.state.counters.pass === p && !window.__bpv.store.job"
-                           " || (window.__bpv.store.job && window.__bpv.store.job.status === 'done'"
-                           " && window.__bpv.store.state.counters.pass === p)", arg=before + 50)
+    page.wait_for_function(
+        "(p) => window.__bpv.store.state.counters.pass === p && !window.__bpv.store.job"
+        " || (window.__bpv.store.job && window.__bpv.store.job.status === 'done'"
+        " && window.__bpv.store.state.counters.pass === p)",
+        arg=before + 50,
+    )
     page.get_by_role("button", name="Next pass", exact=True).click()
     page.wait_for_function("() => window.__bpv.gradChart.norms.size === 3")
     page.wait_for_function("() => document.getElementById('grad-chart').data[0].x.length === 4")
@@ -80,15 +86,21 @@ def test_play_and_pause_move_the_loss_curve(page: Any, server: str, api: httpx.C
     assert page.problems.errors == []
 
 
-def test_a_divergence_shows_its_banner(page: Any, server: str, api: httpx.Client,
-                                       request: pytest.FixtureRequest) -> None:
+def test_a_divergence_shows_its_banner(
+    page: Any, server: str, api: httpx.Client, request: pytest.FixtureRequest
+) -> None:
     # Linear regression with a learning rate far too large: the loss overflows within a few dozen passes.
-    created = api.post("/api/sessions", json={
-        "layers": [1, 1], "activations": ["linear"], "loss": "mse",
-        "optimizer": {"name": "sgd", "learning_rate": 50},
-        "init": {"weights": [[[0.5]]], "biases": [[0.0]]},
-        "dataset": {"inputs": [[1.0], [2.0], [3.0]], "targets": [[1.0], [2.0], [3.0]]},
-    })
+    created = api.post(
+        "/api/sessions",
+        json={
+            "layers": [1, 1],
+            "activations": ["linear"],
+            "loss": "mse",
+            "optimizer": {"name": "sgd", "learning_rate": 50},
+            "init": {"weights": [[[0.5]]], "biases": [[0.0]]},
+            "dataset": {"inputs": [[1.0], [2.0], [3.0]], "targets": [[1.0], [2.0], [3.0]]},
+        },
+    )
     assert created.status_code == 201, created.text
     session_id = created.json()["id"]
     open_page(page, server, f"?session={session_id}&speed=max")
@@ -111,8 +123,9 @@ def test_a_divergence_shows_its_banner(page: Any, server: str, api: httpx.Client
     assert page.problems.errors == []
 
 
-def test_training_in_the_background_fills_the_progress_bar(page: Any, server: str, api: httpx.Client,
-                                                           request: pytest.FixtureRequest) -> None:
+def test_training_in_the_background_fills_the_progress_bar(
+    page: Any, server: str, api: httpx.Client, request: pytest.FixtureRequest
+) -> None:
     session_id = open_page(page, server, "?data=xor&samples=400&hidden=8,8&acts=tanh,tanh")
     page.get_by_label("Epochs to train").fill("1500")  # ≈ 48,000 passes: a few seconds, many progress events
     page.evaluate("""() => { window.__progress = [];
@@ -164,8 +177,9 @@ def assert_progress_texts(page: Any) -> None:
     page.wait_for_function("() => !document.getElementById('grad-note').textContent.startsWith('training')")
 
 
-def test_a_job_started_over_rest_shows_in_the_page(page: Any, server: str, api: httpx.Client,
-                                                   request: pytest.FixtureRequest) -> None:
+def test_a_job_started_over_rest_shows_in_the_page(
+    page: Any, server: str, api: httpx.Client, request: pytest.FixtureRequest
+) -> None:
     """Someone (a script, another tool) starts a training job on the session the page shows: the page's
     progress bar follows it with the loss and an ETA, and stepping waits for it."""
     session_id = open_page(page, server, "?data=xor&samples=400&hidden=8,8&acts=tanh,tanh")
@@ -174,10 +188,14 @@ def test_a_job_started_over_rest_shows_in_the_page(page: Any, server: str, api: 
     assert started.status_code == 202, started.text
     job = started.json()
     page.wait_for_function("() => document.getElementById('job-text').dataset.status === 'running'")
-    assert page.get_by_role("button", name="Next phase", exact=True).is_disabled() or \
-        page.evaluate("document.getElementById('job-text').dataset.status") == "done"
-    page.wait_for_function("() => document.getElementById('job-progress').value > 0 && "
-                           "document.getElementById('job-text').dataset.status === 'running'")
+    assert (
+        page.get_by_role("button", name="Next phase", exact=True).is_disabled()
+        or page.evaluate("document.getElementById('job-text').dataset.status") == "done"
+    )
+    page.wait_for_function(
+        "() => document.getElementById('job-progress').value > 0 && "
+        "document.getElementById('job-text').dataset.status === 'running'"
+    )
     shot(page, request, "running")
     assert layout_problems(page) == []
     page.wait_for_function("() => document.getElementById('job-text').dataset.status === 'done'", timeout=60_000)

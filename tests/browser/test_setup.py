@@ -15,14 +15,18 @@ pytestmark = pytest.mark.browser
 
 
 def wait_new_session(page: Any, old_id: str) -> str:
-    page.wait_for_function("(old) => window.__bpv.store.state && window.__bpv.store.state.id !== old && "
-                           "document.body.dataset.conn === 'open'", arg=old_id)
+    page.wait_for_function(
+        "(old) => window.__bpv.store.state && window.__bpv.store.state.id !== old && "
+        "document.body.dataset.conn === 'open'",
+        arg=old_id,
+    )
     page.wait_for_function("() => window.__bpv.diagram.ready")
     return page.evaluate("window.__bpv.store.state.id")
 
 
-def test_changing_the_architecture_starts_a_new_session(page: Any, server: str, api: httpx.Client,
-                                                        request: pytest.FixtureRequest) -> None:
+def test_changing_the_architecture_starts_a_new_session(
+    page: Any, server: str, api: httpx.Client, request: pytest.FixtureRequest
+) -> None:
     first = open_page(page, server)
     page.get_by_role("button", name="More neurons in layer 1", exact=True).click()
     second = wait_new_session(page, first)
@@ -48,13 +52,16 @@ def test_changing_the_architecture_starts_a_new_session(page: Any, server: str, 
     fifth = other.evaluate("window.__bpv.store.state.id")
     assert fifth != fourth
     again = api.get(f"/api/sessions/{fifth}").json()
-    assert again["config"]["layers"] == config["layers"] and again["weights"] == api.get(
-        f"/api/sessions/{fourth}").json()["weights"]
+    assert (
+        again["config"]["layers"] == config["layers"]
+        and again["weights"] == api.get(f"/api/sessions/{fourth}").json()["weights"]
+    )
     assert page.problems.errors == [] and other.problems.errors == []
 
 
-def test_a_hyperparameter_applies_from_the_next_pass(page: Any, server: str, api: httpx.Client,
-                                                     request: pytest.FixtureRequest) -> None:
+def test_a_hyperparameter_applies_from_the_next_pass(
+    page: Any, server: str, api: httpx.Client, request: pytest.FixtureRequest
+) -> None:
     session_id = open_page(page, server)
     pick(page, "neuron", 2, 0)
     page.get_by_role("button", name="Jump to phase J", exact=True).click()
@@ -94,8 +101,9 @@ def write_csv(path: Path, rows: int, features: int) -> Path:
     return path
 
 
-def test_uploading_a_csv_through_the_page_and_training_on_it(page: Any, server: str, api: httpx.Client,
-                                                             tmp_path: Path, request: pytest.FixtureRequest) -> None:
+def test_uploading_a_csv_through_the_page_and_training_on_it(
+    page: Any, server: str, api: httpx.Client, tmp_path: Path, request: pytest.FixtureRequest
+) -> None:
     first = open_page(page, server)
     csv = write_csv(tmp_path / "three.csv", 120, 3)
     page.get_by_text("Upload a CSV…").click()
@@ -121,8 +129,9 @@ def test_uploading_a_csv_through_the_page_and_training_on_it(page: Any, server: 
     assert page.problems.errors == []
 
 
-def test_a_wide_input_layer_is_summarized(page: Any, server: str, api: httpx.Client, tmp_path: Path,
-                                          request: pytest.FixtureRequest) -> None:
+def test_a_wide_input_layer_is_summarized(
+    page: Any, server: str, api: httpx.Client, tmp_path: Path, request: pytest.FixtureRequest
+) -> None:
     csv = write_csv(tmp_path / "wide.csv", 80, 64)
     with csv.open("rb") as handle:
         uploaded = api.post("/api/datasets", files={"file": ("wide.csv", handle, "text/csv")}, data={"target": "label"})
@@ -132,8 +141,9 @@ def test_a_wide_input_layer_is_summarized(page: Any, server: str, api: httpx.Cli
     assert api.get(f"/api/sessions/{session_id}").json()["config"]["layers"] == [64, 16, 8, 1]
     columns = page.evaluate("window.__bpv.diagram.geometry.columns.map((c) => [c.indices.length, c.hidden])")
     assert columns[0] == [10, 55] and columns[1] == [16, 0]  # 6 first + marker + 3 last of 64; 16 all shown
-    page.wait_for_function("() => [...document.querySelectorAll('#diagram .annotation-text')]"
-                           ".some((t) => t.textContent === '⋮ 55 more')")
+    page.wait_for_function(
+        "() => [...document.querySelectorAll('#diagram .annotation-text')].some((t) => t.textContent === '⋮ 55 more')"
+    )
     pick(page, "neuron", 1, 0)
     page.get_by_role("button", name="Next phase", exact=True).click()
     wait_shown(page, "F1", 0)

@@ -17,9 +17,25 @@ pytestmark = pytest.mark.browser
 
 # Every part of the set-up the address can hold, none of them at its default.
 LINK = {
-    "data": "spiral", "samples": "300", "noise": "0.2", "test": "0.3", "dseed": "2",
-    "hidden": "5,3", "acts": "relu,sigmoid", "opt": "momentum", "lr": "0.03", "mom": "0.8", "batch": "7",
-    "reg": "l2", "rate": "0.001", "init": "he", "iseed": "3", "seed": "5", "prec": "6", "speed": "30", "log": "1",
+    "data": "spiral",
+    "samples": "300",
+    "noise": "0.2",
+    "test": "0.3",
+    "dseed": "2",
+    "hidden": "5,3",
+    "acts": "relu,sigmoid",
+    "opt": "momentum",
+    "lr": "0.03",
+    "mom": "0.8",
+    "batch": "7",
+    "reg": "l2",
+    "rate": "0.001",
+    "init": "he",
+    "iseed": "3",
+    "seed": "5",
+    "prec": "6",
+    "speed": "30",
+    "log": "1",
 }
 
 
@@ -28,14 +44,18 @@ def query(params: dict[str, str]) -> str:
 
 
 def wait_new_session(page: Any, old_id: str) -> str:
-    page.wait_for_function("(old) => window.__bpv.store.state && window.__bpv.store.state.id !== old && "
-                           "document.body.dataset.conn === 'open'", arg=old_id)
+    page.wait_for_function(
+        "(old) => window.__bpv.store.state && window.__bpv.store.state.id !== old && "
+        "document.body.dataset.conn === 'open'",
+        arg=old_id,
+    )
     page.wait_for_function("() => window.__bpv.diagram.ready")
     return page.evaluate("window.__bpv.store.state.id")
 
 
-def test_a_link_with_a_set_up_builds_that_session(page: Any, browser: Any, server: str, api: httpx.Client,
-                                                  request: pytest.FixtureRequest) -> None:
+def test_a_link_with_a_set_up_builds_that_session(
+    page: Any, browser: Any, server: str, api: httpx.Client, request: pytest.FixtureRequest
+) -> None:
     session_id = open_page(page, server, query(LINK))
     state = api.get(f"/api/sessions/{session_id}").json()
     config = state["config"]
@@ -43,13 +63,22 @@ def test_a_link_with_a_set_up_builds_that_session(page: Any, browser: Any, serve
     assert config["activations"] == ["relu", "sigmoid", "sigmoid"]
     assert config["loss"] == "bce"
     assert (config["optimizer"]["name"], config["optimizer"]["learning_rate"], config["optimizer"]["momentum"]) == (
-        "momentum", 0.03, 0.8)
+        "momentum",
+        0.03,
+        0.8,
+    )
     assert config["batch_size"] == 7
     assert config["regularization"] == {"kind": "l2", "rate": 0.001}
     assert (config["init"]["scheme"], config["init"]["seed"]) == ("he", 3)
     assert config["seed"] == 5
-    assert config["dataset"] == {"builtin": "spiral", "samples": 300, "noise": 0.2, "test_fraction": 0.3, "seed": 2,
-                                 "classes": None}
+    assert config["dataset"] == {
+        "builtin": "spiral",
+        "samples": 300,
+        "noise": 0.2,
+        "test_fraction": 0.3,
+        "seed": 2,
+        "classes": None,
+    }
     assert state["dataset"]["train_rows"] + state["dataset"]["test_rows"] == 300
     assert state["dataset"]["test_rows"] == 90
 
@@ -96,8 +125,9 @@ def test_a_link_with_a_set_up_builds_that_session(page: Any, browser: Any, serve
     assert page.problems.errors == []
 
 
-def test_export_and_import_continue_a_session(page: Any, server: str, api: httpx.Client, tmp_path: Path,
-                                              request: pytest.FixtureRequest) -> None:
+def test_export_and_import_continue_a_session(
+    page: Any, server: str, api: httpx.Client, tmp_path: Path, request: pytest.FixtureRequest
+) -> None:
     session_id = open_page(page, server)
     pick(page, "neuron", 2, 1)
     page.get_by_role("button", name="Next pass", exact=True).click()

@@ -32,8 +32,9 @@ def current_label(page: Any) -> str:
     return page.get_by_role("group", name="Phase timeline").locator("[aria-current='step']").get_attribute("data-label")
 
 
-def test_one_pass_phase_by_phase_shows_the_api_numbers(page: Any, server: str, api: httpx.Client,
-                                                      request: pytest.FixtureRequest) -> None:
+def test_one_pass_phase_by_phase_shows_the_api_numbers(
+    page: Any, server: str, api: httpx.Client, request: pytest.FixtureRequest
+) -> None:
     session_id = open_page(page, server)
     initial = api.get(f"/api/sessions/{session_id}").json()
     shadow = shadow_session(api, session_id)
@@ -124,8 +125,9 @@ def test_one_pass_phase_by_phase_shows_the_api_numbers(page: Any, server: str, a
     assert page.problems.errors == []
 
 
-def test_stepping_back_brings_the_earlier_numbers_back(page: Any, server: str, api: httpx.Client,
-                                                       request: pytest.FixtureRequest) -> None:
+def test_stepping_back_brings_the_earlier_numbers_back(
+    page: Any, server: str, api: httpx.Client, request: pytest.FixtureRequest
+) -> None:
     session_id = open_page(page, server)
     initial = api.get(f"/api/sessions/{session_id}").json()
     pick(page, "neuron", 2, J)
@@ -176,8 +178,9 @@ def test_keyboard_and_timeline_step(page: Any, server: str, api: httpx.Client) -
 
     page.get_by_role("button", name="Jump to phase J", exact=True).click()
     wait_shown(page, "J", 1)
-    page.wait_for_function("() => [...document.querySelectorAll('#diagram .annotation-text')]"
-                           ".some((t) => t.textContent.startsWith('J ='))")  # the loss appears at the output
+    page.wait_for_function(
+        "() => [...document.querySelectorAll('#diagram .annotation-text')].some((t) => t.textContent.startsWith('J ='))"
+    )  # the loss appears at the output
     page.get_by_role("button", name="Jump to phase F2", exact=True).click()
     wait_shown(page, "F2", 1)
 
@@ -191,8 +194,9 @@ def test_keyboard_and_timeline_step(page: Any, server: str, api: httpx.Client) -
     assert page.problems.errors == []
 
 
-def test_edit_a_weight_next_epoch_and_reset(page: Any, server: str, api: httpx.Client,
-                                            request: pytest.FixtureRequest) -> None:
+def test_edit_a_weight_next_epoch_and_reset(
+    page: Any, server: str, api: httpx.Client, request: pytest.FixtureRequest
+) -> None:
     session_id = open_page(page, server)
     initial = api.get(f"/api/sessions/{session_id}").json()
     pick(page, "edge", 1, 0, 1)
@@ -236,8 +240,9 @@ def test_edit_a_weight_next_epoch_and_reset(page: Any, server: str, api: httpx.C
     assert page.problems.errors == []
 
 
-def test_the_update_animates_the_edges(page: Any, server: str, api: httpx.Client,
-                                       request: pytest.FixtureRequest) -> None:
+def test_the_update_animates_the_edges(
+    page: Any, server: str, api: httpx.Client, request: pytest.FixtureRequest
+) -> None:
     """U moves each edge from its old weight to its new one in a short transition (not a jump), and a glow that
     fades shows which weights the update moved."""
     session_id = open_page(page, server, "?lr=3")  # a big step, so the change is plain to see
@@ -279,8 +284,10 @@ def test_stepping_on_during_the_update_shows_the_next_phase_at_once(page: Any, s
     page.wait_for_function("() => window.__bpv.diagram.tweening")
     page.get_by_role("button", name="Next phase", exact=True).click()
     # What the diagram draws in the very frame the timeline reaches F1 (not after the transition's end).
-    drawn = page.wait_for_function("() => document.body.dataset.shown === 'F1' && "
-                                   "[window.__bpv.diagram.lastView.label, window.__bpv.diagram.tweening]").json_value()
+    drawn = page.wait_for_function(
+        "() => document.body.dataset.shown === 'F1' && "
+        "[window.__bpv.diagram.lastView.label, window.__bpv.diagram.tweening]"
+    ).json_value()
     assert drawn == ["F1", False]
     assert page.evaluate("window.__bpv.diagram.marks.pulse") == 0
     page.wait_for_function(

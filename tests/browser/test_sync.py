@@ -26,8 +26,9 @@ def other_window(browser: Any) -> Any:
         context.close()
 
 
-def test_two_tabs_stay_in_step_and_a_dropped_socket_reconnects(page: Any, other_window: Any, server: str,
-                                                             api: httpx.Client, request: pytest.FixtureRequest) -> None:
+def test_two_tabs_stay_in_step_and_a_dropped_socket_reconnects(
+    page: Any, other_window: Any, server: str, api: httpx.Client, request: pytest.FixtureRequest
+) -> None:
     session_id = open_page(page, server)
     other = other_window
     assert open_page(other, server, f"?session={session_id}") == session_id
@@ -84,8 +85,9 @@ def test_two_tabs_stay_in_step_and_a_dropped_socket_reconnects(page: Any, other_
     page.wait_for_function("() => !window.__bpv.store.state.playing")
     passes = api.get(f"/api/sessions/{session_id}").json()["counters"]["pass"]
     for tab in (page, other):
-        tab.wait_for_function("(p) => window.__bpv.store.state.counters.pass === p && "
-                              "window.__bpv.lossChart.points === p", arg=passes)
+        tab.wait_for_function(
+            "(p) => window.__bpv.store.state.counters.pass === p && window.__bpv.lossChart.points === p", arg=passes
+        )
     assert page.problems.errors == [] and other.problems.errors == []
 
 
@@ -95,8 +97,9 @@ def connection_errors_only(errors: list[str]) -> list[str]:
 
 
 @pytest.mark.parametrize("persist", [True, False], ids=["sessions-kept", "sessions-lost"])
-def test_the_page_recovers_when_the_server_is_killed_and_restarted(page: Any, tmp_path: Path, persist: bool,
-                                                                   request: pytest.FixtureRequest) -> None:
+def test_the_page_recovers_when_the_server_is_killed_and_restarted(
+    page: Any, tmp_path: Path, persist: bool, request: pytest.FixtureRequest
+) -> None:
     """kill -9 the server mid-session and start it again on the same port: the page says it is reconnecting,
     comes back by itself, and goes on — on the same session where it was (the server keeps sessions), or, when
     the server lost it, on a new session with the same set-up."""
@@ -129,8 +132,11 @@ def test_the_page_recovers_when_the_server_is_killed_and_restarted(page: Any, tm
                 expected_pass = 2
             else:
                 assert api.get(f"/api/sessions/{session_id}").status_code == 404
-                page.wait_for_function("(old) => window.__bpv.store.state && window.__bpv.store.state.id !== old "
-                                       "&& window.__bpv.diagram.ready", arg=session_id)
+                page.wait_for_function(
+                    "(old) => window.__bpv.store.state && window.__bpv.store.state.id !== old "
+                    "&& window.__bpv.diagram.ready",
+                    arg=session_id,
+                )
                 new_id = page.evaluate("window.__bpv.store.state.id")
                 fresh = api.get(f"/api/sessions/{new_id}").json()
                 assert fresh["config"] == before["config"] and fresh["weights"] == before["weights"]

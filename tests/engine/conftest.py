@@ -126,9 +126,10 @@ def assert_same_state(actual: dict[str, Any], expected: dict[str, Any]) -> None:
 
 
 def assert_same_records(actual: Sequence[Any], expected: Sequence[Any]) -> None:
-    """Phase records equal field by field, arrays bitwise."""
+    """Phase records of the same types, equal field by field, arrays bitwise."""
     assert len(actual) == len(expected)
     for got, want in zip(actual, expected, strict=True):
+        assert type(got) is type(want), f"{got.label} is a {type(got).__name__}, expected a {type(want).__name__}"
         fields = vars(want)
         differing = [name for name in fields if not _same(getattr(got, name), fields[name])]
         assert not differing, f"record {want.label} of pass {want.pass_index} differs in {differing}"

@@ -1,19 +1,32 @@
-"""Activations: a = f(z) and f'(z) side by side, stable at extreme z, and the softmax Jacobian product."""
+"""Activations: a = f(z) and f'(z) side by side, stable at extreme z, and the softmax Jacobian product; each one
+against its reference formula, its f' against a central difference of f, and backprop through a network
+against finite differences of J."""
 
 from __future__ import annotations
 
+import math
 import warnings
 
 import numpy as np
 import pytest
 
-from engine.activations import ACTIVATIONS, LEAKY_SLOPE, get_activation, row_max, row_sum
+from engine.activations import ACTIVATIONS, ELU_ALPHA, LEAKY_SLOPE, get_activation, normal_cdf
+from engine.gradcheck import check_gradients
+from engine.initializers import InitSpec
+from engine.network import Network
 
-ELEMENTWISE = ["sigmoid", "tanh", "relu", "leaky_relu", "linear"]
+ELEMENTWISE = [name for name, act in ACTIVATIONS.items() if not act.output_only]
 
 
-def test_registry_holds_the_six_activations_and_only_softmax_is_output_only() -> None:
-    assert sorted(ACTIVATIONS) == ["leaky_relu", "linear", "relu", "sigmoid", "softmax", "tanh"]
+def _gelu_reference(z: np.ndarray) -> np.ndarray:
+    """z Φ(z) with Φ(z) = ½ erfc(−z/√2), one number at a time through Python's math.erfc."""
+    return np.array([v * 0.5 * math.erfc(-v / math.sqrt(2)) for v in z.ravel()]).reshape(z.shape)
+
+
+def test_registry_holds_the_nine_activations_and_only_softmax_is_output_only() -> None:
+    assert list(ACTIVATIONS) == [
+        "sigmoid", "tanh", "relu", "leaky_relu", "elu", "softplus", "gelu", "linear", "softmax"
+    ]  # fmt: skip
     assert [name for name, act in ACTIVATIONS.items() if act.output_only] == ["softmax"]
 
 
@@ -25,6 +38,9 @@ def test_registry_holds_the_six_activations_and_only_softmax_is_output_only() ->
         ("relu", lambda z: np.where(z > 0, z, 0.0)),
         ("leaky_relu", lambda z: np.where(z > 0, z, LEAKY_SLOPE * z)),
         ("linear", lambda z: z),
+        ("elu", lambda z: np.where(z > 0, z, ELU_ALPHA * (np.exp(z) - 1))),
+        ("softplus", lambda z: np.log1p(np.exp(z))),
+        ("gelu", _gelu_reference),
     ],
 )
 def test_elementwise_activation_values_match_their_formula(name: str, expected) -> None:
@@ -161,20 +177,6 @@ def test_relu_backward_multiplies_by_the_mask_and_overwrites_g_only_when_allowed
     np.testing.assert_array_equal(delta, expected)
 
 
-@pytest.mark.parametrize("shape", [(128, 10), (3, 40), (1, 2), (6,)], ids=["short-rows", "long-rows", "one", "1-D"])
-def test_row_max_and_row_sum_equal_numpys_reductions(shape: tuple[int, ...]) -> None:
-    z = np.random.default_rng(4).normal(size=shape) * 30
-    np.testing.assert_array_equal(row_max(z), z.max(axis=-1, keepdims=True))  # a maximum is exact in any order
-    np.testing.assert_allclose(row_sum(z), z.sum(axis=-1, keepdims=True), rtol=1e-12, atol=1e-12)
-
-
-def test_row_max_and_row_sum_propagate_nan_like_numpy() -> None:
-    z = np.random.default_rng(4).normal(size=(128, 10))
-    z[3, 7] = np.nan
-    assert np.isnan(row_max(z)[3, 0]) and np.isnan(row_sum(z)[3, 0])
-    assert np.isfinite(np.delete(row_max(z), 3)).all()
-
-
 def test_softmax_rows_sum_to_one_for_short_and_long_rows() -> None:
     act = get_activation("softmax")
     for shape in [(64, 10), (2, 50)]:
@@ -183,3 +185,81 @@ def test_softmax_rows_sum_to_one_for_short_and_long_rows() -> None:
         np.testing.assert_allclose(a.sum(axis=1), 1.0, rtol=1e-14)
         e = np.exp(z - z.max(axis=1, keepdims=True))
         np.testing.assert_allclose(a, e / e.sum(axis=1, keepdims=True), rtol=1e-14, atol=1e-300)
+
+
+# -- ELU, softplus, GELU -------------------------------------------------------------------------------------------
+
+
+def test_elu_is_alpha_e_to_the_z_minus_one_below_zero_and_its_slope_is_a_plus_alpha() -> None:
+    act = get_activation("elu")
+    z = np.array([-1.0, 0.0, 2.0, -800.0])
+    a = act.f(z)
+    np.testing.assert_allclose(a, [math.exp(-1) - 1, 0.0, 2.0, -1.0], rtol=1e-15, atol=0)
+    np.testing.assert_allclose(act.df(z, a), [math.exp(-1), 1.0, 1.0, 0.0], rtol=1e-15, atol=0)  # α e^z = a + α
+
+
+def test_elu_of_huge_z_does_not_overflow() -> None:
+    act = get_activation("elu")
+    z = np.array([1000.0, -1000.0])
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        a = act.f(z)
+        fprime = act.df(z, a)
+    np.testing.assert_array_equal(a, [1000.0, -1.0])
+    np.testing.assert_array_equal(fprime, [1.0, 0.0])
+
+
+def test_softplus_is_finite_at_extreme_z_and_its_derivative_is_the_sigmoid() -> None:
+    act = get_activation("softplus")
+    z = np.array([[-1000.0, -30.0, 0.0, 30.0, 1000.0]])
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        a = act.f(z)
+        fprime = act.df(z, a)
+    tail = math.log1p(math.exp(-30))  # log(1 + e^{−30}) = e^{−30} − e^{−60}/2 + …
+    np.testing.assert_allclose(a, [[0.0, tail, math.log(2), 30.0 + tail, 1000.0]], rtol=1e-15, atol=0)
+    np.testing.assert_array_equal(fprime, get_activation("sigmoid").f(z))
+
+
+@pytest.mark.parametrize(
+    ("z", "cdf"),
+    [  # the standard normal distribution function, from published tables
+        (-7.0, 1.279812543885835e-12),
+        (-3.0, 1.349898031630095e-3),
+        (-1.0, 0.158655253931457),
+        (0.0, 0.5),
+        (1.0, 0.841344746068543),
+        (2.0, 0.977249868051821),
+        (3.0, 0.998650101968370),
+    ],
+)
+def test_normal_cdf_matches_published_values_in_the_tails_too(z: float, cdf: float) -> None:
+    assert normal_cdf(np.array([z]))[0] == pytest.approx(cdf, rel=1e-14)
+
+
+def test_gelu_equals_the_erf_form_where_that_form_keeps_its_digits() -> None:
+    """½ z (1 + erf(z/√2)) as written: for z ≥ −2 the sum 1 + erf(z/√2) ≥ 0.045 loses under 2 digits."""
+    z = np.linspace(-2.0, 3.0, 101)
+    erf_form = np.array([0.5 * v * (1 + math.erf(v / math.sqrt(2))) for v in z])
+    np.testing.assert_allclose(get_activation("gelu").f(z), erf_form, rtol=1e-13, atol=1e-300)
+
+
+def test_gelu_derivative_is_phi_plus_z_times_the_normal_density() -> None:
+    act = get_activation("gelu")
+    z = np.array([-6.0, -1.5, -0.2, 0.0, 0.7, 4.0])
+    expected = [0.5 * math.erfc(-v / math.sqrt(2)) + v * math.exp(-v * v / 2) / math.sqrt(2 * math.pi) for v in z]
+    np.testing.assert_allclose(act.df(z, act.f(z)), expected, rtol=1e-14, atol=1e-300)
+
+
+@pytest.mark.parametrize("name", ["elu", "softplus", "gelu"])
+@pytest.mark.parametrize("where", ["hidden", "output"])
+def test_backprop_through_a_network_with_the_activation_matches_finite_differences(name: str, where: str) -> None:
+    activations = [name, "sigmoid"] if where == "hidden" else ["tanh", name]
+    loss = "bce" if where == "hidden" else "mse"
+    net = Network.build([3, 5, 2], activations, loss, InitSpec("uniform", seed=4, low=-1, high=1))
+    rng = np.random.default_rng(9)
+    X, Y = rng.normal(size=(6, 3)), rng.integers(0, 2, size=(6, 2)).astype(float)
+    fwd = net.forward(X)
+    assert np.abs(fwd.z[0 if where == "hidden" else 1]).min() > 1e-3  # ELU's f' has a kink at 0: stay clear of it
+    report = check_gradients(net, X, Y)
+    assert report.max_relative_error < 1e-6, report  # as tests/engine/test_gradients.py

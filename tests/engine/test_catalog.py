@@ -50,3 +50,13 @@ def test_every_default_pairing_is_one_the_engine_builds() -> None:
         Network.build([2, 3], [act], loss=loss)
     assert default_loss("sigmoid") == "bce"
     assert default_loss("linear") == "mse"
+
+
+def test_the_catalog_says_what_the_page_would_otherwise_infer_from_names() -> None:
+    cat = catalog()
+    activations = {e.name: e for e in cat.activations}
+    assert activations["softmax"].elementwise is False and activations["sigmoid"].elementwise is True
+    assert {e.name: e.seed_rule for e in cat.optimizers} == {"sgd": True, "momentum": False, "adam": False}
+    assert {e.name: e.hyperparameters for e in cat.regularizations} == {"none": (), "l1": ("rate",), "l2": ("rate",)}
+    assert all(e.derivative_tex.startswith(r"\frac{\partial J}{\partial a_k}") for e in cat.losses)
+    assert (cat.default_optimizer, cat.default_initializer, cat.default_regularization) == ("sgd", "xavier", "none")

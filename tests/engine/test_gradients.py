@@ -29,12 +29,13 @@ def _allowed(output: str, loss: str) -> bool:
     return True
 
 
-HIDDEN = ["sigmoid", "tanh", "relu", "leaky_relu", "linear"]
+HIDDEN = [name for name, act in ACTIVATIONS.items() if not act.output_only]
 OUTPUT_LOSS = [(output, loss) for output in ACTIVATIONS for loss in LOSSES if _allowed(output, loss)]
 DEPTHS = [[3, 4, 2], [2, 5, 4, 3], [4, 3, 3, 3, 2]]
 H = 3e-3
 STENCIL = ((3, 1.0), (2, -9.0), (1, 45.0), (-1, -45.0), (-2, 9.0), (-3, -1.0))  # Σ c·J(θ + s h) / 60h
-KINK_MARGIN = 0.1  # |z| of relu / leaky_relu units stays this far from 0, beyond the stencil's reach
+KINKED = ("relu", "leaky_relu", "elu")  # f (or, for elu, f') has a kink at z = 0
+KINK_MARGIN = 0.1  # |z| of their units stays this far from 0, beyond the stencil's reach
 FLOOR = 1e-6
 TOLERANCE = 1e-6
 
@@ -59,10 +60,10 @@ def relative_error(analytic: np.ndarray, numeric: np.ndarray) -> float:
 
 
 def random_case(sizes: list[int], hidden: str, output: str, loss: str, regularization: Regularization, targets):
-    """The first seed whose network keeps every relu / leaky_relu pre-activation away from its kink and gives
+    """The first seed whose network keeps every pre-activation of a KINKED unit away from its kink and gives
     every layer a non-zero gradient; deterministic, asserted to exist within 200 seeds."""
     activations = [hidden] * (len(sizes) - 2) + [output]
-    kinked = [i for i, name in enumerate(activations) if name in ("relu", "leaky_relu")]
+    kinked = [i for i, name in enumerate(activations) if name in KINKED]
     for seed in range(200):
         rng = np.random.default_rng(seed)
         net = Network.build(
@@ -94,7 +95,9 @@ def assert_gradients_match(net: Network, X: np.ndarray, Y: np.ndarray, bwd) -> N
 
 
 def test_every_allowed_output_loss_pairing_is_covered() -> None:
-    assert len(OUTPUT_LOSS) == 15
+    # Every elementwise activation with half_sse and mse, sigmoid with bce, softmax with all four losses.
+    elementwise = [name for name, act in ACTIVATIONS.items() if not act.output_only]
+    assert len(OUTPUT_LOSS) == 2 * len(elementwise) + 1 + 4 == 21
     assert ("softmax", "cross_entropy") in OUTPUT_LOSS and ("sigmoid", "bce") in OUTPUT_LOSS
 
 

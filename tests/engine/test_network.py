@@ -201,7 +201,7 @@ def test_default_activations_are_sigmoid_and_a_single_name_applies_to_every_laye
         ({"sizes": [2, 0, 1]}, r"every layer needs at least one neuron, got \[2, 0, 1\]"),
         ({"sizes": [2, 3, 1], "activations": ["tanh"]}, r"activations needs one name per non-input layer \(2\), got 1"),
         ({"sizes": [2, 1], "dtype": "float16"}, r"dtype must be one of float64, float32, got 'float16'"),
-        ({"sizes": [2, 1], "activations": ["gelu"]}, r"unknown activation 'gelu'"),
+        ({"sizes": [2, 1], "activations": ["swish"]}, r"unknown activation 'swish'"),
     ],
 )
 def test_build_refuses_bad_configurations_with_fixable_messages(kwargs: dict, message: str) -> None:

@@ -3,7 +3,7 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 
-import { closedFormDelta, defaultOutputActivation, entry, hiddenActivations, label, reads, shortName } from "../../static/js/catalog.js";
+import { closedFormDelta, defaultOutputActivation, elementwise, entry, hiddenActivations, label, reads, seedRule, shortName, takesRate } from "../../static/js/catalog.js";
 import { catalog } from "./fixtures.mjs";
 
 test("hidden layers may use every activation the catalog marks so, in its order", () => {
@@ -42,4 +42,13 @@ test("an optimizer reads the settings it lists", () => {
   assert.equal(reads(cat, "momentum", "momentum"), true);
   assert.equal(reads(cat, "sgd", "momentum"), false);
   assert.equal(reads(cat, "nadam", "momentum"), false);
+});
+
+test("the catalog says which regularizations take a rate, which optimizer is the seed's rule, which f is elementwise", () => {
+  const cat = catalog();
+  assert.deepEqual(cat.regularizations.map((r) => takesRate(cat, r.name)), [false, true, true]);
+  assert.deepEqual(cat.optimizers.map((o) => seedRule(cat, o.name)), [true, false, false]);
+  assert.equal(elementwise(cat, "sigmoid"), true);
+  assert.equal(elementwise(cat, "softmax"), false);
+  assert.equal(elementwise(cat, "no-such"), false);
 });

@@ -5,7 +5,8 @@
 const formula = (tex) => ({ tex, mathml: `<math><mtext>${tex}</mtext></math>` });
 
 function activation(name, label, short, hidden = true) {
-  return { name, label, formula: formula(`f_{${name}}(z)`), short, derivative: formula(`f'_{${name}}`), hidden, outputs: null, hyperparameters: null };
+  const elementwise = name !== "softmax";
+  return { name, label, formula: formula(`f_{${name}}(z)`), short, derivative: formula(`f'_{${name}}`), hidden, elementwise, seed_rule: null, outputs: null, hyperparameters: null };
 }
 
 function plain(name, label, extra = {}) {
@@ -23,9 +24,9 @@ export function catalog() {
       activation("softmax", "softmax", "softmax", false),
     ],
     losses: [plain("half_sse", "½ Σ(ŷ−y)²"), plain("mse", "mean squared error"), plain("bce", "binary cross-entropy", { outputs: ["sigmoid", "softmax"] }), plain("cross_entropy", "cross-entropy", { outputs: ["softmax"] })],
-    optimizers: [plain("sgd", "SGD", { hyperparameters: ["learning_rate"] }), plain("momentum", "momentum", { hyperparameters: ["learning_rate", "momentum"] }), plain("adam", "Adam", { hyperparameters: ["learning_rate", "beta1", "beta2", "epsilon"] })],
+    optimizers: [plain("sgd", "SGD", { hyperparameters: ["learning_rate"], seed_rule: true }), plain("momentum", "momentum", { hyperparameters: ["learning_rate", "momentum"] }), plain("adam", "Adam", { hyperparameters: ["learning_rate", "beta1", "beta2", "epsilon"] })],
     initializers: [plain("xavier", "Xavier (Glorot)"), plain("he", "He")],
-    regularizations: [plain("none", "none"), plain("l1", "L1"), plain("l2", "L2")],
+    regularizations: [plain("none", "none"), plain("l1", "L1", { hyperparameters: ["rate"] }), plain("l2", "L2", { hyperparameters: ["rate"] })],
     datasets: ["circles", "xor", "sine"],
     closed_form_deltas: [
       { activation: "sigmoid", loss: "bce", formula: formula("\\delta^L = a^L - y") },
@@ -33,6 +34,9 @@ export function catalog() {
     ],
     chain_rule_delta: formula("\\delta^L = \\frac{\\partial J}{\\partial a^L} \\odot f'(z^L)"),
     defaults: {
+      optimizer: "sgd",
+      initializer: "xavier",
+      regularization: "none",
       hidden_activation: "tanh",
       output_activation: { binary: "sigmoid", multiclass: "softmax", regression: "linear" },
       loss: { sigmoid: "bce", softmax: "cross_entropy" },

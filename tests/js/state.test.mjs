@@ -86,3 +86,13 @@ test("fromSessionConfig takes a session's set-up", () => {
   assert.deepEqual([s.opt, s.lr, s.batch, s.reg, s.rate, s.init, s.iseed, s.seed], ["adam", 0.01, 32, "l1", 0.001, "he", 3, 4]);
   assert.deepEqual([s.data, s.samples, s.test, s.dseed], ["xor", 300, 0.1, 2]);
 });
+
+test("the optimizer, regularization and initializer default to the catalog's and unknown names fall back", () => {
+  const cat = catalog();
+  cat.defaults.optimizer = "adam";
+  const s = fromQuery("?opt=rmsprop&reg=l2&init=he", cat);
+  assert.equal(s.opt, "adam");
+  assert.equal(s.reg, "l2");
+  assert.equal(s.init, "he");
+  assert.equal(fromQuery("", cat).init, "xavier");
+});

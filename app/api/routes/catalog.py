@@ -25,7 +25,9 @@ def _entry(entry: Entry) -> schemas.CatalogEntry:
         formula=_formula(entry.tex),
         short=entry.short or None,
         derivative=_formula(entry.derivative_tex) if entry.derivative_tex else None,
-        hidden=entry.hidden if entry.short else None,
+        hidden=entry.hidden,
+        elementwise=entry.elementwise,
+        seed_rule=entry.seed_rule,
         outputs=list(entry.outputs) if entry.outputs is not None else None,
         hyperparameters=list(entry.hyperparameters) or None,
     )
@@ -48,6 +50,9 @@ def catalog_model() -> schemas.Catalog:
         ],
         chain_rule_delta=_formula(cat.chain_rule_delta_tex),
         defaults=schemas.CatalogDefaults(
+            optimizer=cat.default_optimizer,
+            initializer=cat.default_initializer,
+            regularization=cat.default_regularization,
             hidden_activation=cat.default_hidden_activation,
             output_activation=cat.default_output_activation,
             loss=cat.default_loss,

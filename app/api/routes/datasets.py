@@ -130,7 +130,9 @@ async def upload_dataset(
         table = await run_in_threadpool(parse_csv, data, target=target, task=task, name=name, limits=limits)
     except DatasetError as exc:
         field = "target" if exc.column is not None and exc.row is None and "target" in exc.message else "file"
-        raise InvalidInput(exc.message, field=field) from None
+        setting = {"max_rows": "BACKPROP_VIZ_MAX_UPLOAD_ROWS", "max_columns": "BACKPROP_VIZ_MAX_UPLOAD_COLUMNS"}
+        message = f"{exc.message} (server setting {setting[exc.limit]})" if exc.limit in setting else exc.message
+        raise InvalidInput(message, field=field) from None
     stored = registry.add_dataset(table, name, source=data, target=target, task=task)
     response.headers["Location"] = f"/api/datasets/{stored.id}"
     return await run_in_threadpool(dataset_info, stored)

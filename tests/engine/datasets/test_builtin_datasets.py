@@ -255,9 +255,7 @@ def test_summary_counts_classes_in_each_split() -> None:
 # ----------------------------------------------------------------------------------------------------------
 # Learnability: a small tanh MLP (written here, so this test depends on the data alone) trained full-batch
 # ----------------------------------------------------------------------------------------------------------
-def _test_accuracy(
-    ds: Dataset, hidden: tuple[int, ...] = (16, 16), steps: int = 1500, lr: float = 0.02
-) -> float:
+def _test_accuracy(ds: Dataset, hidden: tuple[int, ...] = (16, 16), steps: int = 1500, lr: float = 0.02) -> float:
     """Train a tanh MLP with a sigmoid output and Adam on the training split; accuracy on the test split."""
     rng = np.random.default_rng(0)
     sizes = [ds.n_features, *hidden, 1]

@@ -55,9 +55,7 @@ def test_numeric_tables_round_trip_exactly(table: tuple[list[str], np.ndarray], 
     names, values = table
     target = data.draw(st.integers(0, len(names) - 1))
     by_name = data.draw(st.booleans())
-    parsed = parse_csv(
-        _write(names, values, style), target=names[target] if by_name else target, task="regression"
-    )
+    parsed = parse_csv(_write(names, values, style), target=names[target] if by_name else target, task="regression")
     features = [j for j in range(len(names)) if j != target]
     assert parsed.task == "regression"
     assert parsed.feature_names == tuple(names[j] for j in features) and parsed.target_name == names[target]
@@ -122,9 +120,7 @@ def test_garbage_bytes_raise_only_dataset_error(data: bytes) -> None:
     _parse_anything(data)
 
 
-csv_ish = st.text(
-    alphabet=st.sampled_from(list('0123456789,;\t"\n\r .-+eEnaifNAxy?_\ufeff\x00é')), max_size=200
-)
+csv_ish = st.text(alphabet=st.sampled_from(list('0123456789,;\t"\n\r .-+eEnaifNAxy?_\ufeff\x00é')), max_size=200)
 
 
 @FAST

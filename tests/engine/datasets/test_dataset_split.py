@@ -83,9 +83,7 @@ def test_same_seed_same_split_other_seed_other_split(regression_table) -> None:
     assert set(_ids(a, a.X_test)) != set(_ids(c, c.X_test))
 
 
-@pytest.mark.parametrize(
-    ("m", "fraction", "n_test"), [(10, 0.25, 3), (10, 0.0, 0), (10, 0.8, 8), (7, 0.5, 4)]
-)
+@pytest.mark.parametrize(("m", "fraction", "n_test"), [(10, 0.25, 3), (10, 0.0, 0), (10, 0.8, 8), (7, 0.5, 4)])
 def test_test_split_size_is_rounded_half_up(m: int, fraction: float, n_test: int) -> None:
     train, test = split_indices(m, fraction, np.random.default_rng(0))
     assert len(test) == n_test and sorted([*train, *test]) == list(range(m))
@@ -160,8 +158,7 @@ def test_with_output_width_for_two_classes() -> None:
     with pytest.raises(DatasetError) as info:
         ds.with_output_width(3)
     assert str(info.value) == (
-        "the data set has 2 classes, so the output layer needs 1 neuron (sigmoid) or 2 (softmax); "
-        "it has 3 neurons"
+        "the data set has 2 classes, so the output layer needs 1 neuron (sigmoid) or 2 (softmax); it has 3 neurons"
     )
 
 
@@ -175,9 +172,7 @@ def test_with_output_width_for_more_classes_and_regression() -> None:
     )
     with pytest.raises(DatasetError) as info:
         make_builtin("sine", samples=10).with_output_width(2)
-    assert str(info.value) == (
-        "the data set has 1 target column, so the output layer needs 1 neuron; it has 2 neurons"
-    )
+    assert str(info.value) == ("the data set has 1 target column, so the output layer needs 1 neuron; it has 2 neurons")
 
 
 def test_labels_are_for_classification_only() -> None:

@@ -3,6 +3,7 @@ same names."""
 
 from __future__ import annotations
 
+import pytest
 from fastapi.testclient import TestClient
 
 from engine.activations import ACTIVATIONS
@@ -39,3 +40,35 @@ def test_a_session_refuses_an_activation_the_catalog_does_not_list(client: TestC
     response = client.post("/api/sessions", json={"layers": [2, 2, 1], "activations": ["swish", "sigmoid"]})
     assert response.status_code == 422
     assert "activations[0]" in response.json()["field"]
+
+
+@pytest.mark.parametrize("name", ["elu", "softplus", "gelu"])
+def test_an_activation_added_to_the_engine_is_served_and_trains_end_to_end(name: str, api) -> None:
+    """One registry entry is all it takes: the catalog lists it with its formulas, a session accepts it, and a
+    pass steps through every phase with finite numbers."""
+    entry = next(a for a in api.client.get("/api/catalog").json()["activations"] if a["name"] == name)
+    assert entry["hidden"] is True and entry["short"]
+    assert entry["formula"]["mathml"].startswith("<math") and entry["derivative"]["mathml"].startswith("<math")
+    session = api.create(activations=[name, "sigmoid"])
+    assert session["config"]["activations"] == [name, "sigmoid"]
+    step = api.step(session["id"], "pass", 1)
+    assert [r["label"] for r in step["records"]] == ["F1", "F2", "J", "B2", "B1", "U"]
+    hidden = step["records"][0]
+    assert all(v is not None for v in hidden["a"]) and step["diverged"] is None
+    backward = step["records"][4]
+    assert all(v is not None for row in backward["grad_W"] for v in row)
+
+
+def test_catalog_serves_the_flags_and_defaults_the_page_reads(client: TestClient) -> None:
+    body = client.get("/api/catalog").json()
+    softmax = next(a for a in body["activations"] if a["name"] == "softmax")
+    assert softmax["elementwise"] is False and softmax["hidden"] is False
+    sgd = next(o for o in body["optimizers"] if o["name"] == "sgd")
+    assert sgd["seed_rule"] is True
+    half_sse = next(loss for loss in body["losses"] if loss["name"] == "half_sse")
+    assert half_sse["derivative"]["tex"] == r"\frac{\partial J}{\partial a_k} = \hat{y}_k - y_k"
+    assert {k: body["defaults"][k] for k in ("optimizer", "initializer", "regularization")} == {
+        "optimizer": "sgd",
+        "initializer": "xavier",
+        "regularization": "none",
+    }
