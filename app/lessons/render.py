@@ -49,6 +49,32 @@ def math_html(tex: str, display: bool = False) -> str:
     return safe if safe is not None else _as_code(tex)
 
 
+def equation_lines(tex: str) -> list[str]:
+    """A chain of equalities `a = b = c = ?` as lines a narrow panel can show: `a = b`, then `= c = ?` — every
+    `=` outside braces starts a line but the second and the last ("= ?" stays with the number before it)."""
+    parts, depth, start = [], 0, 0
+    for i, char in enumerate(tex):
+        if char == "{":
+            depth += 1
+        elif char == "}":
+            depth -= 1
+        elif char == "=" and depth == 0:
+            parts.append(tex[start:i].strip())
+            start = i + 1
+    parts.append(tex[start:].strip())
+    if len(parts) <= 2:
+        return [tex]
+    lines = [f"{parts[0]} = {parts[1]}", *(f"= {part}" for part in parts[2:])]
+    if len(lines) > 2 and lines[-1].replace(" ", "") in ("=\\;?", "=?"):
+        lines[-2:] = [f"{lines[-2]} {lines[-1]}"]
+    return lines
+
+
+def lines_html(tex: str) -> str:
+    """A chain of equalities as display MathML, one line each (equation_lines)."""
+    return "".join(math_html(line, display=True) for line in equation_lines(tex))
+
+
 def _as_code(tex: str) -> str:
     return f'<code class="tex">{html.escape(tex)}</code>'
 

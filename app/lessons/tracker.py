@@ -25,7 +25,7 @@ from typing import Protocol
 from app import schemas
 from app.errors import AppError, Conflict, InvalidInput
 from app.lessons.models import ComputeStep, DoStep, GoalStep, Lesson, SetupStep, StepBase
-from app.lessons.render import math_html
+from app.lessons.render import lines_html
 from app.lessons.views import engine_ask, step_info
 from engine.lessons.by_hand import SampleNumbers, is_correct
 from engine.lessons.conditions import ConditionError, Parsed, evaluate_comparisons, parse
@@ -243,7 +243,7 @@ class LessonTracker:
         if wrong >= HINT_AFTER or index in p.revealed:
             numbers = numbers or self._numbers(host)
             hint_tex = numbers.hint(engine_ask(step))
-            hint = math_html(hint_tex, display=True)
+            hint = lines_html(hint_tex)
         return hint_tex, hint, p.expected.get(index) if shown else None
 
     # -- do and goal steps ----------------------------------------------------------------------------------
