@@ -81,7 +81,7 @@ export class LessonPanel {
       <p id="lesson-note" class="lesson-note hint" data-testid="lesson-note"></p>
       <div id="lesson-finished" class="lesson-finished" hidden>
         <p><b>Lesson complete.</b> <span id="lesson-finished-text"></span></p>
-        <button type="button" id="lesson-more">Choose another lesson</button>
+        <button type="button" id="lesson-more" aria-label="Choose another lesson">Choose another lesson</button>
       </div>
       <div class="lesson-nav">
         <button type="button" id="lesson-back" aria-label="Back: the step before">‹ Back</button>
@@ -144,7 +144,7 @@ export class LessonPanel {
           <label for="lesson-answer" class="answer-label"><span class="symbol">${ask.symbol}</span> =</label>
           <input id="lesson-answer" type="text" inputmode="decimal" autocomplete="off" spellcheck="false"
                  aria-label="Your answer: ${esc(ask.label)}" aria-describedby="lesson-feedback" placeholder="your number">
-          <button type="submit" id="lesson-check-answer">Check</button>
+          <button type="submit" id="lesson-check-answer" aria-label="Check the answer">Check</button>
         </form>
         <p id="lesson-feedback" class="feedback" role="status" aria-live="polite" data-testid="lesson-feedback"></p>
         <div id="lesson-hint" class="hint-box" hidden>

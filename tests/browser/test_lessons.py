@@ -11,7 +11,7 @@ from typing import Any
 
 import httpx
 import pytest
-from pagekit import layout_problems, shot, wait_shown
+from pagekit import layout_problems, shot, wait_shown, watched
 
 pytestmark = pytest.mark.browser
 
@@ -220,8 +220,26 @@ def test_the_panel_is_readable_at_a_plus(page: Any, server: str, request: pytest
     size = page.evaluate("parseFloat(getComputedStyle(document.querySelector('#lesson-text')).fontSize)")
     assert size >= 17
     shot(page, request, "big")
-    problems = [p for p in layout_problems(page) if "lesson" in p or "answer" in p.lower()]
-    assert problems == []
+    assert layout_problems(page, min_font=14) == []
+
+
+def test_the_panel_fits_a_projector_with_larger_text(browser: Any, server: str, request: pytest.FixtureRequest):
+    context = browser.new_context(viewport={"width": 1024, "height": 768})
+    try:
+        page = watched(context.new_page())
+        page.goto(f"{server}/?lesson={LESSON}&big=1")
+        page.wait_for_selector("#lesson:not([hidden])")
+        page.wait_for_selector("#diagram .main-svg")
+        for index in (1, 2):
+            page.get_by_role("button", name="Next step").click()
+            wait_step(page, index)
+        answer(page, "3")
+        page.wait_for_selector("#lesson-feedback[data-kind='wrong']")
+        shot(page, request, "1024x768-large")
+        assert layout_problems(page, min_font=14) == []
+        assert page.problems.errors == []
+    finally:
+        context.close()
 
 
 def test_a_link_hides_the_controls_it_names(page: Any, server: str, request: pytest.FixtureRequest):
