@@ -179,7 +179,9 @@ def test_lesson_one_done_by_hand_in_the_page(page: Any, server: str, api: httpx.
     assert page.problems.errors == []
 
 
-def test_the_catalogue_opens_a_lesson_and_a_goal_shows_its_live_status(page: Any, server: str, request: pytest.FixtureRequest):
+def test_the_catalogue_opens_a_lesson_and_a_goal_shows_its_live_status(
+    page: Any, server: str, request: pytest.FixtureRequest
+):
     page.goto(server)
     page.wait_for_selector("body[data-ready='1'][data-conn='open']")
     page.wait_for_selector("#diagram .main-svg")
