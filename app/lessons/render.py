@@ -51,12 +51,13 @@ def math_html(tex: str, display: bool = False) -> str:
 
 def equation_lines(tex: str) -> list[str]:
     """A chain of equalities `a = b = c = ?` as lines a narrow panel can show: `a = b`, then `= c = ?` — every
-    `=` outside braces starts a line but the second and the last ("= ?" stays with the number before it)."""
+    `=` outside braces and brackets starts a line but the second and the last ("= ?" stays with the number
+    before it)."""
     parts, depth, start = [], 0, 0
     for i, char in enumerate(tex):
-        if char == "{":
+        if char in "{([":
             depth += 1
-        elif char == "}":
+        elif char in "})]":
             depth -= 1
         elif char == "=" and depth == 0:
             parts.append(tex[start:i].strip())
@@ -71,8 +72,12 @@ def equation_lines(tex: str) -> list[str]:
 
 
 def lines_html(tex: str) -> str:
-    """A chain of equalities as display MathML, one line each (equation_lines)."""
-    return "".join(math_html(line, display=True) for line in equation_lines(tex))
+    """A chain of equalities as display MathML, one line each (equation_lines); in one piece if a line alone
+    would not convert."""
+    lines = [math_html(line, display=True) for line in equation_lines(tex)]
+    if any(line.startswith("<code") for line in lines):
+        return math_html(tex, display=True)
+    return "".join(lines)
 
 
 def _as_code(tex: str) -> str:

@@ -150,6 +150,10 @@ def test_the_sanitizer_escapes_text() -> None:
         ),
         (r"J = \;?", [r"J = \;?"]),
         (r"a^{x = 1} = b = c", [r"a^{x = 1} = b", "= c"]),  # an = inside braces is not a line's start
+        (
+            r"d = \sum_k a_k\left([k = j] - a\right) = (1)(0.5) = \;?",
+            [r"d = \sum_k a_k\left([k = j] - a\right)", r"= (1)(0.5) = \;?"],
+        ),
     ],
 )
 def test_a_chain_of_equalities_is_split_into_lines_a_narrow_panel_can_show(tex: str, lines: list[str]) -> None:
