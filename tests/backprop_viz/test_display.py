@@ -77,3 +77,10 @@ def test_serve_lets_notebook_pages_frame_the_page_and_nothing_else(server: bv.Se
 
 def test_the_iframe_markup_escapes_its_address() -> None:
     assert 'src="/p/?a=1&amp;b=&quot;x&quot;"' in display.iframe('/p/?a=1&b="x"', 300)._repr_html_()
+
+
+def test_show_starts_a_lesson(server: bv.Server, capsys: pytest.CaptureFixture) -> None:
+    s = bv.show(lesson="01-seed-by-hand")
+    state = s.state()
+    assert state.lesson is not None and state.lesson.id == "01-seed-by-hand"
+    assert s.url in capsys.readouterr().out

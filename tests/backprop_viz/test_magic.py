@@ -65,3 +65,9 @@ def test_the_arguments_map_to_the_request_body() -> None:
         "dataset": {"builtin": "xor", "samples": 50, "noise": 0.1},
     }
     assert session_body(parser().parse_args(["--dataset", "abc123"]))["dataset"] == {"id": "abc123"}
+
+
+def test_the_magic_starts_a_lesson(shell) -> None:
+    shell.run_line_magic("backprop_viz", "--lesson 01-seed-by-hand")
+    lesson = shell.user_ns[NAMESPACE_NAME].state().lesson
+    assert lesson is not None and lesson.id == "01-seed-by-hand"
