@@ -28,9 +28,12 @@ class Settings(BaseSettings):
         description="Host header values accepted besides localhost names, loopback and the bound address "
         "(DNS rebinding); '*.example.org' matches its subdomains, '*' any host",
     )
+    lessons_dir: Path | None = Field(
+        None, description="a directory of a teacher's own lesson files, read at start-up beside the shipped ones"
+    )
     frame_ancestors: list[str] = Field(
         default_factory=lambda: ["'self'"],
-        description="CSP frame-ancestors sources: which pages may frame this app (e.g. a Jupyter origin)",
+        description="CSP frame-ancestors sources: which pages may frame the page (its own origin; a notebook's)",
     )
 
     # Sessions
@@ -101,14 +104,12 @@ class Settings(BaseSettings):
 
     @field_validator("frame_ancestors")
     @classmethod
-    def _csp_sources(cls, sources: list[str]) -> list[str]:
-        """Each entry is one CSP source expression; nothing that could end the directive or add another."""
+    def _one_source_each(cls, sources: list[str]) -> list[str]:
+        """Each entry is one CSP source expression ('self', an origin, a scheme): nothing that could end the
+        directive or add another."""
         for source in sources:
             if not _CSP_SOURCE.fullmatch(source):
-                raise ValueError(
-                    f"{source!r} is not a CSP source expression; give origins such as 'http://localhost:8888', "
-                    "\"'self'\" or \"'none'\""
-                )
+                raise ValueError(f"{source!r} is not one CSP source; give origins such as 'http://localhost:8888'")
         return sources
 
 

@@ -16,11 +16,24 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from app import __version__
 from app.api import openapi
-from app.api.routes import catalog, datasets, docs, health, page, sessions, ws
+from app.api.routes import (
+    catalog,
+    datasets,
+    docs,
+    health,
+    lessons,
+    page,
+    rebuild,
+    session_data,
+    session_lessons,
+    sessions,
+    ws,
+)
 from app.config import Settings
 from app.errors import AppError
 from app.hubs import Hubs
 from app.jobs import JobRunner
+from app.lessons import catalog as lesson_catalog
 from app.middleware import Guard
 from app.persistence import Persistence
 from app.registry import SessionRegistry
@@ -43,9 +56,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or Settings()
     registry = SessionRegistry(settings)
     jobs = JobRunner(settings)
+    lesson_set = lesson_catalog.load(settings)  # a broken lesson file is logged and left out; the app starts
     persistence: Persistence | None = None
     if settings.persist:
-        persistence = Persistence(settings, registry)
+        persistence = Persistence(settings, registry, lesson_set.by_id)
         persistence.restore()
 
     @asynccontextmanager
@@ -82,12 +96,17 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.registry = registry
     app.state.jobs = jobs
     app.state.persistence = persistence
+    app.state.lessons = lesson_set
     app.add_middleware(Guard, settings=settings)  # Host, token, cross-site writes, bounded bodies, headers
     openapi.install(app, settings)  # the document states this server's limits
 
     app.include_router(health.router)
     app.include_router(catalog.router)
     app.include_router(sessions.router)
+    app.include_router(session_data.router)
+    app.include_router(rebuild.router)
+    app.include_router(lessons.router)
+    app.include_router(session_lessons.router)
     app.include_router(datasets.router)
     app.include_router(page.router)
     app.include_router(ws.router)

@@ -86,7 +86,7 @@ def content_security_policy(settings: Settings, host: str | None) -> str:
             "object-src 'none'",
             "base-uri 'none'",
             "form-action 'self'",
-            "frame-ancestors " + " ".join(settings.frame_ancestors),
+            "frame-ancestors " + " ".join(settings.frame_ancestors or ["'none'"]),
         )
     )
 

@@ -23,12 +23,14 @@ import asyncio
 import logging
 import threading
 import time
+from collections.abc import Mapping
 from typing import Any
 
 from app import schemas
 from app.config import Settings
 from app.errors import AppError
 from app.jobs import JobInfo
+from app.lessons.models import Lesson
 from app.registry import SessionRegistry, StoredDataset
 from app.sessions import Session
 from app.store import Store, StoredDatasetRow
@@ -69,9 +71,12 @@ def _job_from_dict(doc: dict[str, Any]) -> JobInfo:
 class Persistence:
     """Saves and restores the sessions and data sets of one app (`app.state.persistence`)."""
 
-    def __init__(self, settings: Settings, registry: SessionRegistry) -> None:
+    def __init__(
+        self, settings: Settings, registry: SessionRegistry, lessons: Mapping[str, Lesson] | None = None
+    ) -> None:
         self.settings = settings
         self.registry = registry
+        self.lessons = lessons or {}  # to put a session back in its lesson
         self.store = Store(settings.data_dir)
         self.restored_sessions = 0
         self.restored_datasets = 0
@@ -81,6 +86,8 @@ class Persistence:
         # session id -> fingerprint of what was saved last, when, and its bytes; a session here has its data set in
         # the database
         self._saved: dict[str, tuple[Any, float, int]] = {}
+        # session id -> the generation (rebuilds in place) whose data set the database holds
+        self._saved_generation: dict[str, int] = {}
         self._lock = threading.Lock()
         registry.on_add.append(self._session_added)
         registry.on_remove.append(self._session_removed)
@@ -111,7 +118,9 @@ class Persistence:
             try:
                 stored = self.store.load_session(session_id)
                 doc = {**stored.state, "dataset": stored.dataset}
-                session = Session.from_export(doc, self.settings, session_id=session_id)
+                session = Session.from_export(
+                    doc, self.settings, session_id=session_id, lessons=self.lessons, unknown_lesson="drop"
+                )
                 jobs = [_job_from_dict(j) for j in stored.jobs]
             except (AppError, ValueError, KeyError, TypeError) as exc:
                 reason = exc.message if isinstance(exc, AppError) else f"{type(exc).__name__}: {exc}"
@@ -146,6 +155,7 @@ class Persistence:
     def _remember(self, session: Session) -> None:
         with self._lock:
             self._saved[session.id] = (self._fingerprint(session), time.monotonic(), 0)
+            self._saved_generation[session.id] = session.generation
 
     def save(self, session: Session) -> bool:
         """Write the session as it is now (takes its lock); False (and logged) if the write failed."""
@@ -153,8 +163,8 @@ class Persistence:
             if self.registry.get_quietly(session.id) is not session:
                 return False  # deleted meanwhile: do not bring it back
             fingerprint = self._fingerprint(session)
-            with self._lock:
-                first = session.id not in self._saved
+            with self._lock:  # the data set is written once, and again when a rebuild brought a new one
+                first = self._saved_generation.get(session.id) != session.generation
             state = session.export(include_dataset=first)
             dataset = state.pop("dataset", None)
             jobs = [_job_to_dict(job) for job in session.jobs.values()]
@@ -167,6 +177,7 @@ class Persistence:
             self.last_error = None
             with self._lock:
                 self._saved[session.id] = (fingerprint, time.monotonic(), written)
+                self._saved_generation[session.id] = session.generation
         return True
 
     def _failed(self, what: str, exc: Exception) -> None:
@@ -244,6 +255,7 @@ class Persistence:
     def _session_removed(self, session: Session, reason: str) -> None:
         with self._lock:
             self._saved.pop(session.id, None)
+            self._saved_generation.pop(session.id, None)
         with session.lock:  # after a save in progress, never before it (that would bring the session back)
             try:
                 self.store.delete_session(session.id)

@@ -16,6 +16,7 @@ import { Controls } from "./controls.js";
 import { GradChart, LossChart } from "./losschart.js";
 import { DataView } from "./dataview.js";
 import { ConfigPanel } from "./config.js";
+import { Lessons } from "./lessons.js";
 import { perf } from "./perf.js";
 
 const $ = (id) => document.getElementById(id);
@@ -57,13 +58,17 @@ function build(store, plotly) {
       onUpload: (file, target, task) => actions.upload(file, target, task),
     }),
   };
-  const renderer = new Renderer(store, parts, { onFirstDiagram: () => plotly.whenQuiet() });
+  let lessons = null; // made once the page is wired (it needs the set-up panel's toggle)
+  const renderer = new Renderer(store, parts, { onFirstDiagram: () => plotly.whenQuiet(), onLesson: (step) => lessons && lessons.follow(step) });
   actions = new Actions(store, parts, renderer);
-  return { parts, renderer, actions };
+  const page = { parts, renderer, actions };
+  page.startLessons = () => (lessons = new Lessons(store, page));
+  return page;
 }
 
 /** The top bar, the train form and the banner's buttons. */
-function wire(store, { parts, renderer, actions }) {
+function wire(store, page) {
+  const { parts, renderer, actions } = page;
   const { controls, lossChart, diagram, dataView } = parts;
   $("precision").value = store.s.prec;
   $("precision").addEventListener("change", (e) => {
@@ -86,6 +91,7 @@ function wire(store, { parts, renderer, actions }) {
   });
   $("cancel-job").addEventListener("click", () => actions.cancelJob());
   $("export").addEventListener("click", () => actions.exportSession());
+  $("download-data").addEventListener("click", () => actions.downloadData());
   $("import").addEventListener("click", () => $("import-file").click());
   $("import-file").addEventListener("change", (e) => {
     const file = e.target.files[0];
@@ -105,6 +111,7 @@ function wire(store, { parts, renderer, actions }) {
     window.dispatchEvent(new Event("resize"));
   };
   toggle.addEventListener("click", () => showConfig($("layout").classList.contains("no-config")));
+  page.showConfig = showConfig;
   if (window.innerWidth < 1200) showConfig(false); // a projector's 1024 px: the network and equations first
 
   // Larger text for a projector: every text grows (rem units, and the charts and the diagram follow), and the
@@ -148,6 +155,8 @@ async function start() {
   // For the tests and bench/page_bench.py.
   window.__bpv = { store, perf, diagram, math: parts.math, lossChart: parts.lossChart, gradChart: parts.gradChart, get socket() { return actions.socket; } };
   wire(store, page);
+  const lessons = page.startLessons();
+  window.__bpv.lessons = lessons;
   plotlyLoaded.then(
     () => renderer.plotlyLoaded(),
     (err) => chrome.notice(`${err.message}; reload the page.`, "error"),

@@ -4,6 +4,10 @@ the browser for a day) — never from a CDN, because the machines this runs on m
 
 The page holds no secrets, so it is served without the access token; the page reads `?token=` from its own
 address and presents it on every REST call and on the WebSocket.
+
+Every address the page uses is relative to where it was served (the shell's `static/…`, `vendor/…` and
+`api/…`; transport.js builds REST and WebSocket addresses from its own module's address), so the app works
+under a path prefix — behind Jupyter's `/proxy/<port>/`, or mounted with uvicorn's `root_path`.
 """
 
 from __future__ import annotations
@@ -54,13 +58,16 @@ MODULES = (
     "dataview.js",
     "config.js",
     "csv.js",
+    "lessons.js",
+    "lessonpanel.js",
+    "controlgate.js",
     "perf.js",
     "view.js",
     "canvas.js",
 )
 # What the page asks the server for before it can build a session: requested with the HTML (<link rel="preload">)
 # instead of once the modules run, about 0.3 s later. Not when a token is needed: the page presents it in a header.
-STARTUP_REQUESTS = ("/api/catalog", "/api/datasets")
+STARTUP_REQUESTS = ("api/catalog", "api/datasets")
 
 router = APIRouter(include_in_schema=False)
 templates = Jinja2Templates(directory=str(TEMPLATES_DIR))
@@ -154,5 +161,5 @@ def page(request: Request, settings: SettingsDep) -> HTMLResponse:
             "modules": MODULES,
             "startup_requests": () if settings.token else STARTUP_REQUESTS,
         },
-        headers={"Cache-Control": "no-cache"},
+        headers={"Cache-Control": "no-cache"},  # the CSP, with frame-ancestors, is app/middleware.py's
     )

@@ -4,9 +4,11 @@ Session takes its own lock, so one session's work never stalls another session o
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any, TypeVar
 
 from fastapi import APIRouter, Body, Request, Response, status
+from fastapi.exceptions import RequestValidationError
+from pydantic import BaseModel, ValidationError
 from starlette.concurrency import run_in_threadpool
 
 from app import chunkedjson, schemas
@@ -14,10 +16,12 @@ from app.api import BUSY, ERRORS, FULL, ErrorResponse
 from app.api.answers import answer
 from app.api.routing import OffLoopRoute, parse_json
 from app.api.streaming import read_limited
-from app.deps import JobsDep, RegistryDep, SessionDep, SettingsDep, TokenDep
+from app.deps import JobsDep, LessonsDep, RegistryDep, SessionDep, SettingsDep, TokenDep
 from app.errors import InvalidInput
 from app.jobs import JobInfo
 from app.sessions import Session
+
+M = TypeVar("M", bound=BaseModel)
 
 router = APIRouter(
     prefix="/api/sessions", tags=["sessions"], dependencies=[TokenDep], responses=ERRORS, route_class=OffLoopRoute
@@ -40,13 +44,60 @@ def _url(session: Session, job: JobInfo | None = None) -> str:
     summary="Create a session",
     description="Builds the network, its data, optimizer and history. Everything but `layers` has a default; "
     "the answer is the full state and a `Location` header. At BACKPROP_VIZ_MAX_SESSIONS the session idle the "
-    "longest is evicted (429 if every session is busy training).",
-    responses=FULL,
+    'longest is evicted (429 if every session is busy training). `{"lesson": "<id>"}` alone creates a session '
+    "at the first step of that lesson (GET /api/lessons), with its setup applied (404 for an unknown lesson).",
+    responses={
+        404: {**ErrorResponse, "description": "no lesson with that id (the message lists the catalogue)"},
+        **FULL,
+    },
+    openapi_extra={
+        "requestBody": {
+            "required": True,
+            "content": {
+                "application/json": {
+                    "schema": {
+                        "oneOf": [
+                            {"$ref": "#/components/schemas/SessionCreate"},
+                            schemas.LessonStart.model_json_schema(),
+                        ]
+                    }
+                }
+            },
+        }
+    },
 )
-async def create_session(body: schemas.SessionCreate, registry: RegistryDep, settings: SettingsDep) -> Response:
-    session = await run_in_threadpool(Session.create, body, settings, registry.lookup_table)
+async def create_session(
+    body: Annotated[dict[str, Any], Body()],
+    registry: RegistryDep,
+    settings: SettingsDep,
+    lessons: LessonsDep,
+) -> Response:
+    if "lesson" in body:
+        start = _validated(schemas.LessonStart, body, lesson_only=True)
+        lesson = lessons.get(start.lesson, field="lesson")
+        session = await run_in_threadpool(Session.for_lesson, lesson, settings)
+    else:
+        create = await run_in_threadpool(_validated, schemas.SessionCreate, body)  # inline data may be large
+        session = await run_in_threadpool(Session.create, create, settings, registry.lookup_table)
     await run_in_threadpool(registry.add, session)
     return await answer(session.state, status.HTTP_201_CREATED, {"Location": _url(session)})
+
+
+def _validated(model: type[M], body: dict[str, Any], lesson_only: bool = False) -> M:
+    """The body as `model`, or the 422 FastAPI gives an invalid body (the same fields and messages)."""
+    if lesson_only and len(body) > 1:
+        extra = next(key for key in body if key != "lesson")
+        raise InvalidInput(
+            f'a lesson\'s session is set up by the lesson; send only {{"lesson": "<id>"}} (remove \'{extra}\'), '
+            "or leave 'lesson' out to set up a session yourself",
+            field=extra,
+        )
+    try:
+        return model.model_validate(body)
+    except ValidationError as exc:
+        raise RequestValidationError(
+            [{**error, "loc": ("body", *error["loc"])} for error in exc.errors(include_url=False)]
+        ) from None
 
 
 @router.post(
@@ -68,13 +119,15 @@ async def create_session(body: schemas.SessionCreate, registry: RegistryDep, set
         }
     },
 )
-async def import_session(request: Request, registry: RegistryDep, settings: SettingsDep) -> Response:
+async def import_session(
+    request: Request, registry: RegistryDep, settings: SettingsDep, lessons: LessonsDep
+) -> Response:
     raw = await read_limited(
         request, settings.max_import_bytes, "the session document", "BACKPROP_VIZ_MAX_IMPORT_BYTES"
     )
 
     def build() -> Session:
-        return Session.from_export(parse_json(raw), settings)
+        return Session.from_export(parse_json(raw), settings, lessons=lessons.by_id)
 
     session = await run_in_threadpool(build)
     await run_in_threadpool(registry.add, session)

@@ -1,4 +1,5 @@
-"""GET /api/health: the version and how many sessions and jobs are live, without a token."""
+"""GET /api/health: the version, how many sessions and jobs are live, and how the lessons loaded, without a
+token."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from app.main import create_app
 def test_health_answers_version_and_counts(api):
     health = api.client.get("/api/health").json()
     storage = health.pop("storage")
+    lessons = health.pop("lessons")
     assert health == {
         "status": "ok",
         "version": __version__,
@@ -20,6 +22,7 @@ def test_health_answers_version_and_counts(api):
         "plays": 0,
         "websocket_clients": 0,
     }
+    assert lessons == {"loaded": 9, "problems": []}  # the shipped lessons
     assert storage["enabled"] is False  # the test settings turn persistence off
     api.create()
     assert api.client.get("/api/health").json()["sessions"] == 1
