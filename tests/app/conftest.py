@@ -4,6 +4,7 @@ sessions built directly (no app) for the tests of the session modules."""
 
 from __future__ import annotations
 
+import os
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -19,6 +20,13 @@ from app.config import Settings
 from app.main import create_app
 from app.sessions import Session
 from engine.datasets import Table
+
+# Starlette's TestClient sends `Host: testserver`, a name no server of ours is bound to: the tests' apps accept it
+# as an extra allowed host (tests of the Host check build their settings with `allowed_hosts=[]`).
+os.environ.setdefault("BACKPROP_VIZ_ALLOWED_HOSTS", '["testserver"]')
+# The tests' clients send what the page and the Python client always send: the header that marks a request a page
+# from another site could not have made (app/security.py). Tests of that rule use a client without it.
+CLIENT_HEADERS = {"X-Backprop-Viz-Request": "1"}
 
 # A small classification session: xor, 2-4-1, sgd. Fast to step and to train.
 XOR_SESSION: dict[str, Any] = {
@@ -60,7 +68,7 @@ def app(settings: Settings) -> FastAPI:
 
 @pytest.fixture
 def client(app: FastAPI) -> Iterator[TestClient]:
-    with TestClient(app) as test_client:
+    with TestClient(app, headers=CLIENT_HEADERS) as test_client:
         yield test_client
 
 
@@ -129,7 +137,7 @@ def api_with(tmp_path: Path) -> Callable[..., Any]:
 
     @contextmanager
     def build(**overrides: Any) -> Iterator[Api]:
-        with TestClient(create_app(make_settings(tmp_path, **overrides))) as test_client:
+        with TestClient(create_app(make_settings(tmp_path, **overrides)), headers=CLIENT_HEADERS) as test_client:
             yield Api(test_client)
 
     return build

@@ -143,7 +143,8 @@ def test_a_stalled_upload_is_dropped(tmp_path):
 
 
 # -- 5. no cross-site writes ------------------------------------------------------------------------------
-def test_simple_requests_a_foreign_page_could_send_are_refused(api, client):
+def test_simple_requests_a_foreign_page_could_send_are_refused(api, app):
+    client = TestClient(app)  # without the header the tests' clients send by default
     sid = api.create()["id"]
     before = api.state(sid)
     foreign = {"Origin": "http://evil.example"}

@@ -45,7 +45,7 @@ steps:
 def running(data_dir: Path, lessons_dir: Path | None = None) -> Iterator[TestClient]:
     """The app over a kept data directory: leaving the block shuts it down cleanly, as a restart would."""
     settings = Settings(data_dir=data_dir, persist=True, lessons_dir=lessons_dir)
-    with TestClient(create_app(settings)) as client:
+    with TestClient(create_app(settings), headers={"X-Backprop-Viz-Request": "1"}) as client:
         yield client
 
 
@@ -74,7 +74,7 @@ def make_progress(client: TestClient) -> str:
 
 def test_export_and_import_carry_the_progress(tmp_path: Path) -> None:
     settings = Settings(data_dir=tmp_path / "data", persist=False)
-    with TestClient(create_app(settings)) as client:
+    with TestClient(create_app(settings), headers={"X-Backprop-Viz-Request": "1"}) as client:
         sid = make_progress(client)
         before = lesson_progress(client, sid)
         assert before["lesson"]["completed"] == [0, 2] and before["lesson"]["revealed"] == [3]  # goto passed 1 by
@@ -96,7 +96,7 @@ def test_export_and_import_carry_the_progress(tmp_path: Path) -> None:
 
 def test_an_import_of_progress_in_a_lesson_this_server_lacks_is_a_422(tmp_path: Path) -> None:
     settings = Settings(data_dir=tmp_path / "data", persist=False)
-    with TestClient(create_app(settings)) as client:
+    with TestClient(create_app(settings), headers={"X-Backprop-Viz-Request": "1"}) as client:
         sid = client.post("/api/sessions", json={"lesson": SEED}).json()["id"]
         doc = client.get(f"/api/sessions/{sid}/export").json()
         unknown = {**doc, "lesson": {**doc["lesson"], "id": "gone"}}

@@ -151,7 +151,7 @@ def test_the_docs_example_is_solved_from_a_teachers_lessons_directory(docs_examp
     lessons_dir.mkdir()
     (lessons_dir / "one-neuron.yaml").write_text(docs_example, encoding="utf-8")
     settings = Settings(data_dir=tmp_path / "data", persist=False, lessons_dir=lessons_dir)
-    with TestClient(create_app(settings)) as client:
+    with TestClient(create_app(settings), headers={"X-Backprop-Viz-Request": "1"}) as client:
         assert client.get("/api/health").json()["lessons"]["problems"] == []
         lesson = client.app.state.lessons.get("one-neuron")
         play(client, lesson)

@@ -30,7 +30,7 @@ def test_health_answers_version_and_counts(api):
 
 def test_health_says_whether_storage_works_not_where_it_lives(tmp_path):
     settings = Settings(data_dir=tmp_path / "data", persist=True, token="s3cret")
-    with TestClient(create_app(settings)) as client:
+    with TestClient(create_app(settings), headers={"X-Backprop-Viz-Request": "1"}) as client:
         storage = client.get("/api/health").json()["storage"]
         assert storage["enabled"] is True and storage["ok"] is True
         assert storage["database"] is None and str(tmp_path) not in str(storage)

@@ -101,7 +101,10 @@ def test_a_broken_lesson_file_is_reported_and_the_rest_is_served(tmp_path: Path,
     (lessons_dir / "broken.yaml").write_text(BROKEN, encoding="utf-8")
     (lessons_dir / "not-yaml.yaml").write_text("title: [unclosed\n", encoding="utf-8")
     settings = Settings(data_dir=tmp_path / "data", persist=False, lessons_dir=lessons_dir)
-    with caplog.at_level(logging.ERROR), TestClient(create_app(settings)) as client:
+    with (
+        caplog.at_level(logging.ERROR),
+        TestClient(create_app(settings), headers={"X-Backprop-Viz-Request": "1"}) as client,
+    ):
         health = client.get("/api/health").json()
         assert health["status"] == "ok" and health["lessons"]["loaded"] == len(SHIPPED_IDS) + 1
         problems = {p["file"]: p for p in health["lessons"]["problems"]}
@@ -123,7 +126,7 @@ def test_a_broken_lesson_file_is_reported_and_the_rest_is_served(tmp_path: Path,
 
 def test_a_lessons_dir_that_does_not_exist_is_a_problem_not_a_crash(tmp_path: Path):
     settings = Settings(data_dir=tmp_path / "data", persist=False, lessons_dir=tmp_path / "nowhere")
-    with TestClient(create_app(settings)) as client:
+    with TestClient(create_app(settings), headers={"X-Backprop-Viz-Request": "1"}) as client:
         lessons = client.get("/api/health").json()["lessons"]
         assert lessons["loaded"] == len(SHIPPED_IDS)
         assert [p["file"] for p in lessons["problems"]] == ["nowhere"]
