@@ -119,6 +119,8 @@ export class SessionSocket {
     this.ws = null;
     this.closed = false;
     this.attempt = 0;
+    this.failedHandshakes = 0;
+    this.tokenInAddress = false;
     this.timer = null;
     this.queue = [];
     this.nextRequest = 1;
@@ -140,11 +142,13 @@ export class SessionSocket {
   url() {
     const url = new URL(appUrl(`ws/sessions/${encodeURIComponent(this.sessionId)}`));
     url.protocol = url.protocol === "https:" ? "wss:" : "ws:";
-    return url.href; // the token goes as a subprotocol: an address ends up in logs
+    if (token && this.tokenInAddress) url.searchParams.set("token", token);
+    return url.href;
   }
 
+  /** The token goes as a subprotocol (an address ends up in logs); no token, no subprotocol, so any proxy will do. */
   protocols() {
-    return token ? [WS_PROTOCOL, tokenProtocol()] : [WS_PROTOCOL];
+    return token && !this.tokenInAddress ? [WS_PROTOCOL, tokenProtocol()] : [];
   }
 
   connect() {
@@ -152,9 +156,14 @@ export class SessionSocket {
     this.timer = null;
     this.onStatus(this.attempt === 0 ? "connecting" : "reconnecting");
     const ws = new WebSocket(this.url(), this.protocols());
+    let opened = false;
     this.ws = ws;
     ws.onopen = () => {
+      opened = true;
+      this.failedHandshakes = 0;
       this.attempt = 0;
+    this.failedHandshakes = 0;
+    this.tokenInAddress = false;
       this.onStatus("open");
       const pending = this.queue.splice(0);
       for (const text of pending) ws.send(text);
@@ -169,6 +178,11 @@ export class SessionSocket {
       this.onEvent(message);
     };
     ws.onclose = (e) => {
+      // A proxy that drops subprotocols fails every handshake (1006 before open): then present the token in the
+      // address (the server's own log redacts it).
+      if (!opened && e.code === 1006 && token && !this.tokenInAddress && ++this.failedHandshakes >= 2) {
+        this.tokenInAddress = true;
+      }
       if (this.ws !== ws) return;
       this.ws = null;
       if (this.closed) return;
