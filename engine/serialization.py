@@ -10,8 +10,9 @@ from typing import Any
 
 import numpy as np
 
-from engine.batches import SamplerState
+from engine.batches import Example, SamplerState
 from engine.datasets import Dataset, DatasetError, Normalization
+from engine.datasets.images import ImageFormat
 from engine.history import Checkpoint
 from engine.initializers import InitSpec
 from engine.metrics import MetricsLog, Series
@@ -84,6 +85,8 @@ def checkpoint_to_dict(frame: Checkpoint) -> dict[str, Any]:
         "batch_size": frame.batch_size,
         "sampler": _sampler_to_dict(frame.sampler),
         "epoch_accumulators": list(frame.epoch_accumulators),
+        # a taught pass starts here: it trains on this example (x as the network sees it, y its target)
+        "example": None if frame.example is None else {"x": frame.example.x.tolist(), "y": frame.example.y.tolist()},
     }
 
 
@@ -93,6 +96,11 @@ def checkpoint_from_dict(doc: dict[str, Any], network: Network) -> Checkpoint:
     template = make_optimizer(config, params)
     state = {k: _lists_to_arrays(v, template.state[k]) for k, v in doc["optimizer"]["state"].items()}
     loss_sum, correct, seen = doc["epoch_accumulators"]
+    example = doc.get("example")
+    if example is not None:
+        example = Example(np.array(example["x"], dtype=np.float64), np.array(example["y"], dtype=np.float64))
+        if example.x.shape != (network.sizes[0],) or example.y.shape != (network.sizes[-1],):
+            raise ValueError(f"a checkpoint's example needs {network.sizes[0]} inputs and {network.sizes[-1]} targets")
     return Checkpoint(
         pass_index=doc["pass_index"],
         W=tuple(_lists_to_arrays(doc["W"], network.W)),
@@ -103,6 +111,7 @@ def checkpoint_from_dict(doc: dict[str, Any], network: Network) -> Checkpoint:
         batch_size=doc["batch_size"],
         sampler=_sampler_from_dict(doc["sampler"]),
         epoch_accumulators=(float(loss_sum), int(correct), int(seen)),
+        example=example,
     )
 
 
@@ -215,6 +224,7 @@ def dataset_to_dict(dataset: Dataset) -> dict[str, Any]:
         "class_names": None if dataset.class_names is None else list(dataset.class_names),
         "normalization": None if dataset.normalization is None else dataset.normalization.to_dict(),
         "raw_domain": dataset.raw_domain.tolist(),
+        "image": None if dataset.image is None else dataset.image.to_dict(),
     }
 
 
@@ -243,6 +253,7 @@ def dataset_from_dict(doc: dict[str, Any]) -> Dataset:
             class_names=None if doc["class_names"] is None else tuple(str(n) for n in doc["class_names"]),
             normalization=None if normalization is None else Normalization.from_dict(normalization),
             raw_domain=np.array(doc["raw_domain"], dtype=np.float64).reshape(n_features, 2),
+            image=None if doc.get("image") is None else ImageFormat.from_dict(doc["image"]),
         )
     except DatasetError:
         raise
