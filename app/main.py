@@ -15,7 +15,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from app import __version__
-from app.api.routes import catalog, datasets, health, page, sessions, ws
+from app.api.routes import catalog, datasets, health, images, page, sessions, ws
 from app.config import Settings
 from app.errors import AppError
 from app.hubs import Hubs
@@ -80,6 +80,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(health.router)
     app.include_router(catalog.router)
     app.include_router(sessions.router)
+    app.include_router(images.router)
     app.include_router(datasets.router)
     app.include_router(page.router)
     app.include_router(ws.router)

@@ -86,7 +86,14 @@ class Persistence:
         limits = CsvLimits(max_rows=self.settings.max_upload_rows, max_columns=self.settings.max_upload_columns)
         for row in self.store.datasets():
             try:
-                table = parse_csv(row.source, target=row.target, task=row.task, name=row.filename, limits=limits)
+                table = parse_csv(
+                    row.source,
+                    target=row.target,
+                    task=row.task,
+                    name=row.filename,
+                    limits=limits,
+                    image_shape=row.image_shape,
+                )
             except DatasetError as exc:
                 self._skip(f"data set {row.id} ({row.filename}): {exc.message}")
                 continue
@@ -96,6 +103,7 @@ class Persistence:
                 source=row.source,
                 target=row.target,
                 task=row.task,
+                image_shape=row.image_shape,
                 dataset_id=row.id,
                 created=row.created,
                 notify=False,
@@ -238,7 +246,13 @@ class Persistence:
             if added:
                 self.store.save_dataset(
                     StoredDatasetRow(
-                        stored.id, stored.filename, stored.target, stored.task, stored.source, stored.created
+                        stored.id,
+                        stored.filename,
+                        stored.target,
+                        stored.task,
+                        stored.source,
+                        stored.created,
+                        stored.image_shape,
                     )
                 )
             else:
