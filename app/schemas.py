@@ -546,15 +546,26 @@ class ExportedNormalization(Model):
     std: Vector
 
 
+class EncodedArray(Model):
+    """A large matrix as its bytes (engine/serialization.py `encode_array`): little-endian `dtype` values of
+    `shape`, zlib-compressed, in base64 — exact, and far smaller and faster than lists of numbers."""
+
+    encoding: Literal["zlib+base64"]
+    dtype: Literal["<f8", "<f4"]
+    shape: list[int]
+    data: str
+
+
 class ExportedDataset(Model):
-    """The session's data exactly as it trains on it: inputs already standardized with `normalization`."""
+    """The session's data exactly as it trains on it: inputs already standardized with `normalization`. A
+    matrix of more than 50,000 numbers is an `EncodedArray`; smaller ones are lists of rows."""
 
     name: str
     task: Literal["classification", "regression"]
-    X_train: Matrix
-    Y_train: Matrix
-    X_test: Matrix
-    Y_test: Matrix
+    X_train: Matrix | EncodedArray
+    Y_train: Matrix | EncodedArray
+    X_test: Matrix | EncodedArray
+    Y_test: Matrix | EncodedArray
     feature_names: list[str]
     target_names: list[str]
     class_names: list[str] | None

@@ -1,11 +1,15 @@
 """A trained model and its whole training state to and from JSON-safe dicts, exact for float64 and float32.
 
 Numbers are written as Python floats (JSON keeps float64 exactly; float32 values are float64-representable),
-matrices as lists of rows in the seed's orientation, so an export file is readable and diffable.
+matrices as lists of rows in the seed's orientation, so an export file is readable and diffable — except a data
+set's matrices of more than LIST_MAX numbers (MNIST's 60,000 images), written as their bytes, compressed and in
+base64 (`encode_array`): as lists they would take minutes and gigabytes to write and read.
 """
 
 from __future__ import annotations
 
+import base64
+import zlib
 from typing import Any
 
 import numpy as np
@@ -22,6 +26,35 @@ from engine.regularization import Regularization
 from engine.training import Trainer, TrainingConfig
 
 FORMAT_VERSION = 1
+LIST_MAX = 50_000  # a data set matrix with more numbers than this is written as compressed bytes
+ARRAY_ENCODING = "zlib+base64"
+
+
+def encode_array(array: np.ndarray) -> dict[str, Any]:
+    """An array as {"encoding", "dtype", "shape", "data"}: its little-endian bytes, zlib-compressed, in base64
+    (exact, and a tenth of the text of its numbers as lists or less)."""
+    array = np.ascontiguousarray(array, dtype=np.dtype(array.dtype).newbyteorder("<"))
+    data = base64.b64encode(zlib.compress(array.tobytes(), 1)).decode("ascii")
+    return {"encoding": ARRAY_ENCODING, "dtype": array.dtype.str, "shape": list(array.shape), "data": data}
+
+
+def decode_array(doc: dict[str, Any]) -> np.ndarray:
+    """The array `encode_array` wrote; ValueError if the document is not one."""
+    if doc.get("encoding") != ARRAY_ENCODING or doc.get("dtype") not in ("<f8", "<f4"):
+        raise ValueError(f"an encoded array needs encoding {ARRAY_ENCODING!r} and dtype '<f8' or '<f4'")
+    shape = tuple(int(n) for n in doc["shape"])
+    try:
+        raw = zlib.decompress(base64.b64decode(doc["data"], validate=True))
+    except (ValueError, zlib.error) as exc:
+        raise ValueError(f"an encoded array's data cannot be read ({exc})") from None
+    array = np.frombuffer(raw, dtype=np.dtype(doc["dtype"]))
+    if array.size != int(np.prod(shape)):
+        raise ValueError(f"an encoded array of shape {list(shape)} holds {array.size} numbers")
+    return array.reshape(shape).astype(np.float64)
+
+
+def _matrix_out(array: np.ndarray) -> Any:
+    return array.tolist() if array.size <= LIST_MAX else encode_array(array)
 
 
 def network_to_dict(network: Network) -> dict[str, Any]:
@@ -215,10 +248,10 @@ def dataset_to_dict(dataset: Dataset) -> dict[str, Any]:
     return {
         "name": dataset.name,
         "task": dataset.task,
-        "X_train": dataset.X_train.tolist(),
-        "Y_train": dataset.Y_train.tolist(),
-        "X_test": dataset.X_test.tolist(),
-        "Y_test": dataset.Y_test.tolist(),
+        "X_train": _matrix_out(dataset.X_train),
+        "Y_train": _matrix_out(dataset.Y_train),
+        "X_test": _matrix_out(dataset.X_test),
+        "Y_test": _matrix_out(dataset.Y_test),
         "feature_names": list(dataset.feature_names),
         "target_names": list(dataset.target_names),
         "class_names": None if dataset.class_names is None else list(dataset.class_names),
@@ -226,6 +259,13 @@ def dataset_to_dict(dataset: Dataset) -> dict[str, Any]:
         "raw_domain": dataset.raw_domain.tolist(),
         "image": None if dataset.image is None else dataset.image.to_dict(),
     }
+
+
+def _width(rows: Any, default: int) -> int:
+    """Columns of a matrix written by `dataset_to_dict`: an encoded array's shape says, else its first row."""
+    if isinstance(rows, dict):
+        return int(rows["shape"][1])
+    return len(rows[0]) if rows else default
 
 
 def dataset_from_dict(doc: dict[str, Any]) -> Dataset:
@@ -236,10 +276,12 @@ def dataset_from_dict(doc: dict[str, Any]) -> Dataset:
 
         def matrix(key: str, width: int) -> np.ndarray:
             rows = doc[key]
+            if isinstance(rows, dict):
+                return decode_array(rows)
             array = np.array(rows, dtype=np.float64) if rows else np.empty((0, width))
             return array.reshape(-1, width) if array.size == 0 else array
 
-        Y_width = len(doc["Y_train"][0]) if doc["Y_train"] else n_targets
+        Y_width = _width(doc["Y_train"], n_targets)
         normalization = doc["normalization"]
         return Dataset(
             name=str(doc["name"]),

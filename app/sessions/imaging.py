@@ -7,6 +7,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
+import numpy as np
+
 from app import schemas
 from app.errors import InvalidInput
 from engine.datasets import Dataset
@@ -38,16 +40,14 @@ def image_samples(network: Network, dataset: Dataset, trainer: Trainer, request:
         raise InvalidInput(f"{dataset.name!r} is a regression data set: its images have no classes to predict")
     X, Y = (trainer.X_test, trainer.Y_test) if request.split == "test" else (trainer.X_train, trainer.Y_train)
     result = predict_split(network, X, Y, dataset.n_classes)
-    matching = result.mistakes if request.mistakes else None
-    count = X.shape[0] if matching is None else int(matching.size)
-    chosen = range(request.offset, min(count, request.offset + request.limit))
-    indices = [int(i) for i in (chosen if matching is None else matching[request.offset : request.offset + request.limit])]
+    matching = result.mistakes if request.mistakes else np.arange(X.shape[0])
+    indices = [int(i) for i in matching[request.offset : request.offset + request.limit]]
     names = dataset.class_names
     return schemas.ImageSamples(
         split=request.split,
         image_shape=list(dataset.image.shape),
         total=int(X.shape[0]),
-        matching=count,
+        matching=int(matching.size),
         offset=request.offset,
         indices=indices,
         pixels=raw_rows(dataset, X[indices]).tolist() if request.pixels else None,

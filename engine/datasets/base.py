@@ -262,17 +262,24 @@ class Dataset:
         """The network's input and target for raw feature values and a class name, as a training row would
         have them (standardized as the data were); a DatasetError names what the data set expects."""
         if self.class_names is None:
-            raise DatasetError(f"{self.name!r} is a regression data set: an example needs a class label to learn")
+            raise DatasetError(
+                f"{self.name!r} is a regression data set: an example needs a class label to learn", field="label"
+            )
         x = np.asarray(x_raw, dtype=np.float64) if _is_vector(x_raw) else None
         if x is None or x.shape != (self.n_features,):
             got = f"{x.size:,}" if x is not None else "something else"
             shape = f" ({self.image.shape[0]} × {self.image.shape[1]} pixels, row by row)" if self.image else ""
-            raise DatasetError(f"the input must be {plural(self.n_features, 'number')}{shape}; got {got}")
+            raise DatasetError(
+                f"the input must be {plural(self.n_features, 'number')}{shape}; got {got}", field="input"
+            )
         if not np.isfinite(x).all():
-            raise DatasetError(f"input[{int(np.flatnonzero(~np.isfinite(x))[0])}] is not a finite number")
+            bad = int(np.flatnonzero(~np.isfinite(x))[0])
+            raise DatasetError(f"input[{bad}] is not a finite number", field="input")
         if label not in self.class_names:
             names = ", ".join(repr(c) for c in self.class_names)
-            raise DatasetError(f"label {brief(label)} is not a class of {self.name!r}; its classes are {names}")
+            raise DatasetError(
+                f"label {brief(label)} is not a class of {self.name!r}; its classes are {names}", field="label"
+            )
         target = encode_labels(np.array([self.class_names.index(label)]), self.n_classes)
         Y = _binary_width(target) if target.shape[1] != self.n_targets else target
         X = self.normalization.apply(x) if self.normalization is not None else x

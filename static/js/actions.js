@@ -44,8 +44,23 @@ export class Actions {
     this.send({ type: "edit_weight", ...edit });
   }
 
-  setFocus(index) {
-    this.send({ type: "focus", index });
+  setFocus(index, split = "train") {
+    this.send({ type: "focus", index, split });
+  }
+
+  // -- images (imageview.js, drawpad.js) --------------------------------------------------------------------
+  /** One pass on a drawing, shown from its first phase (step on through it as through any pass). */
+  teach(pixels, label) {
+    this.send({ type: "teach", input: pixels, label, unit: "phase" });
+  }
+
+  predict(pixels) {
+    return api("POST", `/api/sessions/${this.store.sessionId}/predict`, { inputs: [pixels] });
+  }
+
+  images(query) {
+    const q = new URLSearchParams(Object.entries(query).map(([k, v]) => [k, String(v)]));
+    return api("GET", `/api/sessions/${this.store.sessionId}/images?${q}`);
   }
 
   togglePlay(play) {
