@@ -110,7 +110,7 @@ def check_pixel_count(shape: tuple[int, int], n_features: int, what: str = "the 
 
 def blocks_from_bitmap(bitmap: Array, block: int) -> Array:
     """The UCI digits' reduction: the number of inked pixels in each block × block square of a 0/1 bitmap (the
-    page does the same to a drawing; tests/js checks it against this)."""
+    page's pad does the same to a drawing; tests/js/drawpad.test.mjs checks it on this module's test bitmaps)."""
     bitmap = np.asarray(bitmap)
     H, W = bitmap.shape
     if H % block or W % block:

@@ -13,7 +13,7 @@ const PAD_PEN = 0.085; // pen width, as a share of the pad's side (the digits' s
 const MNIST_BOX = 20 / 28; // the share of an MNIST image its digit's box fills
 
 /** The UCI reduction of a 0/1 bitmap (H × W, row by row): on pixels counted per block × block square. Pure, so
- * tests/js checks it against the engine's `blocks_from_bitmap`. */
+ * tests/js checks it on the bitmaps whose counts the engine's `blocks_from_bitmap` is tested with. */
 export function blocksFromBitmap(bitmap, H, W, block) {
   const h = H / block;
   const w = W / block;

@@ -28,6 +28,7 @@ export class ImageView {
     this.fetchImages = fetchImages;
     this.onFocus = onFocus;
     this.tab = "images";
+    this.el.dataset.tab = this.tab;
     this.offset = 0;
     this.mistakesOnly = false;
     this.answer = null; // the last ImageSamples
@@ -83,6 +84,7 @@ export class ImageView {
 
   show(tab) {
     this.tab = tab;
+    this.el.dataset.tab = tab;
     for (const button of this.el.querySelectorAll("[role='tab']")) {
       const on = button.dataset.tab === tab;
       button.setAttribute("aria-selected", String(on));

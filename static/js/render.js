@@ -85,7 +85,9 @@ export class Renderer {
     config.setPending(st.pending_config);
     const focusInput = $("focus-index");
     focusInput.max = String(st.dataset.train_rows - 1);
-    if (document.activeElement !== focusInput) focusInput.value = String(st.focus);
+    const training = st.focus_split !== "test"; // a test image focused from the image view: not a training number
+    focusInput.placeholder = training ? "" : `test ${st.focus}`;
+    if (document.activeElement !== focusInput) focusInput.value = training ? String(st.focus) : "";
   }
 
   /** The job bar, and the stepping controls held while a job runs. */
