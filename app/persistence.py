@@ -75,6 +75,7 @@ class Persistence:
         self.saves = 0
         # session id -> fingerprint of what was saved last, and when; a session here has its data set in the database
         self._saved: dict[str, tuple[Any, float]] = {}
+        self._data_saved: dict[str, int] = {}  # each session's data_revision as last written (its data set)
         self._lock = threading.Lock()
         registry.on_add.append(self._session_added)
         registry.on_remove.append(self._session_removed)
@@ -148,6 +149,7 @@ class Persistence:
     def _remember(self, session: Session) -> None:
         with self._lock:
             self._saved[session.id] = (self._fingerprint(session), time.monotonic())
+            self._data_saved[session.id] = session.data_revision
 
     def save(self, session: Session) -> bool:
         """Write the session as it is now (takes its lock); False (and logged) if the write failed."""
@@ -156,7 +158,7 @@ class Persistence:
                 return False  # deleted meanwhile: do not bring it back
             fingerprint = self._fingerprint(session)
             with self._lock:
-                first = session.id not in self._saved
+                first = session.id not in self._saved or self._data_saved.get(session.id) != session.data_revision
             state = session.export(include_dataset=first)
             dataset = state.pop("dataset", None)
             jobs = [_job_to_dict(job) for job in session.jobs.values()]
@@ -168,6 +170,7 @@ class Persistence:
             self.saves += 1
             with self._lock:
                 self._saved[session.id] = (fingerprint, time.monotonic())
+                self._data_saved[session.id] = session.data_revision
         return True
 
     def _failed(self, what: str, exc: Exception) -> None:
@@ -235,6 +238,7 @@ class Persistence:
     def _session_removed(self, session: Session, reason: str) -> None:
         with self._lock:
             self._saved.pop(session.id, None)
+            self._data_saved.pop(session.id, None)
         with session.lock:  # after a save in progress, never before it (that would bring the session back)
             try:
                 self.store.delete_session(session.id)

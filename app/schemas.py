@@ -617,8 +617,8 @@ class ImageFormatOut(Model):
     block: int
 
 
-class TeachRequest(Model):
-    """One example given by hand (a drawing): one pass on it alone, through the stepper."""
+class ExampleRequest(Model):
+    """One example given by hand (a drawing): its raw pixels and its class."""
 
     model_config = ConfigDict(
         populate_by_name=True,
@@ -628,6 +628,11 @@ class TeachRequest(Model):
 
     input: Vector = Field(..., description="the raw pixels, row by row (64 for 8 × 8 digits, 0 … 16)")
     label: str = Field(..., description="the class it is, one of the data set's classes")
+
+
+class TeachRequest(ExampleRequest):
+    """One pass on one example alone, through the stepper."""
+
     unit: Literal["phase", "pass"] = Field(
         "pass", description="pass: the whole pass at once; phase: its first phase (then step on as usual)"
     )

@@ -122,6 +122,21 @@ class BatchSampler:
             return self._epoch_indices, self._epoch_X, self._epoch_Y
         return self._epoch_indices[start:], self._epoch_X[start:], self._epoch_Y[start:]
 
+    def extend(self, X: Array, Y: Array) -> None:
+        """The training set grew by rows appended at its end (X, Y are the whole new set): they are drawn at the
+        end of this epoch (appended to its order), then shuffled in with the rest from the next epoch on."""
+        added = np.arange(self.n, X.shape[0])
+        self.X, self.Y, self.n = X, Y, X.shape[0]
+        self._all_indices = np.arange(self.n)
+        self._all_indices.flags.writeable = False
+        if self.order is None:
+            self._epoch_indices, self._epoch_X, self._epoch_Y = self._all_indices, X, Y
+        else:
+            order = np.concatenate([self.order, added])
+            order.flags.writeable = False
+            self.order = None  # so _use_order gathers the epoch's rows again
+            self._use_order(order)
+
     def snapshot(self) -> SamplerState:
         if self._rng_state is None:
             self._rng_state = self.rng.bit_generator.state

@@ -81,6 +81,7 @@ class Stepper:
         self.position = 0
         self._open: _OpenPass | None = None
         self._finished_example: Example | None = None  # the example of the pass just updated, if it had one
+        self._added_at: int | None = None  # the pass at which a sample was last added: back stops there
         self._deferred_config: TrainingConfig | None = None
         self.initial = initial or trainer.checkpoint()
         if not trainer.history:
@@ -279,6 +280,11 @@ class Stepper:
     def _go_to_pass(self, target: int) -> str | None:
         if target < 0:
             return "already at the start of training: there is no earlier pass"
+        if self._added_at is not None and target < self._added_at:
+            return (
+                f"a sample was added to the training set at pass {self._added_at + 1}: the passes before it were "
+                "drawn from the smaller set and cannot be stepped back to"
+            )
         if not self.trainer.go_to_pass(target):
             oldest = self.trainer.history.oldest_pass
             return (
@@ -336,6 +342,16 @@ class Stepper:
         result.trim(max_records, self.phases_per_pass)
         result.passes = self.pass_index - start_pass
         return result
+
+    def add_sample(self, example: Example) -> None:
+        """Add `example` to the training set (an open pass is rewound first). The history before it is gone:
+        stepping back stops at the addition; reset still returns to the initial weights, on the larger set."""
+        if self._open is not None:
+            self._rewind_open_pass()
+        self._apply_deferred_config()
+        self.trainer.add_sample(example)
+        self._finished_example = None
+        self._added_at = self.pass_index
 
     # -- changes between steps ---------------------------------------------------------------------------
     def set_focus(self, focus: int, split: str = "train") -> None:
@@ -416,6 +432,7 @@ class Stepper:
         self.trainer.history.push(self.initial)
         self._open = None
         self._finished_example = None
+        self._added_at = None
         self.position = 0
         self._deferred_config = None
         if config != self.trainer.config:

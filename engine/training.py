@@ -170,6 +170,18 @@ class Trainer:
         self.network.regularization = config.regularization
         self.config = config
 
+    def add_sample(self, example: Example) -> None:
+        """Append one sample to the training set: it is drawn at the end of this epoch, then with the rest.
+        Passes before it were drawn from the smaller set and cannot be replayed on this one, so the history is
+        dropped: stepping back stops here."""
+        dtype = self.network.dtype
+        self.X_train = np.ascontiguousarray(np.vstack([self.X_train, example.x[None, :].astype(dtype)]))
+        self.Y_train = np.ascontiguousarray(np.vstack([self.Y_train, example.y[None, :].astype(dtype)]))
+        self.sampler.extend(self.X_train, self.Y_train)
+        self.sampler.set_batch_size(self.config.batch_size)
+        self.history.clear()
+        self.keyframe()
+
     # -- checkpoints -----------------------------------------------------------------------------------
     def checkpoint(self, example: Example | None = None) -> Checkpoint:
         """The whole state at the start of the next pass, copied (`example`: that pass trains on it)."""

@@ -63,6 +63,7 @@ class Session:
         self.job: JobInfo | None = None
         self.jobs: dict[str, JobInfo] = {}
         self.revision = 0
+        self.data_revision = 0  # counts changes of the data (an example added): the store writes them again
         # Called after every change, in the changing thread with the lock held; must be quick (the WebSocket
         # hub uses it to notice REST calls and jobs).
         self.listeners: list[Callable[[], None]] = []
@@ -262,7 +263,29 @@ class Session:
             self._changed()
             return result
 
-    def _example(self, request: schemas.TeachRequest) -> Example:
+    def add_example(self, request: schemas.ExampleRequest) -> None:
+        """Add a drawing and its label to the training set (drawn at the end of this epoch, then with the rest);
+        stepping back stops here, as earlier passes were drawn from the smaller set."""
+        with self.lock:
+            self._check_idle("add an example")
+            example = self._example(request)
+            limit = self.settings.max_upload_rows
+            if self.dataset.n_train + self.dataset.n_test >= limit:
+                raise InvalidInput(
+                    f"the data set has {limit:,} rows, the most a data set may have (BACKPROP_VIZ_MAX_UPLOAD_ROWS)",
+                    field="input",
+                )
+            self.stepper.add_sample(example)
+            self.dataset = self.dataset.with_training_row(request.input, request.label)
+            self.data_revision += 1
+            self._changed()
+
+    def add_example_answer(self, request: schemas.ExampleRequest) -> schemas.SessionState:
+        with self.lock:
+            self.add_example(request)
+            return self.state()
+
+    def _example(self, request: schemas.ExampleRequest) -> Example:
         dataset = self.dataset
         if dataset.image is None:
             raise InvalidInput(

@@ -285,6 +285,19 @@ class Dataset:
         X = self.normalization.apply(x) if self.normalization is not None else x
         return X, Y[0]
 
+    def with_training_row(self, x_raw: Any, label: str) -> Dataset:
+        """This data set with one more training row (raw values and a class, encoded as `encode_example` does);
+        the standardization stays the one fitted before, so the other rows do not move."""
+        x, y = self.encode_example(x_raw, label)
+        raw = np.asarray(x_raw, dtype=np.float64)
+        domain = np.stack([np.minimum(self.raw_domain[:, 0], raw), np.maximum(self.raw_domain[:, 1], raw)], axis=1)
+        return replace(
+            self,
+            X_train=np.vstack([self.X_train, x[None, :]]),
+            Y_train=np.vstack([self.Y_train, y[None, :]]),
+            raw_domain=domain,
+        )
+
     # -- summary ---------------------------------------------------------------------------------------------
     def raw_features(self) -> Array:
         """Raw feature values of all rows, train then test (un-standardized if needed)."""

@@ -54,6 +54,16 @@ export class Actions {
     this.send({ type: "teach", input: pixels, label, unit: "phase" });
   }
 
+  /** The drawing joins this session's training data (REST; the WebSocket brings the new state). */
+  async addExample(pixels, label) {
+    try {
+      const st = await api("POST", `/api/sessions/${this.store.sessionId}/examples`, { input: pixels, label });
+      chrome.notice(`Added as a ${label}: the training set has ${st.dataset.train_rows.toLocaleString("en")} images now; stepping back stops here.`, "info");
+    } catch (err) {
+      chrome.notice(err.message, "error");
+    }
+  }
+
   predict(pixels) {
     return api("POST", `/api/sessions/${this.store.sessionId}/predict`, { inputs: [pixels] });
   }

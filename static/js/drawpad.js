@@ -61,12 +61,14 @@ export function centreOfMassShift(values, h, w) {
 export class DrawPad {
   /**
    * @param {HTMLElement} element  where the pad goes (the image view's Draw tab)
-   * @param {object} hooks  {predict(pixels) → Promise<PredictResponse>, teach(pixels, label)}
+   * @param {object} hooks  {predict(pixels) → Promise<PredictResponse>, teach(pixels, label),
+   *                         add(pixels, label) → Promise: the drawing joins this session's training data}
    */
-  constructor(element, { predict, teach }) {
+  constructor(element, { predict, teach, add }) {
     this.el = element;
     this.predictFn = predict;
     this.teachFn = teach;
+    this.addFn = add;
     this.format = null; // the data set's image format (ImageFormatOut)
     this.classes = [];
     this.pixels = null; // the drawing as one sample (raw pixels), or null when the pad is empty
@@ -89,7 +91,9 @@ export class DrawPad {
         <button type="button" data-act="clear" aria-label="Clear the drawing">Clear</button>
         <label class="pad-label">it is <select data-part="label" aria-label="What the drawing is"></select></label>
         <button type="button" class="primary" data-act="teach" data-testid="teach" disabled>Teach it</button>
-      </div>`;
+      </div>
+      <div class="pad-actions more"><button type="button" class="link" data-act="add" data-testid="add-example" disabled>+ add it to the training data</button>
+        <span class="hint">(this session only; teaching alone does not)</span></div>`;
     this.pad = this.el.querySelector("canvas.pad");
     this.preview = this.el.querySelector("canvas.pad-preview");
     this.predictionEl = this.el.querySelector("[data-testid='pad-prediction']");
@@ -102,6 +106,8 @@ export class DrawPad {
     this.bindPointer();
     this.el.querySelector("[data-act='clear']").addEventListener("click", () => this.clear());
     this.teachButton.addEventListener("click", () => this.teach());
+    this.addButton = this.el.querySelector("[data-act='add']");
+    this.addButton.addEventListener("click", () => this.add());
     this.labelEl.addEventListener("change", () => {
       this.labelChosen = true;
       this.renderTeach();
@@ -318,6 +324,8 @@ export class DrawPad {
   renderTeach() {
     const label = this.labelEl.value;
     this.teachButton.disabled = !this.pixels || !label;
+    this.addButton.disabled = !this.pixels || !label;
+    this.addButton.setAttribute("aria-label", `Add the drawing to this session's training data as a ${label}`);
     this.teachButton.textContent = label ? `Teach it: this is a ${label}` : "Teach it";
     this.teachButton.setAttribute("aria-label", `Teach the network that the drawing is a ${label}: one pass on it, step by step`);
   }
@@ -325,6 +333,16 @@ export class DrawPad {
   teach() {
     if (!this.pixels || !this.labelEl.value) return;
     this.teachFn(this.pixels.slice(), this.labelEl.value);
+  }
+
+  async add() {
+    if (!this.pixels || !this.labelEl.value) return;
+    this.addButton.disabled = true;
+    try {
+      await this.addFn(this.pixels.slice(), this.labelEl.value);
+    } finally {
+      this.renderTeach();
+    }
   }
 }
 

@@ -21,9 +21,10 @@ const TABS = [
 export class ImageView {
   /**
    * @param {HTMLElement} element  the image view's box in the data panel
-   * @param {object} hooks  {fetchImages(query) → Promise<ImageSamples>, onFocus(index, split), predict(pixels), teach(pixels, label)}
+   * @param {object} hooks  {fetchImages(query) → Promise<ImageSamples>, onFocus(index, split), predict(pixels),
+   *                         teach(pixels, label), add(pixels, label)}
    */
-  constructor(element, { fetchImages, onFocus, predict, teach }) {
+  constructor(element, { fetchImages, onFocus, predict, teach, add }) {
     this.el = element;
     this.fetchImages = fetchImages;
     this.onFocus = onFocus;
@@ -55,7 +56,7 @@ export class ImageView {
     this.rangeEl = this.el.querySelector("[data-part='range']");
     this.captionEl = this.el.querySelector("[data-part='caption']");
     this.confusionEl = this.el.querySelector(".confusion");
-    this.pad = new DrawPad(this.el.querySelector("#pane-draw"), { predict, teach });
+    this.pad = new DrawPad(this.el.querySelector("#pane-draw"), { predict, teach, add });
     const tabs = [...this.el.querySelectorAll("[role='tab']")];
     for (const button of tabs) button.addEventListener("click", () => this.show(button.dataset.tab));
     this.el.querySelector("[role='tablist']").addEventListener("keydown", (e) => {

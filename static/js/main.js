@@ -57,6 +57,7 @@ function build(store, plotly) {
       onFocus: (index, split) => actions.setFocus(index, split),
       predict: (pixels) => actions.predict(pixels),
       teach: (pixels, label) => actions.teach(pixels, label),
+      add: (pixels, label) => actions.addExample(pixels, label),
     }),
     config: new ConfigPanel($("config"), {
       catalog,

@@ -94,11 +94,17 @@ def test_draw_a_digit_see_a_prediction_teach_it_and_step_through_the_gradients(
     assert page.evaluate("() => window.__bpv.store.state.weights") == records[-1]["W"]
     shot(page, request, "update-gallery")
 
-    # Back over the whole taught pass: the session is exactly as before it.
+    # Back over the whole taught pass: the session is exactly as before it, the drawing not in the data.
     page.get_by_role("button", name="Back one pass", exact=True).click()
     page.wait_for_function("() => document.body.dataset.pass === '0' && !window.__bpv.store.state.example")
     after = api.get(f"/api/sessions/{sid}").json()
     assert after["weights"] == before["weights"] and after["counters"] == before["counters"]
+    assert after["dataset"]["train_rows"] == 1438
+
+    # Asked to, the drawing joins the training data (this session's).
+    page.get_by_test_id("add-example").click()
+    page.wait_for_function("() => window.__bpv.store.state.dataset.train_rows === 1439")
+    assert "training set has 1,439 images" in page.locator("#notice").inner_text()
     assert page.problems.errors == []
 
 
@@ -161,7 +167,10 @@ def test_image_views_are_readable_at_1280_by_800_and_with_larger_text_and_reacha
     for key in ("ArrowRight", "ArrowRight", "ArrowDown", "Enter"):
         page.keyboard.press(key)
     columns = page.evaluate("() => window.__bpv.gallery.grid.cols")
-    page.wait_for_function("(j) => JSON.stringify(window.__bpv.store.selection) === JSON.stringify({kind: 'neuron', layer: 1, index: j})", arg=2 + columns)
+    page.wait_for_function(
+        "(j) => JSON.stringify(window.__bpv.store.selection) === JSON.stringify({kind: 'neuron', layer: 1, index: j})",
+        arg=2 + columns,
+    )
     assert document_shown(page) == "F1"  # the arrows moved between pictures, not through the pass
     # Tabs by arrow keys, the grid by Tab and Enter.
     page.get_by_role("tab", name="Test images").focus()
@@ -174,7 +183,9 @@ def test_image_views_are_readable_at_1280_by_800_and_with_larger_text_and_reacha
     page.keyboard.press("ArrowRight")
     page.keyboard.press("Enter")
     second = int(page.locator("#image-view .img-cell").nth(1).get_attribute("data-index"))
-    page.wait_for_function("(i) => window.__bpv.store.state.focus_split === 'test' && window.__bpv.store.state.focus === i", arg=second)
+    page.wait_for_function(
+        "(i) => window.__bpv.store.state.focus_split === 'test' && window.__bpv.store.state.focus === i", arg=second
+    )
     assert page.problems.errors == []
 
 

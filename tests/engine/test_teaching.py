@@ -236,3 +236,37 @@ def test_a_test_focus_out_of_range_or_an_unknown_split_is_refused(make_trainer) 
     with pytest.raises(ValueError, match="no test samples"):
         no_test.set_focus(0, "test")
     assert stepper.focus == 0 and stepper.focus_split == "train"
+
+
+# -- adding an example to the training set ---------------------------------------------------------------------
+def test_an_added_sample_is_drawn_at_the_end_of_this_epoch_then_with_the_rest(make_trainer) -> None:
+    stepper = _stepper(make_trainer, batch_size=4)  # 10 samples: batches of 4, 4, 2
+    seen = stepper.step("pass").records[2].batch.tolist()
+    stepper.add_sample(EXAMPLE)
+    trainer = stepper.trainer
+    assert trainer.X_train.shape == (11, 3) and trainer.sampler.n == 11
+    np.testing.assert_array_equal(trainer.X_train[10], EXAMPLE.x)
+    while trainer.epoch == 0:
+        seen += stepper.step("pass").records[2].batch.tolist()
+    assert seen[-1] == 10 and sorted(seen) == list(range(11))  # the new sample last, every sample once
+    later: list[int] = []
+    while trainer.epoch == 1:
+        later += stepper.step("pass").records[2].batch.tolist()
+    assert sorted(later) == list(range(11)) and later != seen
+
+
+def test_after_adding_a_sample_stepping_back_stops_there(make_trainer) -> None:
+    stepper = _stepper(make_trainer)
+    stepper.step("pass", 3)
+    stepper.add_sample(EXAMPLE)
+    result = stepper.back("pass")
+    assert result.moved == 0 and "a sample was added to the training set at pass 4" in result.limit_reached
+    stepper.step("pass", 2)
+    assert stepper.back("pass", 5).moved == 2 and stepper.pass_index == 3
+
+
+def test_reset_after_adding_a_sample_trains_on_the_larger_set(make_trainer) -> None:
+    stepper = _stepper(make_trainer, batch_size=20)  # the whole set in one batch
+    stepper.add_sample(EXAMPLE)
+    stepper.reset()
+    assert stepper.pass_index == 0 and stepper.step("pass").records[2].batch.tolist() == list(range(11))

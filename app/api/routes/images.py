@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Query, status
 from starlette.concurrency import run_in_threadpool
 
 from app import schemas
@@ -31,6 +31,21 @@ router = APIRouter(prefix="/api/sessions", tags=["images"], dependencies=[TokenD
 )
 async def teach(session: SessionDep, body: schemas.TeachRequest) -> schemas.StepResponse:
     return await run_in_threadpool(session.teach_answer, body)
+
+
+@router.post(
+    "/{session_id}/examples",
+    status_code=status.HTTP_201_CREATED,
+    response_model=schemas.SessionState,
+    summary="Add a drawing to the training data",
+    description="Appends `input` (raw pixels) with its class `label` to the session's training set, standardized as "
+    "the rest: it is drawn at the end of the current epoch, then shuffled in with the others. The passes before it "
+    "were drawn from the smaller set, so stepping back stops here (the history before it is dropped). The data set "
+    "a link or a new session builds from is not changed: only this session's copy. Errors as for teach.",
+    responses=BUSY,
+)
+async def add_example(session: SessionDep, body: schemas.ExampleRequest) -> schemas.SessionState:
+    return await run_in_threadpool(session.add_example_answer, body)
 
 
 @router.get(

@@ -220,3 +220,57 @@ def test_an_upload_whose_image_shape_does_not_fit_is_refused(api, shape, words):
 def test_an_upload_without_image_shape_is_not_images(api):
     info = upload(api.client, _mnist_like(5), target="label").json()
     assert info["image_shape"] is None
+
+
+# -- adding a drawing to the training data ------------------------------------------------------------------
+def test_an_example_added_to_the_training_data_is_trained_on_and_back_stops_there(api):
+    sid = api.create(DIGITS_SESSION)["id"]
+    api.step(sid, "pass", 2)
+    response = api.client.post(f"/api/sessions/{sid}/examples", json={"input": SEVEN, "label": "7"})
+    assert response.status_code == 201, response.text
+    state = response.json()
+    assert state["dataset"]["train_rows"] == 241 and state["counters"]["pass"] == 2
+    back = api.client.post(f"/api/sessions/{sid}/back", json={"unit": "pass"}).json()
+    assert back["moved"] == 0 and "a sample was added to the training set at pass 3" in back["limit"]
+    assert api.state(sid)["counters"]["pass"] == 2
+    batches = [r["batch"] for r in api.step(sid, "epoch", 1)["records"] if r["phase"] == "loss"]
+    assert batches[-1][-1] == 240  # the rest of this epoch ends with the drawing (training row 240)
+    document = api.client.get(f"/api/sessions/{sid}/export").json()
+    norm = document["dataset"]["normalization"]
+    expected = (np.array(SEVEN) - np.array(norm["mean"])) / np.array(norm["std"])
+    assert len(document["dataset"]["X_train"]) == 241  # standardized as the rest
+    np.testing.assert_allclose(document["dataset"]["X_train"][240], expected, rtol=1e-12)
+    assert api.create(DIGITS_SESSION)["dataset"]["train_rows"] == 240  # the built-in set itself is unchanged
+
+
+def test_adding_a_bad_example_is_refused_and_changes_nothing(api):
+    sid = api.create(DIGITS_SESSION)["id"]
+    before = _everything(api, sid)
+    api.error(api.client.post(f"/api/sessions/{sid}/examples", json={"input": [1.0], "label": "7"}), 422, "64 numbers")
+    api.error(api.client.post(f"/api/sessions/{sid}/examples", json={"input": SEVEN, "label": "x"}), 422, "not a class")
+    assert _everything(api, sid) == before
+    xor = api.create()["id"]
+    api.error(api.client.post(f"/api/sessions/{xor}/examples", json={"input": [0.0, 0.0], "label": "1"}), 422, "images")
+
+
+def test_image_data_sets_and_added_examples_survive_a_restart(tmp_path):
+    from fastapi.testclient import TestClient
+
+    from app.config import Settings
+    from app.main import create_app
+
+    settings = Settings(data_dir=tmp_path / "data", persist=True)
+    with TestClient(create_app(settings)) as client:
+        info = upload(client, _mnist_like(20), image_shape="4,4").json()
+        body = {"layers": [16, 3], "activations": ["softmax"], "dataset": {"id": info["id"]}}
+        sid = client.post("/api/sessions", json=body).json()["id"]
+        client.post(f"/api/sessions/{sid}/step", json={"unit": "pass"})
+        added = client.post(f"/api/sessions/{sid}/examples", json={"input": [255.0] * 16, "label": "1"}).json()
+        taught = client.post(f"/api/sessions/{sid}/teach", json={"input": [0.0] * 16, "label": "2", "unit": "phase"})
+        assert taught.status_code == 200
+        state = client.get(f"/api/sessions/{sid}").json()
+    with TestClient(create_app(settings)) as client:
+        again = client.get(f"/api/sessions/{sid}").json()
+        assert again == state and again["dataset"]["train_rows"] == added["dataset"]["train_rows"] == 17
+        assert again["example"]["label"] == "2"
+        assert client.get(f"/api/datasets/{info['id']}").json()["image_shape"] == [4, 4]
