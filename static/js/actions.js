@@ -156,11 +156,12 @@ export class Actions {
     }
   }
 
-  async upload(file, target, task) {
+  async upload(file, target, task, imageShape = "") {
     const form = new FormData();
     form.append("file", file);
     if (target !== "") form.append("target", target);
     form.append("task", task);
+    if (imageShape) form.append("image_shape", imageShape);
     try {
       chrome.notice(`Uploading ${file.name}…`, "info");
       const info = await api("POST", "/api/datasets", form);

@@ -75,7 +75,10 @@ export class WeightGallery {
     this.count = shape ? Math.min(neurons, MAX_SHOWN) : 0;
     this.neurons = neurons;
     this.cursor = Math.min(this.cursor, Math.max(0, this.count - 1));
-    this.el.hidden = !shape;
+    if (this.el.hidden !== !shape) {
+      this.el.hidden = !shape;
+      window.dispatchEvent(new Event("resize")); // the diagram beside it is narrower or wider: Plotly lays it out again
+    }
     this.last = null;
     this.updateId = null;
   }

@@ -64,7 +64,7 @@ function build(store, plotly) {
       inline: () => store.inline,
       onArchitecture: (s) => actions.newSession(s),
       onHyper: (patch, s) => actions.setHyper(patch, s),
-      onUpload: (file, target, task) => actions.upload(file, target, task),
+      onUpload: (file, target, task, imageShape) => actions.upload(file, target, task, imageShape),
     }),
   };
   const renderer = new Renderer(store, parts, { onFirstDiagram: () => plotly.whenQuiet() });

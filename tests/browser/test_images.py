@@ -191,3 +191,37 @@ def test_image_views_are_readable_at_1280_by_800_and_with_larger_text_and_reacha
 
 def document_shown(page: Any) -> str:
     return page.evaluate("() => document.body.dataset.shown")
+
+
+def test_a_csv_of_28_by_28_images_uploaded_through_the_page_is_shown_as_images(
+    page: Any, server: str, api: Any, tmp_path: Any, request: pytest.FixtureRequest
+) -> None:
+    import numpy as np
+
+    rng = np.random.default_rng(3)
+    rows = ["label," + ",".join(f"pixel{k}" for k in range(784))]
+    for i in range(60):
+        pixels = np.zeros((28, 28), dtype=int)
+        pixels[6:22, 10 + i % 3 : 14 + i % 3] = rng.integers(120, 256, (16, 4))  # a "1", more or less
+        rows.append(",".join([str(i % 2), *map(str, pixels.ravel())]))
+    csv = tmp_path / "ones.csv"
+    csv.write_text("\n".join(rows) + "\n")
+    first = open_page(page, server)
+    page.get_by_text("Upload a CSV…").click()
+    page.get_by_label("CSV file").set_input_files(str(csv))
+    page.get_by_label("Image shape: height,width of each row's picture (empty: not images)").fill("28,28")
+    page.get_by_role("button", name="Upload the CSV and train on it", exact=True).click()
+    page.wait_for_function("(old) => window.__bpv.store.state && window.__bpv.store.state.id !== old", arg=first)
+    page.wait_for_function("() => window.__bpv.diagram.ready && window.__bpv.gallery.grid")
+    state = page.evaluate("() => window.__bpv.store.state")
+    assert state["dataset"]["image_shape"] == [28, 28] and state["config"]["layers"][0] == 784
+    assert state["dataset"]["classes"] == ["0", "1"] and state["dataset"]["targets"] == ["label"]
+    assert page.evaluate("() => window.__bpv.gallery.count") == state["config"]["layers"][1]
+    page.wait_for_function("() => document.querySelectorAll('#image-view .img-cell').length === 12")
+    page.keyboard.press("ArrowRight")
+    wait_shown(page, "F1", 0)
+    box = page.evaluate("() => { const d = window.__bpv.diagram; return d.imageBox(d.transform()); }")
+    assert box["side"] > 80  # the picture, not a column of 784 circles
+    shot(page, request, "mnist-shaped")
+    assert layout_problems(page) == []
+    assert page.problems.errors == []
