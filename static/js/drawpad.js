@@ -90,9 +90,9 @@ export class DrawPad {
       <div class="pad-actions">
         <button type="button" data-act="clear" aria-label="Clear the drawing">Clear</button>
         <label class="pad-label">it is <select data-part="label" aria-label="What the drawing is"></select></label>
-        <button type="button" class="primary" data-act="teach" data-testid="teach" disabled>Teach it</button>
+        <button type="button" class="primary" data-act="teach" data-testid="teach" aria-label="Teach the network the drawing: one pass on it, step by step" disabled>Teach it</button>
       </div>
-      <div class="pad-actions more"><button type="button" class="link" data-act="add" data-testid="add-example" disabled>+ add it to the training data</button>
+      <div class="pad-actions more"><button type="button" class="link" data-act="add" data-testid="add-example" aria-label="Add the drawing to this session's training data" disabled>+ add it to the training data</button>
         <span class="hint">(this session only; teaching alone does not)</span></div>`;
     this.pad = this.el.querySelector("canvas.pad");
     this.preview = this.el.querySelector("canvas.pad-preview");

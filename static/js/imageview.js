@@ -40,7 +40,7 @@ export class ImageView {
     this.lastFetch = 0;
     this.timer = 0;
     this.el.innerHTML = `
-      <div class="tabs" role="tablist" aria-label="Image views">${TABS.map(([id, text]) => `<button type="button" role="tab" id="tab-${id}" data-tab="${id}" aria-controls="pane-${id}" aria-selected="${id === this.tab}" tabindex="${id === this.tab ? 0 : -1}">${text}</button>`).join("")}</div>
+      <div class="tabs" role="tablist" aria-label="Image views">${TABS.map(([id, text]) => `<button type="button" role="tab" id="tab-${id}" data-tab="${id}" aria-controls="pane-${id}" aria-selected="${id === this.tab}" aria-label="${text}">${text}</button>`).join("")}</div>
       <div class="pane" role="tabpanel" id="pane-images" aria-labelledby="tab-images">
         <div class="grid-head"><label class="check"><input type="checkbox" data-part="mistakes" aria-label="Only the mistakes"> only mistakes</label>
           <span class="hint" data-part="range"></span>
@@ -89,7 +89,6 @@ export class ImageView {
     for (const button of this.el.querySelectorAll("[role='tab']")) {
       const on = button.dataset.tab === tab;
       button.setAttribute("aria-selected", String(on));
-      button.tabIndex = on ? 0 : -1;
     }
     for (const pane of this.el.querySelectorAll("[role='tabpanel']")) pane.hidden = pane.id !== `pane-${tab}`;
     if (tab === "draw") this.pad.resize();
@@ -168,7 +167,7 @@ export class ImageView {
     if (this.grid.dataset.key !== cellsKey) {
       this.grid.dataset.key = cellsKey;
       this.grid.innerHTML = a.indices
-        .map((i, n) => `<button type="button" class="img-cell" data-index="${i}" tabindex="${n === 0 ? 0 : -1}"><canvas width="${w}" height="${h}"></canvas><span class="lab"></span></button>`)
+        .map((i, n) => `<button type="button" class="img-cell" data-index="${i}" aria-label="test image ${i}"><canvas width="${w}" height="${h}"></canvas><span class="lab"></span></button>`)
         .join("");
       [...this.grid.children].forEach((cell, n) => {
         const pixels = this.pixels.get(a.indices[n]);
@@ -218,7 +217,7 @@ export class ImageView {
     }
   }
 
-  /** Arrow keys move between the images (one tab stop for the grid); the page's stepping keys stay out. */
+  /** Arrow keys move between the images too (Tab goes through them); the page's stepping keys stay out. */
   gridKey(e) {
     const cells = [...this.grid.querySelectorAll("button[data-index]")];
     const i = cells.indexOf(document.activeElement);
@@ -228,9 +227,6 @@ export class ImageView {
     if (move === undefined) return;
     e.preventDefault();
     e.stopPropagation();
-    const next = cells[Math.max(0, Math.min(cells.length - 1, i + move))];
-    cells[i].tabIndex = -1;
-    next.tabIndex = 0;
-    next.focus();
+    cells[Math.max(0, Math.min(cells.length - 1, i + move))].focus();
   }
 }
