@@ -22,6 +22,9 @@ class Settings(BaseSettings):
         description="extra origins whose pages may open the WebSocket (same-origin is always allowed)",
     )
     persist: bool = Field(True, description="keep sessions and data sets in SQLite under data_dir")
+    lessons_dir: Path | None = Field(
+        None, description="a directory of a teacher's own lesson files, read at start-up beside the shipped ones"
+    )
 
     # Sessions
     max_sessions: int = Field(100, ge=1, description="at the cap, the oldest idle session is evicted")

@@ -1,5 +1,5 @@
 """Shared route dependencies as `Annotated` aliases: the settings, the registry, the job runner, the WebSocket
-hubs, a session by its path id, and the token check every REST router (but health) depends on."""
+hubs, the lessons, a session by its path id, and the token check every REST router (but health) depends on."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ from fastapi.requests import HTTPConnection
 from app.config import Settings
 from app.hubs import Hubs
 from app.jobs import JobRunner
+from app.lessons.catalog import Lessons
 from app.registry import SessionRegistry
 from app.security import check_token
 from app.sessions import Session
@@ -28,6 +29,11 @@ def get_jobs(request: Request) -> JobRunner:
     return request.app.state.jobs
 
 
+def get_lessons(request: Request) -> Lessons:
+    """The lessons the app loaded at start-up."""
+    return request.app.state.lessons
+
+
 def get_hubs(connection: HTTPConnection) -> Hubs:
     """The app's WebSocket hubs (made in its lifespan); a WebSocket route's dependency, hence a connection, not
     a request."""
@@ -38,6 +44,7 @@ SettingsDep = Annotated[Settings, Depends(get_settings)]
 RegistryDep = Annotated[SessionRegistry, Depends(get_registry)]
 JobsDep = Annotated[JobRunner, Depends(get_jobs)]
 HubsDep = Annotated[Hubs, Depends(get_hubs)]
+LessonsDep = Annotated[Lessons, Depends(get_lessons)]
 
 
 def require_token(request: Request, settings: SettingsDep) -> None:

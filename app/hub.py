@@ -59,6 +59,8 @@ class Hub:
         # Where the stream stands (touched only under the session lock, in worker threads):
         self.metrics_cursor: tuple[int, int] | None = None
         self.published_revision = -1
+        self.published_generation = -1  # a rebuilt session is sent whole, as a snapshot
+        self.published_lesson = -1  # the lesson's revision last sent as a `lesson` event
         # Changes made elsewhere (REST, jobs) are noticed through the session's listeners:
         self._dirty = asyncio.Event()
         self._force_sync = False
@@ -198,6 +200,8 @@ class Hub:
         if self.metrics_cursor is None:
             self.metrics_cursor = self.session.metrics_lengths()
             self.published_revision = self.session.revision
+            self.published_generation = self.session.generation
+            self.published_lesson = self.session.lesson_revision
         elif self.session.revision != self.published_revision:
             self.publish_threadsafe(self.collect(visible=True, boundary=True))
 
@@ -211,18 +215,26 @@ class Hub:
         focus: bool = False,
         before_state: list[Item] | None = None,
     ) -> list[Item]:
-        """The events that bring clients up to date: new metrics points, then (`before_state`), the state.
+        """The events that bring clients up to date: new metrics points, then (`before_state`), the lesson's
+        open step if it changed, the state. A session rebuilt in place (a new network and data) is sent whole
+        instead: a snapshot, then the state.
 
         A command's state is `ordered` (it carries the command's request_id and is never coalesced away);
         play and sync frames are coalescable (`state`).
         """
         session = self.session
+        if session.generation != self.published_generation:
+            return self._collect_rebuilt(request_id, before_state)
         items: list[Item] = []
         cursor = self.metrics_cursor or (0, 0)
         per_pass, per_epoch, self.metrics_cursor, replace = session.metrics_since(cursor)
         if replace or per_pass["pass"] or per_epoch["epoch"]:
             items.append(Item("metrics", MetricsBatch(per_pass, per_epoch, replace, request_id)))
         items.extend(before_state or ())
+        if session.lesson_revision != self.published_lesson:
+            self.published_lesson = session.lesson_revision
+            lesson = schemas.LessonEvent(lesson=session.lesson_view(), request_id=request_id)
+            items.append(Item("ordered", dump(lesson)))
         event = schemas.StateEvent(
             request_id=request_id,
             state=session.state(),
@@ -233,6 +245,19 @@ class Hub:
         items.append(Item("ordered" if ordered else "state", StateFrame.of(event)))
         self.published_revision = session.revision
         return items
+
+    def _collect_rebuilt(self, request_id: str | int | None, before_state: list[Item] | None) -> list[Item]:
+        """After a rebuild: everything anew (the snapshot covers metrics and lesson), then the state a command
+        answers with."""
+        session = self.session
+        snapshot = session.snapshot()
+        snapshot.request_id = request_id
+        self.metrics_cursor = session.metrics_lengths()
+        self.published_revision = session.revision
+        self.published_generation = session.generation
+        self.published_lesson = session.lesson_revision
+        state = schemas.StateEvent(request_id=request_id, state=snapshot.state)
+        return [*(before_state or ()), Item("ordered", dump(snapshot)), Item("ordered", StateFrame.of(state))]
 
     def collect_diverged(self, info: Diverged, request_id: str | int | None = None) -> list[Item]:
         """After a refused pass: new metrics, the `diverged` event (with the state before the pass), the state."""
@@ -342,6 +367,7 @@ class Hub:
             was_playing = session.playing
             session.playing = False
             session.speed = None
+            session.settle()  # a lesson check put off while playing
             if was_playing and not stopped:
                 self.publish_threadsafe(self.collect(ordered=True, boundary=True))
 
@@ -350,3 +376,5 @@ class Hub:
         self.play_chunk = player.chunk
         if self.player is player:
             self.player = None
+            if self.session.revision != self.published_revision:
+                self._dirty.set()  # changed while play frames were due (a REST call, a lesson's last check)

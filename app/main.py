@@ -15,11 +15,12 @@ from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from app import __version__
-from app.api.routes import catalog, datasets, health, images, page, sessions, ws
+from app.api.routes import catalog, datasets, health, images, lessons, page, rebuild, session_lessons, sessions, ws
 from app.config import Settings
 from app.errors import AppError
 from app.hubs import Hubs
 from app.jobs import JobRunner
+from app.lessons import catalog as lesson_catalog
 from app.persistence import Persistence
 from app.registry import SessionRegistry
 from app.validation import describe_errors
@@ -41,9 +42,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or Settings()
     registry = SessionRegistry(settings)
     jobs = JobRunner(settings)
+    lesson_set = lesson_catalog.load(settings)  # a broken lesson file is logged and left out; the app starts
     persistence: Persistence | None = None
     if settings.persist:
-        persistence = Persistence(settings, registry)
+        persistence = Persistence(settings, registry, lesson_set.by_id)
         persistence.restore()
 
     @asynccontextmanager
@@ -76,11 +78,15 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.registry = registry
     app.state.jobs = jobs
     app.state.persistence = persistence
+    app.state.lessons = lesson_set
 
     app.include_router(health.router)
     app.include_router(catalog.router)
     app.include_router(sessions.router)
     app.include_router(images.router)
+    app.include_router(rebuild.router)
+    app.include_router(lessons.router)
+    app.include_router(session_lessons.router)
     app.include_router(datasets.router)
     app.include_router(page.router)
     app.include_router(ws.router)

@@ -19,12 +19,14 @@ import asyncio
 import logging
 import threading
 import time
+from collections.abc import Mapping
 from typing import Any
 
 from app import schemas
 from app.config import Settings
 from app.errors import AppError
 from app.jobs import JobInfo
+from app.lessons.models import Lesson
 from app.registry import SessionRegistry, StoredDataset
 from app.sessions import Session
 from app.store import Store, StoredDatasetRow
@@ -64,9 +66,12 @@ def _job_from_dict(doc: dict[str, Any]) -> JobInfo:
 class Persistence:
     """Saves and restores the sessions and data sets of one app (`app.state.persistence`)."""
 
-    def __init__(self, settings: Settings, registry: SessionRegistry) -> None:
+    def __init__(
+        self, settings: Settings, registry: SessionRegistry, lessons: Mapping[str, Lesson] | None = None
+    ) -> None:
         self.settings = settings
         self.registry = registry
+        self.lessons = lessons or {}  # to put a session back in its lesson
         self.store = Store(settings.data_dir)
         self.restored_sessions = 0
         self.restored_datasets = 0
@@ -76,6 +81,8 @@ class Persistence:
         # session id -> fingerprint of what was saved last, and when; a session here has its data set in the database
         self._saved: dict[str, tuple[Any, float]] = {}
         self._data_saved: dict[str, int] = {}  # each session's data_revision as last written (its data set)
+        # session id -> the generation (rebuilds in place) whose data set the database holds
+        self._saved_generation: dict[str, int] = {}
         self._lock = threading.Lock()
         registry.on_add.append(self._session_added)
         registry.on_remove.append(self._session_removed)
@@ -114,7 +121,9 @@ class Persistence:
             try:
                 stored = self.store.load_session(session_id)
                 doc = {**stored.state, "dataset": stored.dataset}
-                session = Session.from_export(doc, self.settings, session_id=session_id)
+                session = Session.from_export(
+                    doc, self.settings, session_id=session_id, lessons=self.lessons, unknown_lesson="drop"
+                )
                 jobs = [_job_from_dict(j) for j in stored.jobs]
             except (AppError, ValueError, KeyError, TypeError) as exc:
                 reason = exc.message if isinstance(exc, AppError) else f"{type(exc).__name__}: {exc}"
@@ -150,6 +159,7 @@ class Persistence:
         with self._lock:
             self._saved[session.id] = (self._fingerprint(session), time.monotonic())
             self._data_saved[session.id] = session.data_revision
+            self._saved_generation[session.id] = session.generation
 
     def save(self, session: Session) -> bool:
         """Write the session as it is now (takes its lock); False (and logged) if the write failed."""
@@ -157,8 +167,11 @@ class Persistence:
             if self.registry.get_quietly(session.id) is not session:
                 return False  # deleted meanwhile: do not bring it back
             fingerprint = self._fingerprint(session)
-            with self._lock:
-                first = session.id not in self._saved or self._data_saved.get(session.id) != session.data_revision
+            with self._lock:  # the data set is written once, and again when a rebuild or an added example changed it
+                first = (
+                    self._saved_generation.get(session.id) != session.generation
+                    or self._data_saved.get(session.id) != session.data_revision
+                )
             state = session.export(include_dataset=first)
             dataset = state.pop("dataset", None)
             jobs = [_job_to_dict(job) for job in session.jobs.values()]
@@ -171,6 +184,7 @@ class Persistence:
             with self._lock:
                 self._saved[session.id] = (fingerprint, time.monotonic())
                 self._data_saved[session.id] = session.data_revision
+                self._saved_generation[session.id] = session.generation
         return True
 
     def _failed(self, what: str, exc: Exception) -> None:
@@ -239,6 +253,7 @@ class Persistence:
         with self._lock:
             self._saved.pop(session.id, None)
             self._data_saved.pop(session.id, None)
+            self._saved_generation.pop(session.id, None)
         with session.lock:  # after a save in progress, never before it (that would bring the session back)
             try:
                 self.store.delete_session(session.id)

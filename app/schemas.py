@@ -236,6 +236,7 @@ class SessionState(Model):
     speed: float | None = Field(None, description="play speed in passes per second; null = max")
     pending_config: bool = Field(False, description="a hyperparameter change waits for the next pass")
     job: Job | None = None
+    lesson: LessonProgress | None = Field(None, description="the lesson the session follows, if any")
 
 
 class SessionCreated(SessionState):
@@ -453,6 +454,7 @@ class Health(Model):
     sessions: int
     jobs: int
     storage: StorageHealth | None = None
+    lessons: LessonsHealth | None = None
 
 
 class DatasetList(Model):
@@ -599,6 +601,176 @@ class SessionExport(Model):
         "checkpoint with weights, optimizer state and batch sampler, metrics, initial and previous checkpoints",
     )
     dataset: ExportedDataset
+    lesson: LessonProgressDoc | None = Field(None, description="the progress of the lesson the session follows")
+
+
+# --------------------------------------------------------------------------------------------------------
+# Lessons: the catalogue, a session's place in its lesson, answers and checks (app/lessons/, docs/lessons.md)
+# --------------------------------------------------------------------------------------------------------
+LessonLevel = Literal["intro", "core", "advanced"]
+LessonStepKind = Literal["read", "setup", "do", "compute", "goal"]
+# open: not done yet · done: read, answered right, or its condition met · revealed: the answer was shown ·
+# skipped: the learner went on without doing it
+LessonStepStatus = Literal["open", "done", "revealed", "skipped"]
+
+
+class LessonInfo(Model):
+    """A lesson in the catalogue (GET /api/lessons); `steps` is how many it has."""
+
+    id: str = Field(..., description="its file name without .yaml; open it with /?lesson=<id>")
+    title: str
+    summary: str
+    level: LessonLevel
+    minutes: int
+    steps: int
+
+
+class LessonAsk(Model):
+    """The number a compute step asks for: quantity at layer 1..L, neuron `row` and input `col` from 1."""
+
+    quantity: str = Field(..., description="z, a, J, delta, grad_W, grad_b, W_new or b_new")
+    layer: int | None = None
+    row: int | None = None
+    col: int | None = None
+    symbol: str = Field(..., description="the number in the seed's notation, as MathML")
+    label: str = Field(..., description="the number in words, e.g. 'z of layer 1, neuron 1'")
+
+
+class LessonStepInfo(Model):
+    """One step as the catalogue shows it: its text rendered (HTML with MathML), never its answer or solution."""
+
+    index: int
+    kind: LessonStepKind
+    title: str
+    html: str = Field(..., description="the step's Markdown and TeX rendered as HTML with MathML")
+    ask: LessonAsk | None = Field(None, description="compute steps: the number asked for")
+    condition: str | None = Field(None, description="do and goal steps: what the server checks")
+    hide: list[str] = Field(..., description="controls hidden while the step is open (the lesson's and its own)")
+    lock: list[str] = Field(..., description="controls disabled while the step is open (the lesson's and its own)")
+
+
+class LessonDetail(Model):
+    """GET /api/lessons/{id}: the whole lesson, every step rendered; no expected answers, no solutions."""
+
+    id: str
+    title: str
+    summary: str
+    level: LessonLevel
+    minutes: int
+    sample: int = Field(..., description="the training sample compute steps ask about (the page's focus)")
+    hide: list[str]
+    lock: list[str]
+    steps: list[LessonStepInfo]
+
+
+class LessonProgress(Model):
+    """Where a session stands in its lesson (`lesson` in the session's state)."""
+
+    id: str
+    title: str
+    step: int = Field(..., description="the open step, from 0")
+    steps: int = Field(..., description="how many steps the lesson has")
+    completed: list[int] = Field(..., description="steps done: read, answered right, or their condition met")
+    skipped: list[int] = Field(..., description="do, compute and goal steps left without doing them")
+    revealed: list[int] = Field(..., description="compute steps whose answer was revealed")
+    finished: bool = Field(False, description="the learner went past the last step")
+
+
+class ConditionComparison(Model):
+    """One comparison of a condition with its live value: `quantity` `op` `target`, e.g. test_loss ≤ 0.1."""
+
+    quantity: str
+    value: str = Field(..., description="the live value (4 significant digits)")
+    op: str = Field(..., description="≤ ≥ < > = ≠")
+    target: str
+    passed: bool
+
+
+class LessonCheck(Model):
+    """A do or goal step's condition evaluated on the live session (GET …/lesson/check)."""
+
+    passed: bool
+    detail: str = Field(..., description="every comparison with its live value and target, ✓ or ✗")
+    comparisons: list[ConditionComparison]
+
+
+class LessonStepView(LessonStepInfo):
+    """The open step of a session's lesson (GET /api/sessions/{id}/lesson, the `lesson` event): the step as the
+    catalogue shows it, its status, the learner's tries, the hint after two wrong answers, the expected value
+    only once answered right or revealed, and for do and goal steps the last check of their condition."""
+
+    status: LessonStepStatus
+    tries: int = Field(0, description="compute steps: answers given (wrong ones until it was right)")
+    hint: str | None = Field(
+        None, description="compute steps, after two wrong answers: the equation with the numbers plugged in, as MathML"
+    )
+    hint_tex: str | None = Field(None, description="the hint in TeX")
+    expected: float | None = Field(
+        None, description="compute steps: the engine's value, once answered right or revealed"
+    )
+    check: LessonCheck | None = Field(None, description="do and goal steps: the condition on the live session")
+    lesson: LessonProgress
+
+
+class LessonStart(Model):
+    """POST /api/sessions with only `lesson`: a new session at the lesson's first step, its setup applied."""
+
+    lesson: str = Field(..., description="a lesson id from GET /api/lessons")
+
+
+class LessonAnswer(Model):
+    """POST …/lesson/answer: the number the learner computed."""
+
+    value: float = Field(..., allow_inf_nan=False, description="a finite number")
+
+
+class LessonAnswerResult(Model):
+    """Whether the answer is right; the hint after two wrong answers; the expected value once right or revealed."""
+
+    correct: bool
+    tries: int
+    status: LessonStepStatus
+    hint: str | None = Field(None, description="MathML: the equation with the numbers plugged in but the result")
+    hint_tex: str | None = None
+    expected: float | None = None
+
+
+class LessonGoto(Model):
+    """POST …/lesson/goto: open step `step` (from 0)."""
+
+    step: int = Field(..., ge=0)
+
+
+class LessonProgressDoc(Model):
+    """A session's lesson progress in its export document (and the store): enough to continue where it was."""
+
+    id: str
+    step: int = Field(..., ge=0)
+    tries: dict[int, int] = Field(default_factory=dict, description="answers given per compute step")
+    expected: dict[int, float] = Field(
+        default_factory=dict, description="the engine's value when a compute step was answered right or revealed"
+    )
+    completed: list[int] = Field(default_factory=list)
+    skipped: list[int] = Field(default_factory=list)
+    revealed: list[int] = Field(default_factory=list)
+    diverged: int = Field(0, ge=0, description="passes refused as diverging since the open step opened")
+    finished: bool = False
+    setup: int | None = Field(None, ge=0, description="the setup step whose session is in force")
+
+
+class LessonProblemOut(Model):
+    """A lesson file that did not load: its name, the line if known, and what to fix."""
+
+    file: str
+    line: int | None
+    message: str
+
+
+class LessonsHealth(Model):
+    """How the lessons loaded at start-up (shipped and BACKPROP_VIZ_LESSONS_DIR)."""
+
+    loaded: int
+    problems: list[LessonProblemOut]
 
 
 # --------------------------------------------------------------------------------------------------------
@@ -739,6 +911,7 @@ class SnapshotEvent(Event):
     focus: FocusSample
     data: DataPoints | None
     boundary: Boundary | None
+    lesson: LessonStepView | None = Field(None, description="the open step of the session's lesson, if any")
 
 
 class PhaseEvent(Event):
@@ -780,8 +953,15 @@ class ErrorEvent(Event):
     field: str | None = None
 
 
+class LessonEvent(Event):
+    """The session's lesson moved or its open step changed status (null: the session left its lesson)."""
+
+    type: Literal["lesson"] = "lesson"
+    lesson: LessonStepView | None
+
+
 ServerEvent = Annotated[
-    SnapshotEvent | PhaseEvent | MetricsEvent | StateEvent | JobEvent | DivergedEvent | ErrorEvent,
+    SnapshotEvent | PhaseEvent | MetricsEvent | StateEvent | JobEvent | DivergedEvent | ErrorEvent | LessonEvent,
     Field(discriminator="type"),
 ]
 
@@ -789,3 +969,5 @@ SessionState.model_rebuild()
 SessionCreated.model_rebuild()
 DatasetSummary.model_rebuild()
 ExportedDataset.model_rebuild()
+Health.model_rebuild()
+SessionExport.model_rebuild()

@@ -49,6 +49,37 @@ def math_html(tex: str, display: bool = False) -> str:
     return safe if safe is not None else _as_code(tex)
 
 
+def equation_lines(tex: str) -> list[str]:
+    """A chain of equalities `a = b = c = ?` as lines a narrow panel can show: `a = b`, then `= c = ?` — every
+    `=` outside braces and brackets starts a line but the second and the last ("= ?" stays with the number
+    before it)."""
+    parts, depth, start = [], 0, 0
+    for i, char in enumerate(tex):
+        if char in "{([":
+            depth += 1
+        elif char in "})]":
+            depth -= 1
+        elif char == "=" and depth == 0:
+            parts.append(tex[start:i].strip())
+            start = i + 1
+    parts.append(tex[start:].strip())
+    if len(parts) <= 2:
+        return [tex]
+    lines = [f"{parts[0]} = {parts[1]}", *(f"= {part}" for part in parts[2:])]
+    if len(lines) > 2 and lines[-1].replace(" ", "") in ("=\\;?", "=?"):
+        lines[-2:] = [f"{lines[-2]} {lines[-1]}"]
+    return lines
+
+
+def lines_html(tex: str) -> str:
+    """A chain of equalities as display MathML, one line each (equation_lines); in one piece if a line alone
+    would not convert."""
+    lines = [math_html(line, display=True) for line in equation_lines(tex)]
+    if any(line.startswith("<code") for line in lines):
+        return math_html(tex, display=True)
+    return "".join(lines)
+
+
 def _as_code(tex: str) -> str:
     return f'<code class="tex">{html.escape(tex)}</code>'
 

@@ -36,8 +36,10 @@ def state(
     playing: bool,
     speed: float | None,
     job: schemas.Job | None,
+    lesson: schemas.LessonProgress | None = None,
 ) -> schemas.SessionState:
-    """Everything a client shows of a session: configuration in force, weights, counters, latest metrics."""
+    """Everything a client shows of a session: configuration in force, weights, counters, latest metrics, and
+    where it stands in its lesson."""
     network = stepper.trainer.network
     return schemas.SessionState(
         id=session_id,
@@ -54,6 +56,7 @@ def state(
         speed=speed,
         pending_config=stepper.pending_config is not None,
         job=job,
+        lesson=lesson,
     )
 
 

@@ -9,9 +9,10 @@ frame shows one moment. Numerical work runs in the caller's worker thread. What 
 
 from __future__ import annotations
 
+import logging
 import time
-from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
+from collections.abc import Callable, Mapping
+from typing import TYPE_CHECKING, Any, Literal, TypeVar
 
 import numpy as np
 
@@ -20,6 +21,8 @@ from app.config import Settings
 from app.errors import Conflict, InvalidInput, NotFound
 from app.fairlock import FairRLock
 from app.ids import new_id
+from app.lessons.models import Lesson
+from app.lessons.tracker import LessonTracker
 from app.sessions import building, export, imaging, presenting
 from app.sessions.building import SessionParts, TableLookup
 from app.validation import field_in_message
@@ -35,8 +38,15 @@ from engine.training import RunResult, Trainer, TrainingConfig
 if TYPE_CHECKING:  # a session holds its jobs' records; app.jobs creates them and runs the jobs on sessions
     from app.jobs import JobInfo
 
+log = logging.getLogger(__name__)
+
 GRADCHECK_MAX_PARAMETERS = 5_000
 GRADCHECK_SAMPLES = 8
+T = TypeVar("T")
+
+
+def _no_uploads(dataset_id: str) -> Any:
+    raise InvalidInput(f"a lesson cannot use an uploaded data set ({dataset_id!r})", field="dataset")
 
 
 class Session:
@@ -64,6 +74,9 @@ class Session:
         self.jobs: dict[str, JobInfo] = {}
         self.revision = 0
         self.data_revision = 0  # counts changes of the data (an example added): the store writes them again
+        self.generation = 0  # how many times the session was rebuilt in place (a new network and data)
+        self.lesson: LessonTracker | None = None  # the lesson it follows, if any (app/lessons/tracker.py)
+        self.lesson_revision = 0  # moves whenever the lesson moves or its open step's status or check changes
         # Called after every change, in the changing thread with the lock held; must be quick (the WebSocket
         # hub uses it to notice REST calls and jobs).
         self.listeners: list[Callable[[], None]] = []
@@ -75,12 +88,45 @@ class Session:
         return cls._of(new_id(), building.build(body, settings, lookup), settings)
 
     @classmethod
+    def for_lesson(cls, lesson: Lesson, settings: Settings) -> Session:
+        """A new session at the lesson's first step, built from its first setup."""
+        tracker = LessonTracker(lesson)
+        session = cls.create(tracker.session_body(lesson.first_setup.session), settings, _no_uploads)
+        session._follow(tracker)
+        with session.lock:
+            tracker.start(session)
+        return session
+
+    @classmethod
     def from_export(
-        cls, doc: dict[str, Any] | schemas.SessionExport, settings: Settings, session_id: str | None = None
+        cls,
+        doc: dict[str, Any] | schemas.SessionExport,
+        settings: Settings,
+        session_id: str | None = None,
+        lessons: Mapping[str, Lesson] | None = None,
+        unknown_lesson: Literal["refuse", "drop"] = "refuse",
     ) -> Session:
-        """A session in exactly the exported state (a new id unless given). A document that is not an export,
-        or is inconsistent, raises InvalidInput (422) naming the part that is wrong."""
+        """A session in exactly the exported state (a new id unless given), with its lesson progress if it has
+        one (`lessons` are those this server serves). A document that is not an export, or is inconsistent,
+        raises InvalidInput (422) naming the part that is wrong; so does progress in a lesson this server does
+        not have, unless `unknown_lesson` is "drop" (a restart: the session comes back without it)."""
         session = cls._of(session_id or new_id(), export.parts_from_export(doc, settings), settings)
+        raw = doc.get("lesson") if isinstance(doc, dict) else doc.lesson
+        if raw is not None:
+            try:
+                progress = schemas.LessonProgressDoc.model_validate(raw)
+                lesson = (lessons or {}).get(progress.id)
+                if lesson is None:
+                    raise InvalidInput(
+                        f"the session follows the lesson {progress.id!r}, which this server does not have "
+                        "(GET /api/lessons lists those it has); add the lesson file or remove 'lesson'",
+                        field="lesson.id",
+                    )
+                session._follow(LessonTracker.from_doc(lesson, progress))
+            except InvalidInput as exc:
+                if unknown_lesson == "refuse":
+                    raise
+                log.error("session %s continues without its lesson: %s", session.id, exc.message)
         try:  # the views every client asks for first must render: catches metrics of the wrong types
             session.state()
             session.metrics_history()
@@ -104,6 +150,10 @@ class Session:
     def touch(self) -> None:
         self.last_used = time.monotonic()
 
+    def busy(self) -> bool:
+        """Playing or training in the background (a lesson checks its conditions less often meanwhile)."""
+        return self.playing or (self.job is not None and self.job.status == "running")
+
     # -- views (each one moment: taken under the lock) -------------------------------------------------
     def state(self) -> schemas.SessionState:
         with self.lock:
@@ -115,6 +165,7 @@ class Session:
                 playing=self.playing,
                 speed=self.speed,
                 job=self.job.to_model() if self.job else None,
+                lesson=self.lesson.summary() if self.lesson else None,
             )
 
     def visible_records(self) -> list[schemas.PhaseRecordOut]:
@@ -156,6 +207,7 @@ class Session:
                 focus=self.focus_sample(),
                 data=self.data_points(),
                 boundary=self.boundary(),
+                lesson=self.lesson_view(),
             )
 
     # -- refusals ---------------------------------------------------------------------------------------
@@ -210,6 +262,8 @@ class Session:
             self._check_interactive()
             self._check_step_length(unit, count)
             result = self.stepper.step(unit, count, max_records=self.settings.max_step_records)
+            if result.diverged is not None and self.lesson is not None:
+                self.lesson.count_diverged()
             self._changed()
             return result
 
@@ -317,6 +371,8 @@ class Session:
         """Run up to `passes` passes on the fast path (play mode and jobs call this in chunks)."""
         with self.lock:
             result = self.stepper.train(passes, track_metrics=track_metrics)
+            if result.diverged is not None and self.lesson is not None:
+                self.lesson.count_diverged()
             self._changed()
             return result
 
@@ -398,18 +454,22 @@ class Session:
             ending = job.ending()
             if ending is not None:
                 job.status = ending
+                self.settle()
                 return None
             started = time.perf_counter()
             result = self.train_chunk(passes)
             elapsed = time.perf_counter() - started
             losses = self.trainer.metrics.batch_loss.y
             job.count(result, losses[-1] if losses else None)
+            if job.status != "running":
+                self.settle()
             return elapsed
 
     def end_job(self, job: JobInfo, status: str, message: str | None = None) -> None:
         with self.lock:
             job.status = status
             job.message = message
+            self.settle()
 
     def running_job(self) -> JobInfo | None:
         with self.lock:
@@ -434,11 +494,93 @@ class Session:
         config, weights, optimizer state, batches, counters, metrics, the focus, the open pass and the data
         (left out with `include_dataset=False`: the store keeps it apart, as it never changes)."""
         with self.lock:
-            return export.document(self.config, self.dataset, self.stepper, include_dataset)
+            doc = export.document(self.config, self.dataset, self.stepper, include_dataset)
+            if self.lesson is not None:
+                doc["lesson"] = self.lesson.to_doc().model_dump(mode="json")
+            return doc
+
+    # -- rebuilding in place ------------------------------------------------------------------------------
+    def rebuild(self, body: schemas.SessionCreate, lookup: TableLookup) -> schemas.SessionState:
+        """The same session (id, WebSocket clients, lesson progress) with a new configuration: a new network, its
+        data and a fresh history (pass 0). In a lesson the focus is the lesson's sample. 409 while a job runs."""
+        with self.lock:
+            self._check_idle("rebuild the session")
+            if self.lesson is not None:
+                body = self.lesson.session_body(body)
+            self._install(building.build(body, self.settings, lookup))
+            self._changed()
+            return self.state()
+
+    def rebuild_for_lesson(self, body: schemas.SessionCreate) -> None:
+        """A lesson's setup step opened (its tracker calls this under the lock): rebuild, telling nobody yet
+        (the lesson's change does)."""
+        self._check_idle("open a setup step of the lesson")
+        self._install(building.build(body, self.settings, _no_uploads))
+
+    def _install(self, parts: SessionParts) -> None:
+        self.config, self.dataset, self.stepper = parts.config, parts.dataset, parts.stepper
+        self.generation += 1
+
+    # -- the lesson -----------------------------------------------------------------------------------------
+    def _follow(self, tracker: LessonTracker) -> None:
+        tracker.on_change = self._lesson_changed
+        self.lesson = tracker
+        self.lesson_revision += 1
+
+    def _lesson_changed(self) -> None:
+        self.lesson_revision += 1
+
+    def _tracker(self) -> LessonTracker:
+        if self.lesson is None:
+            raise NotFound(
+                f'session {self.id} follows no lesson; start one with POST /api/sessions {{"lesson": "<id>"}} '
+                "(GET /api/lessons lists them)",
+                field="lesson",
+            )
+        return self.lesson
+
+    def lesson_action(self, action: Callable[[LessonTracker], T]) -> T:
+        """Run `action` on the lesson under the lock (404 when the session follows none); a change of the
+        lesson is a change of the session (saved, sent to its pages)."""
+        with self.lock:
+            tracker = self._tracker()
+            before = self.lesson_revision
+            result = action(tracker)
+            if self.lesson_revision != before:
+                self._changed()
+            return result
+
+    def lesson_view(self) -> schemas.LessonStepView | None:
+        """The open step of the lesson as the page shows it (None without a lesson)."""
+        with self.lock:
+            return self.lesson.view(self) if self.lesson is not None else None
+
+    def leave_lesson(self) -> schemas.SessionState:
+        """Stop following the lesson; the session stays as it is."""
+        with self.lock:
+            self._tracker()
+            self.lesson = None
+            self.lesson_revision += 1
+            self._changed()
+            return self.state()
+
+    def settle(self) -> None:
+        """Play or a job stopped: a lesson check put off meanwhile happens now."""
+        with self.lock:
+            if self.lesson is not None and self.lesson.pending and not self.busy():
+                before = self.lesson_revision
+                self.lesson.settle(self)
+                if self.lesson_revision != before:
+                    self._changed()
 
     def _changed(self) -> None:
         self.revision += 1
         self.touch()
+        if self.lesson is not None:
+            try:
+                self.lesson.after_change(self)
+            except Exception:  # a lesson must never break the change it follows
+                log.exception("checking the lesson of session %s failed", self.id)
         for listener in list(self.listeners):
             listener()
 

@@ -85,6 +85,47 @@ def check_ask(ask: Ask, network: Network) -> None:
             )
 
 
+def symbol(ask: Ask) -> str:
+    """The asked number in the seed's notation, in TeX (what the answer box is labelled with): z^{1}_{1},
+    \\delta^{2}_{1}, \\frac{\\partial J}{\\partial W^{1}_{12}}, and W - η ∂J/∂W for the updated weight."""
+    q, layer, j, k = ask.quantity, ask.layer, ask.row, ask.col
+    if q == "J":
+        return "J"
+    sub = f"{{{j}}}"
+    if q in ("z", "a"):
+        return f"{q}^{{{layer}}}_{sub}"
+    if q == "delta":
+        return f"\\delta^{{{layer}}}_{sub}"
+    if q == "grad_W":
+        return f"\\frac{{\\partial J}}{{\\partial W^{{{layer}}}_{{{_ij(j or 1, k or 1)}}}}}"
+    if q == "grad_b":
+        return f"\\frac{{\\partial J}}{{\\partial b^{{{layer}}}_{sub}}}"
+    if q == "W_new":
+        w = f"W^{{{layer}}}_{{{_ij(j or 1, k or 1)}}}"
+        return f"{w} - \\eta \\frac{{\\partial J}}{{\\partial {w}}}"
+    b = f"b^{{{layer}}}_{sub}"
+    return f"{b} - \\eta \\frac{{\\partial J}}{{\\partial {b}}}"
+
+
+def describe(ask: Ask) -> str:
+    """The asked number in words, for a screen reader and the catalogue: "z of layer 1, neuron 1"."""
+    names = {
+        "z": "z",
+        "a": "a",
+        "delta": "δ",
+        "grad_W": "∂J/∂W",
+        "grad_b": "∂J/∂b",
+        "W_new": "the updated weight W",
+        "b_new": "the updated bias b",
+    }
+    if ask.quantity == "J":
+        return "the loss J of the sample"
+    where = f"layer {ask.layer}, neuron {ask.row}"
+    if ask.col is not None:
+        where += f", input {ask.col}"
+    return f"{names[ask.quantity]} of {where}"
+
+
 def is_correct(answer: float, expected: float, tolerance: float | None = None) -> bool:
     """Within `tolerance` if given, else agreeing to 4 significant digits (|Δ| ≤ 5e-4·|expected|, ≤ 5e-8 at 0)."""
     if not (math.isfinite(answer) and math.isfinite(expected)):

@@ -362,14 +362,35 @@ def _arity_text(name: str, allowed: tuple[int, ...]) -> str:
 # --------------------------------------------------------------------------------------------------------
 # Evaluation
 # --------------------------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class Comparison:
+    """One comparison as evaluated: what it measures, its live value, the operator and the target, all as
+    text (values at 4 significant digits), and whether it holds."""
+
+    quantity: str
+    value: str
+    op: str
+    target: str
+    passed: bool
+
+    def __str__(self) -> str:
+        return f"{self.quantity} = {self.value} (target {self.op} {self.target}) {'✓' if self.passed else '✗'}"
+
+
 def evaluate(parsed: Parsed | Condition, resolve: Resolve) -> tuple[bool, str]:
     """(passed, detail): whether the condition holds now, and each comparison with its live value and target,
     e.g. "test_loss = 0.2312 (target ≤ 0.1) ✗; passes = 120 (target ≤ 300) ✓"."""
+    passed, comparisons = evaluate_comparisons(parsed, resolve)
+    return passed, "; ".join(map(str, comparisons))
+
+
+def evaluate_comparisons(parsed: Parsed | Condition, resolve: Resolve) -> tuple[bool, list[Comparison]]:
+    """(passed, comparisons): `evaluate` with each comparison as a record, for a page that lays them out."""
     tree = parsed.tree if isinstance(parsed, Parsed) else parsed
     text = parsed.text if isinstance(parsed, Parsed) else ""
-    lines: list[str] = []
-    passed = _Evaluator(resolve, text, {}).condition(tree, lines)
-    return passed, "; ".join(lines)
+    comparisons: list[Comparison] = []
+    passed = _Evaluator(resolve, text, {}).condition(tree, comparisons)
+    return passed, comparisons
 
 
 def quantities_used(parsed: Parsed | Condition) -> set[str]:
@@ -401,7 +422,7 @@ class _Evaluator:
         self.text = text
         self.cache = cache
 
-    def condition(self, node: Condition, lines: list[str]) -> bool:
+    def condition(self, node: Condition, lines: list[Comparison]) -> bool:
         if isinstance(node, Compare):
             return self.compare(node, lines)
         if isinstance(node, Not):
@@ -409,7 +430,7 @@ class _Evaluator:
         results = [self.condition(operand, lines) for operand in node.operands]  # all: the detail lists each
         return all(results) if node.op == "and" else any(results)
 
-    def compare(self, node: Compare, lines: list[str]) -> bool:
+    def compare(self, node: Compare, lines: list[Comparison]) -> bool:
         left, right = self.value(node.left), self.value(node.right)
         if isinstance(left, str) != isinstance(right, str):
             text, number = (left, right) if isinstance(left, str) else (right, left)
@@ -430,7 +451,7 @@ class _Evaluator:
         target = show(node.right)
         if not isinstance(node.right, Number | String):
             target += f" = {format_value(right)}"
-        lines.append(f"{show(node.left)} = {format_value(left)} (target {node.op} {target}) {'✓' if result else '✗'}")
+        lines.append(Comparison(show(node.left), format_value(left), node.op, target, result))
         return result
 
     def value(self, node: Expr) -> Value:

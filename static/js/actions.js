@@ -20,6 +20,13 @@ export class Actions {
     this.parts = parts;
     this.renderer = renderer;
     this.socket = null;
+    this.guard = null; // (command or control name) → may it be used? (a lesson or a link hides or locks controls)
+    this.startLesson = null; // (lesson id) → Promise<bool>: open a lesson in a new session (lessons.js)
+  }
+
+  /** Whether a command or a page control may be used now (controlgate.js says why not). */
+  allowed(what) {
+    return !this.guard || this.guard(what);
   }
 
   /** A server event (or a REST answer in the same shape) into the store, and the page follows. */
@@ -29,7 +36,7 @@ export class Actions {
 
   // -- over the WebSocket ----------------------------------------------------------------------------------
   send(command) {
-    if (!this.socket) return;
+    if (!this.socket || !this.allowed(command)) return;
     if (this.store.diverged && (command.type === "reset" || command.type === "back")) this.dismissDiverged();
     this.socket.send(command);
   }
@@ -74,6 +81,7 @@ export class Actions {
   }
 
   togglePlay(play) {
+    if (!this.allowed("play")) return;
     if (play) this.send({ type: "play", speed: this.store.s.speed === "max" ? "max" : Number(this.store.s.speed) });
     else this.send({ type: "pause" });
     this.parts.controls.setPlaying(play); // at once; the state event confirms
@@ -113,6 +121,7 @@ export class Actions {
       chrome.notice(`the data set ${s.data === "upload" ? s.dataset : s.data} is not available; pick another one`, "error");
       return false;
     }
+    if (this.store.lesson && this.store.sessionId) return this.rebuild(s, info);
     try {
       const created = await api("POST", "/api/sessions", sessionBody(s, info, this.store.catalog));
       this.store.s = { ...s, session: created.id };
@@ -123,6 +132,23 @@ export class Actions {
     } catch (err) {
       chrome.notice(err.message, "error");
       config.render(this.store.s); // back to the set-up that runs
+      return false;
+    }
+  }
+
+  /** In a lesson the session is rebuilt in place (same id and lesson progress); its socket brings a snapshot. */
+  async rebuild(s, info) {
+    const { config } = this.parts;
+    const id = this.store.sessionId;
+    try {
+      await api("POST", `/api/sessions/${encodeURIComponent(id)}/rebuild`, sessionBody(s, info, this.store.catalog));
+      this.store.s = { ...s, session: id };
+      chrome.writeLink(this.store);
+      config.render(this.store.s);
+      return true;
+    } catch (err) {
+      chrome.notice(err.message, "error");
+      config.render(this.store.s);
       return false;
     }
   }
@@ -151,12 +177,14 @@ export class Actions {
       chrome.notice(detail, "error");
       if (/session/.test(detail) && /(expired|deleted|does not exist|no session)/i.test(detail)) {
         chrome.notice("This session is gone (expired or deleted); starting a new one with the same set-up.", "info");
-        this.newSession({ ...this.store.s, session: "" });
+        if (this.store.s.lesson && this.startLesson) this.startLesson(this.store.s.lesson);
+        else this.newSession({ ...this.store.s, session: "" });
       }
     }
   }
 
   async upload(file, target, task, imageShape = "") {
+    if (!this.allowed("upload")) return;
     const form = new FormData();
     form.append("file", file);
     if (target !== "") form.append("target", target);
@@ -175,7 +203,7 @@ export class Actions {
 
   async train(epochs) {
     const store = this.store;
-    if (!Number.isFinite(epochs) || epochs < 1 || !store.sessionId) return;
+    if (!Number.isFinite(epochs) || epochs < 1 || !store.sessionId || !this.allowed("train")) return;
     try {
       if (store.state && store.state.playing) this.send({ type: "pause" });
       this.receive({ type: "job", job: await api("POST", `/api/sessions/${store.sessionId}/train`, { epochs: Math.round(epochs) }) });
@@ -195,6 +223,7 @@ export class Actions {
   }
 
   async importSession(file) {
+    if (!this.allowed("import")) return;
     try {
       const created = await api("POST", "/api/sessions/import", await file.text());
       this.parts.config.setDatasets(await api("GET", "/api/datasets"));
@@ -207,7 +236,7 @@ export class Actions {
 
   async exportSession() {
     const id = this.store.sessionId;
-    if (!id) return;
+    if (!id || !this.allowed("export")) return;
     try {
       await download(`/api/sessions/${id}/export`, `backprop-viz-session-${id.slice(0, 8)}.json`);
     } catch (err) {
@@ -244,6 +273,7 @@ export class Actions {
         else chrome.notice("The session in the link is gone (expired or deleted); starting a new one with the same set-up.", "info");
       }
     }
+    if (store.s.lesson && this.startLesson && (await this.startLesson(store.s.lesson))) return; // a teacher's link
     if (!config.dataInfo(store.s)) store.s = { ...defaults(store.catalog), prec: store.s.prec, speed: store.s.speed, log: store.s.log };
     config.render(store.s);
     if (!(await this.newSession({ ...store.s, session: "" }))) {

@@ -8,6 +8,21 @@ import { px, sup } from "./format.js";
 
 const FAMILY = "system-ui, -apple-system, Segoe UI, Roboto, sans-serif";
 const font = () => ({ family: FAMILY, size: px(12), color: "#222" });
+
+/** A chart's message (lines split by <br>) re-broken at word boundaries when a line would not fit `width` px
+ * (a narrow chart, larger text): Plotly does not wrap annotations itself. */
+export function fitLines(text, width, size) {
+  const fits = (line) => line.length * 0.62 * size <= width - 16; // a generous average glyph width
+  const lines = text.split("<br>");
+  if (!width || lines.every(fits)) return text;
+  const out = [];
+  for (const word of text.replace(/<br>/g, " ").split(/\s+/)) {
+    const last = out.length ? `${out[out.length - 1]} ${word}` : word;
+    if (out.length && fits(last)) out[out.length - 1] = last;
+    else out.push(word);
+  }
+  return out.join("<br>");
+}
 // Layers on a sequential, colour-blind-safe ramp (viridis, without its pale yellow end): layer 1 dark, layer L
 // light, so a fan of lines that gets darker toward the bottom reads as "the gradient vanishes toward the input".
 const RAMP = [[0, [68, 1, 84]], [0.25, [59, 82, 139]], [0.5, [33, 145, 140]], [0.75, [53, 183, 121]], [1, [144, 200, 60]]];
@@ -144,7 +159,7 @@ export class LossChart {
       // (no "0%" tick: it would sit on the last pass number in the corner)
       yaxis2: { overlaying: "y", side: "right", range: [0, 1.04], tickmode: "array", tickvals: [0.25, 0.5, 0.75, 1], tickformat: ".0%", showgrid: false, title: { text: "accuracy", standoff: 4 }, visible: accuracy, automargin: true, ticklabelstandoff: 4 },
       showlegend: false,
-      annotations: empty ? [{ text: "No passes yet:<br>press Next pass, Play or Train", showarrow: false, xref: "paper", yref: "paper", x: 0.5, y: 0.5, font: { size: px(13), color: "#666" } }] : [],
+      annotations: empty ? [{ text: fitLines("No passes yet:<br>press Next pass, Play or Train", this.el.clientWidth, px(13)), showarrow: false, xref: "paper", yref: "paper", x: 0.5, y: 0.5, font: { size: px(13), color: "#666" } }] : [],
       uirevision: "loss",
       paper_bgcolor: "#fff",
       plot_bgcolor: "#fff",
@@ -274,7 +289,7 @@ export class GradChart {
       xaxis: { title: { text: "pass", standoff: 6 }, zeroline: false, visible: !empty, tickformat: "d", automargin: true, ...passAxis(passes) },
       yaxis: { type: "log", visible: !empty, automargin: true, ticklabelstandoff: 4, ...logAxis(traces.flatMap((tr) => tr.y), 4) },
       showlegend: false,
-      annotations: text ? [{ text, showarrow: false, xref: "paper", yref: "paper", x: 0.5, y: 0.5, font: { size: px(12), color: busy ? "#8a4b00" : "#666" } }] : [],
+      annotations: text ? [{ text: fitLines(text, this.el.clientWidth, px(12)), showarrow: false, xref: "paper", yref: "paper", x: 0.5, y: 0.5, font: { size: px(12), color: busy ? "#8a4b00" : "#666" } }] : [],
       uirevision: "grad",
       paper_bgcolor: "#fff",
       plot_bgcolor: "#fff",

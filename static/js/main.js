@@ -18,6 +18,7 @@ import { DataView } from "./dataview.js";
 import { ConfigPanel } from "./config.js";
 import { WeightGallery } from "./gallery.js";
 import { ImageView } from "./imageview.js";
+import { Lessons } from "./lessons.js";
 import { perf } from "./perf.js";
 
 const $ = (id) => document.getElementById(id);
@@ -67,13 +68,17 @@ function build(store, plotly) {
       onUpload: (file, target, task, imageShape) => actions.upload(file, target, task, imageShape),
     }),
   };
-  const renderer = new Renderer(store, parts, { onFirstDiagram: () => plotly.whenQuiet() });
+  let lessons = null; // made once the page is wired (it needs the set-up panel's toggle)
+  const renderer = new Renderer(store, parts, { onFirstDiagram: () => plotly.whenQuiet(), onLesson: (step) => lessons && lessons.follow(step) });
   actions = new Actions(store, parts, renderer);
-  return { parts, renderer, actions };
+  const page = { parts, renderer, actions };
+  page.startLessons = () => (lessons = new Lessons(store, page));
+  return page;
 }
 
 /** The top bar, the train form and the banner's buttons. */
-function wire(store, { parts, renderer, actions }) {
+function wire(store, page) {
+  const { parts, renderer, actions } = page;
   const { controls, lossChart, diagram, dataView } = parts;
   $("precision").value = store.s.prec;
   $("precision").addEventListener("change", (e) => {
@@ -115,6 +120,7 @@ function wire(store, { parts, renderer, actions }) {
     window.dispatchEvent(new Event("resize"));
   };
   toggle.addEventListener("click", () => showConfig($("layout").classList.contains("no-config")));
+  page.showConfig = showConfig;
   if (window.innerWidth < 1200) showConfig(false); // a projector's 1024 px: the network and equations first
 
   // Larger text for a projector: every text grows (rem units, and the charts and the diagram follow), and the
@@ -158,6 +164,8 @@ async function start() {
   // For the tests and bench/page_bench.py.
   window.__bpv = { store, perf, diagram, math: parts.math, lossChart: parts.lossChart, gradChart: parts.gradChart, gallery: parts.gallery, imageView: parts.imageView, get socket() { return actions.socket; } };
   wire(store, page);
+  const lessons = page.startLessons();
+  window.__bpv.lessons = lessons;
   plotlyLoaded.then(
     () => renderer.plotlyLoaded(),
     (err) => chrome.notice(`${err.message}; reload the page.`, "error"),

@@ -19,12 +19,14 @@ export class Renderer {
   /**
    * @param {object} store  the store (store.js)
    * @param {object} parts  {diagram, math, controls, lossChart, gradChart, dataView, config}
-   * @param {object} hooks  {onFirstDiagram}: called once the first diagram is on screen
+   * @param {object} hooks  {onFirstDiagram}: called once the first diagram is on screen; {onLesson(step)}: the
+   *                        lesson's open step changed (lessons.js)
    */
-  constructor(store, parts, { onFirstDiagram }) {
+  constructor(store, parts, { onFirstDiagram, onLesson }) {
     this.store = store;
     this.parts = parts;
     this.onFirstDiagram = onFirstDiagram;
+    this.onLesson = onLesson;
     this.dirty = { diagram: false, charts: false, data: false };
     this.frameRequest = 0;
     this.lastCharts = 0;
@@ -68,6 +70,7 @@ export class Renderer {
     if (change.diverged) chrome.showDiverged(change.diverged);
     else if (change.diverged === null) chrome.hideDiverged();
     if (change.notice) chrome.notice(change.notice.message, change.notice.kind);
+    if (change.lesson && this.onLesson) this.onLesson(store.lesson);
     if (change.first) perf.snapshotAt = performance.now();
     if (change.redraw.length) this.schedule(...change.redraw);
   }

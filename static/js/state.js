@@ -29,6 +29,8 @@ export const DEFAULTS = Object.freeze({
   iseed: 0,
   seed: 0,
   session: "",
+  lesson: "", // the lesson the session follows (a teacher's link: /?lesson=<id>)
+  hide: "", // controls the link hides, e.g. "dataset,layers" (controlgate.js)
   prec: "4",
   speed: "10",
   log: false,
@@ -37,7 +39,7 @@ export const DEFAULTS = Object.freeze({
 
 const NUMBER_KEYS = ["samples", "noise", "classes", "test", "dseed", "lr", "mom", "batch", "rate", "iseed", "seed"];
 const LIST_KEYS = ["hidden", "acts"];
-const TEXT_KEYS = ["data", "dataset", "out", "loss", "opt", "reg", "init", "session", "prec", "speed"];
+const TEXT_KEYS = ["data", "dataset", "out", "loss", "opt", "reg", "init", "session", "lesson", "hide", "prec", "speed"];
 
 /** A fresh copy of the defaults, with the catalog's defaults: its activation in every hidden layer, its
  * optimizer, regularization and initializer. */
@@ -103,6 +105,8 @@ export function toQuery(s, token, catalog) {
   if (reads(catalog, s.opt, "momentum")) q.set("mom", String(s.mom));
   for (const key of ["batch", "reg", "rate", "init", "iseed", "seed"]) q.set(key, String(s[key]));
   if (s.session) q.set("session", s.session);
+  if (s.lesson) q.set("lesson", s.lesson);
+  if (s.hide) q.set("hide", s.hide);
   q.set("prec", s.prec);
   q.set("speed", s.speed);
   if (s.log) q.set("log", "1");

@@ -28,6 +28,7 @@ export function createStore(search, catalog) {
     diverged: null,
     inline: null, // {spec, info} of a session created over the API with inline data
     sessionId: null,
+    lesson: null, // the open step of the session's lesson (GET …/lesson, the `lesson` event), or null
   };
 }
 
@@ -43,9 +44,10 @@ export function createStore(search, catalog) {
  *  diverged    the divergence to show in the banner; null: hide the banner; undefined: leave it
  *  notice      {message, kind}
  *  first       the session's first snapshot
+ *  lesson      the lesson's open step changed (store.lesson; null: no lesson)
  */
 export function noChange() {
-  return { redraw: [], network: false, lossCurve: null, gradients: null, state: null, setup: null, job: null, diverged: undefined, notice: null, first: false };
+  return { redraw: [], network: false, lossCurve: null, gradients: null, state: null, setup: null, job: null, diverged: undefined, notice: null, first: false, lesson: false };
 }
 
 /** Fold one server event (a WebSocket message, or a REST answer in the same shape) into the store. */
@@ -66,6 +68,9 @@ export function reduce(store, ev) {
       return { ...state(store, { state: ev.state }), diverged: store.diverged };
     case "error":
       return { ...noChange(), notice: { message: ev.message, kind: "error" } };
+    case "lesson":
+      store.lesson = ev.lesson;
+      return { ...noChange(), lesson: true };
     default:
       return noChange();
   }
@@ -82,6 +87,7 @@ function snapshot(store, ev) {
   store.focus = ev.focus;
   store.data = ev.data;
   store.boundary = ev.boundary;
+  store.lesson = ev.lesson ?? null;
   if (network && !validSelection(store.selection, st.config.layers)) store.selection = { kind: "neuron", layer: st.config.layers.length - 1, index: 0 };
   const change = {
     ...noChange(),
@@ -90,6 +96,7 @@ function snapshot(store, ev) {
     lossCurve: { replace: true, per_pass: ev.metrics.per_pass, per_epoch: ev.metrics.per_epoch },
     gradients: { pass: st.counters.pass, records: store.records.slice() },
     redraw: ["diagram", "charts", "data"],
+    lesson: true,
   };
   return afterState(store, st, change);
 }
@@ -163,8 +170,8 @@ export function acceptJob(store, info) {
 export function adoptSetup(store, st) {
   const inline = inlineData(st);
   if (inline) store.inline = inline;
-  const s = { ...fromSessionConfig(store.s, st.config), session: st.id };
-  const changed = HYPER_KEYS.some((k) => s[k] !== store.s[k]) || s.session !== store.s.session;
+  const s = { ...fromSessionConfig(store.s, st.config), session: st.id, lesson: st.lesson ? st.lesson.id : "" };
+  const changed = HYPER_KEYS.some((k) => s[k] !== store.s[k]) || s.session !== store.s.session || s.lesson !== store.s.lesson;
   const structural = STRUCTURAL_KEYS.some((k) => JSON.stringify(s[k]) !== JSON.stringify(store.s[k]));
   store.s = s;
   return changed || structural ? { changed, structural } : null;
@@ -192,4 +199,5 @@ export function leave(store, sessionId) {
   store.records = [];
   store.job = null;
   store.diverged = null;
+  store.lesson = null;
 }

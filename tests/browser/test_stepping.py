@@ -204,6 +204,10 @@ def test_edit_a_weight_next_epoch_and_reset(
     page.get_by_role("button", name="Apply the new value", exact=True).click()
     page.wait_for_function("() => window.__bpv.store.state.weights[0][0][1] === 0.75")
     assert api.get(f"/api/sessions/{session_id}").json()["weights"][0][0][1] == 0.75
+    # the math panel follows on the next animation frame (later than the store on a loaded machine)
+    page.wait_for_function(
+        "() => document.querySelector(\"#math-body [data-testid='math-w']\").dataset.value === '0.75'"
+    )
     assert math_value(page, "math-w") == 0.75
     page.get_by_role("button", name="Next phase", exact=True).click()
     wait_shown(page, "F1", 0)

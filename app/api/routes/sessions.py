@@ -5,18 +5,22 @@ Session takes its own lock, so one session's work never stalls another session o
 from __future__ import annotations
 
 import json
-from typing import Annotated
+from typing import Annotated, Any, TypeVar
 
 from fastapi import APIRouter, Body, Request, Response, status
+from fastapi.exceptions import RequestValidationError
+from pydantic import BaseModel, ValidationError
 from starlette.concurrency import run_in_threadpool
 
 from app import schemas
 from app.api import BUSY, ERRORS, ErrorResponse
 from app.api.streaming import read_limited
-from app.deps import JobsDep, RegistryDep, SessionDep, SettingsDep, TokenDep
+from app.deps import JobsDep, LessonsDep, RegistryDep, SessionDep, SettingsDep, TokenDep
 from app.errors import InvalidInput
 from app.jobs import JobInfo
 from app.sessions import Session
+
+M = TypeVar("M", bound=BaseModel)
 
 IMPORT_LIMIT_FACTOR = 8  # an imported document may be this many times BACKPROP_VIZ_MAX_UPLOAD_BYTES
 
@@ -39,16 +43,62 @@ def _url(session: Session, job: JobInfo | None = None) -> str:
     summary="Create a session",
     description="Builds the network, its data, optimizer and history. Everything but `layers` has a default; "
     "the answer is the full state and a `Location` header. At BACKPROP_VIZ_MAX_SESSIONS the session idle the "
-    "longest is evicted (429 if every session is busy training).",
-    responses={429: {**ErrorResponse, "description": "every session is busy; try again later"}},
+    'longest is evicted (429 if every session is busy training). `{"lesson": "<id>"}` alone creates a session '
+    "at the first step of that lesson (GET /api/lessons), with its setup applied (404 for an unknown lesson).",
+    responses={
+        404: {**ErrorResponse, "description": "no lesson with that id (the message lists the catalogue)"},
+        429: {**ErrorResponse, "description": "every session is busy; try again later"},
+    },
+    openapi_extra={
+        "requestBody": {
+            "required": True,
+            "content": {
+                "application/json": {
+                    "schema": {
+                        "oneOf": [
+                            {"$ref": "#/components/schemas/SessionCreate"},
+                            schemas.LessonStart.model_json_schema(),
+                        ]
+                    }
+                }
+            },
+        }
+    },
 )
 async def create_session(
-    body: schemas.SessionCreate, registry: RegistryDep, settings: SettingsDep, response: Response
+    body: Annotated[dict[str, Any], Body()],
+    registry: RegistryDep,
+    settings: SettingsDep,
+    lessons: LessonsDep,
+    response: Response,
 ) -> schemas.SessionState:
-    session = await run_in_threadpool(Session.create, body, settings, registry.lookup_table)
+    if "lesson" in body:
+        start = _validated(schemas.LessonStart, body, lesson_only=True)
+        lesson = lessons.get(start.lesson, field="lesson")
+        session = await run_in_threadpool(Session.for_lesson, lesson, settings)
+    else:
+        create = _validated(schemas.SessionCreate, body)
+        session = await run_in_threadpool(Session.create, create, settings, registry.lookup_table)
     await run_in_threadpool(registry.add, session)
     response.headers["Location"] = _url(session)
     return await run_in_threadpool(session.state)
+
+
+def _validated(model: type[M], body: dict[str, Any], lesson_only: bool = False) -> M:
+    """The body as `model`, or the 422 FastAPI gives an invalid body (the same fields and messages)."""
+    if lesson_only and len(body) > 1:
+        extra = next(key for key in body if key != "lesson")
+        raise InvalidInput(
+            f'a lesson\'s session is set up by the lesson; send only {{"lesson": "<id>"}} (remove \'{extra}\'), '
+            "or leave 'lesson' out to set up a session yourself",
+            field=extra,
+        )
+    try:
+        return model.model_validate(body)
+    except ValidationError as exc:
+        raise RequestValidationError(
+            [{**error, "loc": ("body", *error["loc"])} for error in exc.errors(include_url=False)]
+        ) from None
 
 
 @router.post(
@@ -68,7 +118,9 @@ async def create_session(
         }
     },
 )
-async def import_session(request: Request, registry: RegistryDep, settings: SettingsDep) -> schemas.SessionState:
+async def import_session(
+    request: Request, registry: RegistryDep, settings: SettingsDep, lessons: LessonsDep
+) -> schemas.SessionState:
     limit = IMPORT_LIMIT_FACTOR * settings.max_upload_bytes
     raw = await read_limited(
         request, limit, "the session document", f"{IMPORT_LIMIT_FACTOR} × BACKPROP_VIZ_MAX_UPLOAD_BYTES"
@@ -81,7 +133,7 @@ async def import_session(request: Request, registry: RegistryDep, settings: Sett
             raise InvalidInput(
                 f"the body is not valid JSON ({exc}); send the export document as it was saved", field="body"
             ) from None
-        return Session.from_export(doc, settings)
+        return Session.from_export(doc, settings, lessons=lessons.by_id)
 
     session = await run_in_threadpool(build)
     await run_in_threadpool(registry.add, session)

@@ -7,7 +7,7 @@ import re
 
 import pytest
 
-from app.lessons.render import math_html, render, sanitize_mathml
+from app.lessons.render import equation_lines, lines_html, math_html, render, sanitize_mathml
 
 MATH = '<math xmlns="http://www.w3.org/1998/Math/MathML"'
 
@@ -135,3 +135,28 @@ def test_the_sanitizer_escapes_text() -> None:
     assert sanitize_mathml("<math><mtext>a &lt; b &amp;lt;</mtext></math>") == (
         '<math xmlns="http://www.w3.org/1998/Math/MathML"><mtext>a &lt; b &amp;lt;</mtext></math>'
     )
+
+
+@pytest.mark.parametrize(
+    ("tex", "lines"),
+    [
+        (
+            r"z^{1}_{1} = W^{1}_{11} x_{1} + b^{1}_{1} = (0.5)(1) + 0.25 = \;?",
+            [r"z^{1}_{1} = W^{1}_{11} x_{1} + b^{1}_{1}", r"= (0.5)(1) + 0.25 = \;?"],
+        ),
+        (
+            r"\hat{y}_{1} = a^{2}_{1} = \sigma(z^{2}_{1}) = \frac{1}{1 + e^{-(0.87)}} = \;?",
+            [r"\hat{y}_{1} = a^{2}_{1}", r"= \sigma(z^{2}_{1})", r"= \frac{1}{1 + e^{-(0.87)}} = \;?"],
+        ),
+        (r"J = \;?", [r"J = \;?"]),
+        (r"a^{x = 1} = b = c", [r"a^{x = 1} = b", "= c"]),  # an = inside braces is not a line's start
+        (
+            r"d = \sum_k a_k\left([k = j] - a\right) = (1)(0.5) = \;?",
+            [r"d = \sum_k a_k\left([k = j] - a\right)", r"= (1)(0.5) = \;?"],
+        ),
+    ],
+)
+def test_a_chain_of_equalities_is_split_into_lines_a_narrow_panel_can_show(tex: str, lines: list[str]) -> None:
+    assert equation_lines(tex) == lines
+    html = lines_html(tex)
+    assert html.count(MATH) == len(lines) and html.count('display="block"') == len(lines)

@@ -1,18 +1,22 @@
-"""Every shipped lesson played through with its scripted solution, at the session level: each compute answer is
-the engine's by-hand value and is accepted at 4 significant digits, each do condition holds after its solution
-and not before (the page would skip the step), each goal fails where its step starts and holds after its
-solution. (The lead ports this to the HTTP API.)"""
+"""Every shipped lesson played through the HTTP API as a learner's page would, with its scripted solution: the
+lesson's session is made with POST /api/sessions {"lesson"}, each compute answer (the engine's value to 4
+significant digits, as a learner types it) is accepted, each do condition does not hold when its step opens
+and moves the lesson on by itself once the solution's calls are made, each goal fails where its step starts and
+holds after its solution (GET …/lesson/check), and the lesson ends finished with nothing skipped. The example
+of docs/lessons.md is played the same way from BACKPROP_VIZ_LESSONS_DIR."""
 
 from __future__ import annotations
 
 import time
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
+from fastapi.testclient import TestClient
 
 from app.config import Settings
-from app.lessons.loader import SHIPPED_DIR, load_lesson_file, load_lessons, parse_condition
+from app.lessons.loader import SHIPPED_DIR, load_lessons
 from app.lessons.models import (
     Action,
     BackAction,
@@ -23,88 +27,137 @@ from app.lessons.models import (
     Lesson,
     ResetAction,
     SetAction,
-    SetupStep,
     StepAction,
     TrainAction,
 )
-from app.lessons.render import math_html, render
-from app.schemas import ExplicitInit, SessionCreate
-from app.sessions import Session
-from engine.lessons.by_hand import Ask, SampleNumbers, is_correct
-from engine.lessons.conditions import evaluate
-from engine.lessons.quantities import SessionQuantities
+from app.lessons.render import render
+from app.lessons.views import engine_ask
+from app.main import create_app
+from app.schemas import ExplicitInit
+from engine.lessons.by_hand import SampleNumbers, is_correct
 
 SHIPPED = load_lessons(settings=Settings(persist=False))
 LESSON_IDS = sorted(SHIPPED.lessons)
-SOLUTION_SECONDS = 10.0
+SOLUTION_SECONDS = 30.0
+JOB_SECONDS = 30.0
 
 
-def _no_uploads(dataset_id: str) -> None:
-    raise AssertionError(f"a lesson asked for an uploaded data set {dataset_id!r}")
+class HttpLearner:
+    """Plays a lesson over REST: every solution action is the call the page makes for it."""
 
-
-class Player:
-    """Plays a lesson on an app.sessions.Session as the page would: setups and `configure` build the session,
-    the other actions call its methods; conditions are evaluated with the app's `init` and `diverged`."""
-
-    def __init__(self, lesson: Lesson, settings: Settings) -> None:
+    def __init__(self, client: TestClient, lesson: Lesson) -> None:
+        self.client = client
         self.lesson = lesson
-        self.settings = settings
-        self.session: Session | None = None
-        self.diverged = 0  # passes refused since the step opened
+        created = client.post("/api/sessions", json={"lesson": lesson.id})
+        assert created.status_code == 201, created.text
+        self.id = created.json()["id"]
+        self.base = f"/api/sessions/{self.id}"
 
-    def build(self, config: SessionCreate) -> None:
-        self.session = Session.create(config, self.settings, _no_uploads)
+    def call(self, method: str, path: str, status: int = 200, **kwargs: Any) -> Any:
+        response = self.client.request(method, f"{self.base}{path}", **kwargs)
+        assert response.status_code == status, response.text
+        return response.json()
 
-    def open_step(self) -> None:
-        self.diverged = 0
+    def view(self) -> dict[str, Any]:
+        return self.call("GET", "/lesson")
+
+    def check(self) -> dict[str, Any]:
+        return self.call("GET", "/lesson/check")
 
     def act(self, action: Action) -> None:
-        session = self.session
-        assert session is not None
         if isinstance(action, StepAction):
-            result = session.step(action.step.unit, action.step.count)
-            self.diverged += result.diverged is not None
+            self.call("POST", "/step", json=action.step.model_dump())
         elif isinstance(action, BackAction):
-            session.back(action.back.unit, action.back.count)
+            self.call("POST", "/back", json=action.back.model_dump())
         elif isinstance(action, ResetAction):
-            session.reset()
+            self.call("POST", "/reset")
         elif isinstance(action, SetAction):
-            session.patch(action.set)
+            self.call("PATCH", "", json=action.set.model_dump(mode="json", exclude_none=True))
         elif isinstance(action, TrainAction):
-            request = action.train
-            passes = request.passes if request.passes is not None else session.passes_for_epochs(request.epochs)
-            result = session.train_chunk(passes)
-            self.diverged += result.diverged is not None
+            job = self.call("POST", "/train", 202, json=action.train.model_dump(exclude_none=True))
+            self.wait(job["id"])
         elif isinstance(action, ConfigureAction):
-            self.build(action.configure)
+            self.call("POST", "/rebuild", json=action.configure.model_dump(mode="json", exclude_unset=True))
         else:
             raise AssertionError(f"unknown action {action!r}")
 
-    def check(self, condition: str) -> tuple[bool, str]:
-        session = self.session
-        assert session is not None
-        init = session.config.init
-        provided = {
-            "init": "explicit" if isinstance(init, ExplicitInit) else init.scheme,
-            "diverged": self.diverged,
-        }
-        return evaluate(parse_condition(condition), SessionQuantities(session.stepper, provided))
+    def wait(self, job_id: str) -> None:
+        deadline = time.monotonic() + JOB_SECONDS
+        while self.call("GET", f"/jobs/{job_id}")["status"] == "running":
+            assert time.monotonic() < deadline, f"job {job_id} still running after {JOB_SECONDS} s"
+            time.sleep(0.005)
 
-    def sample_numbers(self) -> SampleNumbers:
-        session = self.session
-        assert session is not None
+    def expected(self, step: ComputeStep) -> float:
+        """The engine's value, computed here from the live session's network (the API never says it first)."""
+        session = self.client.app.state.registry.get(self.id)
         trainer = session.trainer
         config = session.stepper.pending_config or trainer.config
         i = self.lesson.sample
-        return SampleNumbers.of(session.network, trainer.X_train[i], trainer.Y_train[i], config.optimizer.learning_rate)
+        numbers = SampleNumbers.of(
+            session.network, trainer.X_train[i], trainer.Y_train[i], config.optimizer.learning_rate
+        )
+        return numbers.value(engine_ask(step))
 
 
-def _ask(step: ComputeStep) -> Ask:
-    a = step.ask
-    return Ask(a.quantity, a.layer, a.row, a.col, a.form)
+def play(client: TestClient, lesson: Lesson) -> None:
+    learner = HttpLearner(client, lesson)
+    started = time.perf_counter()
+    index = 0
+    while index < len(lesson.steps):
+        step = lesson.steps[index]
+        where = f"{lesson.id} steps[{index}] ({step.title})"
+        view = learner.view()
+        assert view["index"] == index and view["kind"] == step.kind, where
+        moved_on = False
+        if isinstance(step, ComputeStep):
+            assert view["expected"] is None and view["hint"] is None, where
+            expected = learner.expected(step)
+            typed = float(f"{expected:.4g}")  # what a learner types: 4 significant digits
+            result = learner.call("POST", "/lesson/answer", json={"value": typed})
+            assert result["correct"] is True and result["status"] == "done", (where, typed, result)
+            assert result["expected"] == pytest.approx(expected, rel=1e-12), where
+        elif isinstance(step, DoStep | GoalStep):
+            before = learner.check()
+            assert not before["passed"], f"{where}: holds before the learner acts: {before['detail']}"
+            for action in step.solution:
+                learner.act(action)
+            if isinstance(step, DoStep):
+                after = learner.view()
+                assert index in after["lesson"]["completed"], f"{where}: not done after its solution"
+                if index < len(lesson.steps) - 1:
+                    assert after["index"] == index + 1, f"{where}: the lesson did not move on by itself"
+                    moved_on = True
+            else:
+                after = learner.check()
+                assert after["passed"], f"{where}: the solution does not meet the goal: {after['detail']}"
+        if not moved_on:
+            learner.call("POST", "/lesson/next")
+        index += 1
+    final = learner.view()
+    assert final["lesson"]["finished"] is True
+    assert final["lesson"]["completed"] == list(range(len(lesson.steps)))
+    assert final["lesson"]["skipped"] == [] and final["lesson"]["revealed"] == []
+    elapsed = time.perf_counter() - started
+    assert elapsed < SOLUTION_SECONDS, f"{lesson.id}'s solution took {elapsed:.1f} s"
 
 
+@pytest.mark.parametrize("lesson_id", LESSON_IDS)
+def test_lesson_is_solved_by_its_scripted_solution_over_the_api(lesson_id: str, client: TestClient) -> None:
+    play(client, SHIPPED.lessons[lesson_id])
+
+
+def test_the_docs_example_is_solved_from_a_teachers_lessons_directory(docs_example: str, tmp_path: Path) -> None:
+    lessons_dir = tmp_path / "lessons"
+    lessons_dir.mkdir()
+    (lessons_dir / "one-neuron.yaml").write_text(docs_example, encoding="utf-8")
+    settings = Settings(data_dir=tmp_path / "data", persist=False, lessons_dir=lessons_dir)
+    with TestClient(create_app(settings)) as client:
+        assert client.get("/api/health").json()["lessons"]["problems"] == []
+        lesson = client.app.state.lessons.get("one-neuron")
+        play(client, lesson)
+
+
+# -- the lesson files themselves ----------------------------------------------------------------------------
 @pytest.mark.parametrize("lesson_id", LESSON_IDS)
 def test_every_text_renders_its_math(lesson_id: str) -> None:
     for step in SHIPPED.lessons[lesson_id].steps:
@@ -121,53 +174,16 @@ def test_every_shipped_lesson_loads() -> None:
 
 
 @pytest.mark.parametrize("lesson_id", LESSON_IDS)
-def test_lesson_is_solved_by_its_scripted_solution(lesson_id: str, tmp_path: Path) -> None:
-    _play(SHIPPED.lessons[lesson_id], Settings(data_dir=tmp_path, persist=False))
-
-
-def test_the_docs_example_is_solved_by_its_scripted_solution(docs_example: str, tmp_path: Path) -> None:
-    path = tmp_path / "one-neuron.yaml"
-    path.write_text(docs_example, encoding="utf-8")
-    settings = Settings(data_dir=tmp_path, persist=False)
-    lesson, problems = load_lesson_file(path, settings)
-    assert problems == [] and lesson is not None
-    _play(lesson, settings)
-
-
-def _play(lesson: Lesson, settings: Settings) -> None:
-    player = Player(lesson, settings)
-    started = time.perf_counter()
+def test_every_hint_converts_to_mathml(lesson_id: str, client: TestClient) -> None:
+    """Each compute step's hint (shown after two wrong answers) is TeX that converts, ending in '= ?'."""
+    lesson = SHIPPED.lessons[lesson_id]
+    learner = HttpLearner(client, lesson)
     for index, step in enumerate(lesson.steps):
-        where = f"{lesson.id} steps[{index}] ({step.title})"
-        player.open_step()
-        if isinstance(step, SetupStep):
-            player.build(step.session)
-        elif isinstance(step, ComputeStep):
-            numbers = player.sample_numbers()
-            ask = _ask(step)
-            expected = numbers.value(ask)
-            typed = float(f"{expected:.4g}")  # what a learner types: 4 significant digits
-            assert is_correct(typed, expected, step.tolerance), where
-            assert not is_correct(expected * 1.01 + 1e-3, expected, step.tolerance), where
-            hint = numbers.hint(ask)
-            assert hint.endswith(r"= \;?"), where
-            assert math_html(hint, display=True).startswith("<math"), f"{where}: the hint's TeX does not convert"
-        elif isinstance(step, GoalStep):
-            passed, detail = player.check(step.condition)
-            assert not passed, f"{where}: the goal is met before its solution: {detail}"
-            for action in step.solution:
-                player.act(action)
-            passed, detail = player.check(step.condition)
-            assert passed, f"{where}: the solution does not meet the goal: {detail}"
-        elif isinstance(step, DoStep):
-            passed, detail = player.check(step.condition)
-            assert not passed, f"{where}: the condition holds before the learner acts: {detail}"
-            for action in step.solution:
-                player.act(action)
-            passed, detail = player.check(step.condition)
-            assert passed, f"{where}: the solution does not meet the condition: {detail}"
-    elapsed = time.perf_counter() - started
-    assert elapsed < SOLUTION_SECONDS, f"{lesson.id}'s solution took {elapsed:.1f} s"
+        if isinstance(step, ComputeStep):
+            learner.call("POST", "/lesson/goto", json={"step": index})
+            result = learner.call("POST", "/lesson/reveal")
+            assert result["hint_tex"].endswith(r"= \;?"), (lesson_id, index)
+            assert result["hint"].startswith("<math") and 'class="tex"' not in result["hint"], (lesson_id, index)
 
 
 # -- lesson 1: a learner who rounds as they go ------------------------------------------------------------------
@@ -175,9 +191,9 @@ def _round4(value: float) -> float:
     return float(f"{value:.4g}")
 
 
-def test_lesson_one_accepts_answers_computed_with_every_intermediate_rounded(tmp_path: Path) -> None:
+def test_lesson_one_accepts_answers_computed_with_every_intermediate_rounded(client: TestClient) -> None:
     """The seed's 2-2-1 sigmoid network by hand, each intermediate result rounded to 4 significant digits
-    before it is used again — the lesson's tolerances accept every answer computed this way."""
+    before it is used again — the lesson's tolerances accept every answer computed this way, over the API."""
     lesson = SHIPPED.lessons["01-seed-by-hand"]
     setup = lesson.first_setup.session
     assert isinstance(setup.init, ExplicitInit) and setup.dataset is not None
@@ -211,12 +227,12 @@ def test_lesson_one_accepts_answers_computed_with_every_intermediate_rounded(tmp
         ("W_new", 2, 1, 1): r(W2[0, 0] - eta * r(d2 * a1[0])),
         ("W_new", 2, 1, 2): r(W2[0, 1] - eta * r(d2 * a1[1])),
     }
-    player = Player(lesson, Settings(data_dir=tmp_path, persist=False))
-    player.build(setup)
-    numbers = player.sample_numbers()  # compute steps come before the update: the weights are the setup's
-    asked = [step for step in lesson.steps if isinstance(step, ComputeStep)]
-    assert {(s.ask.quantity, s.ask.layer, s.ask.row, s.ask.col) for s in asked} == set(hand)
-    for step in asked:
+    learner = HttpLearner(client, lesson)
+    asked = [(i, s) for i, s in enumerate(lesson.steps) if isinstance(s, ComputeStep)]
+    assert {(s.ask.quantity, s.ask.layer, s.ask.row, s.ask.col) for _, s in asked} == set(hand)
+    for index, step in asked:  # the session stays at pass 0: the weights are the setup's throughout
+        learner.call("POST", "/lesson/goto", json={"step": index})
         key = (step.ask.quantity, step.ask.layer, step.ask.row, step.ask.col)
-        expected = numbers.value(_ask(step))
-        assert is_correct(hand[key], expected, step.tolerance), (step.title, hand[key], expected)
+        result = learner.call("POST", "/lesson/answer", json={"value": hand[key]})
+        assert result["correct"], (step.title, hand[key], result)
+        assert is_correct(hand[key], result["expected"], step.tolerance)
