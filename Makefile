@@ -17,7 +17,10 @@ run: venv
 	$(BIN)/backprop-viz serve
 
 # Install what the tests need (Python extras, Debian's chromium and nodejs) and run lint + every test.
+# PyTorch first, pinned: the exact version takes the local CPU wheel (a range would fetch a multi-GB CUDA
+# build); the from_torch/to_torch and autograd parity tests need it (they are skipped, saying so, without it).
 test: venv
+	$(BIN)/pip install torch==2.13.0 >/dev/null
 	$(BIN)/pip install -e '.[test]' >/dev/null
 	bash scripts/ensure-chromium
 	bash scripts/ensure-node

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from pydantic import Field
+from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -24,6 +24,10 @@ class Settings(BaseSettings):
     persist: bool = Field(True, description="keep sessions and data sets in SQLite under data_dir")
     lessons_dir: Path | None = Field(
         None, description="a directory of a teacher's own lesson files, read at start-up beside the shipped ones"
+    )
+    frame_ancestors: list[str] = Field(
+        default_factory=lambda: ["'self'"],
+        description="CSP frame-ancestors sources: which pages may frame the page (its own origin; a notebook's)",
     )
 
     # Sessions
@@ -53,3 +57,12 @@ class Settings(BaseSettings):
     max_job_passes: int = Field(10_000_000, ge=1)
     frame_rate: float = Field(30.0, gt=0, le=120, description="play-mode frames per second per client")
     checkpoint_seconds: float = Field(1.0, gt=0, description="play/training checkpoint interval")
+
+    @field_validator("frame_ancestors")
+    @classmethod
+    def _one_source_each(cls, sources: list[str]) -> list[str]:
+        """Each entry is one CSP source ('self', an origin, a scheme): nothing that could end the directive."""
+        for source in sources:
+            if not source or any(c in source for c in " \t\r\n;,"):
+                raise ValueError(f"{source!r} is not one CSP source; give origins such as 'http://localhost:8888'")
+        return sources

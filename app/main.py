@@ -15,7 +15,19 @@ from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from app import __version__
-from app.api.routes import catalog, datasets, health, images, lessons, page, rebuild, session_lessons, sessions, ws
+from app.api.routes import (
+    catalog,
+    datasets,
+    health,
+    images,
+    lessons,
+    page,
+    rebuild,
+    session_data,
+    session_lessons,
+    sessions,
+    ws,
+)
 from app.config import Settings
 from app.errors import AppError
 from app.hubs import Hubs
@@ -84,6 +96,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(catalog.router)
     app.include_router(sessions.router)
     app.include_router(images.router)
+    app.include_router(session_data.router)
     app.include_router(rebuild.router)
     app.include_router(lessons.router)
     app.include_router(session_lessons.router)

@@ -23,6 +23,8 @@ PROTOCOL_VERSION = 1
 
 Vector = list[float]
 Matrix = list[list[float]]
+# An activation's parameters by name, e.g. {"slope": 0.2} (the engine checks the names and ranges).
+ActivationOptions = dict[str, float]
 
 # The names the engine's registries hold (engine/catalog.py): adding an entry there adds it here.
 ActivationName = Literal[tuple(ACTIVATIONS)]  # type: ignore[valid-type]
@@ -138,6 +140,11 @@ class SessionCreate(Model):
     activations: list[ActivationName] | None = Field(
         None, description="one per non-input layer; default tanh hidden and an output suited to the task"
     )
+    activation_options: list[ActivationOptions | None] | None = Field(
+        None,
+        description='one per non-input layer (null: the activation\'s defaults), e.g. [{"slope": 0.2}, null] '
+        "for a leaky ReLU with slope 0.2; GET /api/catalog lists each activation's parameters",
+    )
     loss: LossName | None = Field(None, description="default: bce, cross_entropy or mse to suit the output")
     optimizer: OptimizerSpec = Field(default_factory=OptimizerSpec)
     batch_size: int | None = Field(None, ge=1, description="default: min(10, training samples)")
@@ -169,6 +176,7 @@ class SessionConfig(Model):
 
     layers: list[int]
     activations: list[ActivationName]
+    activation_options: list[ActivationOptions | None] | None = None
     loss: LossName
     optimizer: OptimizerSpec
     batch_size: int
@@ -474,6 +482,18 @@ class Formula(Model):
     mathml: str
 
 
+class ActivationParameter(Model):
+    """A number an activation's formula holds (leaky ReLU's slope, ELU's α): set per layer with a session's
+    `activation_options`, e.g. {"slope": 0.2}."""
+
+    name: str = Field(..., description="its key in activation_options")
+    symbol: Formula = Field(..., description="how the formulas write it")
+    label: str
+    default: float
+    min: float
+    max: float
+
+
 class CatalogEntry(Model):
     name: str = Field(..., description="the name the API takes")
     label: str = Field(..., description="how menus name it")
@@ -488,6 +508,9 @@ class CatalogEntry(Model):
     outputs: list[str] | None = Field(None, description="losses: the output activations it needs (null: any)")
     hyperparameters: list[str] | None = Field(
         None, description="optimizers: the settings it reads; regularizations: ['rate'] when it takes λ"
+    )
+    parameters: list[ActivationParameter] | None = Field(
+        None, description="activations: the numbers in its formula a session may set per layer"
     )
 
 

@@ -17,6 +17,7 @@ TRANSPORT = frozenset({"body", "query", "path"})  # where FastAPI found the valu
 UNION_MEMBERS = frozenset({"float", "int", "str", "bool", "none"})
 # Words of engine messages, and the request field each one is about (the first found wins).
 ENGINE_FIELDS = {
+    "activation_options": "activation_options",
     "activation": "activations",
     "loss": "loss",
     "weights": "weights",

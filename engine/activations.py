@@ -4,13 +4,18 @@ Every activation maps z to a elementwise, except softmax, whose backward pass mu
 `backward(z, a, g)` is the one place the chain rule through an activation happens: δ = g ⊙ f'(z).
 Adding an activation is adding its f and f' here and one entry to `ACTIVATIONS` (with its test in
 tests/engine/test_activations.py); the catalog, the server's schema and the page take it from there.
+
+Some activations have a parameter (leaky ReLU's slope, ELU's α): the registry holds them at their defaults, and
+`get_activation(name, options)` makes one with other values (f and f' get them as keyword arguments). A
+network stores each layer's options beside its activation's name (`Activation.options`).
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, replace
+from functools import partial
 
 import numpy as np
 
@@ -23,12 +28,27 @@ ELU_ALPHA = 1.0
 
 
 @dataclass(frozen=True)
+class Parameter:
+    """A number an activation's formula holds (leaky ReLU's slope): its name in the API, its symbol in the
+    formulas, its default and the closed range it may take."""
+
+    name: str
+    symbol: str  # TeX
+    label: str
+    default: float
+    low: float
+    high: float
+
+
+@dataclass(frozen=True)
 class Activation:
     """a = f(z) and its derivative f'(z); `df` receives both z and a because f' is simplest from a for some.
     `df` returns a new array (`backward` writes δ into it).
 
     `label` names it in menus, `short` in the diagram's layer titles; `f_tex` and `df_tex` are the formulas in
-    TeX, in the seed's notation, as the page and the lessons show them (the engine is their one source).
+    TeX, in the seed's notation, as the page and the lessons show them (the engine is their one source); a
+    parameter appears in them as its symbol. `options` are the parameter values this one was made with (empty:
+    the defaults).
     """
 
     name: str
@@ -40,6 +60,36 @@ class Activation:
     df: Callable[[Array, Array], Array]
     output_only: bool = False
     elementwise: bool = True  # a_k depends on z_k alone, so δ = g ⊙ f'(z); softmax's a_k depends on every z_j
+    parameters: tuple[Parameter, ...] = ()
+    options: tuple[tuple[str, float], ...] = ()
+
+    def value(self, parameter: str) -> float:
+        """The value of one of its parameters in this activation (its default unless made with another)."""
+        for name, value in self.options:
+            if name == parameter:
+                return value
+        for p in self.parameters:
+            if p.name == parameter:
+                return p.default
+        raise KeyError(parameter)
+
+    def with_options(self, options: Mapping[str, float]) -> Activation:
+        """This activation with other parameter values (f and f' get them as keyword arguments), or a
+        ValueError saying what it takes."""
+        known = {p.name: p for p in self.parameters}
+        if not known and options:
+            raise ValueError(f"{self.name} takes no options, but got {', '.join(sorted(options))}")
+        values = dict(self.options)
+        for name, value in options.items():
+            p = known.get(name)
+            if p is None:
+                raise ValueError(f"{self.name} has no option {name!r}; it takes {', '.join(known)}")
+            if isinstance(value, bool) or not isinstance(value, int | float) or not p.low <= value <= p.high:
+                raise ValueError(f"{self.name}'s {name} must be a number from {p.low:g} to {p.high:g}, got {value!r}")
+            values[name] = float(value)
+        if not values:
+            return self
+        return replace(self, f=partial(self.f, **values), df=partial(self.df, **values), options=tuple(values.items()))
 
     def backward(self, z: Array, a: Array, g: Array, overwrite_g: bool = False) -> Array:
         """δ = g ⊙ f'(z): the error at z, given g = ∂J/∂a. `overwrite_g=True` says the caller no longer needs g,
@@ -70,21 +120,21 @@ def _relu_df(z: Array, a: Array) -> Array:
     return (z > 0).astype(z.dtype)  # 1 if z > 0 else 0
 
 
-def _leaky_relu(z: Array) -> Array:
-    return np.where(z > 0, z, LEAKY_SLOPE * z)  # z if z > 0 else 0.01 z
+def _leaky_relu(z: Array, slope: float = LEAKY_SLOPE) -> Array:
+    return np.where(z > 0, z, slope * z)  # z if z > 0 else α z
 
 
-def _leaky_relu_df(z: Array, a: Array) -> Array:
-    return np.where(z > 0, 1.0, LEAKY_SLOPE).astype(z.dtype)  # 1 if z > 0 else 0.01
+def _leaky_relu_df(z: Array, a: Array, slope: float = LEAKY_SLOPE) -> Array:
+    return np.where(z > 0, 1.0, slope).astype(z.dtype)  # 1 if z > 0 else α
 
 
-def _elu(z: Array) -> Array:
+def _elu(z: Array, alpha: float = ELU_ALPHA) -> Array:
     # z if z > 0 else α (e^z − 1); e^z − 1 is taken where z ≤ 0 only (no overflow), and as expm1 (exact near 0)
-    return np.where(z > 0, z, ELU_ALPHA * np.expm1(np.minimum(z, 0)))
+    return np.where(z > 0, z, alpha * np.expm1(np.minimum(z, 0)))
 
 
-def _elu_df(z: Array, a: Array) -> Array:
-    return np.where(z > 0, 1.0, a + ELU_ALPHA).astype(z.dtype, copy=False)  # 1 if z > 0 else a + α
+def _elu_df(z: Array, a: Array, alpha: float = ELU_ALPHA) -> Array:
+    return np.where(z > 0, 1.0, a + alpha).astype(z.dtype, copy=False)  # 1 if z > 0 else a + α
 
 
 def softplus(z: Array) -> Array:
@@ -174,19 +224,21 @@ ACTIVATIONS: dict[str, Activation] = {
             "leaky_relu",
             "leaky ReLU",
             "lReLU",
-            rf"\max({LEAKY_SLOPE}\,z, z)",
-            rf"1 \text{{ if }} z > 0 \text{{ else }} {LEAKY_SLOPE}",
+            r"\max(\alpha\,z, z)",
+            r"1 \text{ if } z > 0 \text{ else } \alpha",
             _leaky_relu,
             _leaky_relu_df,
+            parameters=(Parameter("slope", r"\alpha", "slope α for z ≤ 0", LEAKY_SLOPE, -1e3, 1e3),),
         ),
         Activation(
             "elu",
             "ELU",
             "ELU",
-            rf"z \text{{ if }} z > 0 \text{{ else }} \alpha\,(e^{{z}} - 1), \ \alpha = {ELU_ALPHA:g}",
+            r"z \text{ if } z > 0 \text{ else } \alpha\,(e^{z} - 1)",
             r"1 \text{ if } z > 0 \text{ else } a + \alpha",
             _elu,
             _elu_df,
+            parameters=(Parameter("alpha", r"\alpha", "α (a → −α as z → −∞)", ELU_ALPHA, 0.0, 1e3),),
         ),
         Activation(
             "softplus",
@@ -222,9 +274,11 @@ ACTIVATIONS: dict[str, Activation] = {
 }
 
 
-def get_activation(name: str) -> Activation:
-    """Look an activation up by name, with an error that lists the valid names."""
+def get_activation(name: str, options: Mapping[str, float] | None = None) -> Activation:
+    """Look an activation up by name (with these parameter values, if given), with an error that lists the
+    valid names or says which options it takes."""
     try:
-        return ACTIVATIONS[name]
+        act = ACTIVATIONS[name]
     except KeyError:
         raise ValueError(f"unknown activation {name!r}; choose one of {', '.join(ACTIVATIONS)}") from None
+    return act.with_options(options) if options else act

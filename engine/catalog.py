@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from engine.activations import ACTIVATIONS
+from engine.activations import ACTIVATIONS, Parameter
 from engine.datasets.builtin import BUILTINS
 from engine.initializers import SCHEMES, InitSpec
 from engine.losses import CHAIN_RULE_DELTA_TEX, CLOSED_FORM_DELTA, CLOSED_FORM_DELTA_TEX, LOSSES
@@ -59,6 +59,7 @@ class Entry:
     seed_rule: bool | None = None  # optimizers: the step is the seed's Δθ = −η ∂J/∂θ
     outputs: tuple[str, ...] | None = None  # output activations a loss needs (None: any)
     hyperparameters: tuple[str, ...] = ()  # the settings it reads (optimizers; regularizations: rate)
+    parameters: tuple[Parameter, ...] = ()  # activations: the numbers its formula holds (leaky ReLU's slope)
 
 
 @dataclass(frozen=True)
@@ -99,6 +100,7 @@ def catalog() -> Catalog:
                 derivative_tex=a.df_tex,
                 hidden=not a.output_only,
                 elementwise=a.elementwise,
+                parameters=a.parameters,
             )
             for a in ACTIVATIONS.values()
         ),

@@ -7,7 +7,7 @@ below is one row of its batch matrix. The products and averages behind each line
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -81,8 +81,10 @@ class Network:
         init: InitSpec | None = None,
         dtype: str = "float64",
         regularization: Regularization | None = None,
+        activation_options: Sequence[Mapping[str, float] | None] | None = None,
     ) -> Network:
-        """Check a configuration and build the network, raising ValueError with a fixable message if wrong."""
+        """Check a configuration and build the network, raising ValueError with a fixable message if wrong.
+        `activation_options` gives each layer's activation parameters (e.g. {"slope": 0.2}; None: defaults)."""
         sizes = [int(n) for n in sizes]
         if len(sizes) < 2:
             raise ValueError("layers needs at least 2 sizes: the input and the output layer, e.g. [2, 2, 1]")
@@ -97,7 +99,18 @@ class Network:
             activations = [activations] * n_layers
         if len(activations) != n_layers:
             raise ValueError(f"activations needs one name per non-input layer ({n_layers}), got {len(activations)}")
+        options = list(activation_options) if activation_options is not None else [None] * n_layers
+        if len(options) != n_layers:
+            raise ValueError(
+                f"activation_options needs one entry (or null) per non-input layer ({n_layers}), got {len(options)}"
+            )
         acts = [get_activation(name) for name in activations]
+        for layer, opts in enumerate(options, start=1):
+            if opts:
+                try:
+                    acts[layer - 1] = acts[layer - 1].with_options(opts)
+                except ValueError as exc:
+                    raise ValueError(f"activation_options[{layer - 1}] (layer {layer}): {exc}") from None
         for layer, act in enumerate(acts[:-1], start=1):
             if act.output_only:
                 raise ValueError(f"{act.name} is for the output layer only, but layer {layer} uses it")
@@ -110,6 +123,13 @@ class Network:
     def L(self) -> int:
         """Number of layers after the input (the seed's L)."""
         return len(self.W)
+
+    @property
+    def activation_options(self) -> list[dict[str, float] | None] | None:
+        """Each layer's activation parameters as given (None for a layer at the defaults); None if no layer has
+        any (the form a configuration and an export write)."""
+        options = [dict(act.options) or None for act in self.activations]
+        return options if any(options) else None
 
     @property
     def dtype_name(self) -> str:

@@ -58,8 +58,8 @@ def _matrix_out(array: np.ndarray) -> Any:
 
 
 def network_to_dict(network: Network) -> dict[str, Any]:
-    """Architecture, activations, loss, dtype, weights and biases."""
-    return {
+    """Architecture, activations (with their options, when a layer has any), loss, dtype, weights and biases."""
+    doc: dict[str, Any] = {
         "layers": list(network.sizes),
         "activations": [act.name for act in network.activations],
         "loss": network.loss.name,
@@ -67,6 +67,9 @@ def network_to_dict(network: Network) -> dict[str, Any]:
         "weights": [W.tolist() for W in network.W],
         "biases": [b.tolist() for b in network.b],
     }
+    if network.activation_options is not None:  # absent otherwise: documents from before options read the same
+        doc["activation_options"] = network.activation_options
+    return doc
 
 
 def network_from_dict(doc: dict[str, Any], regularization: Regularization | None = None) -> Network:
@@ -77,6 +80,7 @@ def network_from_dict(doc: dict[str, Any], regularization: Regularization | None
         InitSpec(weights=doc["weights"], biases=doc["biases"]),
         dtype=doc["dtype"],
         regularization=regularization,
+        activation_options=doc.get("activation_options"),
     )
 
 

@@ -65,7 +65,9 @@ def build(body: schemas.SessionCreate, settings: Settings, lookup: TableLookup) 
     loss = body.loss or default_loss(activations[-1])
     batch_size = body.batch_size or min(DEFAULT_BATCH_SIZE, dataset.X_train.shape[0])
     try:
-        network = Network.build(body.layers, activations, loss, init_spec(body.init), body.dtype)
+        network = Network.build(
+            body.layers, activations, loss, init_spec(body.init), body.dtype, activation_options=body.activation_options
+        )
     except ValueError as exc:
         raise InvalidInput(str(exc), field=field_in_message(str(exc))) from None
     if dataset.X_train.shape[0] == 0:
@@ -79,6 +81,7 @@ def build(body: schemas.SessionCreate, settings: Settings, lookup: TableLookup) 
     config = schemas.SessionConfig(
         layers=body.layers,
         activations=activations,
+        activation_options=network.activation_options,
         loss=loss,
         optimizer=body.optimizer,
         batch_size=batch_size,

@@ -76,11 +76,12 @@ def parts_from_export(doc: dict[str, Any] | schemas.SessionExport, settings: Set
     network = trainer.network
     built = (network.sizes, [a.name for a in network.activations], network.loss.name, network.dtype_name)
     expected = (config.layers, list(config.activations), config.loss, config.dtype)
-    if tuple(built) != expected:
+    if tuple(built) != expected or network.activation_options != config.activation_options:
         raise InvalidInput(
             f"trainer.network (layers {built[0]}, activations {built[1]}, loss {built[2]}, dtype {built[3]}) "
             f"does not match config (layers {expected[0]}, activations {expected[1]}, loss {expected[2]}, "
-            f"dtype {expected[3]}); export the session again",
+            f"dtype {expected[3]}) or its activation options ({network.activation_options} against "
+            f"{config.activation_options}); export the session again",
             field="trainer.network",
         )
     try:

@@ -213,9 +213,10 @@ def parse_csv(
     )
 
 
-def table_to_dataset(table: Table, *, test_fraction: float = 0.2, seed: int = 0) -> Dataset:
+def table_to_dataset(table: Table, *, test_fraction: float = 0.2, seed: int = 0, standardize: bool = True) -> Dataset:
     """Shuffle and split a Table (stratified by class for classification) and standardize the features
-    with the training split's mean and std only, applied to both splits."""
+    with the training split's mean and std only, applied to both splits (`standardize=False`: the same split
+    with the raw values)."""
     test_fraction = check_test_fraction(test_fraction)
     Y = table.targets if table.labels is None else encode_labels(table.labels, table.n_classes)
     return build_dataset(
@@ -228,7 +229,7 @@ def table_to_dataset(table: Table, *, test_fraction: float = 0.2, seed: int = 0)
         class_names=table.class_names,
         test_fraction=test_fraction,
         seed=seed,
-        standardize=True,
+        standardize=standardize,
         labels=table.labels,
         what=f"the file '{table.name}'",
         image=ImageFormat.for_data(table.image_shape, table.X_raw) if table.image_shape is not None else None,

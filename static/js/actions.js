@@ -244,6 +244,17 @@ export class Actions {
     }
   }
 
+  /** The session's data as CSV: raw values as given, the target, the split (GET …/dataset.csv). */
+  async downloadData() {
+    const id = this.store.sessionId;
+    if (!id) return;
+    try {
+      await download(`/api/sessions/${id}/dataset.csv`, `backprop-viz-data-${id.slice(0, 8)}.csv`);
+    } catch (err) {
+      chrome.notice(err.message, "error");
+    }
+  }
+
   async share() {
     try {
       await navigator.clipboard.writeText(location.href);

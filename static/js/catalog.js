@@ -60,3 +60,10 @@ export function elementwise(catalog, activation) {
   const e = entry(catalog.activations, activation);
   return Boolean(e && e.elementwise);
 }
+
+/** The first number an activation's formula holds (leaky ReLU's slope, ELU's α), or null: the page offers it
+ * beside the layer's activation menu. */
+export function parameterOf(catalog, activation) {
+  const e = entry(catalog.activations, activation);
+  return e && e.parameters && e.parameters.length ? e.parameters[0] : null;
+}

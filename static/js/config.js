@@ -6,7 +6,8 @@
 // The menus list what the engine's catalog lists (catalog.js), in its order and with its labels.
 
 import { esc } from "./format.js";
-import { reads, takesRate } from "./catalog.js";
+import { layerParameters } from "./state.js";
+import { parameterOf, reads, takesRate } from "./catalog.js";
 
 const ARCH_DELAY = 450; // ms: several quick clicks on + make one new session
 const MAX_HIDDEN_LAYERS = 8;
@@ -20,6 +21,15 @@ function options(pairs, selected) {
 
 /** The [name, label] pairs of catalog entries (catalog.activations, .losses, …). */
 const named = (entries) => entries.map((e) => [e.name, e.label]);
+
+/** A number input for an activation's parameter (leaky ReLU's slope …), when it has one; `value` null shows
+ * the engine's default. */
+function parameterInput(catalog, activation, value, data, where) {
+  const p = parameterOf(catalog, activation);
+  if (!p) return "";
+  const shown = value ?? p.default;
+  return `<input type="number" class="act-param" ${data} min="${p.min}" max="${p.max}" step="any" value="${shown}" aria-label="${esc(p.label)} of ${where}" title="${esc(p.label)}">`;
+}
 
 export class ConfigPanel {
   /**
@@ -105,7 +115,7 @@ export class ConfigPanel {
           <button type="button" class="icon" data-act="dec" data-layer="${i}" aria-label="Fewer neurons in layer ${i + 1}">−</button>
           <span class="width" data-testid="width-${i + 1}">${n}</span>
           <button type="button" class="icon" data-act="inc" data-layer="${i}" aria-label="More neurons in layer ${i + 1}">+</button>
-          <span class="layer-act"><select data-act="act" data-layer="${i}" aria-label="Activation of layer ${i + 1}">${options(named(cat.activations.filter((a) => a.hidden)), s.acts[i])}</select>
+          <span class="layer-act"><select data-act="act" data-layer="${i}" aria-label="Activation of layer ${i + 1}">${options(named(cat.activations.filter((a) => a.hidden)), s.acts[i])}</select>${parameterInput(cat, s.acts[i], (s.aparams || [])[i] ?? null, `data-act="param" data-layer="${i}"`, `layer ${i + 1}`)}
           <button type="button" class="icon" data-act="remove" data-layer="${i}" aria-label="Remove layer ${i + 1}">×</button></span>
         </div>`,
       )
@@ -135,7 +145,7 @@ export class ConfigPanel {
         <div class="layer-row fixed"><span class="layer-name">input</span><span class="width" data-testid="width-input">${this.dataInfo(s) ? this.dataInfo(s).features.length : "?"}</span><span class="hint">features</span></div>
         ${hiddenRows}
         <button type="button" data-act="add" aria-label="Add a hidden layer" ${s.hidden.length >= MAX_HIDDEN_LAYERS ? "disabled" : ""}>+ Add layer</button>
-        <label class="row">output<select data-key="out" aria-label="Output activation">${options([["auto", "auto"], ...named(cat.activations)], s.out)}</select></label>
+        <label class="row">output<select data-key="out" aria-label="Output activation">${options([["auto", "auto"], ...named(cat.activations)], s.out)}</select>${parameterInput(cat, s.out, s.oparam ?? null, `data-act="oparam"`, "the output layer")}</label>
         <label class="row">loss<select data-key="loss" aria-label="Loss">${options([["auto", "auto"], ...named(cat.losses)], s.loss)}</select></label>
       </fieldset>
       <fieldset><legend>Training <span id="pending" class="pending-tag" hidden data-testid="pending">applies from next pass</span></legend>
@@ -185,8 +195,19 @@ export class ConfigPanel {
 
   changed(e) {
     const t = e.target;
+    this.s.aparams = layerParameters(this.s); // one per hidden layer, whatever the link held
     if (t.dataset.act === "act") {
       this.s.acts[Number(t.dataset.layer)] = t.value;
+      this.s.aparams[Number(t.dataset.layer)] = null; // the new activation's own default
+      this.render(this.s); // show or hide its parameter
+      this.architecture();
+      return;
+    }
+    if (t.dataset.act === "param" || t.dataset.act === "oparam") {
+      const value = Number(t.value);
+      if (t.value === "" || !Number.isFinite(value) || value < Number(t.min) || value > Number(t.max)) return;
+      if (t.dataset.act === "oparam") this.s.oparam = value;
+      else this.s.aparams[Number(t.dataset.layer)] = value;
       this.architecture();
       return;
     }
@@ -215,6 +236,10 @@ export class ConfigPanel {
     if (typeof value === "number" && !Number.isFinite(value)) return;
     if (t.type === "number" && t.min !== "" && value < Number(t.min)) return;
     this.s[key] = value;
+    if (key === "out") {
+      this.s.oparam = null; // the new output activation's own default
+      this.render(this.s);
+    }
     if (t.dataset.hyper) {
       const s = this.s;
       if (key === "opt" || key === "reg") this.render(s); // show or hide momentum / rate
@@ -232,6 +257,7 @@ export class ConfigPanel {
   clicked(e) {
     const t = e.target.closest("button[data-act]");
     if (!t) return;
+    this.s.aparams = layerParameters(this.s);
     const i = Number(t.dataset.layer);
     const s = this.s;
     const act = t.dataset.act;
@@ -240,9 +266,11 @@ export class ConfigPanel {
     else if (act === "remove") {
       s.hidden.splice(i, 1);
       s.acts.splice(i, 1);
+      s.aparams.splice(i, 1);
     } else if (act === "add") {
       s.hidden.push(s.hidden.length ? s.hidden[s.hidden.length - 1] : 4);
       s.acts.push(s.acts.length ? s.acts[s.acts.length - 1] : this.catalog.defaults.hidden_activation);
+      s.aparams.push(s.aparams.length ? s.aparams[s.aparams.length - 1] : null);
     } else if (act === "new") {
       this.architecture(0);
       return;

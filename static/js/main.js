@@ -101,6 +101,7 @@ function wire(store, page) {
   });
   $("cancel-job").addEventListener("click", () => actions.cancelJob());
   $("export").addEventListener("click", () => actions.exportSession());
+  $("download-data").addEventListener("click", () => actions.downloadData());
   $("import").addEventListener("click", () => $("import-file").click());
   $("import-file").addEventListener("change", (e) => {
     const file = e.target.files[0];

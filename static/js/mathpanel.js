@@ -44,6 +44,17 @@ export class MathPanel {
     return e && e[which] ? e[which].mathml : esc(activation);
   }
 
+  /** The values of the parameters in layer l's activation (leaky ReLU's slope α, …): the session's
+   * activation_options, else the engine's defaults; shown beside its formula, which writes their symbols. */
+  parameters(state, l, activation) {
+    const e = entry(this.catalog.activations, activation);
+    if (!e || !e.parameters) return "";
+    const given = (state.config.activation_options || [])[l - 1] || {};
+    return e.parameters
+      .map((p) => ` <span class="note">with ${p.symbol.mathml} = ${this.num(given[p.name] ?? p.default, `math-param-${p.name}`)}</span>`)
+      .join("");
+  }
+
   /** Parenthesize a number that is negative, so "(w)(a)" reads as a product. */
   par(value, testid) {
     return `(${this.num(value, testid)})`;
@@ -194,7 +205,7 @@ export class MathPanel {
       <div class="eq">${sym("z", l, j + 1)} = Σ<sub>k</sub> ${sym("w", l, `${j + 1}k`)} ${sym("a", l - 1, "k")} + ${sym("b", l, j + 1)}</div>
       <div class="eq cont">= ${sum} + ${this.par(rec.b[j], "math-b")}</div>
       <div class="eq cont">= ${this.num(rec.z[j], "math-z", " result")}</div>
-      <div class="eq">${sym("a", l, j + 1)} = f(${sym("z", l, j + 1)}) = ${this.formula(act)} = ${this.num(rec.a[j], "math-a", " result")}</div>`;
+      <div class="eq">${sym("a", l, j + 1)} = f(${sym("z", l, j + 1)}) = ${this.formula(act)} = ${this.num(rec.a[j], "math-a", " result")}${this.parameters(state, l, act)}</div>`;
   }
 
   lossSection({ view, state }, j, act) {
@@ -223,7 +234,7 @@ export class MathPanel {
       <div class="eq">${deltaEq}</div>${inBatch ? `<p class="note">${inBatch}</p>` : ""}`;
   }
 
-  backwardSection({ view }, l, j, act) {
+  backwardSection({ view, state }, l, j, act) {
     const rec = view.bwd[l];
     const L = view.L;
     const head = `<h4 data-section="backward">Backward <span class="phase">B${l}</span></h4>`;
@@ -240,7 +251,7 @@ export class MathPanel {
       const next = view.bwd[l + 1];
       const sum = this.terms(next.delta.length, (i) => `${this.par(next.W[i][j], `math-term-wnext-${i}`)}${this.par(next.delta[i], `math-term-deltanext-${i}`)}`);
       deltaHtml = `
-        <div class="eq">${sym("δ", l, j + 1)} = (Σ<sub>i</sub> ${sym("w", l + 1, `i${j + 1}`)} ${sym("δ", l + 1, "i")}) · f′(${sym("z", l, j + 1)}) <span class="note">f′ = ${this.formula(act, "derivative")}</span></div>
+        <div class="eq">${sym("δ", l, j + 1)} = (Σ<sub>i</sub> ${sym("w", l + 1, `i${j + 1}`)} ${sym("δ", l + 1, "i")}) · f′(${sym("z", l, j + 1)}) <span class="note">f′ = ${this.formula(act, "derivative")}</span>${this.parameters(state, l, act)}</div>
         <div class="eq cont">= [${sum}] · ${this.par(rec.fprime[j], "math-fprime")}</div>
         <div class="eq cont">= ${this.num(rec.delta[j], "math-delta", " result")}</div>`;
     }

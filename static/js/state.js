@@ -3,7 +3,7 @@
 // built from the rest. Names (activations, optimizers, …) and the engine's defaults come from its catalog
 // (catalog.js); nothing here touches the DOM, so tests/js/ runs it in Node.
 
-import { defaultOutputActivation, hiddenActivations, reads, takesRate } from "./catalog.js";
+import { defaultOutputActivation, hiddenActivations, parameterOf, reads, takesRate } from "./catalog.js";
 
 export const SPEEDS = ["1", "2", "5", "10", "30", "100", "max"];
 
@@ -17,7 +17,9 @@ export const DEFAULTS = Object.freeze({
   dseed: 0,
   hidden: [4, 4],
   acts: null, // one per hidden layer: the engine's default hidden activation (catalog.defaults)
+  aparams: null, // one per hidden layer: its activation's parameter (leaky ReLU's slope), null for the default
   out: "auto", // output activation; auto: the engine's default for the task (catalog.defaults)
+  oparam: null, // the output activation's parameter, null for the default
   loss: "auto",
   opt: null, // the engine's default optimizer (catalog.defaults)
   lr: 0.1,
@@ -50,6 +52,7 @@ export function defaults(catalog) {
     ...DEFAULTS,
     hidden,
     acts: hidden.map(() => d.hidden_activation),
+    aparams: hidden.map(() => null),
     opt: d.optimizer,
     reg: d.regularization,
     init: d.initializer,
@@ -84,11 +87,27 @@ export function fromQuery(search, catalog) {
   }
   while (s.acts.length < s.hidden.length) s.acts.push(s.acts[s.acts.length - 1] || catalog.defaults.hidden_activation);
   s.acts.length = s.hidden.length;
+  if (q.has("aparams")) {
+    const given = q.get("aparams").split(",");
+    s.aparams = s.hidden.map((_, i) => parameterValue(given[i] ?? ""));
+  }
+  if (q.has("oparam")) s.oparam = parameterValue(q.get("oparam"));
   if (q.has("log")) s.log = q.get("log") === "1";
   if (q.has("big")) s.big = q.get("big") === "1";
   if (!SPEEDS.includes(s.speed)) s.speed = DEFAULTS.speed;
   if (!["2", "3", "4", "6", "8", "full"].includes(s.prec)) s.prec = DEFAULTS.prec;
   return s;
+}
+
+/** Each hidden layer's activation parameter, null where unset (`aparams` may be shorter than the layers). */
+export function layerParameters(s) {
+  return s.acts.map((_, i) => (s.aparams || [])[i] ?? null);
+}
+
+/** A parameter's value from the link: a finite number, or null (the activation's default). */
+function parameterValue(text) {
+  const v = text === "" || text === null ? NaN : Number(text);
+  return Number.isFinite(v) ? v : null;
 }
 
 /** The query string of a set-up (the token, if the page was opened with one, is kept). */
@@ -101,6 +120,9 @@ export function toQuery(s, token, catalog) {
   q.set("dseed", String(s.dseed));
   q.set("hidden", s.hidden.join(","));
   q.set("acts", s.acts.join(","));
+  const aparams = layerParameters(s);
+  if (aparams.some((v) => v !== null)) q.set("aparams", aparams.map((v) => (v === null ? "" : String(v))).join(","));
+  if (s.oparam !== null && s.oparam !== undefined) q.set("oparam", String(s.oparam));
   for (const key of ["out", "loss", "opt", "lr"]) q.set(key, String(s[key]));
   if (reads(catalog, s.opt, "momentum")) q.set("mom", String(s.mom));
   for (const key of ["batch", "reg", "rate", "init", "iseed", "seed"]) q.set(key, String(s[key]));
@@ -136,6 +158,8 @@ export function sessionBody(s, dataInfo, catalog) {
     seed: s.seed,
   };
   if (reads(catalog, s.opt, "momentum")) body.optimizer.momentum = s.mom;
+  const options = activationOptions(catalog, [...s.acts, outAct], [...layerParameters(s), s.oparam ?? null]);
+  if (options) body.activation_options = options;
   if (s.loss !== "auto") body.loss = s.loss;
   if (s.data === "upload") {
     body.dataset = { id: s.dataset, test_fraction: s.test, seed: s.dseed };
@@ -146,6 +170,16 @@ export function sessionBody(s, dataInfo, catalog) {
     for (const key of ["samples", "noise", "classes"]) if (s[key] !== null && s[key] !== undefined) body.dataset[key] = s[key];
   }
   return body;
+}
+
+/** Each layer's {parameter: value} for the values set (null where the activation's default applies), or
+ * null when no layer sets one — as POST /api/sessions takes `activation_options`. */
+export function activationOptions(catalog, activations, values) {
+  const options = activations.map((act, i) => {
+    const p = parameterOf(catalog, act);
+    return p && values[i] !== null && values[i] !== undefined ? { [p.name]: values[i] } : null;
+  });
+  return options.some((o) => o !== null) ? options : null;
 }
 
 /** The set-up a server-side session config describes (a shared link to a session adopts its set-up). */
@@ -171,6 +205,10 @@ export function fromSessionConfig(s, config) {
   next.acts = config.activations.slice(0, -1);
   next.loss = config.loss;
   next.out = config.activations[config.activations.length - 1];
+  const given = config.activation_options || [];
+  const first = (o) => (o && Object.keys(o).length ? Object.values(o)[0] : null);
+  next.aparams = next.acts.map((_, i) => first(given[i]));
+  next.oparam = first(given[config.activations.length - 1]);
   next.opt = config.optimizer.name;
   next.lr = config.optimizer.learning_rate;
   next.mom = config.optimizer.momentum ?? next.mom;

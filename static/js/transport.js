@@ -3,6 +3,15 @@
 
 export const token = new URLSearchParams(location.search).get("token") || "";
 
+// Where the app is served from: it may sit under a path prefix (Jupyter's /proxy/8000/, a root_path). This
+// module is <root>static/js/transport.js, so every REST and WebSocket address is built from its address.
+export const root = new URL("../../", import.meta.url);
+
+/** The absolute address of an app path, "/api/…" or "api/…", under the app's root. */
+export function appUrl(path) {
+  return new URL(path.replace(/^\//, ""), root).href;
+}
+
 export class ApiError extends Error {
   constructor(status, detail, field) {
     super(detail);
@@ -40,12 +49,12 @@ export async function api(method, path, body) {
     init.headers["Content-Type"] = "application/json";
     init.body = typeof body === "string" ? body : JSON.stringify(body);
   }
-  return answer(await fetch(path, init));
+  return answer(await fetch(appUrl(path), init));
 }
 
 /** Download a REST resource as a file (export). */
 export async function download(path, filename) {
-  const response = await fetch(path, { headers: withToken() });
+  const response = await fetch(appUrl(path), { headers: withToken() });
   if (!response.ok) await answer(response);
   const blob = await response.blob();
   const url = URL.createObjectURL(blob);
@@ -93,9 +102,10 @@ export class SessionSocket {
   }
 
   url() {
-    const scheme = location.protocol === "https:" ? "wss:" : "ws:";
-    const query = token ? `?token=${encodeURIComponent(token)}` : "";
-    return `${scheme}//${location.host}/ws/sessions/${encodeURIComponent(this.sessionId)}${query}`;
+    const url = new URL(appUrl(`ws/sessions/${encodeURIComponent(this.sessionId)}`));
+    url.protocol = url.protocol === "https:" ? "wss:" : "ws:";
+    if (token) url.searchParams.set("token", token);
+    return url.href;
   }
 
   connect() {

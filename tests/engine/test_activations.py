@@ -263,3 +263,48 @@ def test_backprop_through_a_network_with_the_activation_matches_finite_differenc
     assert np.abs(fwd.z[0 if where == "hidden" else 1]).min() > 1e-3  # ELU's f' has a kink at 0: stay clear of it
     report = check_gradients(net, X, Y)
     assert report.max_relative_error < 1e-6, report  # as tests/engine/test_gradients.py
+
+
+# -- parameters: leaky ReLU's slope, ELU's α ---------------------------------------------------------------------
+@pytest.mark.parametrize(("name", "option", "value"), [("leaky_relu", "slope", 0.2), ("elu", "alpha", 0.5)])
+def test_an_activation_made_with_another_parameter_uses_it_in_f_and_f_prime(name: str, option: str, value: float):
+    act = get_activation(name, {option: value})
+    assert act.value(option) == value and act.options == ((option, value),)
+    assert get_activation(name).value(option) == {"slope": LEAKY_SLOPE, "alpha": ELU_ALPHA}[option]
+    z = np.array([[-2.0, -0.5, 0.0, 1.5]])
+    a = act.f(z)
+    if name == "leaky_relu":
+        np.testing.assert_array_equal(a, [[-0.4, -0.1, 0.0, 1.5]])
+        np.testing.assert_array_equal(act.df(z, a), [[0.2, 0.2, 0.2, 1.0]])
+    else:
+        np.testing.assert_allclose(a, np.where(z > 0, z, value * np.expm1(z)), rtol=1e-15)
+        np.testing.assert_allclose(act.df(z, a), np.where(z > 0, 1.0, value * np.exp(z)), rtol=1e-15)
+    h = 1e-6
+    zs = np.array([[-1.3, -0.2, 0.7]])
+    numeric = (act.f(zs + h) - act.f(zs - h)) / (2 * h)
+    np.testing.assert_allclose(act.df(zs, act.f(zs)), numeric, rtol=1e-8)
+
+
+def test_an_activation_refuses_options_it_does_not_take() -> None:
+    with pytest.raises(ValueError, match="tanh takes no options"):
+        get_activation("tanh", {"slope": 0.1})
+    with pytest.raises(ValueError, match="leaky_relu has no option 'alpha'; it takes slope"):
+        get_activation("leaky_relu", {"alpha": 0.1})
+    for bad in (1e4, float("nan"), True, "0.1"):
+        with pytest.raises(ValueError, match="slope must be a number from -1000 to 1000"):
+            get_activation("leaky_relu", {"slope": bad})
+
+
+def test_a_network_keeps_each_layers_options_and_backprop_uses_them() -> None:
+    net = Network.build(
+        [3, 4, 2], ["leaky_relu", "elu"], "mse", InitSpec(seed=3), activation_options=[{"slope": 0.3}, {"alpha": 2}]
+    )
+    assert net.activation_options == [{"slope": 0.3}, {"alpha": 2.0}]
+    assert Network.build([3, 4, 2], ["leaky_relu", "elu"], "mse").activation_options is None
+    X = np.random.default_rng(0).normal(size=(6, 3))
+    Y = np.random.default_rng(1).normal(size=(6, 2))
+    assert check_gradients(net, X, Y).max_relative_error < 1e-6
+    with pytest.raises(ValueError, match=r"activation_options\[1\] \(layer 2\): elu's alpha must be"):
+        Network.build([3, 4, 2], ["leaky_relu", "elu"], "mse", activation_options=[None, {"alpha": -1}])
+    with pytest.raises(ValueError, match=r"one entry \(or null\) per non-input layer"):
+        Network.build([3, 4, 2], ["leaky_relu", "elu"], "mse", activation_options=[None])

@@ -96,3 +96,55 @@ test("the optimizer, regularization and initializer default to the catalog's and
   assert.equal(s.init, "he");
   assert.equal(fromQuery("", cat).init, "xavier");
 });
+
+describe("activation parameters", () => {
+  // The catalog with an activation that has a parameter, as GET /api/catalog lists leaky ReLU's slope.
+  function withLeaky() {
+    const cat = catalog();
+    const symbol = { tex: "\\alpha", mathml: "<math><mi>α</mi></math>" };
+    cat.activations.splice(3, 0, { ...cat.activations[2], name: "leaky_relu", label: "leaky ReLU", parameters: [{ name: "slope", symbol, label: "slope", default: 0.01, min: -1000, max: 1000 }] });
+    return cat;
+  }
+
+  test("a layer's parameter goes into the link and back", () => {
+    const cat = withLeaky();
+    const s = { ...defaults(cat), hidden: [3, 2], acts: ["leaky_relu", "tanh"], aparams: [0.2, null], out: "leaky_relu", oparam: 0.05 };
+    const query = toQuery(s, "", cat);
+    assert.match(query, /aparams=0.2,&/);
+    assert.match(query, /oparam=0.05/);
+    const back = fromQuery(`?${query}`, cat);
+    assert.deepEqual([back.aparams, back.oparam], [[0.2, null], 0.05]);
+    assert.doesNotMatch(toQuery(defaults(cat), "", cat), /aparams|oparam/); // nothing set: nothing written
+  });
+
+  test("sessionBody sends activation_options only for the layers that set one", () => {
+    const cat = withLeaky();
+    const s = { ...defaults(cat), acts: ["leaky_relu", "tanh"], aparams: [0.2, null] };
+    assert.deepEqual(sessionBody(s, binary, cat).activation_options, [{ slope: 0.2 }, null, null]);
+    assert.equal("activation_options" in sessionBody(defaults(cat), binary, cat), false);
+    const short = { ...defaults(cat), hidden: [4, 4, 4], acts: ["tanh", "tanh", "leaky_relu"], aparams: [null] };
+    assert.equal("activation_options" in sessionBody(short, binary, cat), false); // a link from before: defaults
+    const tanhWithValue = { ...defaults(cat), aparams: [0.3, 0.3] }; // tanh takes none: not sent
+    assert.equal("activation_options" in sessionBody(tanhWithValue, binary, cat), false);
+  });
+
+  test("a session's options become the set-up's", () => {
+    const cat = withLeaky();
+    const config = {
+      layers: [2, 3, 1],
+      activations: ["leaky_relu", "leaky_relu"],
+      activation_options: [{ slope: 0.25 }, { slope: 0.1 }],
+      loss: "mse",
+      optimizer: { name: "sgd", learning_rate: 0.1 },
+      batch_size: 10,
+      regularization: { kind: "none", rate: 0 },
+      init: { scheme: "xavier", seed: 0 },
+      seed: 0,
+      dataset: { builtin: "xor", test_fraction: 0.2, seed: 0 },
+    };
+    const s = fromSessionConfig(defaults(cat), config);
+    assert.deepEqual([s.acts, s.aparams, s.out, s.oparam], [["leaky_relu"], [0.25], "leaky_relu", 0.1]);
+    const none = fromSessionConfig(defaults(cat), { ...config, activation_options: null });
+    assert.deepEqual([none.aparams, none.oparam], [[null], null]);
+  });
+});

@@ -30,6 +30,13 @@ def _entry(entry: Entry) -> schemas.CatalogEntry:
         seed_rule=entry.seed_rule,
         outputs=list(entry.outputs) if entry.outputs is not None else None,
         hyperparameters=list(entry.hyperparameters) or None,
+        parameters=[
+            schemas.ActivationParameter(
+                name=p.name, symbol=_formula(p.symbol), label=p.label, default=p.default, min=p.low, max=p.high
+            )
+            for p in entry.parameters
+        ]
+        or None,
     )
 
 

@@ -4,6 +4,10 @@ the browser for a day) — never from a CDN, because the machines this runs on m
 
 The page holds no secrets, so it is served without the access token; the page reads `?token=` from its own
 address and presents it on every REST call and on the WebSocket.
+
+Every address the page uses is relative to where it was served (the shell's `static/…`, `vendor/…` and
+`api/…`; transport.js builds REST and WebSocket addresses from its own module's address), so the app works
+under a path prefix — behind Jupyter's `/proxy/<port>/`, or mounted with uvicorn's `root_path`.
 """
 
 from __future__ import annotations
@@ -23,6 +27,7 @@ from starlette.staticfiles import StaticFiles
 from starlette.types import Scope
 
 from app import __version__
+from app.config import Settings
 from app.deps import SettingsDep
 from app.schemas import PROTOCOL_VERSION
 
@@ -67,7 +72,7 @@ MODULES = (
 )
 # What the page asks the server for before it can build a session: requested with the HTML (<link rel="preload">)
 # instead of once the modules run, about 0.3 s later. Not when a token is needed: the page presents it in a header.
-STARTUP_REQUESTS = ("/api/catalog", "/api/datasets")
+STARTUP_REQUESTS = ("api/catalog", "api/datasets")
 
 router = APIRouter(include_in_schema=False)
 templates = Jinja2Templates(directory=str(TEMPLATES_DIR))
@@ -161,5 +166,11 @@ def page(request: Request, settings: SettingsDep) -> HTMLResponse:
             "modules": MODULES,
             "startup_requests": () if settings.token else STARTUP_REQUESTS,
         },
-        headers={"Cache-Control": "no-cache"},
+        headers={"Cache-Control": "no-cache", **framing_headers(settings)},
     )
+
+
+def framing_headers(settings: Settings) -> dict[str, str]:
+    """Who may show the page in a frame: the sources in BACKPROP_VIZ_FRAME_ANCESTORS (its own origin by default;
+    `backprop_viz.serve` adds the notebook's) and nothing else."""
+    return {"Content-Security-Policy": "frame-ancestors " + " ".join(settings.frame_ancestors or ["'none'"])}

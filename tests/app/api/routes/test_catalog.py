@@ -72,3 +72,13 @@ def test_catalog_serves_the_flags_and_defaults_the_page_reads(client: TestClient
         "initializer": "xavier",
         "regularization": "none",
     }
+
+
+def test_activations_list_their_parameters_with_range_and_symbol(client: TestClient) -> None:
+    entries = {a["name"]: a for a in client.get("/api/catalog").json()["activations"]}
+    (slope,) = entries["leaky_relu"]["parameters"]
+    assert slope["name"] == "slope" and slope["default"] == 0.01 and (slope["min"], slope["max"]) == (-1000, 1000)
+    assert slope["symbol"]["tex"] == r"\alpha" and slope["symbol"]["mathml"].startswith("<math")
+    assert entries["leaky_relu"]["formula"]["tex"] == r"\max(\alpha\,z, z)"
+    assert [p["name"] for p in entries["elu"]["parameters"]] == ["alpha"]
+    assert entries["tanh"]["parameters"] is None

@@ -18,20 +18,27 @@ def test_root_renders_the_shell_with_every_module_preloaded(client: TestClient) 
     assert response.status_code == 200
     assert response.headers["content-type"].startswith("text/html")
     html = response.text
-    assert '<script type="module" src="/static/js/main.js" async>' in html
+    assert '<script type="module" src="static/js/main.js" async>' in html
     for module in page.MODULES:
-        assert f'href="/static/js/{module}"' in html
+        assert f'href="static/js/{module}"' in html
         assert (page.STATIC_DIR / "js" / module).is_file(), module
     plotly_url = re.search(r'data-plotly="([^"]+)"', html).group(1)
-    assert plotly_url.startswith("/vendor/plotly.min.js?v=")
+    assert plotly_url.startswith("vendor/plotly.min.js?v=")
     assert "cdn" not in html.lower()
+
+
+def test_every_address_in_the_shell_is_relative_so_a_path_prefix_works(client: TestClient) -> None:
+    html = client.get("/").text
+    addresses = re.findall(r'(?:href|src|data-plotly)="([^"]+)"', html)
+    assert len(addresses) > len(page.MODULES)
+    assert [a for a in addresses if a.startswith("/")] == []
 
 
 def test_the_catalog_and_data_sets_are_requested_with_the_shell(client: TestClient) -> None:
     html = client.get("/").text
     for url in page.STARTUP_REQUESTS:
         assert f'<link rel="preload" href="{url}" as="fetch" crossorigin>' in html
-        assert client.get(url).status_code == 200
+        assert client.get("/" + url).status_code == 200
 
 
 def test_with_a_token_the_page_requests_them_itself(api_with: Callable[..., Any]) -> None:
@@ -39,7 +46,7 @@ def test_with_a_token_the_page_requests_them_itself(api_with: Callable[..., Any]
     with api_with(token="s3cret") as api:
         html = api.client.get("/").text
         assert 'as="fetch"' not in html
-        assert 'rel="modulepreload" href="/static/js/main.js"' in html
+        assert 'rel="modulepreload" href="static/js/main.js"' in html
 
 
 def test_every_module_is_preloaded_and_every_preloaded_module_is_imported(client: TestClient) -> None:
@@ -88,3 +95,22 @@ def test_plotly_without_gzip_is_sent_plain(client: TestClient) -> None:
     assert "content-encoding" not in response.headers
     assert response.content == page.PLOTLY_JS.read_bytes()
     assert gzip.decompress(page.plotly_js().compressed) == response.content
+
+
+def test_only_the_pages_own_origin_may_frame_it_by_default(client: TestClient) -> None:
+    assert client.get("/").headers["content-security-policy"] == "frame-ancestors 'self'"
+
+
+def test_frame_ancestors_name_the_notebooks_that_may_frame_it(api_with: Callable[..., Any]) -> None:
+    with api_with(frame_ancestors=["'self'", "http://localhost:8888"]) as api:
+        assert api.client.get("/").headers["content-security-policy"] == "frame-ancestors 'self' http://localhost:8888"
+
+
+def test_a_frame_ancestor_that_would_end_the_directive_is_refused() -> None:
+    import pytest
+    from pydantic import ValidationError
+
+    from app.config import Settings
+
+    with pytest.raises(ValidationError, match="not one CSP source"):
+        Settings(frame_ancestors=["'self'; script-src *"])

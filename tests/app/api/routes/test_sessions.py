@@ -288,3 +288,34 @@ def test_non_finite_json_numbers_in_hyperparameters_are_refused(api, number):
     assert api.error(patch, 422)["field"].startswith("optimizer")
     assert api.state(sid) == before
     assert api.client.get(f"/api/sessions/{sid}/export").status_code == 200
+
+
+def test_activation_options_set_each_layers_parameter_and_survive_export(api) -> None:
+    body = {**api.xor, "activations": ["leaky_relu", "sigmoid"], "activation_options": [{"slope": 0.3}, None]}
+    session = api.create(body)
+    assert session["config"]["activation_options"] == [{"slope": 0.3}, None]
+    records = api.step(session["id"], "phase", 1)["records"]
+    assert records[0]["a"] == [z if z > 0 else 0.3 * z for z in records[0]["z"]]
+    doc = api.client.get(f"/api/sessions/{session['id']}/export").json()
+    assert doc["trainer"]["network"]["activation_options"] == [{"slope": 0.3}, None]
+    copy = api.client.post("/api/sessions/import", json=doc).json()
+    assert copy["config"]["activation_options"] == [{"slope": 0.3}, None]
+    doc["config"]["activation_options"] = None  # config and network disagree: refused, naming both
+    api.error(api.client.post("/api/sessions/import", json=doc), 422, "activation options")
+
+
+def test_activation_options_are_checked_by_the_engine(api) -> None:
+    bad = api.client.post("/api/sessions", json={**api.xor, "activation_options": [{"slope": 0.3}, None]})
+    body = api.error(bad, 422, "tanh takes no options")
+    assert body["field"] == "activation_options"
+    far = {**api.xor, "activations": ["leaky_relu", "sigmoid"], "activation_options": [{"slope": 1e9}, None]}
+    api.error(api.client.post("/api/sessions", json=far), 422, "slope must be a number from -1000 to 1000")
+    short = {**api.xor, "activations": ["leaky_relu", "sigmoid"], "activation_options": [{"slope": 0.2}]}
+    api.error(api.client.post("/api/sessions", json=short), 422, "one entry (or null) per non-input layer")
+
+
+def test_a_session_without_options_exports_as_before(api) -> None:
+    session = api.create(api.xor)
+    assert session["config"]["activation_options"] is None
+    doc = api.client.get(f"/api/sessions/{session['id']}/export").json()
+    assert "activation_options" not in doc["trainer"]["network"]
