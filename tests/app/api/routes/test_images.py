@@ -133,7 +133,7 @@ def test_the_websocket_teach_streams_phase_events_and_the_state(client, api):
 
 def test_images_answers_a_page_of_the_split_with_predictions_and_the_confusion(api):
     sid = api.create(DIGITS_SESSION)["id"]
-    api.client.post(f"/api/sessions/{sid}/train", json={"epochs": 30})
+    assert api.wait(api.train(sid, epochs=30))["status"] == "done"  # the pictures below need the trained weights
     page = api.client.get(f"/api/sessions/{sid}/images", params={"limit": 7, "offset": 2}).json()
     assert page["split"] == "test" and page["total"] == 60 and page["matching"] == 60
     assert page["indices"] == [2, 3, 4, 5, 6, 7, 8] and len(page["pixels"]) == 7 and len(page["pixels"][0]) == 64
