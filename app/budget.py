@@ -11,8 +11,9 @@ A session's cost at its peak (`session_cost`), in bytes:
                                            the 50 × 50 decision-boundary grid)
     data       samples × (inputs + outputs) × 8 × 2
     metrics    points × 64                 the loss history, as it is now (it is bounded and thinned)
-    checkpoint numbers × 72                writing it out (export, the store): 3 checkpoints, the data and the
-                                           metrics as Python numbers (32 B) and JSON text twice (2 × 20 B)
+    checkpoint numbers × 72                writing it out (export, the store): 3 checkpoints and the metrics as
+                                           Python numbers (32 B) and JSON text twice (2 × 20 B); the data the same
+                                           way, or at 24 B a number when it is large enough to go as bytes
 
 P parameters, s bytes per number (8 for float64, 4 for float32), k the optimizer's state arrays (sgd 0,
 momentum 1, adam 2). The registry refuses a session whose cost does not fit BACKPROP_VIZ_MEMORY_BUDGET_BYTES
@@ -30,12 +31,14 @@ import numpy as np
 from app.config import Settings
 from app.errors import InvalidInput, TooMany
 from engine.network import parameter_count
+from engine.serialization import LIST_MAX
 from engine.optimizers import OptimizerConfig, make_optimizer
 
 BOUNDARY_ROWS = 50 * 50  # the decision boundary's grid (Session.boundary)
 METRIC_POINT_BYTES = 64  # an x and a y in a Python list
 EXPORT_NUMBER_BYTES = 72  # a number while a document is written: a float object and a list slot, JSON text twice
 DATA_NUMBER_BYTES = 16  # float64, held by the data set and by the trainer (its own dtype copy)
+ENCODED_NUMBER_BYTES = 24  # a number of a large matrix written as bytes: the array, its zlib and base64 copies
 SETTING = "BACKPROP_VIZ_MEMORY_BUDGET_BYTES"
 ANSWER_NUMBER_BYTES = 24  # a number in a JSON answer at full precision, with its comma
 RECORD_OVERHEAD_BYTES = 400  # a phase record's names, labels and counters
@@ -92,7 +95,9 @@ def session_cost(
     state = P * s * (1 + k)
     rows = max(batch_size, test_samples, BOUNDARY_ROWS)
     data_numbers = (samples + test_samples) * (layers[0] + layers[-1])
-    export_numbers = 3 * P * (1 + k) + data_numbers + 2 * metric_points
+    export_numbers = 3 * P * (1 + k) + 2 * metric_points
+    # A data set is written as lists of numbers, or, when large, as compressed bytes (engine/serialization.py).
+    data_out = data_numbers * (EXPORT_NUMBER_BYTES if data_numbers <= LIST_MAX else ENCODED_NUMBER_BYTES)
     return SessionCost(
         state=state,
         gradients=2 * P * s,
@@ -101,7 +106,7 @@ def session_cost(
         work=rows * sum(layers) * s * 4,
         data=data_numbers * DATA_NUMBER_BYTES,
         metrics=metric_points * METRIC_POINT_BYTES,
-        checkpoint=export_numbers * EXPORT_NUMBER_BYTES,
+        checkpoint=export_numbers * EXPORT_NUMBER_BYTES + data_out,
     )
 
 

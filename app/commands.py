@@ -169,7 +169,7 @@ async def focus(hub: Hub, cmd: schemas.FocusCommand) -> None:
     """Choose the sample whose records the phases show."""
 
     def work() -> list[Item]:
-        hub.session.set_focus(cmd.index)
+        hub.session.set_focus(cmd.index, cmd.split)
         return hub.collect(request_id=cmd.request_id, ordered=True, visible=True, focus=True)
 
     await hub.run(work)
@@ -187,6 +187,24 @@ async def edit_weight(hub: Hub, cmd: schemas.EditWeightCommand) -> None:
     except InvalidInput as exc:
         exc.field = exc.field or _edit_field(cmd, hub.session.config.layers)
         raise
+
+
+async def teach(hub: Hub, cmd: schemas.TeachCommand) -> None:
+    """Pause, then one pass on the drawing (as `POST …/teach`): a `phase` event per record, then the state."""
+    await refuse_early(hub, "teach", records=True)
+    await hub.stop_play()
+    rid = cmd.request_id
+
+    def work() -> list[Item]:
+        result = hub.session.teach(cmd)
+        items = [
+            Item("ordered", dump(schemas.PhaseEvent(record=convert.record(r), request_id=rid))) for r in result.records
+        ]
+        if result.diverged is not None:
+            return items + hub.collect_diverged(result.diverged, rid)
+        return items + hub.collect(request_id=rid, ordered=True, boundary=result.passes > 0)
+
+    await hub.run(work)
 
 
 def _edit_field(edit: schemas.EditWeight, layers: list[int]) -> str:
@@ -211,5 +229,6 @@ HANDLERS: dict[str, Handler] = {
     "set": set_hyperparameters,
     "focus": focus,
     "edit_weight": edit_weight,
+    "teach": teach,
 }
 COMMAND_TYPES = tuple(HANDLERS)  # in the order error messages list them

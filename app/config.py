@@ -84,7 +84,7 @@ class Settings(BaseSettings):
     )
 
     # Data
-    max_upload_bytes: int = Field(20 * 1024 * 1024, ge=1)
+    max_upload_bytes: int = Field(128 * 1024 * 1024, ge=1, description="an uploaded file (MNIST as CSV is ~110 MB)")
     max_upload_rows: int = Field(100_000, ge=1)
     max_upload_columns: int = Field(1_000, ge=2)
     max_builtin_samples: int = Field(20_000, ge=4)

@@ -21,6 +21,7 @@ from app.api.routes import (
     datasets,
     docs,
     health,
+    images,
     lessons,
     page,
     rebuild,
@@ -103,6 +104,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(health.router)
     app.include_router(catalog.router)
     app.include_router(sessions.router)
+    app.include_router(images.router)
     app.include_router(session_data.router)
     app.include_router(rebuild.router)
     app.include_router(lessons.router)

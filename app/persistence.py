@@ -86,6 +86,7 @@ class Persistence:
         # session id -> fingerprint of what was saved last, when, and its bytes; a session here has its data set in
         # the database
         self._saved: dict[str, tuple[Any, float, int]] = {}
+        self._data_saved: dict[str, int] = {}  # each session's data_revision as last written (its data set)
         # session id -> the generation (rebuilds in place) whose data set the database holds
         self._saved_generation: dict[str, int] = {}
         self._lock = threading.Lock()
@@ -99,7 +100,14 @@ class Persistence:
         limits = CsvLimits(max_rows=self.settings.max_upload_rows, max_columns=self.settings.max_upload_columns)
         for row in self.store.datasets():
             try:
-                table = parse_csv(row.source, target=row.target, task=row.task, name=row.filename, limits=limits)
+                table = parse_csv(
+                    row.source,
+                    target=row.target,
+                    task=row.task,
+                    name=row.filename,
+                    limits=limits,
+                    image_shape=row.image_shape,
+                )
             except DatasetError as exc:
                 self._skip(f"data set {row.id} ({row.filename}): {exc.message}")
                 continue
@@ -109,6 +117,7 @@ class Persistence:
                 source=row.source,
                 target=row.target,
                 task=row.task,
+                image_shape=row.image_shape,
                 dataset_id=row.id,
                 created=row.created,
                 notify=False,
@@ -155,6 +164,7 @@ class Persistence:
     def _remember(self, session: Session) -> None:
         with self._lock:
             self._saved[session.id] = (self._fingerprint(session), time.monotonic(), 0)
+            self._data_saved[session.id] = session.data_revision
             self._saved_generation[session.id] = session.generation
 
     def save(self, session: Session) -> bool:
@@ -163,8 +173,11 @@ class Persistence:
             if self.registry.get_quietly(session.id) is not session:
                 return False  # deleted meanwhile: do not bring it back
             fingerprint = self._fingerprint(session)
-            with self._lock:  # the data set is written once, and again when a rebuild brought a new one
-                first = self._saved_generation.get(session.id) != session.generation
+            with self._lock:  # the data set is written once, and again when a rebuild or an added example changed it
+                first = (
+                    self._saved_generation.get(session.id) != session.generation
+                    or self._data_saved.get(session.id) != session.data_revision
+                )
             state = session.export(include_dataset=first)
             dataset = state.pop("dataset", None)
             jobs = [_job_to_dict(job) for job in session.jobs.values()]
@@ -177,6 +190,7 @@ class Persistence:
             self.last_error = None
             with self._lock:
                 self._saved[session.id] = (fingerprint, time.monotonic(), written)
+                self._data_saved[session.id] = session.data_revision
                 self._saved_generation[session.id] = session.generation
         return True
 
@@ -255,6 +269,7 @@ class Persistence:
     def _session_removed(self, session: Session, reason: str) -> None:
         with self._lock:
             self._saved.pop(session.id, None)
+            self._data_saved.pop(session.id, None)
             self._saved_generation.pop(session.id, None)
         with session.lock:  # after a save in progress, never before it (that would bring the session back)
             try:
@@ -267,7 +282,13 @@ class Persistence:
             if added:
                 self.store.save_dataset(
                     StoredDatasetRow(
-                        stored.id, stored.filename, stored.target, stored.task, stored.source, stored.created
+                        stored.id,
+                        stored.filename,
+                        stored.target,
+                        stored.task,
+                        stored.source,
+                        stored.created,
+                        stored.image_shape,
                     )
                 )
             else:

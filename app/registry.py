@@ -42,6 +42,7 @@ class StoredDataset:
     source: bytes = b""
     target: str | int | None = None
     task: str = "auto"
+    image_shape: tuple[int, int] | None = None
 
 
 class SessionRegistry:
@@ -186,6 +187,7 @@ class SessionRegistry:
         source: bytes = b"",
         target: str | int | None = None,
         task: str = "auto",
+        image_shape: tuple[int, int] | None = None,
         dataset_id: str | None = None,
         created: float | None = None,
         notify: bool = True,
@@ -197,7 +199,15 @@ class SessionRegistry:
             if len(self._datasets) >= self.settings.max_datasets:
                 dropped = min(self._datasets.values(), key=lambda d: d.created)
                 del self._datasets[dropped.id]
-            stored = StoredDataset(dataset_id or new_id(), table, filename, source=source, target=target, task=task)
+            stored = StoredDataset(
+                dataset_id or new_id(),
+                table,
+                filename,
+                source=source,
+                target=target,
+                task=task,
+                image_shape=image_shape,
+            )
             if created is not None:
                 stored.created = created
             self._datasets[stored.id] = stored

@@ -236,6 +236,8 @@ class DatasetSummary(Model):
     train_rows: int
     test_rows: int
     domain: list[Vector] = Field(..., description="per feature [min, max] of the raw values")
+    image_shape: list[int] | None = Field(None, description="[height, width] when each sample is an image, else null")
+    image: ImageFormatOut | None = Field(None, description="images: how they are drawn and a drawing reduced")
 
 
 class SessionState(Model):
@@ -249,6 +251,10 @@ class SessionState(Model):
     metrics: LatestMetrics
     dataset: DatasetSummary
     focus: int
+    focus_split: Literal["train", "test"] = Field("train", description="the split `focus` is an index of")
+    example: FocusSample | None = Field(
+        None, description="the example (a drawing) the pass being shown was taught on (POST …/teach), else null"
+    )
     playing: bool = False
     speed: float | None = Field(None, description="play speed in passes per second; null = max")
     pending_config: bool = Field(False, description="a hyperparameter change waits for the next pass")
@@ -408,11 +414,15 @@ class GradcheckResponse(Model):
 
 
 class FocusSample(Model):
+    """The sample the records follow: its raw and network inputs, its target and class. `split` "example" is a
+    taught example (a drawing), whose `index` is −1."""
+
     index: int
     x_raw: Vector
     x: Vector
     y: Vector
     label: str | None = None
+    split: Literal["train", "test", "example"] = "train"
 
 
 class DataPoints(Model):
@@ -452,6 +462,7 @@ class DatasetInfo(Model):
     features: list[str]
     target: str
     classes: list[str] | None
+    image_shape: list[int] | None = Field(None, description="[height, width] when uploaded with image_shape")
     summary: dict[str, Any]
 
 
@@ -463,6 +474,7 @@ class BuiltinInfo(Model):
     features: list[str] | None = Field(None, description="feature names (the page sizes the input layer by them)")
     targets: list[str] | None = Field(None, description="target column names")
     classes: list[str] | None = Field(None, description="class names at the default class count")
+    image_shape: list[int] | None = Field(None, description="[height, width] for a set of images, else null")
 
 
 class StorageHealth(Model):
@@ -602,22 +614,34 @@ class ExportedNormalization(Model):
     std: Vector
 
 
+class EncodedArray(Model):
+    """A large matrix as its bytes (engine/serialization.py `encode_array`): little-endian `dtype` values of
+    `shape`, zlib-compressed, in base64 — exact, and far smaller and faster than lists of numbers."""
+
+    encoding: Literal["zlib+base64"]
+    dtype: Literal["<f8", "<f4"]
+    shape: list[int]
+    data: str
+
+
 class ExportedDataset(Model):
-    """The session's data exactly as it trains on it: inputs already standardized with `normalization`."""
+    """The session's data exactly as it trains on it: inputs already standardized with `normalization`. A
+    matrix of more than 50,000 numbers is an `EncodedArray`; smaller ones are lists of rows."""
 
     model_config = INPUT
 
     name: str
     task: Literal["classification", "regression"]
-    X_train: Matrix
-    Y_train: Matrix
-    X_test: Matrix
-    Y_test: Matrix
+    X_train: Matrix | EncodedArray
+    Y_train: Matrix | EncodedArray
+    X_test: Matrix | EncodedArray
+    Y_test: Matrix | EncodedArray
     feature_names: list[str]
     target_names: list[str]
     class_names: list[str] | None
     normalization: ExportedNormalization | None
     raw_domain: Matrix
+    image: ImageFormatOut | None = None
 
 
 class PendingConfig(Model):
@@ -636,6 +660,7 @@ class SessionExport(Model):
     version: Literal[1] = Field(..., description="format version of this document")
     config: SessionConfig
     focus: StrictInt = Field(..., ge=0)
+    focus_split: Literal["train", "test"] = "train"
     position: StrictInt = Field(..., ge=0, description="phases of the open pass already shown")
     pending_config: PendingConfig | None = None
     trainer: dict[str, Any] = Field(
@@ -817,6 +842,64 @@ class LessonsHealth(Model):
 
 
 # --------------------------------------------------------------------------------------------------------
+# Images: their format, teaching a drawing, the images of a split with what the network makes of them
+# --------------------------------------------------------------------------------------------------------
+class ImageFormatOut(Model):
+    """How an image data set's features form a picture (engine/datasets/images.py): `shape` [height, width],
+    pixels in reading order; `pixel_max` the raw value of a fully inked pixel; `drawing` how the page's pad
+    reduces a drawing to a sample — `blocks` (UCI digits: inked pixels counted in `block` × `block` squares
+    of a bitmap `block` times the image's size) or `centred` (MNIST: fitted to 20/28 of the image, grey levels,
+    centred by its centre of mass)."""
+
+    shape: list[int]
+    pixel_max: float
+    drawing: Literal["blocks", "centred"]
+    block: int
+
+
+class ExampleRequest(Model):
+    """One example given by hand (a drawing): its raw pixels and its class."""
+
+    model_config = ConfigDict(
+        populate_by_name=True,
+        extra="forbid",
+        json_schema_extra={"examples": [{"input": [0.0] * 20 + [16.0] * 4 + [0.0] * 40, "label": "7"}]},
+    )
+
+    input: Vector = Field(..., description="the raw pixels, row by row (64 for 8 × 8 digits, 0 … 16)")
+    label: str = Field(..., description="the class it is, one of the data set's classes")
+
+
+class TeachRequest(ExampleRequest):
+    """One pass on one example alone, through the stepper."""
+
+    unit: Literal["phase", "pass"] = Field(
+        "pass", description="pass: the whole pass at once; phase: its first phase (then step on as usual)"
+    )
+
+
+class ImageSamples(Model):
+    """Images of a split with the network's predictions, and the confusion matrix of the whole split."""
+
+    split: Literal["train", "test"]
+    image_shape: list[int]
+    total: int = Field(..., description="samples in the split")
+    matching: int = Field(..., description="samples that match the request (all, or the mistakes)")
+    offset: int
+    indices: list[int] = Field(..., description="the samples' indices in the split (for the `focus` command)")
+    pixels: list[Vector] | None = Field(None, description="each image's raw pixels (left out with pixels=false)")
+    labels: list[str] = Field(..., description="the true class of each")
+    predicted: list[str] = Field(..., description="the class the network gives each")
+    confidence: list[float] = Field(..., description="the network's probability of its predicted class")
+    classes: list[str]
+    confusion: list[list[int]] = Field(
+        ..., description="confusion[i][j]: samples of class i predicted as j, over the whole split"
+    )
+    accuracy: float | None = Field(None, description="share predicted right over the whole split")
+    pass_index: int = Field(..., alias="pass", description="passes completed when these were computed")
+
+
+# --------------------------------------------------------------------------------------------------------
 # WebSocket: client commands
 # --------------------------------------------------------------------------------------------------------
 class Command(Model):
@@ -855,10 +938,15 @@ class SetCommand(Command):
 class FocusCommand(Command):
     type: Literal["focus"]
     index: StrictInt = Field(..., ge=0)
+    split: Literal["train", "test"] = Field("train", description="a training sample, or a test sample")
 
 
 class EditWeightCommand(Command, EditWeight):
     type: Literal["edit_weight"]
+
+
+class TeachCommand(Command, TeachRequest):
+    type: Literal["teach"]
 
 
 ClientCommand = Annotated[
@@ -869,7 +957,8 @@ ClientCommand = Annotated[
     | ResetCommand
     | SetCommand
     | FocusCommand
-    | EditWeightCommand,
+    | EditWeightCommand
+    | TeachCommand,
     Field(discriminator="type"),
 ]
 
@@ -946,5 +1035,7 @@ ServerEvent = Annotated[
 
 SessionState.model_rebuild()
 SessionCreated.model_rebuild()
+DatasetSummary.model_rebuild()
+ExportedDataset.model_rebuild()
 Health.model_rebuild()
 SessionExport.model_rebuild()

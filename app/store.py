@@ -47,9 +47,13 @@ CREATE TABLE IF NOT EXISTS datasets (
     target TEXT,              -- as uploaded: a column name, or an index as JSON number; NULL for the default
     task TEXT NOT NULL,
     source BLOB NOT NULL,     -- the CSV bytes as uploaded
-    created REAL NOT NULL
+    created REAL NOT NULL,
+    image_shape TEXT          -- "28,28" when uploaded as images; NULL otherwise
 );
 """
+# Columns added after a schema version was released, added in place to a database made before them (additive:
+# a server that does not know them reads the rest as before).
+_ADDED_COLUMNS = {"datasets": {"image_shape": "TEXT"}}
 
 
 class StoreError(Exception):
@@ -74,6 +78,7 @@ class StoredDatasetRow:
     task: str
     source: bytes
     created: float
+    image_shape: tuple[int, int] | None = None
 
 
 class Store:
@@ -156,6 +161,11 @@ class Store:
             db.execute("PRAGMA synchronous = NORMAL")
             db.execute(f"PRAGMA journal_size_limit = {WAL_LIMIT_BYTES}")
             db.executescript(_SCHEMA)
+            for table, columns in _ADDED_COLUMNS.items():
+                present = {row[1] for row in db.execute(f"PRAGMA table_info({table})")}
+                for column, kind in columns.items():
+                    if column not in present:
+                        db.execute(f"ALTER TABLE {table} ADD COLUMN {column} {kind}")
             db.execute("INSERT OR IGNORE INTO meta VALUES ('application', ?)", (APPLICATION,))
             db.execute("INSERT OR IGNORE INTO meta VALUES ('schema_version', ?)", (str(SCHEMA_VERSION),))
         except sqlite3.Error as exc:
@@ -229,11 +239,12 @@ class Store:
     # -- data sets --------------------------------------------------------------------------------------
     def save_dataset(self, row: StoredDatasetRow) -> None:
         target = None if row.target is None else json.dumps(row.target)
+        shape = None if row.image_shape is None else ",".join(map(str, row.image_shape))
         with self._lock:
             self._db.execute(
-                "INSERT OR REPLACE INTO datasets (id, filename, target, task, source, created) "
-                "VALUES (?, ?, ?, ?, ?, ?)",
-                (row.id, row.filename, target, row.task, row.source, row.created),
+                "INSERT OR REPLACE INTO datasets (id, filename, target, task, source, created, image_shape) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?)",
+                (row.id, row.filename, target, row.task, row.source, row.created, shape),
             )
 
     def delete_dataset(self, dataset_id: str) -> None:
@@ -243,10 +254,18 @@ class Store:
     def datasets(self) -> list[StoredDatasetRow]:
         with self._lock:
             rows = self._db.execute(
-                "SELECT id, filename, target, task, source, created FROM datasets ORDER BY created"
+                "SELECT id, filename, target, task, source, created, image_shape FROM datasets ORDER BY created"
             ).fetchall()
         return [
-            StoredDatasetRow(r[0], r[1], None if r[2] is None else json.loads(r[2]), r[3], bytes(r[4]), r[5])
+            StoredDatasetRow(
+                r[0],
+                r[1],
+                None if r[2] is None else json.loads(r[2]),
+                r[3],
+                bytes(r[4]),
+                r[5],
+                None if r[6] is None else tuple(int(v) for v in r[6].split(",")),
+            )
             for r in rows
         ]
 

@@ -4,9 +4,12 @@
   2. frame update time of diagram + math panel (the page's performance.measure "frame") while stepping phase
      by phase through a 2-16×6-1 network (6 hidden layers × 16 neurons), and while it plays;
   3. responsiveness in play mode: event → handler latency of clicks on neurons (and click → equations drawn)
-     while the server streams frames at full speed.
+     while the server streams frames at full speed;
+  4. the frame with the weight gallery while playing: the digits (64-32-10: 32 pictures of 8 × 8) and an
+     MNIST-shaped upload (784-128-10: 128 pictures of 28 × 28).
 
-Targets (issue 4): frame median ≤ 16 ms, input handled within 100 ms, first load ≤ 1.5 s.
+Targets (issue 4): frame median ≤ 16 ms, input handled within 100 ms, first load ≤ 1.5 s; (the images issue) the
+frame with the gallery ≤ 16 ms median while playing.
 
     .venv/bin/python bench/page_bench.py [--loads 5] [--passes 3] [--play-seconds 6]
 """
@@ -163,11 +166,52 @@ def playing(page: Any, seconds: float) -> dict[str, list[float]]:
     return result
 
 
+DIGITS = "?data=digits&hidden=32&acts=relu&opt=adam&lr=0.01&batch=32&speed=max"
+
+
+def mnist_shaped_upload(base: str, rows: int = 2_000) -> str:
+    """Upload rows of random MNIST-shaped pixels (784 of 0 … 255, a digit first) with image_shape 28,28."""
+    import numpy as np
+
+    rng = np.random.default_rng(0)
+    pixels = np.where(rng.random((rows, 784)) < 0.19, rng.integers(1, 256, (rows, 784)), 0)
+    table = np.column_stack([rng.integers(0, 10, rows), pixels])
+    text = "label," + ",".join(f"pixel{k}" for k in range(784)) + "\n"
+    text += "\n".join(",".join(map(str, row)) for row in table) + "\n"
+    files = {"file": ("mnist-shaped.csv", text.encode(), "text/csv")}
+    answer = httpx.post(f"{base}/api/datasets", files=files, data={"image_shape": "28,28"}, timeout=120)
+    answer.raise_for_status()
+    return answer.json()["id"]
+
+
+def gallery_playing(browser: Any, base: str, query: str, seconds: float) -> dict[str, Any]:
+    """Open `query`, play at full speed for `seconds`: the frames drawn (diagram, gallery, equations)."""
+    context = browser.new_context(viewport=VIEWPORT)
+    page = context.new_page()
+    page.goto(f"{base}/{query}")
+    wait_ready(page)
+    page.wait_for_selector("#loss-chart .main-svg", timeout=30_000)
+    page.wait_for_function("() => window.__bpv.gallery.visible && window.__bpv.gallery.grid")
+    reset_perf(page)
+    page.get_by_role("button", name="Play", exact=True).click()
+    page.wait_for_function("() => window.__bpv.store.state.playing")
+    page.wait_for_timeout(int(seconds * 1000))
+    page.get_by_role("button", name="Pause", exact=True).click()
+    page.wait_for_function("() => !window.__bpv.store.state.playing")
+    result = page.evaluate(
+        "({frames: window.__bpv.perf.frames.slice(), pictures: window.__bpv.gallery.count, "
+        "shape: window.__bpv.gallery.shape, passes: window.__bpv.store.state.counters.pass})"
+    )
+    context.close()
+    return result
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--loads", type=int, default=5, help="cold first loads to time")
     parser.add_argument("--passes", type=int, default=3, help="passes to step phase by phase")
     parser.add_argument("--play-seconds", type=float, default=6.0)
+    parser.add_argument("--only", default="load,step,play,gallery", help="sections to run")
     args = parser.parse_args()
     if not Path(CHROMIUM).exists():
         print(f"{CHROMIUM} is missing: run scripts/ensure-chromium", file=sys.stderr)
@@ -178,11 +222,29 @@ def main() -> int:
             f"backprop-viz page benchmark · Chromium {browser.version} · {os.cpu_count()} CPUs · "
             f"load average {os.getloadavg()[0]:.1f}"
         )
-        loads = first_loads(browser, base, args.loads)
-        print("\nfirst load on loopback (cold cache; target: an interactive diagram ≤ 1500 ms)")
-        print(f"  navigation → diagram drawn              {summary(loads['diagram'])}")
-        print(f"  navigation → first click answered       {summary(loads['click'])}")
-        print(f"  navigation → every chart drawn          {summary(loads['complete'])}")
+        only = set(args.only.split(","))
+        if "load" in only:
+            loads = first_loads(browser, base, args.loads)
+            print("\nfirst load on loopback (cold cache; target: an interactive diagram ≤ 1500 ms)")
+            print(f"  navigation → diagram drawn              {summary(loads['diagram'])}")
+            print(f"  navigation → first click answered       {summary(loads['click'])}")
+            print(f"  navigation → every chart drawn          {summary(loads['complete'])}")
+        if "gallery" in only:
+            mnist = mnist_shaped_upload(base)
+            cases = [
+                ("digits 64-32-10", DIGITS),
+                ("MNIST-shaped 784-128-10", f"?data=upload&dataset={mnist}&hidden=128&acts=relu&batch=32&speed=max"),
+            ]
+            seconds = args.play_seconds
+            print(f"\nthe weight gallery while playing at max for {seconds:.0f} s (target: frame median ≤ 16 ms)")
+            for name, query in cases:
+                got = gallery_playing(browser, base, query, args.play_seconds)
+                h, w = got["shape"]
+                print(f"  {name}: {got['pictures']} pictures of {h} × {w}, {got['passes']} passes")
+                print(f"    frame (diagram + gallery + equations)   {summary(got['frames'])}")
+        if not only & {"step", "play"}:
+            browser.close()
+            return 0
 
         context = browser.new_context(viewport=VIEWPORT)
         page = context.new_page()

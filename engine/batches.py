@@ -1,7 +1,8 @@
 """Mini-batches drawn from the training set: one shuffled sweep per epoch, reproducible from a seed.
 
 The sampler's whole position (epoch, cursor, this epoch's order and the RNG) can be saved and restored,
-so stepping back returns to exactly the same batches.
+so stepping back returns to exactly the same batches. An `Example` is the other kind of batch: one sample
+given by hand (a drawing to teach), which a pass may train on instead of the sampler's next batch.
 """
 
 from __future__ import annotations
@@ -11,6 +12,31 @@ from dataclasses import dataclass
 import numpy as np
 
 Array = np.ndarray
+
+
+EXAMPLE_INDEX = -1  # the sample index an example's batch and records show: it is not a row of the training set
+
+
+@dataclass(frozen=True, eq=False)
+class Example:
+    """One sample given by hand: the network's input x (standardized as the data are) and its target y."""
+
+    x: Array
+    y: Array
+
+    def __post_init__(self) -> None:
+        for name in ("x", "y"):
+            value = np.array(getattr(self, name), dtype=np.float64).reshape(-1)
+            value.flags.writeable = False
+            object.__setattr__(self, name, value)
+
+    @property
+    def nbytes(self) -> int:
+        return self.x.nbytes + self.y.nbytes
+
+    def batch(self, dtype: type) -> tuple[Array, Array, Array]:
+        """(indices, X, Y) of the batch of this one example, as `BatchSampler.next_batch` answers a batch."""
+        return np.array([EXAMPLE_INDEX]), self.x[None, :].astype(dtype), self.y[None, :].astype(dtype)
 
 
 @dataclass(frozen=True)
@@ -95,6 +121,21 @@ class BatchSampler:
         if start == 0:  # the whole set in one batch
             return self._epoch_indices, self._epoch_X, self._epoch_Y
         return self._epoch_indices[start:], self._epoch_X[start:], self._epoch_Y[start:]
+
+    def extend(self, X: Array, Y: Array) -> None:
+        """The training set grew by rows appended at its end (X, Y are the whole new set): they are drawn at the
+        end of this epoch (appended to its order), then shuffled in with the rest from the next epoch on."""
+        added = np.arange(self.n, X.shape[0])
+        self.X, self.Y, self.n = X, Y, X.shape[0]
+        self._all_indices = np.arange(self.n)
+        self._all_indices.flags.writeable = False
+        if self.order is None:
+            self._epoch_indices, self._epoch_X, self._epoch_Y = self._all_indices, X, Y
+        else:
+            order = np.concatenate([self.order, added])
+            order.flags.writeable = False
+            self.order = None  # so _use_order gathers the epoch's rows again
+            self._use_order(order)
 
     def snapshot(self) -> SamplerState:
         if self._rng_state is None:

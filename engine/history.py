@@ -3,6 +3,9 @@
 A checkpoint is everything a pass depends on: weights, biases, optimizer state, the sampler's position and
 RNG, and the hyperparameters in force. Stepping back restores the nearest keyframe at or before the target
 pass and replays forward; replay is exact because training is deterministic.
+
+A pass taught on an example (`Stepper.teach`) is not determined by the sampler: its keyframe carries the
+example, and the pass after it always has a keyframe of its own, so no replay ever runs through it.
 """
 
 from __future__ import annotations
@@ -14,7 +17,7 @@ from typing import Any
 
 import numpy as np
 
-from engine.batches import SamplerState
+from engine.batches import Example, SamplerState
 
 Array = np.ndarray
 
@@ -35,13 +38,15 @@ class Checkpoint:
     batch_size: int
     sampler: SamplerState
     epoch_accumulators: tuple[float, int, int]
+    example: Example | None = None  # the pass from here trains on this example, not the sampler's batch
 
     @property
     def nbytes(self) -> int:
-        """The memory it holds: its arrays with their headers, the sampler's order, the rest (the history
-        counts an order shared with the frame before it once)."""
+        """The memory it holds: its arrays with their headers, the sampler's order, a taught example, the rest (the
+        history counts an order shared with the frame before it once)."""
         arrays = (*self.W, *self.b, *(s for states in self.optimizer[1].values() for s in states))
-        return sum(sys.getsizeof(a) for a in arrays) + self.order_bytes + _OVERHEAD_BYTES
+        example = self.example.nbytes if self.example is not None else 0
+        return sum(sys.getsizeof(a) for a in arrays) + self.order_bytes + example + _OVERHEAD_BYTES
 
     @property
     def order_bytes(self) -> int:

@@ -7,8 +7,9 @@ build them from a pass.
   UpdateRecord   (U)        every W and b after the update, the steps ΔW, Δb, and η
 
 Vectors are the focus sample's own: its row of the batch's matrices, or a one-sample pass of its own when the
-batch does not hold it. Arrays of the records before the update are shared with the pass (W and b are the
-pass's keyframe copies): they are read, never written.
+batch does not hold it (always for a focus in the test split). A pass taught on an example has that example as
+its whole batch and its focus: `focus` is EXAMPLE_INDEX (−1) in its records. Arrays of the records before the
+update are shared with the pass (W and b are the pass's keyframe copies): they are read, never written.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from typing import Any, ClassVar, TypeVar
 
 import numpy as np
 
+from engine.batches import EXAMPLE_INDEX
 from engine.history import Checkpoint
 from engine.training import PassWork, Trainer
 
@@ -120,13 +122,17 @@ def _new(record_type: type[_Record], common: dict[str, Any], **fields: Any) -> _
 
 
 def records_before_update(
-    trainer: Trainer, work: PassWork, frame: Checkpoint, focus: int
+    trainer: Trainer, work: PassWork, frame: Checkpoint, focus: int, split: str = "train"
 ) -> list[ForwardRecord | LossRecord | BackwardRecord]:
-    """The forward, loss and backward records of a pass, in pass order, for the focus sample and the batch.
-    The weights they show are the pass's keyframe copies: read-only, and equal to the weights until the update."""
+    """The forward, loss and backward records of a pass, in pass order, for the focus sample (of the `split`,
+    "train" or "test") and the batch; a pass on an example follows the example. The weights they show are the
+    pass's keyframe copies: read-only, and equal to the weights until the update."""
     net = trainer.network
     L = net.L
-    r = row_in_batch(work.indices, focus)
+    if work.example is not None:
+        focus, r = EXAMPLE_INDEX, 0
+    else:
+        r = row_in_batch(work.indices, focus) if split == "train" else None
     if r is not None:
         # The focus sample is in the batch: its z, a and δ are row r of the batch's matrices (the rows of a batch
         # are its samples), so they need no pass of their own. They equal a one-sample pass up to the rounding
@@ -134,8 +140,9 @@ def records_before_update(
         z_rows, a_rows, delta_rows = work.fwd.z, work.fwd.a, work.bwd.delta
         row, y = r, work.Y[r]
     else:
-        x = trainer.X_train[focus : focus + 1]
-        row, y = 0, trainer.Y_train[focus]
+        X_split, Y_split = (trainer.X_test, trainer.Y_test) if split == "test" else (trainer.X_train, trainer.Y_train)
+        x = X_split[focus : focus + 1]
+        row, y = 0, Y_split[focus]
         sample_fwd = net.forward(x)
         z_rows, a_rows = sample_fwd.z, sample_fwd.a
         delta_rows = net.backward(sample_fwd, y[None], regularize=False).delta
@@ -199,6 +206,7 @@ def records_before_update(
 def update_record(trainer: Trainer, work: PassWork, focus: int, steps: list[Array]) -> UpdateRecord:
     """The update's record: copies of the new parameters, and the steps [ΔW^1, Δb^1, …] the optimizer took."""
     net = trainer.network
+    focus = EXAMPLE_INDEX if work.example is not None else focus
     return _new(
         UpdateRecord,
         {"pass_index": work.pass_index, "epoch": work.epoch, "focus": focus},

@@ -1,17 +1,22 @@
 """A trained model and its whole training state to and from JSON-safe dicts, exact for float64 and float32.
 
 Numbers are written as Python floats (JSON keeps float64 exactly; float32 values are float64-representable),
-matrices as lists of rows in the seed's orientation, so an export file is readable and diffable.
+matrices as lists of rows in the seed's orientation, so an export file is readable and diffable — except a data
+set's matrices of more than LIST_MAX numbers (MNIST's 60,000 images), written as their bytes, compressed and in
+base64 (`encode_array`): as lists they would take minutes and gigabytes to write and read.
 """
 
 from __future__ import annotations
 
+import base64
+import zlib
 from typing import Any
 
 import numpy as np
 
-from engine.batches import SamplerState
+from engine.batches import Example, SamplerState
 from engine.datasets import Dataset, DatasetError, Normalization
+from engine.datasets.images import ImageFormat
 from engine.history import Checkpoint
 from engine.initializers import InitSpec
 from engine.metrics import MetricsLog, Series
@@ -21,6 +26,35 @@ from engine.regularization import Regularization
 from engine.training import Trainer, TrainingConfig
 
 FORMAT_VERSION = 1
+LIST_MAX = 50_000  # a data set matrix with more numbers than this is written as compressed bytes
+ARRAY_ENCODING = "zlib+base64"
+
+
+def encode_array(array: np.ndarray) -> dict[str, Any]:
+    """An array as {"encoding", "dtype", "shape", "data"}: its little-endian bytes, zlib-compressed, in base64
+    (exact, and a tenth of the text of its numbers as lists or less)."""
+    array = np.ascontiguousarray(array, dtype=np.dtype(array.dtype).newbyteorder("<"))
+    data = base64.b64encode(zlib.compress(array.tobytes(), 1)).decode("ascii")
+    return {"encoding": ARRAY_ENCODING, "dtype": array.dtype.str, "shape": list(array.shape), "data": data}
+
+
+def decode_array(doc: dict[str, Any]) -> np.ndarray:
+    """The array `encode_array` wrote; ValueError if the document is not one."""
+    if doc.get("encoding") != ARRAY_ENCODING or doc.get("dtype") not in ("<f8", "<f4"):
+        raise ValueError(f"an encoded array needs encoding {ARRAY_ENCODING!r} and dtype '<f8' or '<f4'")
+    shape = tuple(int(n) for n in doc["shape"])
+    try:
+        raw = zlib.decompress(base64.b64decode(doc["data"], validate=True))
+    except (ValueError, zlib.error) as exc:
+        raise ValueError(f"an encoded array's data cannot be read ({exc})") from None
+    array = np.frombuffer(raw, dtype=np.dtype(doc["dtype"]))
+    if array.size != int(np.prod(shape)):
+        raise ValueError(f"an encoded array of shape {list(shape)} holds {array.size} numbers")
+    return array.reshape(shape).astype(np.float64)
+
+
+def _matrix_out(array: np.ndarray) -> Any:
+    return array.tolist() if array.size <= LIST_MAX else encode_array(array)
 
 
 def network_to_dict(network: Network) -> dict[str, Any]:
@@ -100,6 +134,8 @@ def checkpoint_to_dict(frame: Checkpoint) -> dict[str, Any]:
         "batch_size": frame.batch_size,
         "sampler": _sampler_to_dict(frame.sampler),
         "epoch_accumulators": list(frame.epoch_accumulators),
+        # a taught pass starts here: it trains on this example (x as the network sees it, y its target)
+        "example": None if frame.example is None else {"x": frame.example.x.tolist(), "y": frame.example.y.tolist()},
     }
 
 
@@ -113,6 +149,11 @@ def checkpoint_from_dict(doc: dict[str, Any], network: Network) -> Checkpoint:
     }
     loss_sum, correct, seen = doc["epoch_accumulators"]
     _check_finite(float(loss_sum), "epoch_accumulators")
+    example = doc.get("example")
+    if example is not None:
+        example = Example(np.array(example["x"], dtype=np.float64), np.array(example["y"], dtype=np.float64))
+        if example.x.shape != (network.sizes[0],) or example.y.shape != (network.sizes[-1],):
+            raise ValueError(f"a checkpoint's example needs {network.sizes[0]} inputs and {network.sizes[-1]} targets")
     return Checkpoint(
         pass_index=doc["pass_index"],
         W=tuple(_lists_to_arrays(doc["W"], network.W, "W")),
@@ -123,6 +164,7 @@ def checkpoint_from_dict(doc: dict[str, Any], network: Network) -> Checkpoint:
         batch_size=doc["batch_size"],
         sampler=_sampler_from_dict(doc["sampler"]),
         epoch_accumulators=(float(loss_sum), int(correct), int(seen)),
+        example=example,
     )
 
 
@@ -222,19 +264,10 @@ def initial_from_dict(doc: dict[str, Any], trainer: Trainer) -> Checkpoint | Non
     return checkpoint_from_dict(doc["initial"], trainer.network) if doc.get("initial") else None
 
 
-# A large data set's matrices are converted a block of rows at a time: each conversion is one call that holds the
-# interpreter lock, and a server converting them in a worker thread should let its other threads in between.
+# A large list-of-rows matrix (documents written before large matrices were encoded as bytes) is converted a block
+# of rows at a time: each conversion is one call that holds the interpreter lock, and a server converting them in a
+# worker thread should let its other threads in between.
 ROW_BLOCK = 4096
-
-
-def rows_of(matrix: np.ndarray) -> list[list[float]]:
-    """`matrix.tolist()`, a block of rows per call."""
-    if matrix.shape[0] <= ROW_BLOCK:
-        return matrix.tolist()
-    out: list[list[float]] = []
-    for start in range(0, matrix.shape[0], ROW_BLOCK):
-        out += matrix[start : start + ROW_BLOCK].tolist()
-    return out
 
 
 def array_of(rows: list[Any]) -> np.ndarray:
@@ -249,16 +282,24 @@ def dataset_to_dict(dataset: Dataset) -> dict[str, Any]:
     return {
         "name": dataset.name,
         "task": dataset.task,
-        "X_train": rows_of(dataset.X_train),
-        "Y_train": rows_of(dataset.Y_train),
-        "X_test": rows_of(dataset.X_test),
-        "Y_test": rows_of(dataset.Y_test),
+        "X_train": _matrix_out(dataset.X_train),
+        "Y_train": _matrix_out(dataset.Y_train),
+        "X_test": _matrix_out(dataset.X_test),
+        "Y_test": _matrix_out(dataset.Y_test),
         "feature_names": list(dataset.feature_names),
         "target_names": list(dataset.target_names),
         "class_names": None if dataset.class_names is None else list(dataset.class_names),
         "normalization": None if dataset.normalization is None else dataset.normalization.to_dict(),
         "raw_domain": dataset.raw_domain.tolist(),
+        "image": None if dataset.image is None else dataset.image.to_dict(),
     }
+
+
+def _width(rows: Any, default: int) -> int:
+    """Columns of a matrix written by `dataset_to_dict`: an encoded array's shape says, else its first row."""
+    if isinstance(rows, dict):
+        return int(rows["shape"][1])
+    return len(rows[0]) if rows else default
 
 
 def dataset_from_dict(doc: dict[str, Any]) -> Dataset:
@@ -269,10 +310,12 @@ def dataset_from_dict(doc: dict[str, Any]) -> Dataset:
 
         def matrix(key: str, width: int) -> np.ndarray:
             rows = doc[key]
+            if isinstance(rows, dict):
+                return decode_array(rows)
             array = array_of(rows) if rows else np.empty((0, width))
             return array.reshape(-1, width) if array.size == 0 else array
 
-        Y_width = len(doc["Y_train"][0]) if doc["Y_train"] else n_targets
+        Y_width = _width(doc["Y_train"], n_targets)
         normalization = doc["normalization"]
         return Dataset(
             name=str(doc["name"]),
@@ -286,6 +329,7 @@ def dataset_from_dict(doc: dict[str, Any]) -> Dataset:
             class_names=None if doc["class_names"] is None else tuple(str(n) for n in doc["class_names"]),
             normalization=None if normalization is None else Normalization.from_dict(normalization),
             raw_domain=np.array(doc["raw_domain"], dtype=np.float64).reshape(n_features, 2),
+            image=None if doc.get("image") is None else ImageFormat.from_dict(doc["image"]),
         )
     except DatasetError:
         raise

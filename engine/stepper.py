@@ -8,6 +8,10 @@ Phases of a pass, in order (layers numbered as in the seed: 1 is the first after
 
 A pass is computed when its first phase is shown and revealed one phase at a time; weights change only at
 `update`. What each phase shows is a record of its own type, built by `engine/records.py`.
+
+`teach` opens a pass on one example given by hand instead of the next batch; it is stepped like any other pass,
+and stepping back to its start undoes it exactly and forgets the example (the next pass trains on the data).
+The focus sample the records follow may be a training sample or a test sample (`set_focus(i, "test")`).
 """
 
 from __future__ import annotations
@@ -16,15 +20,18 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from engine.batches import Example
 from engine.history import Checkpoint
 from engine.records import PhaseRecord, phase_label, records_before_update, update_record
 from engine.training import QUIET_NUMERICS, Diverged, PassWork, RunResult, Trainer, TrainingConfig
 
-__all__ = ["UNITS", "BackResult", "PhaseRecord", "StepResult", "Stepper", "phase_label"]
+__all__ = ["SPLITS", "UNITS", "BackResult", "Example", "PhaseRecord", "StepResult", "Stepper", "phase_label"]
 
 Array = np.ndarray
 
 UNITS = ("phase", "pass", "epoch")
+TEACH_UNITS = ("phase", "pass")
+SPLITS = ("train", "test")
 
 
 @dataclass
@@ -64,12 +71,17 @@ class _OpenPass:
 class Stepper:
     """Phase cursor and history on top of a Trainer; the fast path is reached through `train`."""
 
-    def __init__(self, trainer: Trainer, focus: int = 0, initial: Checkpoint | None = None) -> None:
+    def __init__(
+        self, trainer: Trainer, focus: int = 0, initial: Checkpoint | None = None, focus_split: str = "train"
+    ) -> None:
         """`initial` is the state reset returns to (default: the trainer's state now)."""
         self.trainer = trainer
-        self.focus = self._checked_focus(focus)
+        self.focus_split = _checked_split(focus_split)
+        self.focus = self._checked_focus(focus, self.focus_split)
         self.position = 0
         self._open: _OpenPass | None = None
+        self._finished_example: Example | None = None  # the example of the pass just updated, if it had one
+        self._added_at: int | None = None  # the pass at which a sample was last added: back stops there
         self._deferred_config: TrainingConfig | None = None
         self.initial = initial or trainer.checkpoint()
         if not trainer.history:
@@ -107,6 +119,11 @@ class Stepper:
     def visible_records(self) -> list[PhaseRecord]:
         """Records of the open pass that have been shown (empty at the start of a pass)."""
         return self._open.records[: self.position] if self._open else []
+
+    @property
+    def example(self) -> Example | None:
+        """The example the pass being shown trains on (the open pass, or the one just updated), if it has one."""
+        return self._open.work.example if self._open is not None else self._finished_example
 
     # -- stepping forward --------------------------------------------------------------------------------
     @QUIET_NUMERICS
@@ -180,16 +197,23 @@ class Stepper:
 
     def _opened(self) -> _OpenPass:
         """The open pass; at the start of one, it is begun (deferred hyperparameters applied first)."""
-        if self.position == 0:
+        if self._open is None:
             self._apply_deferred_config()
             self._begin()
         assert self._open is not None
         return self._open
 
-    def _begin(self) -> None:
-        frame = self.trainer.keyframe()
-        work = self.trainer.begin_pass(track_metrics=True)
-        self._open = _OpenPass(work, records_before_update(self.trainer, work, frame, self.focus))
+    def _begin(self, example: Example | None = None) -> None:
+        """Open the pass at `pass_index`: on `example`, or on the example its keyframe carries (a taught pass
+        stepped back into, or one imported half-shown), else on the sampler's next batch."""
+        trainer = self.trainer
+        if example is None:
+            kept = trainer.history.latest_at_or_before(trainer.pass_index)
+            example = kept.example if kept is not None and kept.pass_index == trainer.pass_index else None
+        frame = trainer.keyframe(example)
+        work = trainer.begin_pass(track_metrics=True, example=example)
+        self._open = _OpenPass(work, records_before_update(trainer, work, frame, self.focus, self.focus_split))
+        self._finished_example = None
 
     def _update(self) -> PhaseRecord | Diverged:
         assert self._open is not None
@@ -202,6 +226,9 @@ class Stepper:
         record = update_record(trainer, work, self.focus, steps)
         self._open = None
         self.position = 0
+        self._finished_example = work.example
+        if work.example is not None:
+            trainer.keyframe()  # replays never run through a taught pass: the pass after it starts from here
         self._apply_deferred_config()
         return record
 
@@ -245,11 +272,19 @@ class Stepper:
         if self.position > 0:
             self._rewind_open_pass()
             return None
-        return self._go_to_pass(self.pass_index - 1)
+        limit = self._go_to_pass(self.pass_index - 1)
+        if limit is None:
+            self._forget_example()
+        return limit
 
     def _go_to_pass(self, target: int) -> str | None:
         if target < 0:
             return "already at the start of training: there is no earlier pass"
+        if self._added_at is not None and target < self._added_at:
+            return (
+                f"a sample was added to the training set at pass {self._added_at + 1}: the passes before it were "
+                "drawn from the smaller set and cannot be stepped back to"
+            )
         if not self.trainer.go_to_pass(target):
             oldest = self.trainer.history.oldest_pass
             return (
@@ -257,23 +292,73 @@ class Stepper:
                 "raise the history memory limit to keep more"
             )
         self._open = None
+        self._finished_example = None
         self.position = 0
         return None
 
     def _rewind_open_pass(self, pass_index: int | None = None) -> None:
-        """Back to the start of the open pass (nothing of it applied); the sampler returns to its batch."""
+        """Back to the start of the open pass (nothing of it applied); the sampler returns to its batch, and a
+        taught pass's example is forgotten."""
         pass_index = self.pass_index if pass_index is None else pass_index
         frame = self.trainer.history.latest_at_or_before(pass_index)
         assert frame is not None and frame.pass_index == pass_index, "the open pass has no keyframe"
         self.trainer.restore(frame)
+        self._forget_example()
         self._open = None
+        self._finished_example = None
         self.position = 0
         self._apply_deferred_config()
 
+    def _forget_example(self) -> None:
+        """At the start of a taught pass, reached by stepping back: keep its state and drop its example (and the
+        future after it), so the next pass trains on the data — stepping back undoes a teach."""
+        frame = self.trainer.history.latest_at_or_before(self.pass_index)
+        if frame is not None and frame.pass_index == self.pass_index and frame.example is not None:
+            self.trainer.keyframe()
+
+    # -- teaching one example ----------------------------------------------------------------------------
+    @QUIET_NUMERICS
+    def teach(self, example: Example, unit: str = "pass", max_records: int | None = None) -> StepResult:
+        """Open a pass on `example` (its whole batch and its focus) instead of the next batch, and show its first
+        phase (`unit="phase"`; step on as usual) or the whole pass (`"pass"`). An open pass is rewound first,
+        as nothing of it was applied. The history keeps the exact state before it: stepping back undoes it."""
+        _check_unit(unit, TEACH_UNITS)
+        net = self.trainer.network
+        if example.x.shape != (net.sizes[0],) or example.y.shape != (net.sizes[-1],):
+            raise ValueError(
+                f"an example needs {net.sizes[0]} inputs and {net.sizes[-1]} targets, "
+                f"got {example.x.size} and {example.y.size}"
+            )
+        if self._open is not None:
+            self._rewind_open_pass()
+        self._apply_deferred_config()
+        self._begin(example)
+        result = StepResult()
+        start_pass = self.pass_index
+        if unit == "phase":
+            self._emit(result)
+        else:
+            self._finish_pass(result)
+        result.trim(max_records, self.phases_per_pass)
+        result.passes = self.pass_index - start_pass
+        return result
+
+    def add_sample(self, example: Example) -> None:
+        """Add `example` to the training set (an open pass is rewound first). The history before it is gone:
+        stepping back stops at the addition; reset still returns to the initial weights, on the larger set."""
+        if self._open is not None:
+            self._rewind_open_pass()
+        self._apply_deferred_config()
+        self.trainer.add_sample(example)
+        self._finished_example = None
+        self._added_at = self.pass_index
+
     # -- changes between steps ---------------------------------------------------------------------------
-    def set_focus(self, focus: int) -> None:
-        """Follow another training sample; the open pass's records are recomputed for it."""
-        self.focus = self._checked_focus(focus)
+    def set_focus(self, focus: int, split: str = "train") -> None:
+        """Follow another sample (of the training or the test split); the open pass's records are recomputed."""
+        split = _checked_split(split)
+        self.focus = self._checked_focus(focus, split)
+        self.focus_split = split
         if self._open is not None:
             position = self.position
             frame = self.trainer.history.latest_at_or_before(self.pass_index)
@@ -282,10 +367,13 @@ class Stepper:
             self._begin()
             self.position = position
 
-    def _checked_focus(self, focus: int) -> int:
-        n = self.trainer.X_train.shape[0]
+    def _checked_focus(self, focus: int, split: str = "train") -> int:
+        n = (self.trainer.X_test if split == "test" else self.trainer.X_train).shape[0]
         if not 0 <= focus < n:
-            raise ValueError(f"focus must be a training sample index from 0 to {n - 1}, got {focus}")
+            kind = "test" if split == "test" else "training"
+            if n == 0:
+                raise ValueError(f"there are no {kind} samples to focus on")
+            raise ValueError(f"focus must be a {kind} sample index from 0 to {n - 1}, got {focus}")
         return int(focus)
 
     def apply_config(self, config: TrainingConfig) -> bool:
@@ -332,6 +420,7 @@ class Stepper:
             b[row] = value
         else:
             W[row, column] = value
+        self._finished_example = None
         self.trainer.keyframe()
 
     def reset(self) -> None:
@@ -342,6 +431,8 @@ class Stepper:
         self.trainer.metrics.truncate_after(0, 0)
         self.trainer.history.push(self.initial)
         self._open = None
+        self._finished_example = None
+        self._added_at = None
         self.position = 0
         self._deferred_config = None
         if config != self.trainer.config:
@@ -354,7 +445,8 @@ class Stepper:
             raise ValueError(f"epochs must be at least 1, got {epochs}")
         sampler = self.trainer.sampler
         remaining = -(-(sampler.n - sampler.cursor) // sampler.batch_size)
-        return remaining + (epochs - 1) * sampler.passes_per_epoch
+        taught = 1 if self._open is not None and self._open.work.example is not None else 0  # finished first
+        return taught + remaining + (epochs - 1) * sampler.passes_per_epoch
 
     @QUIET_NUMERICS
     def train(self, passes: int, **kwargs: object) -> RunResult:
@@ -362,6 +454,7 @@ class Stepper:
         if passes < 1:
             raise ValueError(f"passes must be at least 1, got {passes}")
         finished = 0
+        self._finished_example = None
         if self.position > 0:
             result = StepResult()
             if not self._finish_pass(result):
@@ -371,6 +464,12 @@ class Stepper:
         run = self.trainer.run_passes(passes - finished, **kwargs) if passes > finished else RunResult(0)
         run.passes += finished
         return run
+
+
+def _checked_split(split: str) -> str:
+    if split not in SPLITS:
+        raise ValueError(f"split must be 'train' or 'test', got {split!r}")
+    return split
 
 
 def _check_unit(unit: str, allowed: tuple[str, ...]) -> None:

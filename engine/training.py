@@ -4,6 +4,9 @@ passes without records.
 A pass is: draw a batch, forward, loss, backward, update. The stepper shows those phases one by one; the
 fast path runs the same two halves (`begin_pass`, `finish_pass`) back to back, so both produce bit-identical
 weights. Divergence is caught after each chunk of passes and pinned to the exact pass by replaying the chunk.
+
+A pass may also train on one `Example` given by hand instead of the next batch (`begin_pass(example=…)`): the
+sampler does not move, and its loss is the pass's batch loss but not part of the epoch's training loss.
 """
 
 from __future__ import annotations
@@ -14,7 +17,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from engine.batches import BatchSampler
+from engine.batches import BatchSampler, Example
 from engine.history import DEFAULT_HISTORY_BYTES, Checkpoint, History
 from engine.metrics import MetricsLog, correct_count, evaluate
 from engine.network import BackwardPass, ForwardPass, Network
@@ -44,6 +47,7 @@ class PassWork:
     loss: float | None
     correct: int | None
     sample_losses: Array | None = None  # J_i of each sample of the batch, with the metrics
+    example: Example | None = None  # the pass trains on this example instead of a batch of the data
 
 
 @dataclass(frozen=True)
@@ -166,9 +170,21 @@ class Trainer:
         self.network.regularization = config.regularization
         self.config = config
 
+    def add_sample(self, example: Example) -> None:
+        """Append one sample to the training set: it is drawn at the end of this epoch, then with the rest.
+        Passes before it were drawn from the smaller set and cannot be replayed on this one, so the history is
+        dropped: stepping back stops here."""
+        dtype = self.network.dtype
+        self.X_train = np.ascontiguousarray(np.vstack([self.X_train, example.x[None, :].astype(dtype)]))
+        self.Y_train = np.ascontiguousarray(np.vstack([self.Y_train, example.y[None, :].astype(dtype)]))
+        self.sampler.extend(self.X_train, self.Y_train)
+        self.sampler.set_batch_size(self.config.batch_size)
+        self.history.clear()
+        self.keyframe()
+
     # -- checkpoints -----------------------------------------------------------------------------------
-    def checkpoint(self) -> Checkpoint:
-        """The whole state at the start of the next pass, copied."""
+    def checkpoint(self, example: Example | None = None) -> Checkpoint:
+        """The whole state at the start of the next pass, copied (`example`: that pass trains on it)."""
         return Checkpoint(
             pass_index=self.pass_index,
             W=tuple(_read_only_copy(W) for W in self.network.W),
@@ -179,11 +195,12 @@ class Trainer:
             batch_size=self.config.batch_size,
             sampler=self.sampler.snapshot(),
             epoch_accumulators=(self._epoch_loss_sum, self._epoch_correct, self._epoch_seen),
+            example=example,
         )
 
-    def keyframe(self) -> Checkpoint:
+    def keyframe(self, example: Example | None = None) -> Checkpoint:
         """Take a checkpoint and keep it in the history."""
-        frame = self.checkpoint()
+        frame = self.checkpoint(example)
         self.history.push(frame)
         return frame
 
@@ -217,10 +234,11 @@ class Trainer:
             self.finish_pass(self.begin_pass(track_metrics=True), reuse_grads=True)
 
     # -- one pass in two halves --------------------------------------------------------------------------
-    def begin_pass(self, track_metrics: bool = True) -> PassWork:
-        """Draw the next batch and compute forward, loss and backward; the weights do not change yet."""
+    def begin_pass(self, track_metrics: bool = True, example: Example | None = None) -> PassWork:
+        """Draw the next batch (or take the one `example`) and compute forward, loss and backward; the weights
+        do not change yet."""
         pass_index, epoch = self.pass_index, self.sampler.epoch
-        indices, X, Y = self.sampler.next_batch()
+        indices, X, Y = self.sampler.next_batch() if example is None else example.batch(self.network.dtype)
         net = self.network
         fwd = net.forward(X)
         loss = correct = sample_losses = None
@@ -230,7 +248,7 @@ class Trainer:
             if self.classification:
                 correct = correct_count(fwd.a[-1], Y)
         bwd = net.backward(fwd, Y)
-        return PassWork(pass_index, epoch, indices, X, Y, fwd, bwd, loss, correct, sample_losses)
+        return PassWork(pass_index, epoch, indices, X, Y, fwd, bwd, loss, correct, sample_losses, example)
 
     def finish_pass(self, work: PassWork, reuse_grads: bool = False) -> list[Array]:
         """The update θ := θ + Δθ, then counters and metrics; returns the steps [ΔW^1, Δb^1, …]."""
@@ -243,6 +261,8 @@ class Trainer:
     def _record_pass(self, work: PassWork) -> None:
         m = work.X.shape[0]
         self.metrics.batch_loss.append(self.pass_index, work.loss)
+        if work.example is not None:
+            return  # not a sample of the training set: the epoch's loss and accuracy are the data's
         self._epoch_loss_sum += work.loss * m
         self._epoch_correct += work.correct or 0
         self._epoch_seen += m

@@ -45,6 +45,7 @@ def document(
         "version": schemas.EXPORT_VERSION,
         "config": config.model_dump(mode="json", by_alias=True),
         "focus": stepper.focus,
+        "focus_split": stepper.focus_split,
         "position": stepper.position,
         "pending_config": None if pending is None else pending_to_dict(pending),
         "trainer": trainer_doc,
@@ -88,9 +89,11 @@ def parts_from_export(doc: dict[str, Any] | schemas.SessionExport, settings: Set
         initial = serialization.initial_from_dict(doc.trainer, trainer)
     except MALFORMED as exc:
         raise InvalidInput(f"trainer.initial is malformed ({type(exc).__name__}: {exc})", field="trainer") from None
-    if doc.focus >= dataset.n_train:
-        raise InvalidInput(f"focus is {doc.focus} but the training set has {dataset.n_train} samples", field="focus")
-    stepper = Stepper(trainer, focus=doc.focus, initial=initial)
+    size = dataset.n_test if doc.focus_split == "test" else dataset.n_train
+    if doc.focus >= size:
+        split = "test" if doc.focus_split == "test" else "training"
+        raise InvalidInput(f"focus is {doc.focus} but the {split} set has {size} samples", field="focus")
+    stepper = Stepper(trainer, focus=doc.focus, initial=initial, focus_split=doc.focus_split)
     if doc.position >= stepper.phases_per_pass:
         raise InvalidInput(
             f"position is {doc.position}; a pass of this network has phases 0 to {stepper.phases_per_pass - 1}",

@@ -12,6 +12,7 @@ from typing import Any
 import numpy as np
 
 from app import convert, schemas
+from engine.batches import EXAMPLE_INDEX
 from engine.datasets import Dataset
 from engine.datasets.base import decode_labels
 from engine.gradcheck import GradientCheck
@@ -49,6 +50,8 @@ def state(
         metrics=latest_metrics(stepper.trainer.metrics),
         dataset=dataset_summary(dataset),
         focus=stepper.focus,
+        focus_split=stepper.focus_split,
+        example=example_sample(stepper, dataset),
         playing=playing,
         speed=speed,
         pending_config=stepper.pending_config is not None,
@@ -107,6 +110,8 @@ def dataset_summary(dataset: Dataset) -> schemas.DatasetSummary:
         train_rows=int(dataset.X_train.shape[0]),
         test_rows=int(dataset.X_test.shape[0]),
         domain=dataset.raw_domain.tolist(),
+        image_shape=list(dataset.image.shape) if dataset.image is not None else None,
+        image=schemas.ImageFormatOut(**dataset.image.to_dict()) if dataset.image is not None else None,
     )
 
 
@@ -145,15 +150,26 @@ def raw_inputs(dataset: Dataset, X: np.ndarray) -> np.ndarray:
 
 
 def focus_sample(stepper: Stepper, dataset: Dataset) -> schemas.FocusSample:
-    """The training sample the records follow: its raw and network inputs, its target and class name."""
-    index = stepper.focus
-    x = stepper.trainer.X_train[index]
-    y = stepper.trainer.Y_train[index]
+    """The sample the records follow (of the training or the test split): its raw and network inputs, its
+    target and class name."""
+    index, split = stepper.focus, stepper.focus_split
+    trainer = stepper.trainer
+    X, Y = (trainer.X_test, trainer.Y_test) if split == "test" else (trainer.X_train, trainer.Y_train)
+    return _sample(dataset, X[index], Y[index], index, split)
+
+
+def example_sample(stepper: Stepper, dataset: Dataset) -> schemas.FocusSample | None:
+    """The example the pass being shown was taught on, as a focus sample (index −1), or None."""
+    example = stepper.example
+    return None if example is None else _sample(dataset, example.x, example.y, EXAMPLE_INDEX, "example")
+
+
+def _sample(dataset: Dataset, x: np.ndarray, y: np.ndarray, index: int, split: str) -> schemas.FocusSample:
     label = None
     if dataset.task == "classification" and dataset.class_names:
         label = dataset.class_names[int(decode_labels(y[None, :])[0])]
     raw = raw_inputs(dataset, x[None, :])[0]
-    return schemas.FocusSample(index=index, x_raw=raw.tolist(), x=x.tolist(), y=y.tolist(), label=label)
+    return schemas.FocusSample(index=index, x_raw=raw.tolist(), x=x.tolist(), y=y.tolist(), label=label, split=split)
 
 
 def data_points(dataset: Dataset, limit: int = 2_000) -> schemas.DataPoints | None:

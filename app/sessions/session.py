@@ -23,10 +23,11 @@ from app.fairlock import FairRLock
 from app.ids import new_id
 from app.lessons.models import Lesson
 from app.lessons.tracker import LessonTracker
-from app.sessions import building, export, presenting
+from app.sessions import building, export, imaging, presenting
 from app.sessions.building import SessionParts, TableLookup
 from app.validation import field_in_message
-from engine.datasets import Dataset
+from engine.batches import Example
+from engine.datasets import Dataset, DatasetError
 from engine.gradcheck import check_gradients
 from engine.network import Network
 from engine.optimizers import OptimizerConfig
@@ -72,6 +73,7 @@ class Session:
         self.job: JobInfo | None = None
         self.jobs: dict[str, JobInfo] = {}
         self.revision = 0
+        self.data_revision = 0  # counts changes of the data (an example added): the store writes them again
         self.generation = 0  # how many times the session was rebuilt in place (a new network and data)
         self.lesson: LessonTracker | None = None  # the lesson it follows, if any (app/lessons/tracker.py)
         self.lesson_revision = 0  # moves whenever the lesson moves or its open step's status or check changes
@@ -316,13 +318,65 @@ class Session:
             self.stepper.reset()
             self._changed()
 
-    def set_focus(self, index: int) -> None:
+    def set_focus(self, index: int, split: str = "train") -> None:
         with self.lock:
             try:
-                self.stepper.set_focus(index)
+                self.stepper.set_focus(index, split)
             except ValueError as exc:
                 raise InvalidInput(str(exc), field="index") from None
             self._changed()
+
+    def teach(self, request: schemas.TeachRequest) -> StepResult:
+        """One pass on a drawing and its label instead of the next batch, through the stepper (so `back` undoes
+        it exactly): its first phase or the whole pass. 422 names what the data set expects."""
+        with self.lock:
+            self._check_idle("teach")
+            example = self._example(request)
+            self._check_interactive()
+            result = self.stepper.teach(example, request.unit, max_records=self.settings.max_step_records)
+            self._changed()
+            return result
+
+    def add_example(self, request: schemas.ExampleRequest) -> None:
+        """Add a drawing and its label to the training set (drawn at the end of this epoch, then with the rest);
+        stepping back stops here, as earlier passes were drawn from the smaller set."""
+        with self.lock:
+            self._check_idle("add an example")
+            example = self._example(request)
+            limit = self.settings.max_upload_rows
+            if self.dataset.n_train + self.dataset.n_test >= limit:
+                raise InvalidInput(
+                    f"the data set has {limit:,} rows, the most a data set may have (BACKPROP_VIZ_MAX_UPLOAD_ROWS)",
+                    field="input",
+                )
+            self.stepper.add_sample(example)
+            self.dataset = self.dataset.with_training_row(request.input, request.label)
+            self.data_revision += 1
+            self._changed()
+
+    def add_example_answer(self, request: schemas.ExampleRequest) -> schemas.SessionState:
+        with self.lock:
+            self.add_example(request)
+            return self.state()
+
+    def _example(self, request: schemas.ExampleRequest) -> Example:
+        dataset = self.dataset
+        if dataset.image is None:
+            raise InvalidInput(
+                f"teach takes a drawing, and this session's data set ({dataset.name!r}) is not one of images: use "
+                "digits, or upload a CSV with image_shape",
+                field="input",
+            )
+        try:
+            x, y = dataset.encode_example(request.input, request.label)
+        except DatasetError as exc:
+            raise InvalidInput(exc.message, field=exc.field or "input") from None
+        return Example(x, y)
+
+    def image_samples(self, request: imaging.ImagesRequest) -> schemas.ImageSamples:
+        """Images of a split with the network's predictions and the split's confusion matrix, now."""
+        with self.lock:
+            return imaging.image_samples(self.network, self.dataset, self.trainer, request)
 
     def edit_weight(self, edit: schemas.EditWeight) -> None:
         with self.lock:
@@ -350,6 +404,11 @@ class Session:
     def step_answer(self, request: schemas.StepRequest) -> schemas.StepResponse:
         with self.lock:
             result = self.step(request.unit, request.count)
+            return presenting.step_response(result, self.state())
+
+    def teach_answer(self, request: schemas.TeachRequest) -> schemas.StepResponse:
+        with self.lock:
+            result = self.teach(request)
             return presenting.step_response(result, self.state())
 
     def back_answer(self, request: schemas.BackRequest) -> schemas.BackResponse:

@@ -10,9 +10,12 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, replace
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
+
+if TYPE_CHECKING:  # images.py raises this module's DatasetError
+    from engine.datasets.images import ImageFormat
 
 Array = np.ndarray
 Task = Literal["classification", "regression"]
@@ -27,17 +30,25 @@ class DatasetError(ValueError):
 
     `row` is the 1-based line number in the file as an editor shows it (the header is row 1), or the
     1-based row of inline data; `column` is the column's name, or its 1-based index when it has none.
-    `limit` is the `CsvLimits` field the data went beyond, if that is the problem.
+    `limit` is the `CsvLimits` field the data went beyond, if that is the problem; `field` the request field
+    the problem is about when it is not the data (e.g. "image_shape").
     """
 
     def __init__(
-        self, message: str, *, row: int | None = None, column: str | int | None = None, limit: str | None = None
+        self,
+        message: str,
+        *,
+        row: int | None = None,
+        column: str | int | None = None,
+        limit: str | None = None,
+        field: str | None = None,
     ) -> None:
         super().__init__(message)
         self.message = message
         self.row = row
         self.column = column
         self.limit = limit
+        self.field = field
 
     def to_dict(self) -> dict[str, Any]:
         """The error as JSON-safe fields, for an API error body."""
@@ -128,7 +139,8 @@ class Dataset:
     """A data set split into train and test, with everything needed to train on it and to plot it.
 
     X holds the network's inputs: standardized if `normalization` is set (raw x → (x − mean) / std), else
-    the raw values. `raw_domain[j]` is [min, max] of raw feature j over train and test.
+    the raw values. `raw_domain[j]` is [min, max] of raw feature j over train and test. `image` is set when
+    each sample is an image (engine/datasets/images.py): its raw features are the pixels in reading order.
     """
 
     name: str
@@ -142,6 +154,7 @@ class Dataset:
     class_names: tuple[str, ...] | None
     normalization: Normalization | None
     raw_domain: Array
+    image: ImageFormat | None = None
 
     def __post_init__(self) -> None:
         for field_name in _ARRAY_FIELDS:
@@ -174,6 +187,9 @@ class Dataset:
             raise DatasetError(f"{plural(k, 'class')} cannot be stored in {plural(t, 'target column')}")
         if self.normalization is not None and self.normalization.n_features != n:
             raise DatasetError(f"the normalization is for {self.normalization.n_features} features, not {n}")
+        if self.image is not None and self.image.pixels != n:
+            h, w = self.image.shape
+            raise DatasetError(f"{h} × {w} images have {h * w} pixels, but the data set has {plural(n, 'feature')}")
 
     # -- sizes -------------------------------------------------------------------------------------------
     @property
@@ -241,6 +257,47 @@ class Dataset:
             f"neurons (softmax); it has {neurons}"
         )
 
+    # -- one example given by hand (a drawing to teach) ---------------------------------------------------
+    def encode_example(self, x_raw: Any, label: str) -> tuple[Array, Array]:
+        """The network's input and target for raw feature values and a class name, as a training row would
+        have them (standardized as the data were); a DatasetError names what the data set expects."""
+        if self.class_names is None:
+            raise DatasetError(
+                f"{self.name!r} is a regression data set: an example needs a class label to learn", field="label"
+            )
+        x = np.asarray(x_raw, dtype=np.float64) if _is_vector(x_raw) else None
+        if x is None or x.shape != (self.n_features,):
+            got = f"{x.size:,}" if x is not None else "something else"
+            shape = f" ({self.image.shape[0]} × {self.image.shape[1]} pixels, row by row)" if self.image else ""
+            raise DatasetError(
+                f"the input must be {plural(self.n_features, 'number')}{shape}; got {got}", field="input"
+            )
+        if not np.isfinite(x).all():
+            bad = int(np.flatnonzero(~np.isfinite(x))[0])
+            raise DatasetError(f"input[{bad}] is not a finite number", field="input")
+        if label not in self.class_names:
+            names = ", ".join(repr(c) for c in self.class_names)
+            raise DatasetError(
+                f"label {brief(label)} is not a class of {self.name!r}; its classes are {names}", field="label"
+            )
+        target = encode_labels(np.array([self.class_names.index(label)]), self.n_classes)
+        Y = _binary_width(target) if target.shape[1] != self.n_targets else target
+        X = self.normalization.apply(x) if self.normalization is not None else x
+        return X, Y[0]
+
+    def with_training_row(self, x_raw: Any, label: str) -> Dataset:
+        """This data set with one more training row (raw values and a class, encoded as `encode_example` does);
+        the standardization stays the one fitted before, so the other rows do not move."""
+        x, y = self.encode_example(x_raw, label)
+        raw = np.asarray(x_raw, dtype=np.float64)
+        domain = np.stack([np.minimum(self.raw_domain[:, 0], raw), np.maximum(self.raw_domain[:, 1], raw)], axis=1)
+        return replace(
+            self,
+            X_train=np.vstack([self.X_train, x[None, :]]),
+            Y_train=np.vstack([self.Y_train, y[None, :]]),
+            raw_domain=domain,
+        )
+
     # -- summary ---------------------------------------------------------------------------------------------
     def raw_features(self) -> Array:
         """Raw feature values of all rows, train then test (un-standardized if needed)."""
@@ -271,6 +328,7 @@ class Dataset:
             "classes": classes,
             "standardized": self.normalization is not None,
             "columns": columns,
+            "image_shape": list(self.image.shape) if self.image is not None else None,
         }
 
 
@@ -288,6 +346,15 @@ def plural(count: int, noun: str) -> str:
     if count == 1:
         return f"{count} {noun}"
     return f"{count:,} {noun}{'es' if noun.endswith(('s', 'x')) else 's'}"
+
+
+def _is_vector(value: Any) -> bool:
+    """A flat sequence of numbers (not bools or text), as a drawing's pixels are given."""
+    if isinstance(value, np.ndarray):
+        return value.ndim == 1 and value.dtype.kind in "iuf"
+    return isinstance(value, list | tuple) and all(
+        isinstance(v, int | float) and not isinstance(v, bool) for v in value
+    )
 
 
 def _binary_width(Y: Array) -> Array:
@@ -423,6 +490,7 @@ def build_dataset(
     min_train: int = 2,
     shuffle: bool = True,
     what: str = "the data set",
+    image: ImageFormat | None = None,
 ) -> Dataset:
     """Split raw rows into train/test (stratified by `labels` if given) and standardize with the training
     split's statistics only, so nothing about the test rows leaks into the inputs the network trains on."""
@@ -453,4 +521,5 @@ def build_dataset(
         class_names=class_names,
         normalization=normalization,
         raw_domain=raw_domain(X_raw),
+        image=image,
     )

@@ -9,6 +9,9 @@ coordinates directly.
 Noise is a number in [0, 1] that means what Playground's noise slider means (noise 0.3 = Playground's 30%;
 its slider stops at 0.5): 0 gives the clean pattern, and each set's `describe()` says what it moves. Classes
 are balanced (their counts differ by at most one) and the labels never flip: noise moves the points.
+
+One set is not generated: `digits`, the 1,797 8 × 8 handwritten digits of UCI's "Optical Recognition of
+Handwritten Digits" (engine/datasets/digits.py), standardized like an uploaded CSV, with no noise parameter.
 """
 
 from __future__ import annotations
@@ -19,6 +22,7 @@ from typing import Any, Literal
 
 import numpy as np
 
+from engine.datasets import digits
 from engine.datasets.base import (
     MAX_SEED,
     Dataset,
@@ -30,6 +34,7 @@ from engine.datasets.base import (
     check_test_fraction,
     encode_labels,
 )
+from engine.datasets.images import ImageFormat
 
 Array = np.ndarray
 Generator = Callable[[np.random.Generator, list[int], float], tuple[Array, Array]]
@@ -69,7 +74,7 @@ class BuiltinSpec:
     description: str
     task: Task
     samples: int
-    noise: float
+    noise: float | None  # None: the set has no noise parameter
     noise_effect: str
     generator: Generator
     feature_names: tuple[str, ...] = ("x1", "x2")
@@ -77,15 +82,21 @@ class BuiltinSpec:
     class_names: tuple[str, ...] | None = None
     classes: int | None = None  # default class count; None for regression
     variable_classes: bool = False  # whether the "classes" parameter may change it
+    samples_range: tuple[int, int] = SAMPLES_RANGE
+    standardize: bool = False  # standardize the features with the training split's statistics
+    image: ImageFormat | None = None  # set for a set of images (its features are the pixels)
 
     def parameters(self) -> dict[str, ParamSpec]:
         """The parameters `make_builtin` accepts for this set, with defaults and ranges."""
         params = {
-            "samples": ParamSpec("int", self.samples, *SAMPLES_RANGE, "number of points, train and test"),
-            "noise": ParamSpec("float", self.noise, *NOISE_RANGE, self.noise_effect),
+            "samples": ParamSpec("int", self.samples, *self.samples_range, "number of points, train and test"),
+            "noise": ParamSpec("float", self.noise or 0.0, *NOISE_RANGE, self.noise_effect),
             "test_fraction": ParamSpec("float", 0.2, *TEST_FRACTION_RANGE, "share of the points held out"),
             "seed": ParamSpec("int", 0, 0, MAX_SEED, "the same seed gives the same points and split"),
         }
+        if self.noise is None:
+            del params["noise"]
+            params["samples"] = ParamSpec("int", self.samples, *self.samples_range, "number of images, train and test")
         if self.variable_classes:
             params["classes"] = ParamSpec("int", self.classes or 2, *CLASSES_RANGE, "number of classes")
         return params
@@ -106,6 +117,7 @@ class BuiltinSpec:
             "classes": list(names) if (names := self.names_of_classes(self.classes or 2)) else None,
             "domain": [[-1.0, 1.0] for _ in self.feature_names],
             "parameters": {name: spec.describe() for name, spec in self.parameters().items()},
+            "image_shape": list(self.image.shape) if self.image is not None else None,
         }
 
 
@@ -291,6 +303,22 @@ BUILTINS: dict[str, BuiltinSpec] = {
             _regression(_bumps, 2),
             target_names=("y",),
         ),
+        BuiltinSpec(
+            "digits",
+            "1,797 handwritten digits, 8 × 8 pixels of 0 to 16 (UCI's optical recognition of handwritten digits)",
+            "classification",
+            digits.IMAGES,
+            None,
+            "",
+            digits.generate,
+            feature_names=digits.FEATURE_NAMES,
+            target_names=("digit",),
+            class_names=digits.CLASS_NAMES,
+            classes=10,
+            samples_range=(20, digits.IMAGES),
+            standardize=True,
+            image=digits.FORMAT,
+        ),
     )
 }
 
@@ -310,7 +338,9 @@ def _int_in(field: str, value: Any, low: int, high: int) -> int:
     return int(value)
 
 
-def _noise(value: Any) -> float:
+def _noise(spec: BuiltinSpec, value: Any) -> float:
+    if spec.noise is None:
+        raise DatasetError(f"{spec.name} has no noise parameter: its images are used as they were collected")
     low, high = NOISE_RANGE
     ok = not isinstance(value, bool) and isinstance(value, int | float | np.number)
     if not ok or not low <= value <= high:  # NaN fails the comparison too
@@ -343,8 +373,8 @@ def make_builtin(
     """Generate builtin `name` (None for samples/noise = the set's default) and split it, stratified by
     class, into train and test; the same arguments always give the same Dataset."""
     spec = _spec(name)
-    samples = spec.samples if samples is None else _int_in("samples", samples, *SAMPLES_RANGE)
-    noise = spec.noise if noise is None else _noise(noise)
+    samples = spec.samples if samples is None else _int_in("samples", samples, *spec.samples_range)
+    noise = (spec.noise or 0.0) if noise is None else _noise(spec, noise)
     test_fraction = check_test_fraction(test_fraction)
     k = _classes(spec, classes)
     if k is not None and samples < 2 * k:
@@ -364,7 +394,8 @@ def make_builtin(
         class_names=spec.names_of_classes(k) if k else None,
         test_fraction=test_fraction,
         seed=rng,
-        standardize=False,
+        standardize=spec.standardize,
         labels=labels,
         what=f"{name} with {samples} samples",
+        image=spec.image,
     )

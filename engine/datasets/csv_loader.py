@@ -16,7 +16,16 @@ Classification labels may be any text or numbers; class names are sorted natural
 "class 2" before "class 10"), and a class's index is its position in that order. Numeric labels that are
 equal as numbers are one class ("1" and "1.0"), named in their shortest form ("1").
 
+Images: `image_shape` (h, w) says each row is an h × w image whose pixels are the feature columns in reading
+order; there must be exactly h·w of them. Without a `target`, the target of an image file is the column named
+label, class, target, digit or y (case ignored) if there is one, else the first column (MNIST's CSV layout:
+the digit, then 784 pixels).
+
 Errors are DatasetErrors whose `row` is the line number as an editor shows it (the header is row 1).
+
+A file of nothing but plain numbers after its header (MNIST's 60,000 rows of 785, say) is read by NumPy in one
+call (`_numeric_body`); anything else, or any doubt, goes through the careful reader that names the row and
+column of a problem.
 """
 
 from __future__ import annotations
@@ -42,11 +51,13 @@ from engine.datasets.base import (
     plural,
     readonly_array,
 )
+from engine.datasets.images import ImageFormat, check_pixel_count
 
 Array = np.ndarray
 
 AUTO_MAX_CLASSES = 10
 DELIMITERS = (",", ";", "\t")
+IMAGE_TARGET_NAMES = ("label", "class", "target", "digit", "y")  # an image file's target, case ignored
 
 _NUMBER = re.compile(r"[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?", re.ASCII)
 _COMMA_NUMBER = re.compile(r"[+-]?(?:\d+,\d*|,\d+)(?:[eE][+-]?\d+)?", re.ASCII)
@@ -83,8 +94,11 @@ class Table:
     feature_names: tuple[str, ...]
     target_name: str
     class_names: tuple[str, ...] | None
+    image_shape: tuple[int, int] | None = None  # each row an image of this (height, width), pixels in reading order
 
     def __post_init__(self) -> None:
+        if self.image_shape is not None:
+            check_pixel_count(self.image_shape, len(self.feature_names))
         object.__setattr__(self, "X_raw", readonly_array(self.X_raw, 2))
         if self.targets is not None:
             object.__setattr__(self, "targets", readonly_array(self.targets, 2))
@@ -135,6 +149,7 @@ class Table:
             "classes": classes,
             "columns": column_statistics(self.X_raw, self.feature_names),
             "target_statistics": target_stats,
+            "image_shape": list(self.image_shape) if self.image_shape is not None else None,
         }
 
 
@@ -148,21 +163,37 @@ def parse_csv(
     task: Literal["classification", "regression", "auto"] = "auto",
     name: str = "upload.csv",
     limits: CsvLimits = CsvLimits(),
+    image_shape: tuple[int, int] | None = None,
 ) -> Table:
     """Parse a CSV upload into a Table, or raise a DatasetError that says where the problem is and what
-    to do about it."""
+    to do about it. `image_shape` (height, width) declares the rows to be images (a DatasetError with
+    `field="image_shape"` when the pixel columns do not make that shape)."""
     if task not in ("classification", "regression", "auto"):
         raise DatasetError(f"task must be 'classification', 'regression' or 'auto', got {task!r}")
     text = _decode(data)
     delimiter = _delimiter(text)
-    names, rows, lines = _read(text, delimiter, limits)
-    t = _target_index(target, names)
-    feature_idx = [j for j in range(len(names)) if j != t]
     decimal_comma = delimiter == ";"
-    columns = list(zip(*rows, strict=True))
-    X = _features(columns, feature_idx, names, lines, decimal_comma)
-    cells = columns[t]
-    values = _target_values(cells, decimal_comma, names[t], lines)
+    numeric = _numeric_body(text, delimiter, limits)
+    if numeric is not None:
+        names, matrix = numeric
+        lines: list[int] = []  # no problem to point at: every cell is a number
+    else:
+        names, rows, lines = _read(text, delimiter, limits)
+    choose_image_target = image_shape is not None and target is None
+    t = _image_target(names) if choose_image_target else _target_index(target, names)
+    feature_idx = [j for j in range(len(names)) if j != t]
+    if image_shape is not None:
+        _check_image_shape(image_shape, len(feature_idx), names[t])
+    if numeric is not None:
+        X = np.ascontiguousarray(matrix[:, feature_idx])
+        cells: Sequence[str] = ()  # the values say it all
+        values: Array | None = np.ascontiguousarray(matrix[:, t])
+        del matrix
+    else:
+        columns = list(zip(*rows, strict=True))
+        X = _features(columns, feature_idx, names, lines, decimal_comma)
+        cells = columns[t]
+        values = _target_values(cells, decimal_comma, names[t], lines)
     resolved = _resolve_task(task, values)
     targets = labels = class_names = None
     if resolved == "regression":
@@ -178,6 +209,7 @@ def parse_csv(
         feature_names=tuple(names[j] for j in feature_idx),
         target_name=names[t],
         class_names=class_names,
+        image_shape=image_shape,
     )
 
 
@@ -200,7 +232,67 @@ def table_to_dataset(table: Table, *, test_fraction: float = 0.2, seed: int = 0,
         standardize=standardize,
         labels=table.labels,
         what=f"the file '{table.name}'",
+        image=ImageFormat.for_data(table.image_shape, table.X_raw) if table.image_shape is not None else None,
     )
+
+
+# ----------------------------------------------------------------------------------------------------------
+# Images
+# ----------------------------------------------------------------------------------------------------------
+def _image_target(names: list[str]) -> int:
+    """An image file's target when none is named: a column called label, class, target, digit or y, else the
+    first column (MNIST's layout)."""
+    for wanted in IMAGE_TARGET_NAMES:
+        for j, name in enumerate(names):
+            if name.casefold() == wanted:
+                return j
+    return 0
+
+
+def _check_image_shape(shape: tuple[int, int], n_features: int, target_name: str) -> None:
+    try:
+        check_pixel_count(shape, n_features)
+    except DatasetError as exc:
+        raise DatasetError(f"{exc.message} (the target is '{_show(target_name)}')", field="image_shape") from None
+
+
+# ----------------------------------------------------------------------------------------------------------
+# A body of plain numbers, read at once
+# ----------------------------------------------------------------------------------------------------------
+_NOT_PLAIN = {",": re.compile(r"[^0-9eE.+\-,\n]"), "\t": re.compile(r"[^0-9eE.+\-\t\n]")}
+
+
+def _numeric_body(text: str, delimiter: str, limits: CsvLimits) -> tuple[list[str], Array] | None:
+    """The column names and an (m, n) float64 matrix of the rows, when the header is one line and every row
+    after it holds nothing but plain numbers (ASCII digits, signs, points and exponents) between the
+    delimiters, one row per line — read by NumPy in one call. None when anything else is there (text, quotes,
+    spaces, blank lines, empty or non-finite values, ragged rows, a decimal comma): the careful reader then
+    reads the file and names the row and column of whatever is wrong."""
+    pattern = _NOT_PLAIN.get(delimiter)
+    end = text.find("\n")
+    if pattern is None or end < 0:
+        return None
+    header_line = text[:end].removesuffix("\r")
+    if not header_line.strip() or "\r" in header_line or header_line.count('"') % 2:
+        return None
+    try:
+        header = next(csv.reader([header_line], delimiter=delimiter, skipinitialspace=True))
+    except csv.Error:
+        return None
+    body = text[end + 1 :].replace("\r\n", "\n").rstrip("\n")
+    if not body or "\r" in body or "\n\n" in body or pattern.search(body):
+        return None
+    rows = body.count("\n") + 1
+    if len(header) > limits.max_columns or rows > limits.max_rows:
+        return None  # the careful reader says which limit, and how to raise it
+    try:
+        values = np.fromstring(body.replace("\n", delimiter), dtype=np.float64, sep=delimiter)
+    except (ValueError, DeprecationWarning):
+        return None
+    if values.size != rows * len(header) or not np.isfinite(values).all():
+        return None
+    names = _check_header(header, 1)
+    return names, values.reshape(rows, len(header))
 
 
 # ----------------------------------------------------------------------------------------------------------

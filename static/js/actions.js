@@ -51,8 +51,33 @@ export class Actions {
     this.send({ type: "edit_weight", ...edit });
   }
 
-  setFocus(index) {
-    this.send({ type: "focus", index });
+  setFocus(index, split = "train") {
+    this.send({ type: "focus", index, split });
+  }
+
+  // -- images (imageview.js, drawpad.js) --------------------------------------------------------------------
+  /** One pass on a drawing, shown from its first phase (step on through it as through any pass). */
+  teach(pixels, label) {
+    this.send({ type: "teach", input: pixels, label, unit: "phase" });
+  }
+
+  /** The drawing joins this session's training data (REST; the WebSocket brings the new state). */
+  async addExample(pixels, label) {
+    try {
+      const st = await api("POST", `/api/sessions/${this.store.sessionId}/examples`, { input: pixels, label });
+      chrome.notice(`Added as a ${label}: the training set has ${st.dataset.train_rows.toLocaleString("en")} images now; stepping back stops here.`, "info");
+    } catch (err) {
+      chrome.notice(err.message, "error");
+    }
+  }
+
+  predict(pixels) {
+    return api("POST", `/api/sessions/${this.store.sessionId}/predict`, { inputs: [pixels] });
+  }
+
+  images(query) {
+    const q = new URLSearchParams(Object.entries(query).map(([k, v]) => [k, String(v)]));
+    return api("GET", `/api/sessions/${this.store.sessionId}/images?${q}`);
   }
 
   togglePlay(play) {
@@ -158,12 +183,13 @@ export class Actions {
     }
   }
 
-  async upload(file, target, task) {
+  async upload(file, target, task, imageShape = "") {
     if (!this.allowed("upload")) return;
     const form = new FormData();
     form.append("file", file);
     if (target !== "") form.append("target", target);
     form.append("task", task);
+    if (imageShape) form.append("image_shape", imageShape);
     try {
       chrome.notice(`Uploading ${file.name}…`, "info");
       const info = await api("POST", "/api/datasets", form);

@@ -135,8 +135,9 @@ export class ConfigPanel {
           <summary>Upload a CSV…</summary>
           <form id="upload-form">
             <input type="file" id="csv-file" accept=".csv,text/csv" aria-label="CSV file" required>
-            <label class="row">target<select id="csv-target" aria-label="Target column"><option value="">(last column)</option>${this.csvHeader.map((h, i) => `<option value="${i}">${esc(h)}</option>`).join("")}</select></label>
+            <label class="row">target<select id="csv-target" aria-label="Target column" title="default: the last column; for images, the column named label (or else the first)"><option value="">(default)</option>${this.csvHeader.map((h, i) => `<option value="${i}">${esc(h)}</option>`).join("")}</select></label>
             <label class="row">task<select id="csv-task" aria-label="Task">${options(["auto", "classification", "regression"].map((v) => [v, v]), "auto")}</select></label>
+            <label class="row">image shape<input type="text" id="csv-image-shape" placeholder="e.g. 28,28" inputmode="numeric" pattern="\\s*\\d+\\s*[,x×]\\s*\\d+\\s*" aria-label="Image shape: height,width of each row's picture (empty: not images)"></label>
             <button type="submit" aria-label="Upload the CSV and train on it">Upload and use</button>
           </form>
         </details>
@@ -186,6 +187,8 @@ export class ConfigPanel {
   }
 
   live(e) {
+    if (e.target.id === "csv-image-shape") this.imageTarget(e.target.value.trim() !== "");
+    if (e.target.id === "csv-target") this.targetChosen = true;
     const key = e.target.dataset.key;
     const out = key && this.el.querySelector(`[data-out="${key}"]`);
     if (out) out.textContent = e.target.value;
@@ -294,6 +297,21 @@ export class ConfigPanel {
     const select = this.el.querySelector("#csv-target");
     // By index: the server reads a whole number as a column's position, so a column named "1" stays unambiguous.
     select.innerHTML = this.csvHeader.map((h, i) => `<option value="${i}"${i === this.csvHeader.length - 1 ? " selected" : ""}>${esc(h)}</option>`).join("");
+    this.targetChosen = false;
+    this.imageTarget(this.el.querySelector("#csv-image-shape").value.trim() !== "");
+  }
+
+  /** An image file's target, unless the person chose one, is the server's to pick (a column named label, else the
+   * first: MNIST's layout — engine/datasets/csv_loader.py): the menu says so and sends none. */
+  imageTarget(images) {
+    const select = this.el.querySelector("#csv-target");
+    if (this.targetChosen || !this.csvHeader.length) return;
+    let auto = select.querySelector("option[value='']");
+    if (images && !auto) {
+      auto = Object.assign(document.createElement("option"), { value: "", textContent: "(images: label or first)" });
+      select.prepend(auto);
+    } else if (!images && auto) auto.remove();
+    select.value = images ? "" : String(this.csvHeader.length - 1);
   }
 
   upload() {
@@ -301,6 +319,7 @@ export class ConfigPanel {
     if (!file) return;
     const target = this.el.querySelector("#csv-target").value;
     const task = this.el.querySelector("#csv-task").value;
-    this.onUpload(file, target, task);
+    const imageShape = this.el.querySelector("#csv-image-shape").value.trim(); // "28,28": each row an image
+    this.onUpload(file, target, task, imageShape);
   }
 }

@@ -55,7 +55,7 @@ export const CONTROL_LABELS = {
 export const SETUP_CONTROLS = ["dataset", "layers", "activations", "loss", "optimizer", "learning_rate", "batch_size", "regularization", "init", "seed"];
 
 // Commands and actions, and the control each belongs to (a locked control's keyboard shortcut is refused too).
-const COMMAND_CONTROLS = { step: "step", back: "back", reset: "reset", play: "play" };
+const COMMAND_CONTROLS = { step: "step", back: "back", reset: "reset", play: "play", teach: "step" }; // teaching a drawing steps a pass
 
 /** The known control names in a comma-separated list (unknown ones are left out). */
 export function parseControls(text) {

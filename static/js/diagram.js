@@ -12,6 +12,7 @@ import { DIVERGING, diverging } from "./palette.js";
 import { fmt, px, sub, sup, uiScale } from "./format.js";
 import { coverAndClear } from "./canvas.js";
 import { inputLatency, perf, timed } from "./perf.js";
+import { IMAGE_LEFT, InputImage } from "./imageinput.js";
 
 const MAX_SHOWN = 16; // a wider layer shows its first and last few neurons and a "… n more" marker
 const HEAD = 6;
@@ -117,8 +118,9 @@ export class Diagram {
   setNetwork(config, dataset) {
     const layers = config.layers;
     const L = layers.length - 1;
-    const columns = layers.map((n) => shownNeurons(n));
-    const slots = Math.max(...columns.map((c) => c.indices.length));
+    this.inputImage = InputImage.for(dataset, layers[0]); // image data: the input layer is the sample's picture
+    const columns = layers.map((n, l) => (l === 0 && this.inputImage ? this.inputImage.column() : shownNeurons(n)));
+    const slots = Math.max(...columns.map((c, l) => (l === 0 && this.inputImage ? 1 : c.indices.length))); // a picture is not a column
     const pos = columns.map((col, l) => {
       const count = col.indices.length;
       // A summarized column (first few, "⋮ n more", last few) uses the whole height, so its marker has room.
@@ -144,7 +146,7 @@ export class Diagram {
       }
     }
     const nodes = [];
-    for (let l = 0; l <= L; l++) {
+    for (let l = this.inputImage ? 1 : 0; l <= L; l++) {
       for (const j of columns[l].indices) {
         if (j < 0) continue;
         const at = pos[l].get(j);
@@ -174,6 +176,7 @@ export class Diagram {
   }
 
   neuronName(l, j) {
+    if (l === 0 && this.inputImage) return this.inputImage.name(j);
     const g = this.geometry;
     const named = g.names[l] && g.names[l][j];
     return named ? `${named}` : `neuron ${j + 1}`;
@@ -215,7 +218,7 @@ export class Diagram {
     const g = this.geometry;
     const top = (g.slots - 1) / 2 + PAD;
     const bottom = -top;
-    return { top, bottom, x: [-0.55, g.L + 0.55], y: [bottom, top] };
+    return { top, bottom, x: [this.inputImage ? IMAGE_LEFT : -0.55, g.L + 0.55], y: [bottom, top] };
   }
 
   /** Neuron diameter in CSS pixels: as large as the spacing allows (rows and columns), at most 44 px. */
@@ -250,6 +253,10 @@ export class Diagram {
     if (!m || !g || !tr) return;
     const [ctx] = coverAndClear(this.canvas, this.el);
     this.paintEdges(ctx, tr, m);
+    if (this.inputImage) {
+      const sample = m.view.sample;
+      this.inputImage.paint(ctx, this.imageBox(tr), sample ? sample.x_raw : null, m.selection, m.view.activeLayer === 1);
+    }
     this.paintNodes(ctx, tr, m);
     if (!this.plotKey) this.paintTitles(ctx, tr); // until Plotly.js has loaded and drawn the figure
   }
@@ -264,7 +271,7 @@ export class Diagram {
     const size = px(12);
     for (let l = 0; l <= g.L; l++) {
       const [name, detail] = this.layerTitle(l).replace(/<\/?b>/g, "").split("<br>");
-      const x = tr.x(l);
+      const x = tr.x(l === 0 && this.inputImage ? this.inputImage.cx : l);
       const y = tr.y(top);
       ctx.font = `bold ${size}px ${FONT}`;
       ctx.fillText(name, x, y - size - 3);
@@ -273,8 +280,21 @@ export class Diagram {
     }
   }
 
+  /** The input picture's square in CSS pixels (image data only). */
+  imageBox(tr) {
+    const { top, bottom } = this.ranges();
+    return this.inputImage.rect(tr, top, bottom);
+  }
+
+  /** An edge's two ends in CSS pixels: from its input pixel when the input is a picture, else from its neuron. */
+  ends(e, tr, box) {
+    const [ax, ay] = e.l === 1 && this.inputImage ? this.inputImage.point(e.k, box || this.imageBox(tr)) : [tr.x(e.x0), tr.y(e.y0)];
+    return [ax, ay, tr.x(e.x1), tr.y(e.y1)];
+  }
+
   paintEdges(ctx, tr, { edges: values, edgeScale: scale, selection, view, pulse }) {
     const g = this.geometry;
+    const box = this.inputImage ? this.imageBox(tr) : null;
     ctx.lineCap = "round";
     if (pulse > 0 && view.update) this.paintPulse(ctx, tr, view.update, pulse);
     // Edges are grouped by quantized colour and width: one stroke per group, weakest first.
@@ -293,8 +313,9 @@ export class Diagram {
       list.push(e);
     }
     const line = (e) => {
-      ctx.moveTo(tr.x(e.x0), tr.y(e.y0));
-      ctx.lineTo(tr.x(e.x1), tr.y(e.y1));
+      const [ax, ay, bx, by] = this.ends(e, tr, box);
+      ctx.moveTo(ax, ay);
+      ctx.lineTo(bx, by);
     };
     if (pending.length) {
       ctx.setLineDash([2, 4]);
@@ -347,8 +368,9 @@ export class Diagram {
       ctx.lineWidth = 4 + 9 * t;
       ctx.beginPath();
       for (const e of list) {
-        ctx.moveTo(tr.x(e.x0), tr.y(e.y0));
-        ctx.lineTo(tr.x(e.x1), tr.y(e.y1));
+        const [ax, ay, bx, by] = this.ends(e, tr);
+        ctx.moveTo(ax, ay);
+        ctx.lineTo(bx, by);
       }
       ctx.stroke();
     });
@@ -415,7 +437,7 @@ export class Diagram {
     const annotations = [];
     for (let l = 0; l <= g.L; l++) {
       annotations.push({
-        x: l,
+        x: l === 0 && this.inputImage ? this.inputImage.cx : l,
         y: top,
         yanchor: "bottom",
         text: this.layerTitle(l),
@@ -482,11 +504,13 @@ export class Diagram {
       }
     }
     if (best) return best;
+    if (this.inputImage) {
+      const k = this.inputImage.hit(px, py, this.imageBox(tr));
+      if (k !== null) return { kind: "neuron", layer: 0, index: k };
+    }
+    const box = this.inputImage ? this.imageBox(tr) : null;
     for (const e of g.edges) {
-      const ax = tr.x(e.x0);
-      const ay = tr.y(e.y0);
-      const bx = tr.x(e.x1);
-      const by = tr.y(e.y1);
+      const [ax, ay, bx, by] = this.ends(e, tr, box);
       const dx = bx - ax;
       const dy = by - ay;
       const t = Math.max(0, Math.min(1, ((px - ax) * dx + (py - ay) * dy) / (dx * dx + dy * dy || 1)));
@@ -553,14 +577,20 @@ export class Diagram {
     const tr = this.transform();
     if (!g || !tr) return null;
     let at;
-    if (selection.kind === "neuron") at = g.pos[selection.layer] && g.pos[selection.layer].get(selection.index);
-    else {
+    if (selection.kind === "neuron" && selection.layer === 0 && this.inputImage) {
+      const [x, y] = this.inputImage.point(selection.index, this.imageBox(tr));
+      at = { px: x, py: y };
+    } else if (selection.kind === "neuron") {
+      const p = g.pos[selection.layer] && g.pos[selection.layer].get(selection.index);
+      at = p && { px: tr.x(p.x), py: tr.y(p.y) };
+    } else {
       const e = g.edges.find((x) => x.l === selection.layer && x.j === selection.row && x.k === selection.column);
-      at = e && { x: e.x0 + 0.35 * (e.x1 - e.x0), y: e.y0 + 0.35 * (e.y1 - e.y0) };
+      const [ax, ay, bx, by] = e ? this.ends(e, tr) : [];
+      at = e && { px: ax + 0.35 * (bx - ax), py: ay + 0.35 * (by - ay) };
     }
     if (!at) return null;
     const box = this.el.getBoundingClientRect();
-    return { x: box.left + this.el.clientLeft + tr.x(at.x), y: box.top + this.el.clientTop + tr.y(at.y) };
+    return { x: box.left + this.el.clientLeft + at.px, y: box.top + this.el.clientTop + at.py };
   }
 
   // -- the update's animated transition ------------------------------------------------------------------

@@ -16,6 +16,8 @@ import { Controls } from "./controls.js";
 import { GradChart, LossChart } from "./losschart.js";
 import { DataView } from "./dataview.js";
 import { ConfigPanel } from "./config.js";
+import { WeightGallery } from "./gallery.js";
+import { ImageView } from "./imageview.js";
 import { Lessons } from "./lessons.js";
 import { perf } from "./perf.js";
 
@@ -50,12 +52,20 @@ function build(store, plotly) {
     lossChart: new LossChart($("loss-chart"), $("loss-legend")),
     gradChart: new GradChart($("grad-chart"), $("grad-legend")),
     dataView: new DataView($("data-view"), $("data-caption"), { onFocus: (index) => actions.setFocus(index), legend: $("data-legend") }),
+    gallery: new WeightGallery($("gallery"), { onSelect: (sel, e) => actions.select(sel, e) }),
+    imageView: new ImageView($("image-view"), {
+      fetchImages: (query) => actions.images(query),
+      onFocus: (index, split) => actions.setFocus(index, split),
+      predict: (pixels) => actions.predict(pixels),
+      teach: (pixels, label) => actions.teach(pixels, label),
+      add: (pixels, label) => actions.addExample(pixels, label),
+    }),
     config: new ConfigPanel($("config"), {
       catalog,
       inline: () => store.inline,
       onArchitecture: (s) => actions.newSession(s),
       onHyper: (patch, s) => actions.setHyper(patch, s),
-      onUpload: (file, target, task) => actions.upload(file, target, task),
+      onUpload: (file, target, task, imageShape) => actions.upload(file, target, task, imageShape),
     }),
   };
   let lessons = null; // made once the page is wired (it needs the set-up panel's toggle)
@@ -153,7 +163,7 @@ async function start() {
   const { parts, renderer, actions } = page;
   diagram = parts.diagram;
   // For the tests and bench/page_bench.py.
-  window.__bpv = { store, perf, diagram, math: parts.math, lossChart: parts.lossChart, gradChart: parts.gradChart, get socket() { return actions.socket; } };
+  window.__bpv = { store, perf, diagram, math: parts.math, lossChart: parts.lossChart, gradChart: parts.gradChart, gallery: parts.gallery, imageView: parts.imageView, get socket() { return actions.socket; } };
   wire(store, page);
   const lessons = page.startLessons();
   window.__bpv.lessons = lessons;

@@ -9,6 +9,7 @@ import { esc, fmt, raw } from "./format.js";
 import { closedFormDelta, elementwise, entry, label, seedRule } from "./catalog.js";
 
 const MAX_TERMS = 10; // a longer sum shows its first and last few terms and "… n more"
+const LARGEST_TERMS = 8; // a sum over an image's pixels shows its largest terms, the biggest first
 
 /** A symbol in the seed's notation: name, layer as superscript, indices as subscript (1-based, as the seed). */
 function sym(name, layer, index) {
@@ -59,6 +60,15 @@ export class MathPanel {
     return `(${this.num(value, testid)})`;
   }
 
+  /** The terms of a sum over pixels, largest |term| first (`size(k)` for ordering only; the sum shown is the
+   * record's own z), then how many smaller ones are left out. */
+  largestTerms(count, size, term) {
+    if (count <= MAX_TERMS) return this.terms(count, term);
+    const order = [...Array(count).keys()].sort((a, b) => size(b) - size(a) || a - b);
+    const shown = order.slice(0, LARGEST_TERMS).map(term);
+    return `${shown.join(" + ")} + <span class="more">… ${count - LARGEST_TERMS} smaller terms (${count} in all) …</span>`;
+  }
+
   terms(count, term) {
     const out = [];
     const skip = count > MAX_TERMS ? [6, count - 2] : null;
@@ -106,7 +116,8 @@ export class MathPanel {
     const xs = focus.x_raw.slice(0, 4).map((v) => fmt(v, "3")).join(", ") + (focus.x_raw.length > 4 ? ", …" : "");
     const ys = dataset.task === "regression" ? ` · y = ${focus.y.map((v) => fmt(v, "3")).join(", ")}` : "";
     const where = view.label ? `after <b>${view.label}</b> of pass ${view.pass + 1}` : `before pass ${view.pass + 1}`;
-    return `<p class="focus-line">Focus sample <b>#${focus.index}</b> (x = ${xs})${label}${ys} · ${where}</p>`;
+    const who = focus.split === "example" ? "Your drawing (the whole batch of this pass)" : `Focus sample <b>#${focus.index}</b>${focus.split === "test" ? " of the test set" : ""}`;
+    return `<p class="focus-line">${who} (x = ${xs})${label}${ys} · ${where}</p>`;
   }
 
   renderPicker(state, selection) {
@@ -187,7 +198,9 @@ export class MathPanel {
     }
     const W = rec.W;
     const a = rec.a_prev;
-    const sum = this.terms(a.length, (k) => `${this.par(W[j][k], `math-term-w-${k}`)}${this.par(a[k], `math-term-a-${k}`)}`);
+    const term = (k) => `${this.par(W[j][k], `math-term-w-${k}`)}${this.par(a[k], `math-term-a-${k}`)}`;
+    const pixels = l === 1 && state.dataset.image_shape; // z¹ⱼ over an image: its largest terms, not all of them
+    const sum = pixels ? this.largestTerms(a.length, (k) => Math.abs(W[j][k] * a[k]), term) : this.terms(a.length, term);
     return `${head}
       <div class="eq">${sym("z", l, j + 1)} = Σ<sub>k</sub> ${sym("w", l, `${j + 1}k`)} ${sym("a", l - 1, "k")} + ${sym("b", l, j + 1)}</div>
       <div class="eq cont">= ${sum} + ${this.par(rec.b[j], "math-b")}</div>
@@ -291,7 +304,7 @@ export class MathPanel {
     if (bwd) {
       const kind = state.config.regularization.kind;
       const reg = kind !== "none" ? `, with the ${esc(label(this.catalog.regularizations, kind))} penalty's gradient` : "";
-      parts.push(`<div class="eq">∂J/∂${name} = ${sym("δ", l, j + 1)} · ${sym("a", l - 1, k + 1)} = ${this.par(bwd.delta[j], "math-delta")}${this.par(bwd.a_prev[k], "math-a-prev")} = ${this.num(bwd.sample_grad_W[j][k], "math-grad-sample")} <span class="note">this sample (#${bwd.focus})</span></div>
+      parts.push(`<div class="eq">∂J/∂${name} = ${sym("δ", l, j + 1)} · ${sym("a", l - 1, k + 1)} = ${this.par(bwd.delta[j], "math-delta")}${this.par(bwd.a_prev[k], "math-a-prev")} = ${this.num(bwd.sample_grad_W[j][k], "math-grad-sample")} <span class="note">this sample (${bwd.focus < 0 ? "your drawing" : `#${bwd.focus}`})</span></div>
         <div class="eq">∂J/∂${name} = ${this.num(bwd.grad_W[j][k], "math-grad-batch", " result")} <span class="note">mean of δ·a over the batch${reg} — what the update uses</span></div>`);
     } else {
       parts.push(`<div class="eq">∂J/∂${name} = ${sym("δ", l, j + 1)} · ${sym("a", l - 1, k + 1)}</div><p class="pending">Not computed yet in this pass: step to <b>B${l}</b>.</p>`);

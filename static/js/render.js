@@ -7,6 +7,7 @@ import { outputNames } from "./diagram.js";
 import { esc } from "./format.js";
 import { frame, perf, push } from "./perf.js";
 import { phaseView } from "./view.js";
+import { imageShapeOf } from "./pixels.js";
 import * as chrome from "./chrome.js";
 
 const CHART_INTERVAL_PLAYING = 300; // ms between loss-chart redraws while playing (the diagram gets every frame)
@@ -59,7 +60,10 @@ export class Renderer {
       if (change.gradients.pass !== null) gradChart.truncate(change.gradients.pass);
       for (const rec of change.gradients.records) gradChart.add(rec);
     }
-    if (change.network) diagram.setNetwork(st.config, st.dataset);
+    if (change.network) {
+      diagram.setNetwork(st.config, st.dataset);
+      this.parts.gallery.setShape(imageShapeOf(st.dataset, st.config.layers[0]), st.config.layers[1]);
+    }
     if (change.setup) this.followSetup(change.setup);
     if (change.state) this.followState(change.state);
     if (change.job) this.showJob(change.job);
@@ -79,11 +83,14 @@ export class Renderer {
 
   followState(st) {
     const { controls, config } = this.parts;
+    if (this.showImages(st)) this.schedule("data"); // new weights: new predictions for the image view (throttled)
     controls.setPlaying(st.playing);
     config.setPending(st.pending_config);
     const focusInput = $("focus-index");
     focusInput.max = String(st.dataset.train_rows - 1);
-    if (document.activeElement !== focusInput) focusInput.value = String(st.focus);
+    const training = st.focus_split !== "test"; // a test image focused from the image view: not a training number
+    focusInput.placeholder = training ? "" : `test ${st.focus}`;
+    if (document.activeElement !== focusInput) focusInput.value = training ? String(st.focus) : "";
   }
 
   /** The job bar, and the stepping controls held while a job runs. */
@@ -117,6 +124,7 @@ export class Renderer {
           diagram.render(view, store.selection);
         }
         store.tween = false;
+        this.parts.gallery.render(view, st, store.selection);
         math.render(this.mathContext(view));
       });
       if (store.selectedAt) {
@@ -149,12 +157,26 @@ export class Renderer {
       if (!playing || now - this.lastData > DATA_INTERVAL_PLAYING) {
         dirty.data = false;
         this.lastData = now;
-        dataView.set(st.dataset, store.data, store.boundary, store.focus);
-        dataView.render();
+        if (this.showImages(st)) this.parts.imageView.update(st, store.focus);
+        else {
+          dataView.set(st.dataset, store.data, store.boundary, store.focus);
+          dataView.render();
+        }
       } else again = true;
     }
     if (again) this.frameRequest = requestAnimationFrame((t) => this.draw(t));
     document.body.dataset.ready = "1";
+  }
+
+  /** Image data get the image view (grid, confusion, pad) instead of the plane or the feature summary. */
+  showImages(st) {
+    const images = Boolean(imageShapeOf(st.dataset, st.config.layers[0])) && st.dataset.task === "classification";
+    const view = $("image-view");
+    if (view.hidden === images) {
+      view.hidden = !images;
+      for (const id of ["data-view", "data-legend", "data-caption"]) $(id).closest(".data-wrap, .data-legend, .caption").hidden = images;
+    }
+    return images;
   }
 
   /** What the math panel needs besides the view: the session, the selection and names for neurons. */
@@ -167,7 +189,7 @@ export class Renderer {
     return {
       view,
       state: st,
-      focus: store.focus,
+      focus: view.sample || store.focus, // a taught drawing during its pass
       dataset: ds,
       selection: store.selection,
       outputName: (j) => {

@@ -82,5 +82,6 @@ export function phaseView(state, records, focus) {
     activeLayer,
     playing: state.playing,
     pass: last ? last.pass : state.counters.pass,
+    sample: state.example || focus, // the sample shown (a taught drawing during its pass): its raw inputs, its class
   };
 }

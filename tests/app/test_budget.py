@@ -26,7 +26,7 @@ def test_the_cost_is_derived_from_parameters_optimizer_history_and_checkpoint():
     assert cost.state == P * 8 * 3  # weights, m and v
     assert cost.initial == cost.state and cost.gradients == P * 8 * 2
     assert cost.history == 16 * MiB
-    assert cost.checkpoint == (3 * P * 3 + 500 * 3 + 2 * 1000) * budget.EXPORT_NUMBER_BYTES
+    assert cost.checkpoint == (3 * P * 3 + 500 * 3 + 2 * 1000) * budget.EXPORT_NUMBER_BYTES  # small data: lists
     assert cost.total == sum(vars(cost).values())
     sgd32 = budget.session_cost(
         [2, 8, 8, 1],

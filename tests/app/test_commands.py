@@ -49,7 +49,7 @@ class Runner:
 
 def test_the_table_has_a_handler_for_every_command_type_of_the_schema():
     assert set(commands.HANDLERS) == command_types_of_the_schema()
-    assert len(commands.COMMAND_TYPES) == len(set(commands.COMMAND_TYPES)) == 8
+    assert len(commands.COMMAND_TYPES) == len(set(commands.COMMAND_TYPES)) == 9
 
 
 REFUSALS = [
@@ -61,6 +61,8 @@ REFUSALS = [
     ({"type": "edit_weight", "layer": 3, "row": 0, "column": 0, "value": 1.0}, "layer", "layer"),
     ({"type": "edit_weight", "layer": 1, "row": 9, "column": 0, "value": 1.0}, "row", "row 9"),
     ({"type": "edit_weight", "layer": 2, "row": 0, "column": 9, "value": 1.0}, "column", "column 9"),
+    ({"type": "teach", "input": [0.0, 0.0], "label": "1"}, "input", "not one of images"),
+    ({"type": "focus", "index": 999, "split": "test"}, "index", "test sample index from 0 to"),
 ]
 
 
@@ -80,6 +82,7 @@ def test_every_command_on_a_deleted_session_is_refused_and_changes_nothing(clien
         "set": {"learning_rate": 0.1},
         "focus": {"index": 1},
         "edit_weight": {"layer": 1, "row": 0, "column": 0, "value": 1.0},
+        "teach": {"input": [0.0, 0.0], "label": "1"},
     }.get(kind, {})
     sid = api.create()["id"]
     runner = Runner(client, sid)

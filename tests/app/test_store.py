@@ -75,3 +75,29 @@ def test_an_empty_file_is_taken_as_a_new_database(tmp_path: Path) -> None:
     store = Store(tmp_path)
     assert store.moved_aside is None and store.counts() == (0, 0)
     store.close()
+
+
+def test_an_image_data_set_keeps_its_shape(tmp_path: Path) -> None:
+    store = Store(tmp_path)
+    store.save_dataset(StoredDatasetRow("d1", "mnist.csv", None, "auto", b"label,p0\n1,0\n", 3.0, (28, 28)))
+    store.close()
+    again = Store(tmp_path)
+    assert again.datasets()[0].image_shape == (28, 28)
+    again.close()
+
+
+def test_a_database_from_before_image_shapes_gains_the_column_and_keeps_its_rows(tmp_path: Path) -> None:
+    db = sqlite3.connect(tmp_path / DB_NAME)
+    db.executescript(
+        "CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);"
+        "INSERT INTO meta VALUES ('application', 'backprop-viz'), ('schema_version', '1');"
+        "CREATE TABLE datasets (id TEXT PRIMARY KEY, filename TEXT NOT NULL, target TEXT, task TEXT NOT NULL,"
+        " source BLOB NOT NULL, created REAL NOT NULL);"
+        "INSERT INTO datasets VALUES ('d0', 'old.csv', NULL, 'auto', X'612C620A312C320A', 1.0);"
+    )
+    db.commit()
+    db.close()
+    store = Store(tmp_path)
+    assert store.moved_aside is None
+    assert store.datasets() == [StoredDatasetRow("d0", "old.csv", None, "auto", b"a,b\n1,2\n", 1.0, None)]
+    store.close()

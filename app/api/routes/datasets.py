@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from functools import partial
 from pathlib import PurePath
 from typing import Any
 
@@ -17,6 +18,7 @@ from app.errors import InvalidInput
 from app.registry import StoredDataset
 from engine.datasets import BUILTINS, CsvLimits, DatasetError, parse_csv
 from engine.datasets.base import TASKS as DATASET_TASKS
+from engine.datasets.images import parse_image_shape
 
 TASKS = (*DATASET_TASKS, "auto")  # "auto": the CSV loader decides from the target column
 _INDEX = re.compile(r"[+-]?\d+")
@@ -48,8 +50,19 @@ def dataset_info(stored: StoredDataset) -> schemas.DatasetInfo:
         features=list(table.feature_names),
         target=table.target_name,
         classes=list(table.class_names) if table.class_names is not None else None,
+        image_shape=list(table.image_shape) if table.image_shape is not None else None,
         summary=table.summary(),
     )
+
+
+def _image_shape(value: str | None) -> tuple[int, int] | None:
+    """The `image_shape` form field ("28,28") as (height, width); empty or absent: not images."""
+    if value is None or not value.strip():
+        return None
+    try:
+        return parse_image_shape(value)
+    except DatasetError as exc:
+        raise InvalidInput(exc.message, field="image_shape") from None
 
 
 def _target(value: str | None) -> str | int | None:
@@ -76,6 +89,13 @@ UPLOAD_BODY: dict[str, Any] = {
                             "default: the last column",
                         },
                         "task": {"type": "string", "enum": list(TASKS), "default": "auto"},
+                        "image_shape": {
+                            "type": "string",
+                            "description": "height,width when each row is an image (e.g. 28,28 for MNIST): the "
+                            "feature columns must be that many pixels; the target is then the column named label "
+                            "(class, target, digit, y) or else the first one, unless `target` names it",
+                            "example": "28,28",
+                        },
                     },
                 }
             }
@@ -102,7 +122,8 @@ async def list_datasets(registry: RegistryDep, settings: SettingsDep) -> schemas
     response_model=schemas.DatasetInfo,
     summary="Upload a CSV",
     description="multipart/form-data with the file in the part `file`, and form fields `target` (column name or "
-    "0-based index; default the last column) and `task` (`classification`, `regression` or `auto`). Answers the "
+    "0-based index; default the last column), `task` (`classification`, `regression` or `auto`) and `image_shape` "
+    "(`28,28`: each row an image of that many pixels, row by row; the pixel count is checked, 422). Answers the "
     "data set's id and a summary (rows, features, classes, per-column statistics). The size limit "
     "(BACKPROP_VIZ_MAX_UPLOAD_BYTES) is enforced while the file streams in: 413 before the rest is read. Rows and "
     "columns are limited by BACKPROP_VIZ_MAX_UPLOAD_ROWS / _COLUMNS. A problem in the file is a 422 whose message "
@@ -125,16 +146,20 @@ async def upload_dataset(
     if task not in TASKS:
         raise InvalidInput(f"task is {task!r}; use {', '.join(TASKS[:-1])} or {TASKS[-1]}", field="task")
     target = _target(form.fields.get("target"))
+    image_shape = _image_shape(form.fields.get("image_shape"))
     name = PurePath(form.file_name or "upload.csv").name or "upload.csv"
     limits = CsvLimits(max_rows=settings.max_upload_rows, max_columns=settings.max_upload_columns)
     try:
-        table = await run_in_threadpool(parse_csv, data, target=target, task=task, name=name, limits=limits)
+        table = await run_in_threadpool(
+            partial(parse_csv, data, target=target, task=task, name=name, limits=limits, image_shape=image_shape)
+        )
     except DatasetError as exc:
         field = "target" if exc.column is not None and exc.row is None and "target" in exc.message else "file"
+        field = exc.field or field
         setting = {"max_rows": "BACKPROP_VIZ_MAX_UPLOAD_ROWS", "max_columns": "BACKPROP_VIZ_MAX_UPLOAD_COLUMNS"}
         message = f"{exc.message} (server setting {setting[exc.limit]})" if exc.limit in setting else exc.message
         raise InvalidInput(message, field=field) from None
-    stored = registry.add_dataset(table, name, source=data, target=target, task=task)
+    stored = registry.add_dataset(table, name, source=data, target=target, task=task, image_shape=image_shape)
     response.headers["Location"] = f"/api/datasets/{stored.id}"
     return await run_in_threadpool(dataset_info, stored)
 

@@ -64,6 +64,11 @@ MODULES = (
     "perf.js",
     "view.js",
     "canvas.js",
+    "pixels.js",
+    "imageinput.js",
+    "gallery.js",
+    "imageview.js",
+    "drawpad.js",
 )
 # What the page asks the server for before it can build a session: requested with the HTML (<link rel="preload">)
 # instead of once the modules run, about 0.3 s later. Not when a token is needed: the page presents it in a header.

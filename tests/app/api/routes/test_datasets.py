@@ -35,8 +35,9 @@ def test_builtins_are_listed_with_their_parameters(api_with):
     with api_with(max_builtin_samples=1000) as api:
         listing = api.client.get("/api/datasets").json()
     names = [b["name"] for b in listing["builtin"]]
-    assert set(names) == {"xor", "circles", "spiral", "gaussian", "moons", "plane", "sine", "multi_gaussian"}
+    assert set(names) == {"xor", "circles", "spiral", "gaussian", "moons", "plane", "sine", "multi_gaussian", "digits"}
     xor = next(b for b in listing["builtin"] if b["name"] == "xor")
+    assert xor["image_shape"] is None
     assert xor["task"] == "classification" and xor["features"] == ["x1", "x2"]
     assert set(xor["parameters"]) >= {"samples", "noise", "test_fraction", "seed"}
     assert xor["parameters"]["samples"]["max"] == 1000  # this server's BACKPROP_VIZ_MAX_BUILTIN_SAMPLES
