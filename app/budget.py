@@ -31,8 +31,8 @@ import numpy as np
 from app.config import Settings
 from app.errors import InvalidInput, TooMany
 from engine.network import parameter_count
-from engine.serialization import LIST_MAX
 from engine.optimizers import OptimizerConfig, make_optimizer
+from engine.serialization import LIST_MAX
 
 BOUNDARY_ROWS = 50 * 50  # the decision boundary's grid (Session.boundary)
 METRIC_POINT_BYTES = 64  # an x and a y in a Python list
