@@ -260,7 +260,7 @@ def test_image_data_sets_and_added_examples_survive_a_restart(tmp_path):
     from app.main import create_app
 
     settings = Settings(data_dir=tmp_path / "data", persist=True)
-    with TestClient(create_app(settings)) as client:
+    with TestClient(create_app(settings), headers={"X-Backprop-Viz-Request": "1"}) as client:
         info = upload(client, _mnist_like(20), image_shape="4,4").json()
         body = {"layers": [16, 3], "activations": ["softmax"], "dataset": {"id": info["id"]}}
         sid = client.post("/api/sessions", json=body).json()["id"]
@@ -269,7 +269,7 @@ def test_image_data_sets_and_added_examples_survive_a_restart(tmp_path):
         taught = client.post(f"/api/sessions/{sid}/teach", json={"input": [0.0] * 16, "label": "2", "unit": "phase"})
         assert taught.status_code == 200
         state = client.get(f"/api/sessions/{sid}").json()
-    with TestClient(create_app(settings)) as client:
+    with TestClient(create_app(settings), headers={"X-Backprop-Viz-Request": "1"}) as client:
         again = client.get(f"/api/sessions/{sid}").json()
         assert again == state and again["dataset"]["train_rows"] == added["dataset"]["train_rows"] == 17
         assert again["example"]["label"] == "2"
