@@ -134,8 +134,12 @@ def test_a_wide_input_layer_is_summarized(
 ) -> None:
     csv = write_csv(tmp_path / "wide.csv", 80, 64)
     with csv.open("rb") as handle:
-        uploaded = api.post("/api/datasets", files={"file": ("wide.csv", handle, "text/csv")}, data={"target": "label"},
-                            headers={"X-Backprop-Viz-Request": "1"})
+        uploaded = api.post(
+            "/api/datasets",
+            files={"file": ("wide.csv", handle, "text/csv")},
+            data={"target": "label"},
+            headers={"X-Backprop-Viz-Request": "1"},
+        )
     assert uploaded.status_code == 201, uploaded.text
     dataset_id = uploaded.json()["id"]
     session_id = open_page(page, server, f"?data=upload&dataset={dataset_id}&hidden=16,8&acts=tanh,tanh")
