@@ -67,6 +67,7 @@ class SessionRegistry:
                 evicted.append(self._evict_one_locked())
             evicted += self._make_room_locked(needed)
             self._sessions[session.id] = session
+        session.make_room = self.make_room
         self._removed(expired, "expired")
         self._removed(evicted, "evicted")
         for listener in list(self.on_add):
@@ -77,6 +78,16 @@ class SessionRegistry:
         """Put back a session kept across a restart (no eviction, no listeners: it is not new)."""
         with self._lock:
             self._sessions[session.id] = session
+        session.make_room = self.make_room
+
+    def make_room(self, session: Session, cost: budget.SessionCost) -> None:
+        """Let a kept session grow to `cost` (a rebuild, a costlier optimizer): idle others are evicted as at
+        creation, or 422/429 naming BACKPROP_VIZ_MEMORY_BUDGET_BYTES with nothing changed."""
+        budget.check_alone(cost, self.settings, "this network")
+        with self._lock:
+            extra = cost.total - session.cost().total
+            evicted = self._make_room_locked(extra, keep=session) if extra > 0 else []
+        self._removed(evicted, "evicted")
 
     def get(self, session_id: str) -> Session:
         with self._lock:
@@ -147,7 +158,7 @@ class SessionRegistry:
         with self._lock:
             return sum(s.cost().total for s in self._sessions.values())
 
-    def _make_room_locked(self, needed: int) -> list[Session]:
+    def _make_room_locked(self, needed: int, keep: Session | None = None) -> list[Session]:
         """Evict idle sessions, the longest idle first, until `needed` more bytes fit the memory budget; 429 (and
         nothing evicted) when even evicting every idle one would not make room."""
         limit = self.settings.memory_budget_bytes
@@ -155,7 +166,9 @@ class SessionRegistry:
         in_use = sum(costs.values())
         if in_use + needed <= limit:
             return []
-        idle = sorted((s for s in self._sessions.values() if not self._busy(s)), key=lambda s: s.last_used)
+        idle = sorted(
+            (s for s in self._sessions.values() if s is not keep and not self._busy(s)), key=lambda s: s.last_used
+        )
         if in_use - sum(costs[s.id] for s in idle) + needed > limit:
             raise budget.over_budget(needed, in_use, self.settings)
         evicted = []

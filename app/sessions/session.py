@@ -80,6 +80,9 @@ class Session:
         # Called after every change, in the changing thread with the lock held; must be quick (the WebSocket
         # hub uses it to notice REST calls and jobs).
         self.listeners: list[Callable[[], None]] = []
+        # Set by the registry that keeps the session: makes room in the server's memory budget for the session to
+        # cost the given bytes (evicting idle others) or raises 429 (app/budget.py).
+        self.make_room: Callable[[Session, budget.SessionCost], None] | None = None
 
     # -- construction -----------------------------------------------------------------------------------
     @classmethod
@@ -150,19 +153,16 @@ class Session:
     def touch(self) -> None:
         self.last_used = time.monotonic()
 
-    def cost(self) -> budget.SessionCost:
-        """What this session costs in memory at its peak (app/budget.py); reads sizes only, so no lock."""
-        trainer = self.trainer
-        return budget.session_cost(
-            self.config.layers,
-            optimizer=trainer.config.optimizer.name,
-            dtype=self.config.dtype,
-            batch_size=trainer.config.batch_size,
-            samples=int(trainer.X_train.shape[0]),
-            test_samples=int(trainer.X_test.shape[0]),
-            history_bytes=self.settings.history_bytes,
-            metric_points=sum(len(series.x) for series in vars(trainer.metrics).values()),
-        )
+    def cost(self, optimizer: str | None = None) -> budget.SessionCost:
+        """What this session costs in memory at its peak (app/budget.py), or would cost with another optimizer;
+        reads sizes only, so no lock."""
+        return _cost_of(self.config, self.trainer, self.settings, optimizer)
+
+    def _fit_budget(self, config: schemas.SessionConfig, trainer: Trainer, optimizer: str | None = None) -> None:
+        """Make room in the server's memory budget before the session grows to `config`/`trainer`'s cost: 429
+        naming the setting, and nothing changed, when it cannot (a rebuild, a switch to a costlier optimizer)."""
+        if self.make_room is not None:
+            self.make_room(self, _cost_of(config, trainer, self.settings, optimizer))
 
     def busy(self) -> bool:
         """Playing or training in the background (a lesson checks its conditions less often meanwhile)."""
@@ -302,6 +302,7 @@ class Session:
             optimizer = current.optimizer
             if patch.optimizer is not None:
                 optimizer = OptimizerConfig(**patch.optimizer.model_dump())
+                self._fit_budget(self.config, self.trainer, optimizer.name)  # adam keeps 2 arrays per parameter
             if patch.learning_rate is not None:
                 optimizer = optimizer.with_changes(learning_rate=patch.learning_rate)
             reg = current.regularization
@@ -527,7 +528,9 @@ class Session:
             self._check_idle("rebuild the session")
             if self.lesson is not None:
                 body = self.lesson.session_body(body)
-            self._install(building.build(body, self.settings, lookup))
+            parts = building.build(body, self.settings, lookup)
+            self._fit_budget(parts.config, parts.stepper.trainer)
+            self._install(parts)
             self._changed()
             return self.state()
 
@@ -535,7 +538,9 @@ class Session:
         """A lesson's setup step opened (its tracker calls this under the lock): rebuild, telling nobody yet
         (the lesson's change does)."""
         self._check_idle("open a setup step of the lesson")
-        self._install(building.build(body, self.settings, _no_uploads))
+        parts = building.build(body, self.settings, _no_uploads)
+        self._fit_budget(parts.config, parts.stepper.trainer)
+        self._install(parts)
 
     def _install(self, parts: SessionParts) -> None:
         self.config, self.dataset, self.stepper = parts.config, parts.dataset, parts.stepper
@@ -621,3 +626,20 @@ def _input_rows(inputs: list[list[float]], dataset: Dataset) -> np.ndarray:
 
 def _rectangular(rows: list[list[float]]) -> bool:
     return bool(rows) and all(isinstance(r, list) and len(r) == len(rows[0]) for r in rows)
+
+
+def _cost_of(
+    config: schemas.SessionConfig, trainer: Trainer, settings: Settings, optimizer: str | None = None
+) -> budget.SessionCost:
+    """A session's peak memory from its configuration and trainer (app/budget.py), with `optimizer` instead of
+    the trainer's own if given."""
+    return budget.session_cost(
+        config.layers,
+        optimizer=optimizer or trainer.config.optimizer.name,
+        dtype=config.dtype,
+        batch_size=trainer.config.batch_size,
+        samples=int(trainer.X_train.shape[0]),
+        test_samples=int(trainer.X_test.shape[0]),
+        history_bytes=settings.history_bytes,
+        metric_points=sum(len(series.x) for series in vars(trainer.metrics).values()),
+    )

@@ -108,3 +108,37 @@ def test_a_step_answer_stays_within_its_byte_budget(api_with):
         assert answer["passes"] == 40 and answer["records_omitted"] > 0
         assert len(answer["records"]) >= 8  # at least the last pass's
         assert len(response.content) <= 256 * 1024 + budget.pass_answer_bytes(body["layers"], 10)
+
+
+BIG = {"layers": [2, 128, 128, 1], "dataset": {"builtin": "xor", "samples": 200}, "batch_size": 10}
+
+
+def test_a_costlier_optimizer_and_a_rebuild_must_fit_the_budget_too(api_with):
+    """A session grows in place when it switches to adam (two more arrays per parameter) or is rebuilt bigger:
+    both are checked like a new session — refused with nothing changed when they cannot fit."""
+    with api_with(memory_budget_bytes=1024 * MiB, history_bytes=1 * MiB) as api:
+        registry = api.client.app.state.registry
+        settings = api.client.app.state.settings
+        sid = api.create(BIG)["id"]
+        session = registry.get_quietly(sid)
+        sgd, adam = session.cost().total, session.cost("adam").total
+        assert adam > sgd
+        settings.memory_budget_bytes = (sgd + adam) // 2  # sgd fits alone, adam never can
+        refused = api.client.patch(f"/api/sessions/{sid}", json={"optimizer": {"name": "adam"}})
+        api.error(refused, 422, "BACKPROP_VIZ_MEMORY_BUDGET_BYTES", "lighter optimizer")
+        assert api.client.get(f"/api/sessions/{sid}").json()["config"]["optimizer"]["name"] == "sgd"
+
+        settings.memory_budget_bytes = 1024 * MiB
+        small = registry.get_quietly(api.create()["id"]).cost().total
+        settings.memory_budget_bytes = adam + small - 1  # adam fits alone, not beside the small neighbour
+        for other in registry:
+            other.playing = other is not session  # the small neighbour cannot be evicted
+        bigger = {**BIG, "optimizer": {"name": "adam"}}
+        refused = api.client.post(f"/api/sessions/{sid}/rebuild", json=bigger)
+        api.error(refused, 429, "BACKPROP_VIZ_MEMORY_BUDGET_BYTES")
+        assert api.client.get(f"/api/sessions/{sid}").json()["config"]["optimizer"]["name"] == "sgd"
+        for other in registry:
+            other.playing = False
+        rebuilt = api.client.post(f"/api/sessions/{sid}/rebuild", json=bigger)  # the idle neighbour makes room
+        assert rebuilt.status_code == 200, rebuilt.text
+        assert rebuilt.json()["config"]["optimizer"]["name"] == "adam" and len(registry) == 1
