@@ -1,21 +1,22 @@
 """Health flags: the statistics read as plain-language warnings, each with the number behind it and its threshold.
 
-  vanishing         ‖∂J/∂W^1‖ / ‖∂J/∂W^L‖ < VANISHING_RATIO
-  exploding         that ratio > EXPLODING_RATIO, or a layer's ‖∂J/∂W^l‖ grew more than EXPLODING_GROWTH-fold
-                    since the previous measurement
-  dead_units        a layer's dead fraction ≥ DEAD_SHARE (any layer: a dead output unit is dead too)
-  saturated         a hidden layer's saturated fraction ≥ SATURATED_SHARE (not the output: a confident
-                    classifier's output is meant to be near 0 or 1)
-  update_too_large  a layer's ‖ΔW^l‖ / ‖W^l‖ > UPDATE_TOO_LARGE
-  update_too_small  a layer's ‖ΔW^l‖ / ‖W^l‖ < UPDATE_TOO_SMALL
-  diverging         the probe loss rose at each of the last DIVERGING_MEASUREMENTS measurements, by
-                    DIVERGING_RISE-fold in all
+vanishing         ‖∂J/∂W^1‖ / ‖∂J/∂W^L‖ < VANISHING_RATIO
+exploding         that ratio > EXPLODING_RATIO, or a layer's ‖∂J/∂W^l‖ grew more than EXPLODING_GROWTH-fold
+                  since the previous measurement
+dead_units        a layer's dead fraction ≥ DEAD_SHARE (any layer: a dead output unit is dead too)
+saturated         a hidden layer's saturated fraction ≥ SATURATED_SHARE (not the output: a confident
+                  classifier's output is meant to be near 0 or 1)
+update_too_large  a layer's ‖ΔW^l‖ / ‖W^l‖ > UPDATE_TOO_LARGE
+update_too_small  a layer's ‖ΔW^l‖ / ‖W^l‖ < UPDATE_TOO_SMALL
+diverging         the probe loss rose at each of the last DIVERGING_MEASUREMENTS measurements, by
+                  DIVERGING_RISE-fold in all
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from itertools import pairwise
 
 from engine.diagnostics.stats import LayerStats, Measurement
 
@@ -202,7 +203,7 @@ def _updates(layers: list[LayerStats]) -> list[Flag]:
 
 def _diverging(losses: Sequence[float]) -> list[Flag]:
     recent = list(losses)[-DIVERGING_MEASUREMENTS:]
-    if len(recent) < DIVERGING_MEASUREMENTS or not all(b > a for a, b in zip(recent, recent[1:], strict=False)):
+    if len(recent) < DIVERGING_MEASUREMENTS or not all(b > a for a, b in pairwise(recent)):
         return []
     if not recent[0] > 0:
         return []

@@ -86,11 +86,11 @@ def project(
     return coefficients.T
 
 
-def _scratch(network: Network) -> Network:
+def clone(network: Network) -> Network:
     """A copy of the network to move around the plane (the session's own weights are never touched)."""
     W, b = network.copy_params()
-    return Network(list(network.sizes), list(network.activations), network.loss, W, b, network.dtype,
-                   network.regularization)
+    sizes, activations = list(network.sizes), list(network.activations)
+    return Network(sizes, activations, network.loss, W, b, network.dtype, network.regularization)
 
 
 def _loss(net: Network, X: Array, Y: Array) -> float:
@@ -118,7 +118,7 @@ def compute(
         raise ValueError(f"resolution must be at least 2, got {resolution}")
     if not (np.isfinite(span) and span > 0):
         raise ValueError(f"span must be a finite number > 0, got {span}")
-    net = _scratch(network)
+    net = clone(network)
     theta = [W.copy() for W in net.W]
     d1, d2 = directions(theta, seed)
     alphas, betas = axis(resolution, span), axis(resolution, span)

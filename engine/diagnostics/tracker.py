@@ -79,7 +79,7 @@ class DiagnosticsTracker:
     def _thin(self) -> None:
         n = len(self.entries)
         if n > MAX_ENTRIES:
-            keep = list(range(0, n - 1, 2)) + [n - 1]
+            keep = [*range(0, n - 1, 2), n - 1]
             self._keep(keep)
 
     def _keep(self, positions: list[int]) -> None:
