@@ -9,6 +9,7 @@ never by itself with `BACKPROP_VIZ_DIAGNOSTICS=false` (then only on request: GET
 
 from __future__ import annotations
 
+import logging
 import time
 from dataclasses import dataclass
 
@@ -17,6 +18,8 @@ from app.config import Settings
 from app.sessions import diagnosing
 from engine.diagnostics.tracker import DiagnosticsTracker, Snapshot
 from engine.training import Trainer
+
+log = logging.getLogger(__name__)
 
 
 @dataclass
@@ -63,7 +66,11 @@ class Watch:
             return
         if busy and time.monotonic() - self._at < 1.0 / self.settings.diagnostics_rate:
             return
-        self.measure()
+        try:
+            self.measure()
+        except Exception:  # diagnostics must never break the change they follow
+            log.exception("measuring the diagnostics failed")
+            self._key = self._current_key()  # not again until the state moves on
 
     def since(self, version: int) -> Update | None:
         """The latest measurement if it is newer than `version` (None when it is not, or when turned off)."""

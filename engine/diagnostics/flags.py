@@ -14,6 +14,7 @@ diverging         the probe loss rose at each of the last DIVERGING_MEASUREMENTS
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 from itertools import pairwise
@@ -78,12 +79,15 @@ class Flag:
 
 
 def readable(x: float) -> str:
-    """A number for a sentence: 0.25, 3.1 × 10⁻⁵, 2.4 × 10³."""
+    """A number for a sentence: 0.25, 3.1 × 10⁻⁵, 2.4 × 10³ (∞ and NaN as themselves)."""
+    if not math.isfinite(x):
+        return "NaN" if math.isnan(x) else ("∞" if x > 0 else "−∞")
     if x == 0 or 1e-2 <= abs(x) < 1e3:
         return f"{x:.3g}"
     mantissa, exponent = f"{x:.1e}".split("e")
+    mantissa = mantissa.removesuffix(".0")
     power = "10" + str(int(exponent)).translate(_SUPERSCRIPT)
-    return power if mantissa == "1.0" else f"{mantissa} × {power}"
+    return power if mantissa == "1" else f"{mantissa} × {power}"
 
 
 def percent(share: float) -> str:
