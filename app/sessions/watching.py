@@ -9,6 +9,7 @@ never by itself with `BACKPROP_VIZ_DIAGNOSTICS=false` (then only on request: GET
 
 from __future__ import annotations
 
+import itertools
 import logging
 import time
 from dataclasses import dataclass
@@ -20,6 +21,8 @@ from engine.diagnostics.tracker import DiagnosticsTracker, Snapshot
 from engine.training import Trainer
 
 log = logging.getLogger(__name__)
+
+_versions = itertools.count(1)  # shared by every Watch: a rebuilt session's new Watch never repeats an old version
 
 
 @dataclass
@@ -37,7 +40,7 @@ class Watch:
         self.trainer = trainer
         self.settings = settings
         self.tracker = DiagnosticsTracker(trainer)
-        self.version = 0
+        self.version = 0  # of the latest measurement (0: none yet)
         self.edits = 0  # weights edited by hand: the statistics change without a new pass
         self._key: tuple[int, int] | None = None
         self._at = -float("inf")
@@ -51,7 +54,7 @@ class Watch:
         snapshot = self.tracker.measure(self.trainer)
         self._key = self._current_key()
         self._at = time.monotonic()
-        self.version += 1
+        self.version = next(_versions)
         return snapshot
 
     def latest(self) -> Snapshot:

@@ -43,11 +43,14 @@ def test_a_flags_event_comes_when_the_set_of_flags_changes_and_only_then(client,
     sid = api.create(api.xor, **HOT)["id"]
     with client.websocket_connect(f"/ws/sessions/{sid}") as ws:
         assert ws.receive_json()["flags"] == []
+        for _ in range(2):  # an update ratio is flagged when it is out of band at 3 measurements in a row
+            early = [f for e in command(ws, "step", unit="pass", count=1) if e["type"] == "flags" for f in e["flags"]]
+            assert "update_too_large" not in {f["kind"] for f in early}
         first = command(ws, "step", unit="pass", count=1)
         flags = [e for e in first if e["type"] == "flags"]
         assert len(flags) == 1 and flags[0]["request_id"] == first[-1]["request_id"]
         event = FlagsEvent.model_validate(flags[0])
-        assert ("update_too_large", 1) in [(f.kind, f.layer) for f in event.flags]
+        assert "update_too_large" in [f.kind for f in event.flags]
         too_large = next(f for f in event.flags if f.kind == "update_too_large")
         assert too_large.value > too_large.threshold == 0.1 and too_large.lesson == "04-learning-rate"
         assert [e["type"] for e in first].index("flags") < [e["type"] for e in first].index("state")
@@ -96,7 +99,7 @@ def test_turned_off_nothing_is_measured_on_the_socket_but_rest_still_answers(api
             events = command(ws, "step", unit="pass", count=3)
         assert all(e["type"] != "flags" for e in events) and events[-1]["diagnostics"] is None
         body = api.client.get(f"/api/sessions/{sid}/diagnostics").json()
-        assert body["pass"] == 3 and any(f["kind"] == "update_too_large" for f in body["flags"])
+        assert body["pass"] == 3 and all(layer["update_ratio"] > 0 for layer in body["layers"])  # measured now
 
 
 def test_a_training_job_ends_with_statistics_of_its_last_pass(client, api):

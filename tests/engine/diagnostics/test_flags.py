@@ -38,10 +38,10 @@ def test_gradient_ratio_below_and_above_its_thresholds():
 
 def test_a_gradient_norm_growing_a_hundredfold_between_measurements_explodes():
     before = at(layer(1), layer(2, 1.0))
-    found = flags.health_flags(at(layer(1), layer(2, 150.0)), before)
+    found = flags.health_flags(at(layer(1), layer(2, 150.0)), [before])
     assert ("exploding", 2) in kinds(found)
     assert "grew 150-fold" in next(f for f in found if f.key == ("exploding", 2)).message
-    assert ("exploding", 2) not in kinds(flags.health_flags(at(layer(1), layer(2, 50.0)), before))
+    assert ("exploding", 2) not in kinds(flags.health_flags(at(layer(1), layer(2, 50.0)), [before]))
 
 
 def test_dead_units_from_a_fifth_of_a_layer_and_saturation_from_half_of_a_hidden_one():
@@ -57,21 +57,29 @@ def test_dead_units_from_a_fifth_of_a_layer_and_saturation_from_half_of_a_hidden
     assert found[0].message.startswith("50% of layer 1's sigmoid units are saturated")
 
 
-def test_update_ratios_outside_the_band_are_flagged_per_layer():
-    m = at(layer(1, update_ratio=0.2), layer(2, update_ratio=0.5e-6), layer(3, update_ratio=None))
-    found = flags.health_flags(m)
+def test_update_ratios_outside_the_band_in_each_of_the_last_measurements_are_flagged_per_layer():
+    def m(first: float | None, second: float | None) -> Measurement:
+        return at(layer(1, update_ratio=first), layer(2, update_ratio=second), layer(3, update_ratio=None))
+
+    found = flags.health_flags(m(0.2, 0.5e-6), [m(0.3, 1e-7), m(0.15, 2e-7)])
     assert kinds(found) == [("update_too_large", 1), ("update_too_small", 2)]
     assert found[0].threshold == flags.UPDATE_TOO_LARGE and found[1].threshold == flags.UPDATE_TOO_SMALL
     assert "0.2 of its weights" in found[0].message and "5 × 10⁻⁷" in found[1].message
+    assert flags.health_flags(m(0.2, 0.5e-6), [m(0.3, 1e-7)]) == []  # two measurements: not yet
+    assert flags.health_flags(m(0.2, 0.5e-6), [m(0.3, 1e-7), m(0.05, 1e-3)]) == []  # one was in the band
+    assert flags.health_flags(m(0.2, 0.5e-6), [m(None, None), m(0.3, 1e-7)]) == []  # before any update
 
 
 def test_diverging_needs_a_rise_at_each_of_the_last_measurements_and_ten_percent_in_all():
-    m = at(layer(1), layer(2))
-    assert kinds(flags.health_flags(m, probe_losses=[1.0, 1.1, 1.2, 1.3, 1.4])) == [("diverging", None)]
-    assert flags.health_flags(m, probe_losses=[1.0, 1.1, 1.0, 1.3, 1.4]) == []  # not at each measurement
-    assert flags.health_flags(m, probe_losses=[1.0, 1.01, 1.02, 1.03, 1.04]) == []  # 4% in all: noise
-    assert flags.health_flags(m, probe_losses=[1.1, 1.2, 1.3, 1.4]) == []  # too few measurements
-    found = flags.health_flags(m, probe_losses=[0.5, 1.0, 2.0, 4.0, 8.0])
+    def check(losses: list[float]) -> list[flags.Flag]:
+        *before, now = [at(layer(1), layer(2), loss=loss) for loss in losses]
+        return flags.health_flags(now, before)
+
+    assert kinds(check([1.0, 1.1, 1.2, 1.3, 1.4])) == [("diverging", None)]
+    assert check([1.0, 1.1, 1.0, 1.3, 1.4]) == []  # not at each measurement
+    assert check([1.0, 1.01, 1.02, 1.03, 1.04]) == []  # 4% in all: noise
+    assert check([1.1, 1.2, 1.3, 1.4]) == []  # too few measurements
+    found = check([3.0, 0.5, 1.0, 2.0, 4.0, 8.0])
     assert found[0].value == pytest.approx(16.0) and "(0.5 → 8)" in found[0].message
 
 
