@@ -222,7 +222,7 @@ class JobRunner:
 
     def _run_landscape(self, session: Session, job: JobInfo, request: schemas.LandscapeRequest) -> None:
         """The landscape, computed without the session's lock (on a copy of the network); progress after each row
-        of the grid, a cancel honoured between rows."""
+        of the grid, a cancel honoured at the next grid point."""
         lower_priority()
         last_report = [time.monotonic()]
 

@@ -110,14 +110,14 @@ def surface(
     should_stop: Callable[[], bool] | None = None,
 ) -> Array | None:
     """J(θ + α d₁ + β d₂) at every (alphas[j], betas[i]) as [i][j], θ the network's weights (its biases kept);
-    `progress` hears the points done after each row; None when `should_stop` says so between rows."""
+    `progress` hears the points done after each row; None when `should_stop` says so (asked at every point)."""
     net = clone(network)
     theta = [W.copy() for W in net.W]
     loss = np.empty((len(betas), len(alphas)))
     for i, beta in enumerate(betas):
-        if should_stop is not None and should_stop():
-            return None
         for j, alpha in enumerate(alphas):
+            if should_stop is not None and should_stop():
+                return None
             for W, t, u, v in zip(net.W, theta, d1, d2, strict=True):
                 W[...] = t + alpha * u + beta * v  # θ + α d₁ + β d₂
             loss[i, j] = _loss(net, X, Y)

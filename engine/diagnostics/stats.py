@@ -20,7 +20,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from engine.diagnostics.probeset import ProbeSet
-from engine.network import Network
+from engine.network import BackwardPass, ForwardPass, Network
 
 Array = np.ndarray
 
@@ -88,21 +88,27 @@ def measure(network: Network, probe: ProbeSet, pass_index: int, last_steps: Sequ
         loss = network.total_loss(fwd, probe.Y)
         bwd = network.backward(fwd, probe.Y, regularize=False)
     layers = []
-    for l in range(1, network.L + 1):  # noqa: E741 (the seed's name for a layer)
-        W, z, a = network.W[l - 1], fwd.z[l - 1], fwd.a[l]
-        name = network.activations[l - 1].name
-        step = last_steps[2 * (l - 1)] if last_steps is not None else None
-        layers.append(
-            LayerStats(
-                layer=l,
-                units=network.sizes[l],
-                activation=name,
-                weight_norm=float(np.linalg.norm(W)),
-                grad_norm=float(np.linalg.norm(bwd.grad_W[l - 1])),
-                update_ratio=update_ratio(W, step),
-                dead_fraction=dead_fraction(name, z, a),
-                saturated_fraction=saturated_fraction(name, a),
-                values={"W": W, "a": a, "delta": bwd.delta[l - 1], "grad_W": bwd.grad_W[l - 1]},
-            )
-        )
+    with np.errstate(over="ignore", invalid="ignore"):  # a diverging network's norms may overflow: inf is the answer
+        for l in range(1, network.L + 1):  # noqa: E741 (the seed's name for a layer)
+            layers.append(_layer(network, fwd, bwd, l, last_steps))
     return Measurement(pass_index, float(loss), layers)
+
+
+def _layer(
+    network: Network, fwd: ForwardPass, bwd: BackwardPass, layer: int, last_steps: Sequence[Array] | None
+) -> LayerStats:
+    """Layer `layer`'s statistics from the probe's forward and backward pass."""
+    W, z, a = network.W[layer - 1], fwd.z[layer - 1], fwd.a[layer]
+    name = network.activations[layer - 1].name
+    step = last_steps[2 * (layer - 1)] if last_steps is not None else None
+    return LayerStats(
+        layer=layer,
+        units=network.sizes[layer],
+        activation=name,
+        weight_norm=float(np.linalg.norm(W)),
+        grad_norm=float(np.linalg.norm(bwd.grad_W[layer - 1])),
+        update_ratio=update_ratio(W, step),
+        dead_fraction=dead_fraction(name, z, a),
+        saturated_fraction=saturated_fraction(name, a),
+        values={"W": W, "a": a, "delta": bwd.delta[layer - 1], "grad_W": bwd.grad_W[layer - 1]},
+    )

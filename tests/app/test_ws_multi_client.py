@@ -62,7 +62,10 @@ def test_a_client_joining_during_play_gets_a_snapshot_then_the_stream_without_ga
             paused = command(b, "pause")
         assert paused[-1]["state"]["playing"] is False
         rid = paused[-1]["request_id"]
-        assert receive_until(a, lambda e: e.get("request_id") == rid)[-1]["state"]["playing"] is False
+        assert (
+            receive_until(a, lambda e: e["type"] == "state" and e.get("request_id") == rid)[-1]["state"]["playing"]
+            is False
+        )
 
 
 # -- a stalled client -----------------------------------------------------------------------------------

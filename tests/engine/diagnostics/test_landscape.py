@@ -105,7 +105,7 @@ def test_progress_reaches_the_total_and_a_stop_request_ends_the_computation_with
         progress=lambda done, total: seen.append((done, total)),
     )
     assert seen[-1] == (20, 20) and [d for d, _ in seen] == sorted(d for d, _ in seen)
-    calls = iter([False, True])
+    calls = iter([False] * 5 + [True])
     stopped = landscape.compute(
         trainer.network,
         trainer.X_train,
