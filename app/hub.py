@@ -73,6 +73,8 @@ class Hub:
         self.published_revision = -1
         self.published_generation = -1  # a rebuilt session is sent whole, as a snapshot
         self.published_lesson = -1  # the lesson's revision last sent as a `lesson` event
+        self.published_diagnostics = -1  # the session's diagnostics version last sent in a `state` event
+        self.published_flags: list[tuple[str, int | None]] | None = None  # the flags' kinds and layers last sent
         # Changes made elsewhere (REST, jobs) are noticed through the session's listeners:
         self._dirty = asyncio.Event()
         self._force_sync = False
@@ -227,6 +229,7 @@ class Hub:
             self.published_revision = self.session.revision
             self.published_generation = self.session.generation
             self.published_lesson = self.session.lesson_revision
+            self._diagnostics_published()
         elif self.session.revision != self.published_revision:
             self.publish_threadsafe(self.collect(visible=True, boundary=True))
 
@@ -256,6 +259,7 @@ class Hub:
         if replace or per_pass["pass"] or per_epoch["epoch"]:
             items.append(Item("metrics", MetricsBatch(per_pass, per_epoch, replace, request_id)))
         items.extend(before_state or ())
+        diagnostics = self._collect_diagnostics(items, request_id)
         if session.lesson_revision != self.published_lesson:
             self.published_lesson = session.lesson_revision
             lesson = schemas.LessonEvent(lesson=session.lesson_view(), request_id=request_id)
@@ -266,10 +270,31 @@ class Hub:
             visible=session.visible_records() if visible else None,
             focus=session.focus_sample() if focus else None,
             boundary=session.boundary() if boundary else None,
+            diagnostics=diagnostics,
         )
         items.append(Item("ordered" if ordered else "state", StateFrame.of(event)))
         self.published_revision = session.revision
         return items
+
+    def _collect_diagnostics(self, items: list[Item], request_id: str | int | None) -> schemas.FrameDiagnostics | None:
+        """The layer statistics if they were measured again since the last frame (app/sessions/watching.py says
+        when: at every pass while idle, at most BACKPROP_VIZ_DIAGNOSTICS_RATE a second while busy), and a
+        `flags` event in `items` when the set of flags (kinds and layers) changed."""
+        update = self.session.diagnostics_since(self.published_diagnostics)
+        if update is None:
+            return None
+        self.published_diagnostics = update.version
+        if update.flag_keys != self.published_flags:
+            self.published_flags = update.flag_keys
+            items.append(Item("ordered", dump(schemas.FlagsEvent(flags=update.flags, request_id=request_id))))
+        return update.frame
+
+    def _diagnostics_published(self) -> None:
+        """A snapshot carries the statistics and flags now: the stream goes on from them."""
+        update = self.session.diagnostics_since(-1)
+        if update is not None:
+            self.published_diagnostics = update.version
+            self.published_flags = update.flag_keys
 
     def _collect_rebuilt(self, request_id: str | int | None, before_state: list[Item] | None) -> list[Item]:
         """After a rebuild: everything anew (the snapshot covers metrics and lesson), then the state a command
@@ -281,6 +306,7 @@ class Hub:
         self.published_revision = session.revision
         self.published_generation = session.generation
         self.published_lesson = session.lesson_revision
+        self._diagnostics_published()
         state = schemas.StateEvent(request_id=request_id, state=snapshot.state)
         return [*(before_state or ()), Item("ordered", dump(snapshot)), Item("ordered", StateFrame.of(state))]
 

@@ -100,6 +100,7 @@ class StateFrame:
     visible: str | None = None
     focus: str | None = None
     boundary: str | None = None
+    diagnostics: str | None = None
 
     @classmethod
     def of(cls, event: schemas.StateEvent) -> StateFrame:
@@ -107,7 +108,14 @@ class StateFrame:
             return None if value is None else value.model_dump_json(by_alias=True)
 
         visible = None if event.visible is None else _RECORDS.dump_json(event.visible, by_alias=True).decode()
-        return cls(dump(event.state), event.request_id, visible, model(event.focus), model(event.boundary))
+        return cls(
+            dump(event.state),
+            event.request_id,
+            visible,
+            model(event.focus),
+            model(event.boundary),
+            model(event.diagnostics),
+        )
 
     def merged(self, newer: StateFrame) -> StateFrame:
         """The newer frame, with the parts it leaves out taken from this one."""
@@ -117,6 +125,7 @@ class StateFrame:
             newer.visible if newer.visible is not None else self.visible,
             newer.focus if newer.focus is not None else self.focus,
             newer.boundary if newer.boundary is not None else self.boundary,
+            newer.diagnostics if newer.diagnostics is not None else self.diagnostics,
         )
 
     def to_json(self) -> str:
@@ -127,11 +136,13 @@ class StateFrame:
         """The event's text, made once however many clients are sent this same frame."""
         return (
             f'{{"request_id":{json.dumps(self.request_id)},"type":"state","state":{self.state},'
-            f'"visible":{self.visible or "null"},"focus":{self.focus or "null"},"boundary":{self.boundary or "null"}}}'
+            f'"visible":{self.visible or "null"},"focus":{self.focus or "null"},"boundary":{self.boundary or "null"},'
+            f'"diagnostics":{self.diagnostics or "null"}}}'
         )
 
     def __len__(self) -> int:
-        return len(self.state) + sum(len(p) for p in (self.visible, self.focus, self.boundary) if p is not None)
+        parts = (self.visible, self.focus, self.boundary, self.diagnostics)
+        return len(self.state) + sum(len(p) for p in parts if p is not None)
 
 
 _RECORDS: TypeAdapter[list[schemas.PhaseRecordOut]] = TypeAdapter(list[schemas.PhaseRecordOut])
