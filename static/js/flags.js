@@ -5,7 +5,7 @@
 
 import { api } from "./transport.js";
 import { esc, fmt, px } from "./format.js";
-import { FLAG_TITLES, flagsByLayer, flagsKey } from "./health.js";
+import { FLAG_TITLES, badgeLayer, flagsByLayer, flagsKey } from "./health.js";
 
 const BADGE_TEXT_MIN_SPACING = 104; // px between columns below which a badge shows only its icon
 
@@ -26,7 +26,7 @@ export class FlagView {
     this.lists = new Set(); // the sentence lists to keep current (the Diagnostics view's)
     this.badgesEl.addEventListener("click", (e) => {
       const badge = e.target.closest("button[data-layer]");
-      if (badge) this.show(this.flags.find((f) => String(f.layer ?? 0) === badge.dataset.layer) || null);
+      if (badge) this.show(this.flags.find((f) => String(badgeLayer(f)) === badge.dataset.layer) || null);
     });
   }
 
@@ -95,7 +95,7 @@ export class FlagView {
       return;
     }
     const items = this.flags.map((f) => {
-      const where = f.layer === null || f.layer === undefined ? "network" : `layer ${f.layer}`;
+      const where = f.layer === null || f.layer === undefined ? (badgeLayer(f) ? "layer 1 vs the output" : "network") : `layer ${f.layer}`;
       const title = f.lesson && this.lessonTitles ? this.lessonTitles.get(f.lesson) || f.lesson : f.lesson;
       const lesson = f.lesson ? ` <a href="?lesson=${encodeURIComponent(f.lesson)}" data-lesson="${esc(f.lesson)}" class="lesson-link" data-testid="flag-lesson-${esc(f.kind)}" title="Open the lesson in a new session (this one stays in Compare runs)">Lesson: ${esc(title)} →</a>` : "";
       return `<li class="flag" data-kind="${esc(f.kind)}" data-layer="${f.layer ?? ""}" data-testid="flag-${esc(f.kind)}">

@@ -71,11 +71,18 @@ export function hasSeries(history, key) {
   return history.layers.some((layer) => Array.isArray(layer[key]) && layer[key].some((v) => v !== null && v !== undefined));
 }
 
-/** The flags by layer (a flag without a layer, "diverging", is under 0: the network as a whole). */
+/** The layer a flag's badge goes on: its own; a vanishing or exploding gradient without one is layer 1's problem
+ * (the ratio is layer 1's gradient to the last layer's); anything else without a layer is the network's (0). */
+export function badgeLayer(flag) {
+  if (flag.layer !== null && flag.layer !== undefined) return flag.layer;
+  return flag.kind === "vanishing" || flag.kind === "exploding" ? 1 : 0;
+}
+
+/** The flags by the layer of their badge (0: the network as a whole, e.g. a rising loss). */
 export function flagsByLayer(flags) {
   const out = new Map();
   for (const f of flags || []) {
-    const l = f.layer === null || f.layer === undefined ? 0 : f.layer;
+    const l = badgeLayer(f);
     if (!out.has(l)) out.set(l, []);
     out.get(l).push(f);
   }

@@ -19,6 +19,7 @@ export class Insight {
   constructor(store, { parts, renderer, actions }) {
     this.store = store;
     this.actions = actions;
+    this.controls = parts.controls;
     const notice = (message, kind) => chrome.notice(message, kind);
     this.flags = new FlagView(
       { badges: $("flag-badges"), count: $("flag-count") },
@@ -29,7 +30,7 @@ export class Insight {
     this.view = new DiagnosticsView($("diagnostics"), {
       store,
       flags: this.flags,
-      panes: { eval: new EvaluationPane({ store }), units: this.units, landscape: new LandscapePane({ store, notice }) },
+      panes: { eval: new EvaluationPane({ store }), units: this.units, landscape: new LandscapePane({ store, notice, receive: (ev) => actions.receive(ev) }) },
       onOpen: (open) => this.showCentre(open),
     });
     this.compare = new CompareRuns({ store, lossChart: parts.lossChart, schedule: () => renderer.schedule("charts"), notice });
@@ -63,6 +64,20 @@ export class Insight {
     if (await this.actions.startLesson(id)) chrome.notice("Lesson opened in a new session; the one you were looking at is in Compare runs.", "info");
   }
 
+  /** A landscape job holds the session as a training job does: stepping waits for it (the server refuses it). */
+  holdControls() {
+    const job = this.store.landscapeJob;
+    const running = Boolean(job && job.status === "running");
+    const controls = this.controls;
+    if (running) {
+      controls.setDisabled(true, "the loss landscape is being computed: wait for it or cancel it (Diagnostics › Landscape)");
+      controls.disabledFor = "landscape";
+    } else if (controls.disabledFor === "landscape") {
+      controls.setDisabled(false, "");
+      controls.disabledFor = "";
+    }
+  }
+
   /** Plotly.js has loaded: draw what the open view could not draw without it. */
   plotlyLoaded() {
     if (!this.view.open) return;
@@ -74,6 +89,7 @@ export class Insight {
   /** A change of the store (render.js): the flags, the view, its panes and the compared runs follow. */
   follow(change) {
     if (change.flags || change.network) this.flags.set(this.store.flags);
+    if (change.landscape || change.network) this.holdControls();
     this.view.follow(change); // and its panes
     this.compare.follow(change);
   }

@@ -2,7 +2,8 @@
 // filter-normalized random directions (Li et al., 2018), as a contour plot with the path training took projected
 // onto that plane and the current point (α = β = 0) marked; beside it the 1-D slice along −∇J (what a step of η
 // would do). Computing it is a background job on the server (POST …/landscape → 202): its `job` events move a
-// progress bar here, Cancel deletes the job, and the result comes from GET …/landscape once the job is done.
+// progress bar here, Cancel deletes the job, and the result comes from GET …/landscape once the job is done (the
+// session's last job, which its state carries, says whether there is one: no request is made before).
 
 import { api } from "./transport.js";
 import { esc, fmt, px } from "./format.js";
@@ -17,20 +18,22 @@ export function useLog(loss) {
 }
 
 export class LandscapePane {
-  constructor({ store, notice }) {
+  /** @param {object} deps {store, notice(message, kind), receive(event): a REST answer into the store (actions.js)} */
+  constructor({ store, notice, receive }) {
     this.store = store;
     this.notice = notice;
+    this.receive = receive;
     this.visible = false;
     this.result = null;
-    this.loadedFor = ""; // session id whose stored landscape was asked for
+    this.doneJob = null; // the landscape job whose result was asked for
   }
 
   mount(element) {
     this.el = element;
     element.innerHTML = `
       <form class="land-form" data-part="form">
-        <label title="points along each direction: the grid has resolution² points, each a forward pass over the probe set">grid <input type="number" name="resolution" min="5" max="61" step="2" value="21" aria-label="Grid points along each direction"></label>
-        <label title="how far along each direction, in units of the filter-normalized direction (1: as large as the weights)">span ± <input type="number" name="span" min="0.05" max="10" step="0.05" value="1" aria-label="Span along each direction"></label>
+        <label title="points along each direction: the grid has resolution² points, each a forward pass over the probe set">grid <input type="number" name="resolution" min="3" max="101" step="2" value="21" aria-label="Grid points along each direction"></label>
+        <label title="how far along each direction, in units of the filter-normalized direction (1: as large as the weights)">span ± <input type="number" name="span" min="0.05" max="100" step="0.05" value="1" aria-label="Span along each direction"></label>
         <label title="the random directions' seed">seed <input type="number" name="seed" min="0" step="1" value="0" aria-label="Seed of the random directions"></label>
         <button type="submit" class="primary" data-testid="landscape-compute">Compute the landscape</button>
         <button type="button" data-part="cancel" hidden>Cancel</button>
@@ -60,8 +63,7 @@ export class LandscapePane {
 
   show() {
     this.visible = true;
-    const st = this.store.state;
-    if (st && this.loadedFor !== st.id) this.load();
+    this.showJob(this.store.landscapeJob); // a landscape computed before (the session's last job) is fetched
     this.draw();
   }
 
@@ -72,8 +74,8 @@ export class LandscapePane {
   follow(change) {
     if (change.network) {
       this.result = null;
-      this.loadedFor = "";
-      this.showJob(null);
+      this.doneJob = null;
+      this.showJob(this.store.landscapeJob);
       if (this.visible) this.draw();
     }
     if (change.landscape) this.showJob(this.store.landscapeJob);
@@ -88,10 +90,8 @@ export class LandscapePane {
     const st = this.store.state;
     if (!st) return;
     try {
-      const info = await api("POST", `/api/sessions/${encodeURIComponent(st.id)}/landscape`, this.body());
-      const known = this.store.landscapeJob;
-      if (!known || known.id !== info.id || known.status === "running") this.store.landscapeJob = info; // its events may be ahead
-      this.showJob(this.store.landscapeJob);
+      // (its job events may be ahead of this answer: the store keeps the newer news)
+      this.receive({ type: "job", job: await api("POST", `/api/sessions/${encodeURIComponent(st.id)}/landscape`, this.body()) });
     } catch (err) {
       this.notice(err.message, "error");
       this.progressRow.hidden = false;
@@ -105,8 +105,7 @@ export class LandscapePane {
     const info = this.store.landscapeJob;
     if (!st || !info) return;
     try {
-      this.store.landscapeJob = await api("DELETE", `/api/sessions/${encodeURIComponent(st.id)}/jobs/${encodeURIComponent(info.id)}`);
-      this.showJob(this.store.landscapeJob);
+      this.receive({ type: "job", job: await api("DELETE", `/api/sessions/${encodeURIComponent(st.id)}/jobs/${encodeURIComponent(info.id)}`) });
     } catch (err) {
       this.notice(err.message, "error");
     }
@@ -137,7 +136,6 @@ export class LandscapePane {
   async load() {
     const st = this.store.state;
     if (!st) return;
-    this.loadedFor = st.id;
     try {
       this.result = await api("GET", `/api/sessions/${encodeURIComponent(st.id)}/landscape`);
     } catch (err) {

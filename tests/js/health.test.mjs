@@ -4,7 +4,7 @@
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
 
-import { flagsByLayer, flagsKey, hasSeries, heatmapOf, latestColumn, quantityLabel, seriesOf } from "../../static/js/health.js";
+import { badgeLayer, flagsByLayer, flagsKey, hasSeries, heatmapOf, latestColumn, quantityLabel, seriesOf } from "../../static/js/health.js";
 
 const history = {
   passes: [0, 10, 20],
@@ -51,6 +51,14 @@ describe("flags", () => {
     assert.deepEqual(by.get(1).map((f) => f.kind), ["vanishing", "saturated"]);
     assert.equal(flagsKey(flags), "diverging@,saturated@1,vanishing@1");
     assert.equal(flagsKey([{ ...flags[0], value: 2e-5 }]), flagsKey([flags[0]])); // new numbers, same badges
+  });
+
+  test("a vanishing or exploding gradient measured between layer 1 and the output has its badge on layer 1", () => {
+    assert.equal(badgeLayer({ kind: "vanishing", layer: null }), 1);
+    assert.equal(badgeLayer({ kind: "exploding", layer: null }), 1);
+    assert.equal(badgeLayer({ kind: "exploding", layer: 3 }), 3);
+    assert.equal(badgeLayer({ kind: "diverging", layer: null }), 0);
+    assert.deepEqual([...flagsByLayer([{ kind: "vanishing", layer: null }, { kind: "saturated", layer: 1 }]).keys()], [1]);
   });
 
   test("the quantities in the seed's notation", () => {
