@@ -38,9 +38,36 @@ export function chartLayout(extra = {}) {
 
 export const PLOT_CONFIG = { displayModeBar: false, responsive: true };
 
+// Plotly's `responsive` follows window resizes only; these charts also change size when the view opens, a pane
+// shows, A+ folds the set-up panel away or a note above them wraps.
+const sized = new WeakMap();
+const resizer = new ResizeObserver((entries) => {
+  for (const { target } of entries) {
+    const size = `${target.clientWidth}x${target.clientHeight}`;
+    if (sized.get(target) === size || !target.classList.contains("js-plotly-plot") || !window.Plotly || !target.offsetParent) continue;
+    sized.set(target, size);
+    Plotly.Plots.resize(target);
+  }
+});
+
+/** Draw (or redraw) a chart of the view, and keep it the size of its box. */
+export function plot(element, traces, layout) {
+  Plotly.react(element, traces, layout, PLOT_CONFIG);
+  if (!sized.has(element)) {
+    sized.set(element, `${element.clientWidth}x${element.clientHeight}`);
+    resizer.observe(element);
+  }
+}
+
 /** A message in the middle of an empty chart. */
 export function emptyNote(text, color = "#666") {
   return [{ text, showarrow: false, xref: "paper", yref: "paper", x: 0.5, y: 0.5, font: { size: px(12), color } }];
+}
+
+/** The pass axis: with few passes a tick at each (no "0.5"), else a few whole numbers. */
+export function passTicks(passes) {
+  if (passes.length && passes[passes.length - 1] - passes[0] < 6) return { tickmode: "array", tickvals: passes };
+  return { nticks: 5, tickformat: "d" };
 }
 
 export class DiagnosticsView {
@@ -237,12 +264,12 @@ export class DiagnosticsView {
       const yaxis = spec.fraction
         ? { range: [-0.02, 1.02], tickformat: ".0%", tickvals: [0, 0.5, 1], zeroline: false, automargin: true }
         : { type: "log", automargin: true, ...logAxis(spec.band ? [...values, ...HEALTHY_BAND] : values, 4) };
-      Plotly.react(el, traces, chartLayout({
-        xaxis: { title: { text: "pass", standoff: 4 }, zeroline: false, automargin: true, visible: !note, nticks: 5 },
+      plot(el, traces, chartLayout({
+        xaxis: { zeroline: false, automargin: true, visible: !note, ...passTicks(h ? h.passes : []) },
         yaxis: { ...yaxis, visible: !note },
-        annotations: note ? emptyNote(note) : spec.band ? [{ x: x1, y: Math.log10(HEALTHY_RATIO), xanchor: "right", yanchor: "bottom", text: "healthy ≈ 10⁻³", showarrow: false, font: { size: px(12), color: "#03563f" } }] : [],
+        annotations: note ? emptyNote(note) : spec.band ? [{ xref: "paper", x: 0, y: Math.log10(HEALTHY_BAND[1]), xanchor: "left", yanchor: "top", text: "healthy ≈ 10⁻³", showarrow: false, font: { size: px(12), color: "#03563f" }, bgcolor: "rgba(255,255,255,0.7)" }] : [],
         uirevision: spec.key,
-      }), PLOT_CONFIG);
+      }));
     }
     this.renderSeriesLegend(L);
   }
@@ -250,7 +277,7 @@ export class DiagnosticsView {
   renderSeriesLegend(L) {
     const el = this.el.querySelector("[data-part='series-legend']");
     const items = Array.from({ length: L }, (_, i) => `<span class="item"><i class="swatch" style="border-color:${layerColor(i + 1, L)}"></i>${i + 1 === L ? `layer ${L} (output)` : `layer ${i + 1}`}</span>`);
-    const html = `<span class="chart-legend">${items.join("")}</span>`;
+    const html = `<span class="chart-legend">${items.join("")}<span class="item">· across: passes</span></span>`;
     if (el.innerHTML !== html) el.innerHTML = html;
   }
 
@@ -276,20 +303,20 @@ export class DiagnosticsView {
       const norm = q === "W" ? layer.weight_norm : q === "grad_W" ? layer.grad_norm : null;
       now.textContent = norm !== null && norm !== undefined ? `‖·‖ ${fmt(norm, "3")}` : "";
       if (!entry || !entry.counts.length) {
-        Plotly.react(el, [], chartLayout({ xaxis: { visible: false }, yaxis: { visible: false }, annotations: emptyNote("No passes yet") }), PLOT_CONFIG);
+        plot(el, [], chartLayout({ xaxis: { visible: false }, yaxis: { visible: false }, annotations: emptyNote("No passes yet") }));
         continue;
       }
       const m = heatmapOf(entry, h.passes);
       let top = 0;
       for (const row of m.z) for (const v of row) if (v !== null && v > top) top = v;
-      Plotly.react(el, [{
+      plot(el, [{
         type: "heatmap", x: m.x, y: m.y, z: m.z, zmin: 0, zmax: top || 1, colorscale: HEAT_SCALE, showscale: false, xgap: 0, ygap: 0,
         hovertemplate: `pass %{x}<br>${quantityLabel(q, l)} ≈ %{y:.3g}<br>%{z:.1%} of the values<extra></extra>`,
       }], chartLayout({
-        xaxis: { title: { text: "pass", standoff: 4 }, automargin: true, nticks: 5, zeroline: false },
+        xaxis: { title: { text: "pass", standoff: 4 }, automargin: true, zeroline: false, ...passTicks(m.x) },
         yaxis: { automargin: true, nticks: 5, zeroline: false, exponentformat: "e" },
         uirevision: `heat-${l}-${q}`,
-      }), PLOT_CONFIG);
+      }));
     }
   }
 }

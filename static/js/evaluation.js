@@ -6,7 +6,7 @@
 
 import { api } from "./transport.js";
 import { esc, fmt, px } from "./format.js";
-import { PLOT_CONFIG, chartLayout, emptyNote } from "./diagnostics.js";
+import { chartLayout, emptyNote, plot } from "./diagnostics.js";
 
 const REFRESH_MS = 1000;
 
@@ -96,7 +96,7 @@ export class EvaluationPane {
     const classes = confusion.classes.map(String);
     if (!matrix) {
       this.summary.textContent = "this session has no test split";
-      Plotly.react(this.plot, [], chartLayout({ xaxis: { visible: false }, yaxis: { visible: false }, annotations: emptyNote("No test samples: pick the training set") }), PLOT_CONFIG);
+      plot(this.plot, [], chartLayout({ xaxis: { visible: false }, yaxis: { visible: false }, annotations: emptyNote("No test samples: pick the training set") }));
       return;
     }
     const total = matrix.flat().reduce((s, v) => s + v, 0);
@@ -104,7 +104,7 @@ export class EvaluationPane {
     this.summary.textContent = `${right.toLocaleString("en")} of ${total.toLocaleString("en")} right (${total ? ((100 * right) / total).toFixed(1) : "—"} %) · rows: the true class, columns: the predicted one`;
     const shares = rowShares(matrix);
     const many = classes.length > 12;
-    Plotly.react(this.plot, [{
+    plot(this.plot, [{
       type: "heatmap", x: classes, y: classes, z: shares, zmin: 0, zmax: 1, showscale: false,
       colorscale: [[0, "#ffffff"], [0.25, "#c6dbef"], [1, "#08519c"]], xgap: 1, ygap: 1,
       customdata: matrix, hovertemplate: "true %{y}, predicted %{x}<br>%{customdata} samples (%{z:.1%} of the row)<extra></extra>",
@@ -113,7 +113,7 @@ export class EvaluationPane {
       xaxis: { title: { text: "predicted", standoff: 4 }, type: "category", side: "bottom", automargin: true },
       yaxis: { title: { text: "true class", standoff: 4 }, type: "category", autorange: "reversed", automargin: true },
       uirevision: "confusion",
-    }), PLOT_CONFIG);
+    }));
     this.plot.dataset.cells = JSON.stringify(matrix);
   }
 
@@ -122,7 +122,7 @@ export class EvaluationPane {
     const r2 = a.r2[this.split];
     if (!pairs) {
       this.summary.textContent = "this session has no test split";
-      Plotly.react(this.plot, [], chartLayout({ xaxis: { visible: false }, yaxis: { visible: false }, annotations: emptyNote("No test samples: pick the training set") }), PLOT_CONFIG);
+      plot(this.plot, [], chartLayout({ xaxis: { visible: false }, yaxis: { visible: false }, annotations: emptyNote("No test samples: pick the training set") }));
       return;
     }
     this.summary.innerHTML = `R² = <b>${esc(fmt(r2, "4"))}</b> on the ${this.split === "train" ? "training" : "test"} set (1 is perfect; 0 is no better than the mean)`;
@@ -131,13 +131,13 @@ export class EvaluationPane {
     for (const [y, p] of pairs) {
       for (const v of [y, p]) if (v !== null) [lo, hi] = [Math.min(lo, v), Math.max(hi, v)];
     }
-    Plotly.react(this.plot, [
+    plot(this.plot, [
       { type: "scatter", mode: "lines", x: [lo, hi], y: [lo, hi], line: { color: "#999", dash: "dash", width: 1.2 }, hoverinfo: "skip", name: "y = x" },
       { type: "scatter", mode: "markers", x: pairs.map((p) => p[0]), y: pairs.map((p) => p[1]), marker: { size: 6, color: "#2166ac", opacity: 0.7 }, hovertemplate: "actual %{x:.4g}<br>predicted %{y:.4g}<extra></extra>", name: "samples" },
     ], chartLayout({
       xaxis: { title: { text: "actual y", standoff: 4 }, automargin: true, zeroline: false },
       yaxis: { title: { text: "predicted ŷ", standoff: 4 }, automargin: true, zeroline: false, scaleanchor: "x" },
       uirevision: "pairs",
-    }), PLOT_CONFIG);
+    }));
   }
 }

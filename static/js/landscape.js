@@ -7,7 +7,7 @@
 
 import { api } from "./transport.js";
 import { esc, fmt, px } from "./format.js";
-import { PLOT_CONFIG, chartLayout, emptyNote } from "./diagnostics.js";
+import { chartLayout, emptyNote, plot } from "./diagnostics.js";
 
 /** Should the contour show log₁₀ J? When J spans more than two decades the basin would otherwise be one colour. */
 export function useLog(loss) {
@@ -42,7 +42,7 @@ export class LandscapePane {
         <progress max="1" value="0" data-testid="landscape-progress" aria-label="Landscape progress"></progress>
         <span class="hint" data-part="progress-text" data-testid="landscape-progress-text"></span>
       </div>
-      <p class="hint" data-part="about" data-testid="landscape-about">The loss around the current weights, along two random directions scaled like each layer's weights (Li et al., 2018, “Visualizing the Loss Landscape of Neural Nets”); the path training took, projected onto that plane; and J along −∇J. It costs grid² forward passes over the probe set, on the server.</p>
+      <p class="hint" data-part="about" data-testid="landscape-about" title="Two random directions scaled filter by filter like the weights (Li et al., 2018, “Visualizing the Loss Landscape of Neural Nets”); the path is the weights the step-back history kept, projected onto that plane; the slice is J(θ − s ∇J) for steps s up to 4η. It costs grid² forward passes over the probe set, run on the server as a job.">J around the current weights along two random filter-normalized directions (Li et al., 2018), with the path training took; grid² forward passes, on the server.</p>
       <div class="land-plots">
         <div class="chart-box"><div class="chart-head"><h3>J(θ + α d₁ + β d₂)</h3><span class="hint" data-part="center"></span></div><div class="plot" data-testid="landscape-contour"></div></div>
         <div class="chart-box"><div class="chart-head"><h3>J along −∇J</h3></div><div class="plot" data-testid="landscape-slice"></div></div>
@@ -152,8 +152,8 @@ export class LandscapePane {
     if (!r) {
       centerEl.textContent = "";
       const note = emptyNote("Not computed yet: press Compute the landscape");
-      Plotly.react(this.contour, [], chartLayout({ xaxis: { visible: false }, yaxis: { visible: false }, annotations: note }), PLOT_CONFIG);
-      Plotly.react(this.slice, [], chartLayout({ xaxis: { visible: false }, yaxis: { visible: false }, annotations: emptyNote("") }), PLOT_CONFIG);
+      plot(this.contour, [], chartLayout({ xaxis: { visible: false }, yaxis: { visible: false }, annotations: note }));
+      plot(this.slice, [], chartLayout({ xaxis: { visible: false }, yaxis: { visible: false }, annotations: emptyNote("") }));
       this.el.dataset.pass = "";
       return;
     }
@@ -164,7 +164,7 @@ export class LandscapePane {
     centerEl.innerHTML = `at pass ${r.pass.toLocaleString("en")}: J = ${esc(fmt(r.center_loss, "4"))}${stale ? ` <span class="warn">(the network has moved on: compute again)</span>` : ""}`;
     this.el.dataset.pass = String(r.pass);
     const path = r.path || [];
-    Plotly.react(this.contour, [
+    plot(this.contour, [
       {
         type: "contour", x: r.alphas, y: r.betas, z, customdata: r.loss, ncontours: 22, colorscale: "Viridis", reversescale: false,
         contours: { coloring: "heatmap", showlines: true }, line: { width: 0.5, color: "rgba(255,255,255,0.5)" },
@@ -177,11 +177,11 @@ export class LandscapePane {
       xaxis: { title: { text: "α (direction d₁)", standoff: 4 }, automargin: true, zeroline: false, range: [r.alphas[0], r.alphas[r.alphas.length - 1]] },
       yaxis: { title: { text: "β (direction d₂)", standoff: 4 }, automargin: true, zeroline: false, range: [r.betas[0], r.betas[r.betas.length - 1]] },
       uirevision: "landscape",
-    }), PLOT_CONFIG);
+    }));
     const s = r.slice;
     const lr = st ? st.config.optimizer.learning_rate : null;
     const inRange = s && lr !== null && s.steps.length && lr >= Math.min(...s.steps) && lr <= Math.max(...s.steps);
-    Plotly.react(this.slice, s ? [
+    plot(this.slice, s ? [
       { type: "scatter", mode: "lines+markers", x: s.steps, y: s.loss, line: { color: "#2166ac", width: 2 }, marker: { size: 4 }, hovertemplate: "step %{x:.3g}<br>J %{y:.4g}<extra></extra>", name: "J" },
       { type: "scatter", mode: "markers", x: [0], y: [r.center_loss], marker: { size: 12, symbol: "star", color: "#e41a1c" }, hovertemplate: "now: J %{y:.4g}<extra></extra>", name: "now" },
     ] : [], chartLayout({
@@ -190,6 +190,6 @@ export class LandscapePane {
       shapes: inRange ? [{ type: "line", x0: lr, x1: lr, yref: "paper", y0: 0, y1: 1, line: { color: "#e08214", dash: "dot", width: 1.5 } }] : [],
       annotations: [...(inRange ? [{ x: lr, yref: "paper", y: 1, yanchor: "top", xanchor: "left", text: ` η = ${fmt(lr, "3")}`, showarrow: false, font: { size: px(12), color: "#8a4b00" } }] : []), ...(s ? [] : emptyNote("no slice"))],
       uirevision: "slice",
-    }), PLOT_CONFIG);
+    }));
   }
 }

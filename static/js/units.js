@@ -7,7 +7,7 @@
 import { api } from "./transport.js";
 import { CLASS_COLORS, DIVERGING, diverging } from "./palette.js";
 import { esc, sub, sup } from "./format.js";
-import { PLOT_CONFIG, chartLayout, emptyNote } from "./diagnostics.js";
+import { chartLayout, emptyNote, plot } from "./diagnostics.js";
 
 const REFRESH_PLAYING_MS = 500;
 // Activations with a known range are coloured around its middle (sigmoid's ½, tanh's 0) over its whole width, so
@@ -286,19 +286,19 @@ export class UnitViews {
     const entry = this.grids.get(this.paneLayer);
     const note = this.pane.querySelector("[data-part='note']");
     const gridEl = this.pane.querySelector(".unit-grid");
-    const plot = this.pane.querySelector(".units-plot");
+    const chart = this.pane.querySelector(".units-plot");
     if (!entry || !window.Plotly) return;
     const a = entry.answer;
     if (a.kind === "grid") {
       gridEl.hidden = false;
-      plot.hidden = true;
+      chart.hidden = true;
       note.textContent = "each hidden neuron's output over the input plane (blue: high, orange: low); click one to see it large in the data view";
       gridEl.innerHTML = entry.images.map((_, j) => `<button type="button" class="unit-cell" data-unit="${j}" aria-label="Show neuron ${j + 1} of layer ${a.layer} large in the data view"><canvas width="${a.xs.length}" height="${a.ys.length}"></canvas><span>a${sup(a.layer)}${sub(j + 1)}</span></button>`).join("");
       gridEl.querySelectorAll("canvas").forEach((c, j) => c.getContext("2d").drawImage(entry.images[j], 0, 0));
       return;
     }
     gridEl.hidden = true;
-    plot.hidden = false;
+    chart.hidden = false;
     const st = this.store.state;
     const classification = st.dataset.task === "classification";
     const axes = a.axes === "pca" ? ["first principal axis", "second principal axis"] : [`a${sup(a.layer)}${sub(1)}`, `a${sup(a.layer)}${sub(2)}`];
@@ -316,12 +316,12 @@ export class UnitViews {
       for (const v of a.labels) if (v !== null && Math.abs(v) > m) m = Math.abs(v);
       traces.push({ type: "scattergl", mode: "markers", x: a.points.map((p) => p[0]), y: a.points.map((p) => p[1]), marker: { size: 5, color: a.labels, colorscale: DIVERGING, cmin: -m, cmax: m, opacity: 0.8 }, hovertemplate: "y %{marker.color:.3g}<extra></extra>" });
     }
-    Plotly.react(plot, traces, chartLayout({
+    plot(chart, traces, chartLayout({
       showlegend: classification && traces.length <= 10, legend: { orientation: "h", y: 1.02, yanchor: "bottom" },
       xaxis: { title: { text: axes[0], standoff: 4 }, automargin: true, zeroline: false },
       yaxis: { title: { text: axes[1], standoff: 4 }, automargin: true, zeroline: false },
       annotations: a.points.length ? [] : emptyNote("No samples"),
       uirevision: `units-${a.layer}`,
-    }), PLOT_CONFIG);
+    }));
   }
 }
