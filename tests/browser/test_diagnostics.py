@@ -11,7 +11,7 @@ from typing import Any
 
 import httpx
 import pytest
-from pagekit import open_page, shot
+from pagekit import layout_problems, open_page, shot
 
 pytestmark = pytest.mark.browser
 
@@ -79,6 +79,7 @@ def test_a_deep_sigmoid_net_shows_the_vanishing_flag(page: Any, server: str, api
     assert "No ReLU layers" in dead_note
     ratio_band = page.locator("[data-testid='series-update_ratio'] .annotation-text").text_content()
     assert "10⁻³" in ratio_band
+    assert layout_problems(page) == []
     shot(page, request, "health")
 
     page.get_by_test_id("diag-tab-dist").click()
@@ -102,6 +103,7 @@ def test_a_deep_sigmoid_net_shows_the_vanishing_flag(page: Any, server: str, api
     drawn(page, "series-grad_norm")
     font = page.evaluate("() => parseFloat(getComputedStyle(document.querySelector('.flag-message')).fontSize)")
     assert font >= 16
+    assert layout_problems(page) == []  # nothing cut off, overlapping or too small
     shot(page, request, "health-big")
     page.click("#big")
 
