@@ -88,6 +88,7 @@ export class CompareRuns {
     const ids = this.picked.slice();
     await Promise.all(ids.map((id) => this.fetch(id)));
     this.draw();
+    clearTimeout(this.timer); // (another apply may have finished meanwhile: one refresh loop only)
     if (this.picked.length) this.timer = setTimeout(() => this.apply(), REFRESH_MS);
   }
 

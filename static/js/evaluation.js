@@ -7,16 +7,9 @@
 import { api } from "./transport.js";
 import { esc, fmt, px } from "./format.js";
 import { chartLayout, emptyNote, plot } from "./diagnostics.js";
+import { rowShares } from "./health.js";
 
 const REFRESH_MS = 1000;
-
-/** A confusion matrix's cells as shares of their row (a row with no samples stays empty). */
-export function rowShares(matrix) {
-  return matrix.map((row) => {
-    const total = row.reduce((s, v) => s + v, 0);
-    return row.map((v) => (total ? v / total : null));
-  });
-}
 
 export class EvaluationPane {
   constructor({ store }) {

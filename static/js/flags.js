@@ -11,11 +11,13 @@ const BADGE_TEXT_MIN_SPACING = 104; // px between columns below which a badge sh
 
 export class FlagView {
   /**
-   * @param {object} el     {badges: the overlay over the diagram, count: the tab's counter}
+   * @param {object} el     {badges: the overlay over the diagram, count: the tab's counter, diagram (diagram.js)}
    * @param {object} hooks  {show(flag): open the Diagnostics view at this flag, openLesson(id)}
    */
-  constructor({ badges, count }, { show, openLesson }) {
+  constructor({ badges, count, diagram }, { show, openLesson }) {
     this.badgesEl = badges;
+    this.diagram = diagram;
+    diagram.overlays.push({ paint: () => this.place() }); // the badges move with the diagram's layout
     this.countEl = count;
     this.show = show;
     this.openLesson = openLesson;
@@ -45,6 +47,7 @@ export class FlagView {
     }
     for (const list of this.lists) this.renderList(list);
     if (this.flags.some((f) => f.lesson) && !this.lessonTitles) this.loadLessonTitles();
+    this.place(); // new badges are placed at once, not at the next paint
   }
 
   badge(layer, list) {
@@ -55,7 +58,8 @@ export class FlagView {
   }
 
   /** Put each badge under its layer's column (called after every diagram paint; moves only when needed). */
-  place(diagram) {
+  place() {
+    const diagram = this.diagram;
     const g = diagram.geometry;
     const tr = diagram.transform();
     if (!g || !tr || !this.flags.length) return;

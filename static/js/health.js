@@ -1,5 +1,6 @@
 // The diagnostics' numbers as the charts draw them: a layer's histograms over time as a pass × bin matrix, the
-// per-layer scalar series, the flags by layer with a short name each. The server computes every statistic and
+// per-layer scalar series, the flags by layer with a short name each, a confusion matrix's row shares, the
+// landscape's colour scale, the colours of a hidden unit's picture. The server computes every statistic and
 // every flag (GET …/diagnostics, the `flags` event); this module only arranges them. No DOM: tests/js/ runs it.
 
 /** The four quantities of a layer, in the seed's notation: wire name → label. */
@@ -98,4 +99,32 @@ export function flagsKey(flags) {
 export function quantityLabel(q, layer) {
   const sup = String(layer).replace(/\d/g, (d) => "⁰¹²³⁴⁵⁶⁷⁸⁹"[d]);
   return { W: `W${sup}`, a: `a${sup}`, delta: `δ${sup}`, grad_W: `∂J/∂W${sup}` }[q];
+}
+
+/** A confusion matrix's cells as shares of their row (a row with no samples stays empty). */
+export function rowShares(matrix) {
+  return matrix.map((row) => {
+    const total = row.reduce((s, v) => s + v, 0);
+    return row.map((v) => (total ? v / total : null));
+  });
+}
+
+/** Should the contour show log₁₀ J? When J spans more than two decades the basin would otherwise be one colour. */
+export function useLog(loss) {
+  let lo = Infinity;
+  let hi = 0;
+  for (const row of loss) for (const v of row) if (v !== null && v > 0) [lo, hi] = [Math.min(lo, v), Math.max(hi, v)];
+  return lo > 0 && hi / lo > 100;
+}
+
+// Activations with a known range are coloured around its middle (sigmoid's ½, tanh's 0) over its whole width, so
+// pictures compare across neurons and passes; the others around 0, scaled to the layer's largest |a|.
+const RANGES = { sigmoid: [0.5, 0.5], tanh: [0, 1] };
+
+/** How a layer's pictures are coloured: {center, scale} for diverging((a − center) / scale). */
+export function unitScale(activation, units) {
+  if (RANGES[activation]) return { center: RANGES[activation][0], scale: RANGES[activation][1] };
+  let m = 0;
+  for (const grid of units) for (const row of grid) for (const v of row) if (v !== null && Math.abs(v) > m) m = Math.abs(v);
+  return { center: 0, scale: m || 1 };
 }

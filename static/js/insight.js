@@ -22,10 +22,9 @@ export class Insight {
     this.controls = parts.controls;
     const notice = (message, kind) => chrome.notice(message, kind);
     this.flags = new FlagView(
-      { badges: $("flag-badges"), count: $("flag-count") },
+      { badges: $("flag-badges"), count: $("flag-count"), diagram: parts.diagram },
       { show: (flag) => this.view.showFlag(flag), openLesson: (id) => this.openLesson(id) },
     );
-    parts.diagram.overlays.push({ paint: (ctx, tr, diagram) => this.flags.place(diagram) });
     this.units = new UnitViews({ store, diagram: parts.diagram, dataView: parts.dataView, toggle: $("unit-pictures"), schedule: (part) => renderer.schedule(part) });
     this.view = new DiagnosticsView($("diagnostics"), {
       store,

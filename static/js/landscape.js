@@ -8,14 +8,7 @@
 import { api } from "./transport.js";
 import { esc, fmt, px } from "./format.js";
 import { chartLayout, emptyNote, plot } from "./diagnostics.js";
-
-/** Should the contour show log₁₀ J? When J spans more than two decades the basin would otherwise be one colour. */
-export function useLog(loss) {
-  let lo = Infinity;
-  let hi = 0;
-  for (const row of loss) for (const v of row) if (v !== null && v > 0) [lo, hi] = [Math.min(lo, v), Math.max(hi, v)];
-  return lo > 0 && hi / lo > 100;
-}
+import { useLog } from "./health.js";
 
 export class LandscapePane {
   /** @param {object} deps {store, notice(message, kind), receive(event): a REST answer into the store (actions.js)} */

@@ -8,20 +8,9 @@ import { api } from "./transport.js";
 import { CLASS_COLORS, DIVERGING, diverging } from "./palette.js";
 import { esc, sub, sup } from "./format.js";
 import { chartLayout, emptyNote, plot } from "./diagnostics.js";
+import { unitScale } from "./health.js";
 
 const REFRESH_PLAYING_MS = 500;
-// Activations with a known range are coloured around its middle (sigmoid's ½, tanh's 0) over its whole width, so
-// pictures compare across neurons and passes; the others around 0, scaled to the layer's largest |a|.
-const RANGES = { sigmoid: [0.5, 0.5], tanh: [0, 1] };
-
-/** How a layer's pictures are coloured: {center, scale} for diverging((a − center) / scale). */
-export function unitScale(activation, units) {
-  if (RANGES[activation]) return { center: RANGES[activation][0], scale: RANGES[activation][1] };
-  let m = 0;
-  for (const grid of units) for (const row of grid) for (const v of row) if (v !== null && Math.abs(v) > m) m = Math.abs(v);
-  return { center: 0, scale: m || 1 };
-}
-
 // The diverging scale in 256 steps (a picture has thousands of pixels; parsing a colour per pixel would not do).
 let LUT = null;
 function lut() {

@@ -4,7 +4,7 @@
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
 
-import { badgeLayer, flagsByLayer, flagsKey, hasSeries, heatmapOf, latestColumn, quantityLabel, seriesOf } from "../../static/js/health.js";
+import { badgeLayer, flagsByLayer, flagsKey, hasSeries, heatmapOf, latestColumn, quantityLabel, rowShares, seriesOf, unitScale, useLog } from "../../static/js/health.js";
 
 const history = {
   passes: [0, 10, 20],
@@ -64,5 +64,24 @@ describe("flags", () => {
   test("the quantities in the seed's notation", () => {
     assert.equal(quantityLabel("grad_W", 12), "∂J/∂W¹²");
     assert.equal(quantityLabel("delta", 3), "δ³");
+  });
+});
+
+describe("evaluation, landscape and unit pictures", () => {
+  test("a confusion matrix coloured by each row's shares; an empty row stays empty", () => {
+    assert.deepEqual(rowShares([[3, 1], [0, 0], [2, 2]]), [[0.75, 0.25], [null, null], [0.5, 0.5]]);
+  });
+
+  test("the landscape goes to log₁₀ J only when J spans more than two decades", () => {
+    assert.equal(useLog([[0.5, 0.6], [0.7, null]]), false);
+    assert.equal(useLog([[0.01, 0.6], [5, 2]]), true);
+    assert.equal(useLog([[null]]), false);
+  });
+
+  test("pictures of bounded activations use their whole range, the others the layer's largest |a|", () => {
+    assert.deepEqual(unitScale("sigmoid", []), { center: 0.5, scale: 0.5 });
+    assert.deepEqual(unitScale("tanh", []), { center: 0, scale: 1 });
+    assert.deepEqual(unitScale("relu", [[[0, 2], [null, 1]], [[4, 0]]]), { center: 0, scale: 4 });
+    assert.deepEqual(unitScale("relu", [[[0, 0]]]), { center: 0, scale: 1 }); // a dead layer: no division by 0
   });
 });
