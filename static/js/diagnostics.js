@@ -92,7 +92,7 @@ export class DiagnosticsView {
     this.lastAsk = 0;
     element.innerHTML = `
       <div class="diag-head">
-        <div class="subtabs" role="tablist" aria-label="Diagnostics views">${PANES.map(([id, text]) => `<button type="button" role="tab" id="diag-tab-${id}" data-pane="${id}" aria-controls="diag-pane-${id}" aria-selected="${id === this.pane}" data-testid="diag-tab-${id}">${text}</button>`).join("")}</div>
+        <div class="subtabs" role="tablist" aria-label="Diagnostics views">${PANES.map(([id, text]) => `<button type="button" role="tab" id="diag-tab-${id}" data-pane="${id}" aria-controls="diag-pane-${id}" aria-selected="${id === this.pane}" aria-label="Diagnostics: ${text}" data-testid="diag-tab-${id}">${text}</button>`).join("")}</div>
         <span class="hint diag-status" data-part="status" data-testid="diag-status"></span>
       </div>
       <div class="diag-body">

@@ -26,7 +26,7 @@ export class EvaluationPane {
     this.el = element;
     element.innerHTML = `
       <div class="dist-head"><div class="segmented" role="group" aria-label="Which split">
-        <button type="button" data-split="train" aria-pressed="false">training set</button><button type="button" data-split="test" aria-pressed="true">test set</button></div>
+        <button type="button" data-split="train" aria-pressed="false" aria-label="Evaluate on the training set">training set</button><button type="button" data-split="test" aria-pressed="true" aria-label="Evaluate on the test set">test set</button></div>
         <span class="hint" data-part="summary" data-testid="eval-summary"></span></div>
       <div class="plot eval-plot" data-testid="eval-plot"></div>`;
     this.plot = element.querySelector(".eval-plot");

@@ -28,8 +28,8 @@ export class LandscapePane {
         <label title="points along each direction: the grid has resolution² points, each a forward pass over the probe set">grid <input type="number" name="resolution" min="3" max="101" step="2" value="21" aria-label="Grid points along each direction"></label>
         <label title="how far along each direction, in units of the filter-normalized direction (1: as large as the weights)">span ± <input type="number" name="span" min="0.05" max="100" step="0.05" value="1" aria-label="Span along each direction"></label>
         <label title="the random directions' seed">seed <input type="number" name="seed" min="0" step="1" value="0" aria-label="Seed of the random directions"></label>
-        <button type="submit" class="primary" data-testid="landscape-compute">Compute the landscape</button>
-        <button type="button" data-part="cancel" hidden>Cancel</button>
+        <button type="submit" class="primary" data-testid="landscape-compute" aria-label="Compute the loss landscape">Compute the landscape</button>
+        <button type="button" data-part="cancel" aria-label="Cancel the landscape" hidden>Cancel</button>
       </form>
       <div class="progress-row land-progress" data-part="progress-row" hidden>
         <progress max="1" value="0" data-testid="landscape-progress" aria-label="Landscape progress"></progress>

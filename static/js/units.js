@@ -60,7 +60,7 @@ export class UnitViews {
     this.paneLayer = 1;
     diagram.overlays.push(this);
     toggle.addEventListener("change", () => {
-      this.diagram.paint();
+      this.redraw();
       this.refresh(true);
     });
     this.banner = document.createElement("div");
@@ -180,7 +180,7 @@ export class UnitViews {
         const scale = a.kind === "grid" ? unitScale(activation, a.units) : null;
         this.grids.set(a.layer, { answer: a, scale, images: a.kind === "grid" ? a.units.map((g) => gridImage(g, scale)) : null });
       }
-      this.diagram.paint();
+      this.redraw();
       this.updateLarge();
       if (this.paneVisible) this.drawPane();
     } catch (err) {
@@ -191,6 +191,12 @@ export class UnitViews {
   }
 
   // -- pictures in the diagram ---------------------------------------------------------------------------
+  /** Redraw the diagram with the pictures at its next frame (not paint() now: it may hold a new network whose
+   * phase view is not drawn yet). */
+  redraw() {
+    this.schedule("diagram");
+  }
+
   /** Diagram overlay: a picture left of each shown hidden neuron (its edges come in from the left, under it). */
   paint(ctx, tr, diagram) {
     this.boxes = [];
@@ -247,7 +253,7 @@ export class UnitViews {
     this.large = unit;
     if (unit && !this.grids.has(unit.layer)) this.refresh(true);
     this.updateLarge();
-    this.diagram.paint();
+    this.redraw();
   }
 
   /** The data view paints the unit's grid instead of the network's output (and says so above it). */
@@ -298,12 +304,12 @@ export class UnitViews {
     if (classification && st.dataset.classes) {
       st.dataset.classes.forEach((name, k) => {
         const idx = a.labels.map((v, i) => (v === k ? i : -1)).filter((i) => i >= 0);
-        traces.push({ type: "scattergl", mode: "markers", name: String(name), x: idx.map((i) => a.points[i][0]), y: idx.map((i) => a.points[i][1]), marker: { size: 5, color: CLASS_COLORS[k % CLASS_COLORS.length], opacity: 0.75 }, hovertemplate: `${esc(name)}<extra></extra>` });
+        traces.push({ type: "scatter", mode: "markers", name: String(name), x: idx.map((i) => a.points[i][0]), y: idx.map((i) => a.points[i][1]), marker: { size: 5, color: CLASS_COLORS[k % CLASS_COLORS.length], opacity: 0.75 }, hovertemplate: `${esc(name)}<extra></extra>` });
       });
     } else {
       let m = 1e-9;
       for (const v of a.labels) if (v !== null && Math.abs(v) > m) m = Math.abs(v);
-      traces.push({ type: "scattergl", mode: "markers", x: a.points.map((p) => p[0]), y: a.points.map((p) => p[1]), marker: { size: 5, color: a.labels, colorscale: DIVERGING, cmin: -m, cmax: m, opacity: 0.8 }, hovertemplate: "y %{marker.color:.3g}<extra></extra>" });
+      traces.push({ type: "scatter", mode: "markers", x: a.points.map((p) => p[0]), y: a.points.map((p) => p[1]), marker: { size: 5, color: a.labels, colorscale: DIVERGING, cmin: -m, cmax: m, opacity: 0.8 }, hovertemplate: "y %{marker.color:.3g}<extra></extra>" });
     }
     plot(chart, traces, chartLayout({
       showlegend: classification && traces.length <= 10, legend: { orientation: "h", y: 1.02, yanchor: "bottom" },

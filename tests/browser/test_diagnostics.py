@@ -151,7 +151,7 @@ def test_the_loss_landscape_is_computed_drawn_and_cancelled(
     page.get_by_test_id("landscape-compute").click()
     page.wait_for_function("() => (window.__bpv.store.landscapeJob || {}).status === 'running'")
     assert page.locator("#next-pass").is_disabled()
-    page.get_by_role("button", name="Cancel", exact=True).click()
+    page.get_by_role("button", name="Cancel the landscape").click()
     page.wait_for_function(f"() => {PROGRESS_TEXT}.startsWith('cancelled')")
     shot(page, request, "landscape-cancelled")
     page.wait_for_function("() => !document.getElementById('next-pass').disabled")
@@ -246,6 +246,8 @@ def test_the_layers_eye_scatter_for_data_that_is_not_a_plane(
     assert view["kind"] == "projection"
     points = page.evaluate("() => document.querySelector('.units-plot').data.reduce((n, t) => n + t.x.length, 0)")
     assert points == len(view["points"])
+    drawn_points = page.evaluate("() => document.querySelectorAll('.units-plot .scatterlayer .point').length")
+    assert drawn_points == len(view["points"])  # drawn as SVG (no WebGL needed)
     assert "principal axes" in page.get_by_test_id("units-note").inner_text()
     shot(page, request, "layers-eye")
     assert page.problems.errors == []
