@@ -243,9 +243,9 @@ class Hub:
         focus: bool = False,
         before_state: list[Item] | None = None,
     ) -> list[Item]:
-        """The events that bring clients up to date: new metrics points, then (`before_state`), the lesson's
-        open step if it changed, the state. A session rebuilt in place (a new network and data) is sent whole
-        instead: a snapshot, then the state.
+        """The events that bring clients up to date: the health flags if they changed, new metrics points, then
+        (`before_state`), the lesson's open step if it changed, the state (with new layer statistics, if any). A
+        session rebuilt in place (a new network and data) is sent whole instead: a snapshot, then the state.
 
         A command's state is `ordered` (it carries the command's request_id and is never coalesced away);
         play and sync frames are coalescable (`state`).
@@ -254,12 +254,12 @@ class Hub:
         if session.generation != self.published_generation:
             return self._collect_rebuilt(request_id, before_state)
         items: list[Item] = []
+        diagnostics = self._collect_diagnostics(items, request_id)  # a `flags` event goes first
         cursor = self.metrics_cursor or (0, 0)
         per_pass, per_epoch, self.metrics_cursor, replace = session.metrics_since(cursor)
         if replace or per_pass["pass"] or per_epoch["epoch"]:
             items.append(Item("metrics", MetricsBatch(per_pass, per_epoch, replace, request_id)))
         items.extend(before_state or ())
-        diagnostics = self._collect_diagnostics(items, request_id)
         if session.lesson_revision != self.published_lesson:
             self.published_lesson = session.lesson_revision
             lesson = schemas.LessonEvent(lesson=session.lesson_view(), request_id=request_id)
@@ -286,7 +286,7 @@ class Hub:
         self.published_diagnostics = update.version
         if update.flag_keys != self.published_flags:
             self.published_flags = update.flag_keys
-            items.append(Item("ordered", dump(schemas.FlagsEvent(flags=update.flags, request_id=request_id))))
+            items.append(Item("flags", dump(schemas.FlagsEvent(flags=update.flags, request_id=request_id))))
         return update.frame
 
     def _diagnostics_published(self) -> None:

@@ -385,7 +385,11 @@ class TrainRequest(Model):
         populate_by_name=True,
         extra="forbid",
         json_schema_extra={
-            "anyOf": [{"required": ["epochs"]}, {"required": ["passes"]}, {"required": ["stop"]}],
+            "oneOf": [
+                {"required": ["epochs"]},
+                {"required": ["passes"]},
+                {"required": ["stop"], "not": {"anyOf": [{"required": ["epochs"]}, {"required": ["passes"]}]}},
+            ],
             "examples": [{"epochs": 200}, {"passes": 5000}, {"epochs": 500, "stop": {"loss_below": 0.05}}],
         },
     )

@@ -492,12 +492,23 @@ class Session:
                 return None
             started = time.perf_counter()
             result = self.train_chunk(passes, should_stop=job.stop.check if job.stop is not None else None)
+            if job.stop is not None and job.stop.stop_pass is not None and result.diverged is None:
+                result.passes -= self._back_to(job.stop.stop_pass)
             elapsed = time.perf_counter() - started
             losses = self.trainer.metrics.batch_loss.y
             job.count(result, losses[-1] if losses else None)
             if job.status != "running":
                 self.settle()
             return elapsed
+
+    def _back_to(self, pass_index: int) -> int:
+        """Return to an earlier pass boundary (a stop condition met within the chunk that went past it); answers
+        the passes undone (0 if the history no longer holds it: the run then ends where it is)."""
+        overshoot = self.trainer.pass_index - pass_index
+        if overshoot <= 0 or not self.trainer.go_to_pass(pass_index):
+            return 0
+        self._changed()
+        return overshoot
 
     def end_job(self, job: JobInfo, status: str, message: str | None = None) -> None:
         with self.lock:

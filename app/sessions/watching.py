@@ -9,6 +9,8 @@ never by itself with `BACKPROP_VIZ_DIAGNOSTICS=false` (then only on request: GET
 
 from __future__ import annotations
 
+import itertools
+import logging
 import time
 from dataclasses import dataclass
 
@@ -17,6 +19,10 @@ from app.config import Settings
 from app.sessions import diagnosing
 from engine.diagnostics.tracker import DiagnosticsTracker, Snapshot
 from engine.training import Trainer
+
+log = logging.getLogger(__name__)
+
+_versions = itertools.count(1)  # shared by every Watch: a rebuilt session's new Watch never repeats an old version
 
 
 @dataclass
@@ -34,7 +40,7 @@ class Watch:
         self.trainer = trainer
         self.settings = settings
         self.tracker = DiagnosticsTracker(trainer)
-        self.version = 0
+        self.version = 0  # of the latest measurement (0: none yet)
         self.edits = 0  # weights edited by hand: the statistics change without a new pass
         self._key: tuple[int, int] | None = None
         self._at = -float("inf")
@@ -48,7 +54,7 @@ class Watch:
         snapshot = self.tracker.measure(self.trainer)
         self._key = self._current_key()
         self._at = time.monotonic()
-        self.version += 1
+        self.version = next(_versions)
         return snapshot
 
     def latest(self) -> Snapshot:
@@ -63,7 +69,11 @@ class Watch:
             return
         if busy and time.monotonic() - self._at < 1.0 / self.settings.diagnostics_rate:
             return
-        self.measure()
+        try:
+            self.measure()
+        except Exception:  # diagnostics must never break the change they follow
+            log.exception("measuring the diagnostics failed")
+            self._key = self._current_key()  # not again until the state moves on
 
     def since(self, version: int) -> Update | None:
         """The latest measurement if it is newer than `version` (None when it is not, or when turned off)."""

@@ -8,12 +8,15 @@ saturated         a hidden layer's saturated fraction ≥ SATURATED_SHARE (not t
                   classifier's output is meant to be near 0 or 1)
 update_too_large  a layer's ‖ΔW^l‖ / ‖W^l‖ > UPDATE_TOO_LARGE
 update_too_small  a layer's ‖ΔW^l‖ / ‖W^l‖ < UPDATE_TOO_SMALL
+                  (both in each of the last UPDATE_MEASUREMENTS measurements: one mini-batch's step is noisy —
+                  a batch the network already fits gives a tiny one — so a single step decides nothing)
 diverging         the probe loss rose at each of the last DIVERGING_MEASUREMENTS measurements, by
                   DIVERGING_RISE-fold in all
 """
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 from itertools import pairwise
@@ -37,6 +40,7 @@ SATURATED_SHARE = 0.5
 UPDATE_HEALTHY = 1e-3
 UPDATE_TOO_LARGE = 1e-1
 UPDATE_TOO_SMALL = 1e-6
+UPDATE_MEASUREMENTS = 3
 # Chosen here (no standard source): a loss measured on the same probe that rises five times in a row, by 10%
 # in all, is not mini-batch noise.
 DIVERGING_MEASUREMENTS = 5
@@ -78,30 +82,31 @@ class Flag:
 
 
 def readable(x: float) -> str:
-    """A number for a sentence: 0.25, 3.1 × 10⁻⁵, 2.4 × 10³."""
+    """A number for a sentence: 0.25, 3.1 × 10⁻⁵, 2.4 × 10³ (∞ and NaN as themselves)."""
+    if not math.isfinite(x):
+        return "NaN" if math.isnan(x) else ("∞" if x > 0 else "−∞")
     if x == 0 or 1e-2 <= abs(x) < 1e3:
         return f"{x:.3g}"
     mantissa, exponent = f"{x:.1e}".split("e")
+    mantissa = mantissa.removesuffix(".0")
     power = "10" + str(int(exponent)).translate(_SUPERSCRIPT)
-    return power if mantissa == "1.0" else f"{mantissa} × {power}"
+    return power if mantissa == "1" else f"{mantissa} × {power}"
 
 
 def percent(share: float) -> str:
     return f"{100 * share:.0f}%"
 
 
-def health_flags(
-    now: Measurement, previous: Measurement | None = None, probe_losses: Sequence[float] = ()
-) -> list[Flag]:
-    """Every flag the measurement raises, in KINDS order then by layer. `previous` is the measurement before it
-    (for a norm growing fast); `probe_losses` the probe losses of the latest measurements, oldest first."""
+def health_flags(now: Measurement, before: Sequence[Measurement] = ()) -> list[Flag]:
+    """Every flag the measurement raises, in KINDS order then by layer. `before` are the measurements before it,
+    oldest first (for a norm growing fast, update ratios that stay out of their band, a loss that keeps rising)."""
     flags: list[Flag] = []
     flags += _gradient_ratio(now.layers)
-    flags += _gradient_growth(now.layers, previous.layers if previous is not None else None)
+    flags += _gradient_growth(now.layers, before[-1].layers if before else None)
     flags += _dead(now.layers)
     flags += _saturated(now.layers)
-    flags += _updates(now.layers)
-    flags += _diverging(probe_losses)
+    flags += _updates([*before[-(UPDATE_MEASUREMENTS - 1) :], now])
+    flags += _diverging([m.probe_loss for m in before[-(DIVERGING_MEASUREMENTS - 1) :]] + [now.probe_loss])
     order = {kind: i for i, kind in enumerate(KINDS)}
     return sorted(flags, key=lambda f: (order[f.kind], f.layer or 0))
 
@@ -180,19 +185,23 @@ def _saturated(layers: list[LayerStats]) -> list[Flag]:
     return flags
 
 
-def _updates(layers: list[LayerStats]) -> list[Flag]:
+def _updates(recent: list[Measurement]) -> list[Flag]:
+    """Update ratios beyond the band in each of the last UPDATE_MEASUREMENTS measurements (the last one's value)."""
+    if len(recent) < UPDATE_MEASUREMENTS or len({len(m.layers) for m in recent}) != 1:
+        return []
     flags = []
-    for s in layers:
+    for index, s in enumerate(recent[-1].layers):
+        ratios = [m.layers[index].update_ratio for m in recent]
         r = s.update_ratio
-        if r is None:
+        if r is None or any(x is None for x in ratios):
             continue
-        if r > UPDATE_TOO_LARGE:
+        if all(x > UPDATE_TOO_LARGE for x in ratios):  # type: ignore[operator]
             message = (
                 f"Layer {s.layer}'s last update was {readable(r)} of its weights (‖ΔW‖/‖W‖; about "
                 f"{readable(UPDATE_HEALTHY)} is healthy): the learning rate is probably too high."
             )
             flags.append(Flag("update_too_large", s.layer, message, r, UPDATE_TOO_LARGE))
-        elif r < UPDATE_TOO_SMALL:
+        elif all(x < UPDATE_TOO_SMALL for x in ratios):  # type: ignore[operator]
             message = (
                 f"Layer {s.layer}'s last update was {readable(r)} of its weights (‖ΔW‖/‖W‖; about "
                 f"{readable(UPDATE_HEALTHY)} is healthy): it barely moves — the learning rate may be too low."

@@ -18,6 +18,7 @@ Array = np.ndarray
 
 INITIAL_BINS = 30
 MAX_BINS = 60
+COUNT_DTYPE = np.int32  # counts of at most probe × layer width values (256 × 2,048): half int64's memory
 
 
 class BinnedHistory:
@@ -49,7 +50,7 @@ class BinnedHistory:
             self._cover(float(finite.min()), float(finite.max()))
         index = np.floor((finite - self.low) / self.width).astype(np.int64)
         np.clip(index, 0, self.bins - 1, out=index)  # a value on the top edge, or rounding at either edge
-        return np.bincount(index, minlength=self.bins)
+        return np.bincount(index, minlength=self.bins).astype(COUNT_DTYPE)
 
     def _cover(self, low: float, high: float) -> None:
         """Add bins (and merge pairs past MAX_BINS) until [low, high] lies within the edges."""
@@ -72,7 +73,7 @@ class BinnedHistory:
     def _merge_pairs(self) -> None:
         self.width *= 2
         self.bins //= 2
-        self.rows = [row.reshape(-1, 2).sum(axis=1) for row in self.rows]
+        self.rows = [row.reshape(-1, 2).sum(axis=1, dtype=COUNT_DTYPE) for row in self.rows]
 
     # -- the history's rows (kept in step with the tracker's entries) -----------------------------------
     def record(self, values: Array) -> Array:

@@ -98,6 +98,49 @@ def _loss(net: Network, X: Array, Y: Array) -> float:
         return float(net.total_loss(net.forward(X), Y))
 
 
+def surface(
+    network: Network,
+    X: Array,
+    Y: Array,
+    d1: Sequence[Array],
+    d2: Sequence[Array],
+    alphas: Array,
+    betas: Array,
+    progress: Callable[[int], None] | None = None,
+    should_stop: Callable[[], bool] | None = None,
+) -> Array | None:
+    """J(θ + α d₁ + β d₂) at every (alphas[j], betas[i]) as [i][j], θ the network's weights (its biases kept);
+    `progress` hears the points done after each row; None when `should_stop` says so between rows."""
+    net = clone(network)
+    theta = [W.copy() for W in net.W]
+    loss = np.empty((len(betas), len(alphas)))
+    for i, beta in enumerate(betas):
+        if should_stop is not None and should_stop():
+            return None
+        for j, alpha in enumerate(alphas):
+            for W, t, u, v in zip(net.W, theta, d1, d2, strict=True):
+                W[...] = t + alpha * u + beta * v  # θ + α d₁ + β d₂
+            loss[i, j] = _loss(net, X, Y)
+        if progress is not None:
+            progress((i + 1) * len(alphas))
+    return loss
+
+
+def gradient_slice(network: Network, X: Array, Y: Array, steps: Array) -> Array:
+    """J(θ − s ∇J) for each step size s (∇J of the total loss on X, Y: weights and biases)."""
+    net = clone(network)
+    with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+        grads = net.backward(net.forward(X), Y).grads
+    params = [p for pair in zip(net.W, net.b, strict=True) for p in pair]
+    start = [p.copy() for p in params]
+    losses = np.empty(len(steps))
+    for k, s in enumerate(steps):
+        for p, p0, g in zip(params, start, grads, strict=True):
+            p[...] = p0 - s * g  # θ − s ∇J
+        losses[k] = _loss(net, X, Y)
+    return losses
+
+
 def compute(
     network: Network,
     X: Array,
@@ -118,40 +161,23 @@ def compute(
         raise ValueError(f"resolution must be at least 2, got {resolution}")
     if not (np.isfinite(span) and span > 0):
         raise ValueError(f"span must be a finite number > 0, got {span}")
-    net = clone(network)
-    theta = [W.copy() for W in net.W]
+    theta = [W.copy() for W in network.W]
     d1, d2 = directions(theta, seed)
     alphas, betas = axis(resolution, span), axis(resolution, span)
     total = resolution * resolution + resolution
-    loss = np.empty((resolution, resolution))
-    center_loss = _loss(net, X, Y)
-    done = 0
-    for i, beta in enumerate(betas):
-        if should_stop is not None and should_stop():
-            return None
-        for j, alpha in enumerate(alphas):
-            for W, t, u, v in zip(net.W, theta, d1, d2, strict=True):
-                W[...] = t + alpha * u + beta * v  # θ + α d₁ + β d₂
-            loss[i, j] = _loss(net, X, Y)
-        done += resolution
-        if progress is not None:
-            progress(done, total)
-    net.set_params(theta, network.b)
-    with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
-        grads = net.backward(net.forward(X), Y).grads  # ∇J of the total loss, weights and biases
+    report = (lambda done: progress(done, total)) if progress is not None else None
+    loss = surface(network, X, Y, d1, d2, alphas, betas, report, should_stop)
+    if loss is None:
+        return None
     steps = axis(2 * resolution - 1, SLICE_STEPS * learning_rate)[resolution - 1 :]  # 0 … 4η, `resolution` values
-    params = [p.copy() for pair in zip(net.W, net.b, strict=True) for p in pair]
-    slice_loss = np.empty(resolution)
-    for k, s in enumerate(steps):
-        for p, p0, g in zip([q for pair in zip(net.W, net.b, strict=True) for q in pair], params, grads, strict=True):
-            p[...] = p0 - s * g  # θ − s ∇J
-        slice_loss[k] = _loss(net, X, Y)
+    slice_loss = gradient_slice(network, X, Y, steps)
     if progress is not None:
         progress(total, total)
     kept = sorted((item for item in history if item[0] < pass_index), key=lambda item: item[0])
     if len(kept) > MAX_PATH_POINTS:  # evenly spaced, the oldest kept
         kept = [kept[i] for i in np.linspace(0, len(kept) - 1, MAX_PATH_POINTS).round().astype(int)]
     path = project([W for _, W in kept] + [theta], theta, d1, d2)
+    center_loss = _loss(clone(network), X, Y)
     return Landscape(
         alphas, betas, loss, path, [p for p, _ in kept] + [pass_index], center_loss, steps, slice_loss, pass_index
     )

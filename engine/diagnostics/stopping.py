@@ -4,8 +4,9 @@
   patience    stop when the monitored loss — the test loss, or the training loss without a test split — has
               not improved on its best for `patience` epochs (the best's pass and loss are kept, to step back to)
 
-Checked at every epoch end the metrics recorded since the watch began (the fast path asks after every chunk of
-at most 32 passes, so a run stops at most that many passes after the epoch that decided it).
+Checked at every epoch end the metrics recorded since the watch began. The fast path asks after every chunk of at
+most 32 passes, so a run may go a little past the epoch that decided it: `stop_pass` is that epoch's last pass,
+for the caller to return to (the history replays it exactly).
 """
 
 from __future__ import annotations
@@ -32,6 +33,7 @@ class StopWatch:
         epochs = metrics.epoch_index.x
         self.seen = epochs[-1] if epochs else -1  # epochs before the watch began are not its business
         self.reason: str | None = None
+        self.stop_pass: int | None = None  # the pass at the end of the epoch that met the condition
         self.best_loss = math.inf
         self.best_epoch: int | None = None
         self.best_pass: int | None = None
@@ -51,14 +53,14 @@ class StopWatch:
             self.seen = epoch
             train = _at(log.train_loss, epoch)
             if self.rule.loss_below is not None and train is not None and train < self.rule.loss_below:
-                self.reason = "loss_below"
+                self.reason, self.stop_pass = "loss_below", int(log.epoch_index.y[k])
                 return True
             if self.rule.patience is not None:
                 value = _at(monitored, epoch)
                 if value is not None and value < self.best_loss:
                     self.best_loss, self.best_epoch, self.best_pass = value, epoch, int(log.epoch_index.y[k])
                 elif self.best_epoch is not None and epoch - self.best_epoch >= self.rule.patience:
-                    self.reason = "patience"
+                    self.reason, self.stop_pass = "patience", int(log.epoch_index.y[k])
                     return True
         return False
 

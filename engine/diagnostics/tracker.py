@@ -21,6 +21,7 @@ from engine.diagnostics.stats import QUANTITIES, Measurement, measure
 from engine.diagnostics.units import Projection
 from engine.training import Trainer
 
+HISTORY_FOR_FLAGS = 8  # earlier measurements the flags look back at (flags.py needs at most 4)
 MAX_ENTRIES = 256  # entries of the history (each: every layer's scalars and 4 histograms of ≤ 60 bins)
 
 
@@ -63,10 +64,9 @@ class DiagnosticsTracker:
         for stats, tracks in zip(m.layers, self.tracks, strict=True):
             counts = {q: tracks[q].record(stats.values[q]) for q in QUANTITIES}
             histograms.append({q: Histogram(tracks[q].edges, counts[q]) for q in QUANTITIES})
-        previous = self.entries[-1] if self.entries else None
+        flags = health_flags(m, self.entries[-HISTORY_FOR_FLAGS:])
         self.entries.append(_scalars_only(m))
         self._thin()
-        flags = health_flags(m, previous, [e.probe_loss for e in self.entries])
         self.latest = Snapshot(m, histograms, flags)
         return self.latest
 

@@ -101,5 +101,5 @@ def test_a_stalled_client_does_not_block_another_clients_play_frames_or_grow(cli
         paused = command(ws, "pause")[-1]["state"]["counters"]["pass"]
         client.portal.call(hub.leave, stalled)
     assert stalled_socket.sends == 1  # stuck on its first message (the snapshot) all along
-    assert max(sizes) <= 3  # at most: merged metrics, latest state (and a job event)
+    assert max(sizes) <= 4  # at most: merged metrics, latest state (and a job event, the latest flags event)
     assert paused >= 3_000
