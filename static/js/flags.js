@@ -7,8 +7,6 @@ import { api } from "./transport.js";
 import { esc, fmt, px } from "./format.js";
 import { FLAG_TITLES, badgeLayer, flagsByLayer, flagsKey } from "./health.js";
 
-const BADGE_TEXT_MIN_SPACING = 104; // px between columns below which a badge shows only its icon
-
 export class FlagView {
   /**
    * @param {object} el     {badges: the overlay over the diagram, count: the tab's counter, diagram (diagram.js)}
@@ -54,7 +52,7 @@ export class FlagView {
     const titles = list.map((f) => FLAG_TITLES[f.kind] || f.kind);
     const where = layer === 0 ? "the network" : `layer ${layer}`;
     const label = `${where}: ${titles.join(", ")}. ${list.map((f) => f.message).join(" ")}`;
-    return `<button type="button" class="flag-badge" data-layer="${layer}" data-kinds="${esc(list.map((f) => f.kind).join(" "))}" data-testid="flag-badge-${layer}" aria-label="${esc(`Health flag on ${label}`)}" title="${esc(label)}"><span class="icon" aria-hidden="true">⚠</span><span class="text">${esc(titles.join(" · "))}</span></button>`;
+    return `<button type="button" class="flag-badge" data-layer="${layer}" data-kinds="${esc(list.map((f) => f.kind).join(" "))}" data-testid="flag-badge-${layer}" aria-label="${esc(`Health flag on ${label}`)}" title="${esc(label)}"><span class="icon" aria-hidden="true">⚠${list.length > 1 ? `<small>${list.length}</small>` : ""}</span><span class="text">${esc(titles.join(" · "))}</span></button>`;
   }
 
   /** Put each badge under its layer's column (called after every diagram paint; moves only when needed). */
@@ -69,11 +67,12 @@ export class FlagView {
     const key = `${this.key}|${Math.round(spacing)}|${Math.round(y)}|${Math.round(tr.x(0))}|${px(12)}`;
     if (key === this.placed) return;
     this.placed = key;
-    const compact = spacing < BADGE_TEXT_MIN_SPACING;
     for (const badge of this.badgesEl.querySelectorAll(".flag-badge")) {
       const layer = Number(badge.dataset.layer);
       const x = tr.x(layer === 0 ? g.L : Math.min(layer, g.L)) + diagram.el.offsetLeft;
-      badge.classList.toggle("compact", compact);
+      // Its words when they fit between the neighbouring columns, else only ⚠ (the words are in its name and title).
+      badge.classList.remove("compact");
+      badge.classList.toggle("compact", badge.offsetWidth > spacing - 8);
       badge.style.top = `${Math.round(y)}px`;
       badge.style.left = `${Math.round(x)}px`;
     }
