@@ -10,7 +10,9 @@ import { esc, sub, sup } from "./format.js";
 import { chartLayout, emptyNote, plot } from "./diagnostics.js";
 import { unitScale } from "./health.js";
 
-const REFRESH_PLAYING_MS = 500;
+// While playing, the pictures are asked for at most this often: a layer's answer is every unit's a over the data
+// view's 50 × 50 grid (about 50 KB of JSON a unit), so 8 + 8 units are some 0.7 MB each time.
+const REFRESH_PLAYING_MS = 1500;
 // The diverging scale in 256 steps (a picture has thousands of pixels; parsing a colour per pixel would not do).
 let LUT = null;
 function lut() {
