@@ -34,3 +34,7 @@ class TooLarge(AppError):
 
 class TooMany(AppError):
     status = 429
+
+
+class Forbidden(AppError):
+    status = 403
