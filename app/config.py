@@ -92,7 +92,19 @@ class Settings(BaseSettings):
 
     # Training
     max_concurrent_jobs: int = Field(2, ge=1)
-    max_concurrent_plays: int = Field(8, ge=1, description="sessions in play mode at once")
+    max_concurrent_plays: int = Field(
+        64, ge=1, description="sessions in play mode at once (they share the training threads' time in turn)"
+    )
+    training_threads: int = Field(
+        1,
+        ge=1,
+        le=64,
+        description="threads that run every play and job slice in turn (app/scheduler.py); more than one pays "
+        "off only for networks large enough that NumPy releases the GIL",
+    )
+    slice_seconds: float = Field(
+        0.01, gt=0, le=1.0, description="work per play/job slice; interactive work waits for at most one"
+    )
     max_job_passes: int = Field(10_000_000, ge=1)
     frame_rate: float = Field(30.0, gt=0, le=120, description="play-mode frames per second per client")
     checkpoint_seconds: float = Field(1.0, gt=0, description="play/training checkpoint interval")

@@ -26,11 +26,12 @@ from app.admission import Slots
 from app.client import Client
 from app.config import Settings
 from app.errors import NotFound
-from app.jobs import JobInfo
+from app.jobs import JobInfo, lower_priority
 from app.outbox import OUTBOX_MIN_ITEMS, Item, MetricsBatch, Outbox, StateFrame, dump
 from app.pacing import FramePacer
 from app.play import Chunk, Player
 from app.registry import SessionRegistry
+from app.scheduler import Scheduler
 from app.sessions import Session
 from app.watch import scrub, scrub_item
 from engine.training import Diverged
@@ -53,8 +54,10 @@ class Hub:
         on_close: Callable[[Hub], None],
         frame_spacing: Callable[[], float] = lambda: 0.0,
         play_slots: Slots | None = None,
+        scheduler: Scheduler | None = None,
     ) -> None:
         self.session = session
+        self.scheduler = scheduler or Scheduler(settings.training_threads, on_thread_start=lower_priority)
         self.registry = registry
         self.settings = settings
         self.loop = loop
@@ -226,7 +229,7 @@ class Hub:
             self._follow_up(client)  # it may have overflowed again meanwhile
 
     def _build_resync(self, client: Client, full: bool) -> None:
-        with self.session.lock:
+        with self.scheduler.interactive(), self.session.lock:
             self._catch_up()
             if full:
                 text = dump(self.session.snapshot())
@@ -374,8 +377,8 @@ class Hub:
 
     # -- play mode --------------------------------------------------------------------------------------
     def start_play(self, speed: float | None) -> None:
-        """Start the play loop (the caller has marked the session as playing, under its lock, after taking a
-        play slot with `play_slots.take(self)`)."""
+        """Start play mode as a task of the training scheduler (the caller has marked the session as playing,
+        under its lock, after taking a play slot with `play_slots.take(self)`)."""
         self.player = Player(
             speed,
             frame_rate=self.settings.frame_rate,
@@ -383,6 +386,8 @@ class Hub:
             train=self._play_chunk,
             end=self._play_ended,
             finished=self._player_finished,
+            scheduler=self.scheduler,
+            slice_seconds=self.settings.slice_seconds,
             name=f"play-{self.session.id[:8]}",
         )
         self.player.start()
@@ -393,9 +398,10 @@ class Hub:
         if player is not None:
             await player.stop()
 
-    def _play_chunk(self, passes: int, boundary: bool) -> Chunk | None:
-        """Player callback (play thread): train a chunk and publish its frame; the session lock covers both, so
-        the frame shows exactly the state after the chunk. A divergence ends play with the `diverged` event."""
+    def _play_chunk(self, passes: int, boundary: bool, frame: bool = True) -> Chunk | None:
+        """Player callback (training thread): train a chunk and publish its frame if one is due (the points
+        trained meanwhile wait in the session, behind the metrics cursor); the session lock covers both, so the
+        frame shows exactly the state after the chunk. A divergence ends play with the `diverged` event."""
         session = self.session
         with session.lock:
             if not session.playing:  # stopped from elsewhere
@@ -404,7 +410,8 @@ class Hub:
             result = session.train_chunk(passes)
             seconds = time.perf_counter() - started
             if result.diverged is None:
-                self.publish_threadsafe(self.collect(visible=True, boundary=boundary))
+                if frame:
+                    self.publish_threadsafe(self.collect(visible=True, boundary=boundary))
                 return Chunk(result.passes, seconds)
             session.playing = False
             session.speed = None
@@ -412,7 +419,7 @@ class Hub:
             return Chunk(result.passes, seconds, diverged=True)
 
     def _play_ended(self, stopped: bool) -> None:
-        """Player callback (play thread): take the session out of play; if play ended by itself while the
+        """Player callback (training thread): take the session out of play; if play ended by itself while the
         session still showed it playing, say so with a state."""
         session = self.session
         with session.lock:

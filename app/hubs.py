@@ -51,6 +51,7 @@ class Hubs:
                 on_close=self._forget,
                 frame_spacing=self.frame_spacing,
                 play_slots=self.play_slots,
+                scheduler=self.jobs.scheduler,
             )
         return hub
 

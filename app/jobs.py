@@ -1,8 +1,9 @@
-"""Background training jobs: each runs in its own thread and trains in chunks of about 50 ms.
+"""Background training jobs: each is a task of the app's training scheduler (app/scheduler.py), which runs its
+slices — chunks of about BACKPROP_VIZ_SLICE_SECONDS of work — in turn with play mode and the other jobs.
 
 A job holds the session lock only for one chunk at a time (`Session.train_job_chunk`), so GETs, WebSocket
 commands and other sessions interleave with it. At most `max_concurrent_jobs` run at once (a semaphore; a
-job over the cap is refused with 429). Progress listeners (`JobRunner.on_progress`) are called from the job's
+job over the cap is refused with 429). Progress listeners (`JobRunner.on_progress`) are called from a training
 thread at most ~10 times a second and once at the end; a listener must be quick and thread-safe (to reach an
 event loop use `loop.call_soon_threadsafe` or `anyio.from_thread`).
 """
@@ -23,6 +24,7 @@ from app.config import Settings
 from app.errors import TooMany
 from app.ids import new_id
 from app.listeners import notify
+from app.scheduler import Scheduler
 from engine.training import RunResult
 
 if TYPE_CHECKING:  # the runner only calls a session's methods; sessions hold JobInfo records at run time
@@ -107,22 +109,70 @@ def next_chunk(passes: int, elapsed: float, target: float = CHUNK_SECONDS) -> in
     return max(1, min(ideal, passes * 4, MAX_CHUNK_PASSES))
 
 
-class JobRunner:
-    """Starts, tracks and cancels training jobs; one per app (`app.state.jobs`)."""
+class _JobTask:
+    """One job as a scheduler task: a chunk per slice until done, cancelled or failed."""
 
-    def __init__(self, settings: Settings) -> None:
+    def __init__(self, runner: JobRunner, session: Session, job: JobInfo) -> None:
+        self.runner = runner
+        self.session = session
+        self.job = job
+        self.name = f"job-{job.id[:8]}"
+        self.chunk = 1
+        self.last_report = time.monotonic()
+        self.done = threading.Event()  # set once the job has ended and its slot is free
+        self.thread: int | None = None  # the training thread running a slice now
+
+    def run_slice(self) -> float | None:
+        session, job = self.session, self.job
+        self.thread = threading.get_ident()
+        try:
+            # The session's lock is fair, so a command waiting for the session gets it between two chunks.
+            n = min(self.chunk, job.total - job.done)
+            elapsed = session.train_job_chunk(job, n)
+            if elapsed is None or job.status != "running":  # done, cancelled, or failed (diverged)
+                return self._end()
+            self.chunk = next_chunk(n, elapsed, target=self.runner.slice_seconds)
+            now = time.monotonic()
+            if now - self.last_report >= PROGRESS_SECONDS:
+                self.last_report = now
+                self.runner._notify(session, job)
+            return now
+        except Exception as exc:
+            log.exception("training job %s on session %s failed", job.id, session.id)
+            message = f"training stopped by an unexpected error ({type(exc).__name__}); see the server log"
+            session.end_job(job, "failed", message)
+            return self._end()
+        finally:
+            self.thread = None
+
+    def _end(self) -> None:
+        try:
+            self.session.touch()
+            self.runner._finished(self)
+        finally:
+            self.done.set()
+        return None
+
+
+class JobRunner:
+    """Starts, tracks and cancels training jobs; one per app (`app.state.jobs`). Its scheduler (made here unless
+    given) is the app's, shared with play mode."""
+
+    def __init__(self, settings: Settings, scheduler: Scheduler | None = None) -> None:
         self.settings = settings
+        self.scheduler = scheduler or Scheduler(settings.training_threads, on_thread_start=lower_priority)
+        self.slice_seconds = settings.slice_seconds
         self.on_progress: list[ProgressListener] = []
         self._slots = threading.BoundedSemaphore(settings.max_concurrent_jobs)
-        self._threads: dict[str, tuple[JobInfo, threading.Thread]] = {}
+        self._tasks: dict[str, _JobTask] = {}
         self._lock = threading.Lock()
         self._closing = threading.Event()  # shared with every job it starts (JobInfo.closing)
 
     @property
     def running(self) -> int:
-        """Jobs whose thread is still alive."""
+        """Jobs that have not ended yet."""
         with self._lock:
-            return len(self._threads)
+            return len(self._tasks)
 
     # -- starting ---------------------------------------------------------------------------------------
     def start(self, session: Session, passes: int) -> JobInfo:
@@ -132,45 +182,26 @@ class JobRunner:
                 f"{self.settings.max_concurrent_jobs} training jobs are already running (the limit, "
                 "BACKPROP_VIZ_MAX_CONCURRENT_JOBS); wait for one to finish or cancel one",
             )
+        job = JobInfo(new_id(), total=passes, closing=self._closing)
         try:
-            job = JobInfo(new_id(), total=passes, closing=self._closing)
             session.start_job(job, keep_finished=KEEP_FINISHED_JOBS)
-            thread = threading.Thread(target=self._run, args=(session, job), name=f"job-{job.id[:8]}", daemon=True)
+            task = _JobTask(self, session, job)
             with self._lock:
-                self._threads[job.id] = (job, thread)
-            thread.start()
+                self._tasks[job.id] = task
+            self.scheduler.add(task)
         except BaseException:
+            with self._lock:
+                self._tasks.pop(job.id, None)
             self._slots.release()
             raise
         return job
 
-    # -- running ----------------------------------------------------------------------------------------
-    def _run(self, session: Session, job: JobInfo) -> None:
-        lower_priority()
-        chunk = 1
-        last_report = time.monotonic()
-        try:
-            while True:
-                # The session's lock is fair, so a command waiting for the session gets it between two chunks.
-                n = min(chunk, job.total - job.done)
-                elapsed = session.train_job_chunk(job, n)
-                if elapsed is None or job.status != "running":  # done, cancelled, or failed (diverged)
-                    break
-                chunk = next_chunk(n, elapsed)
-                now = time.monotonic()
-                if now - last_report >= PROGRESS_SECONDS:
-                    last_report = now
-                    self._notify(session, job)
-        except Exception as exc:
-            log.exception("training job %s on session %s failed", job.id, session.id)
-            message = f"training stopped by an unexpected error ({type(exc).__name__}); see the server log"
-            session.end_job(job, "failed", message)
-        finally:
-            session.touch()
-            with self._lock:
-                self._threads.pop(job.id, None)
-            self._slots.release()
-            self._notify(session, job)
+    def _finished(self, task: _JobTask) -> None:
+        """A job's task ended (a training thread): free its slot, tell the listeners."""
+        with self._lock:
+            self._tasks.pop(task.job.id, None)
+        self._slots.release()
+        self._notify(task.session, task.job)
 
     def _notify(self, session: Session, job: JobInfo) -> None:
         notify(self.on_progress, "job progress", session, job)
@@ -180,9 +211,11 @@ class JobRunner:
         """Ask a running job to stop after its current chunk and wait (up to `wait` s) until it has."""
         job.cancel.set()
         with self._lock:
-            entry = self._threads.get(job.id)
-        if entry is not None and entry[1] is not threading.current_thread():
-            entry[1].join(wait)
+            task = self._tasks.get(job.id)
+        if task is not None:
+            self.scheduler.wake(task)
+            if task.thread != threading.get_ident():
+                task.done.wait(wait)
         return job
 
     def cancel_session(self, session: Session) -> None:
@@ -192,12 +225,14 @@ class JobRunner:
             self.cancel(session, job)
 
     def shutdown(self, wait: float = CANCEL_WAIT_SECONDS) -> None:
-        """Stop every job (their status becomes `interrupted`) and wait for their threads."""
+        """Stop every job (their status becomes `interrupted`) and wait until they have, then the threads."""
         self._closing.set()
         with self._lock:
-            running = list(self._threads.values())
-        for job, _thread in running:
-            job.cancel.set()
+            running = list(self._tasks.values())
+        for task in running:
+            task.job.cancel.set()
+            self.scheduler.wake(task)
         deadline = time.monotonic() + wait
-        for _job, thread in running:
-            thread.join(max(0.0, deadline - time.monotonic()))
+        for task in running:
+            task.done.wait(max(0.0, deadline - time.monotonic()))
+        self.scheduler.close(max(0.0, deadline - time.monotonic()))

@@ -40,6 +40,7 @@ from app.lessons import catalog as lesson_catalog
 from app.middleware import Guard
 from app.persistence import Persistence
 from app.registry import SessionRegistry
+from app.scheduler import InteractiveRequests
 from app.validation import describe_errors
 from app.watch import WatchLinks
 
@@ -102,6 +103,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.persistence = persistence
     app.state.lessons = lesson_set
     app.state.watch = WatchLinks(registry)
+    app.add_middleware(InteractiveRequests, scheduler=jobs.scheduler)  # REST calls go ahead of training slices
     app.add_middleware(Guard, settings=settings)  # Host, token, cross-site writes, bounded bodies, headers
     openapi.install(app, settings)  # the document states this server's limits
 
