@@ -50,7 +50,7 @@ class Task(Protocol):
 class _Entry:
     """A task's place in the scheduler: where it is (ready, sleeping, running) and when it is due."""
 
-    __slots__ = ("task", "where", "due", "stamp", "woken")
+    __slots__ = ("due", "stamp", "task", "where", "woken")
 
     def __init__(self, task: Task) -> None:
         self.task = task
