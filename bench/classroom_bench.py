@@ -407,10 +407,9 @@ def main() -> None:
                 f"frames per watcher per second: min {min(result['frames']):.1f}, "
                 f"mean {statistics.fmean(result['frames']):.1f}"
             )
-    print(
-        f"sockets dropped: {len(PROBLEMS.dropped)}; 5xx answers: {len(PROBLEMS.server_errors)}"
-        + (f" — {PROBLEMS.dropped[:3]} {PROBLEMS.server_errors[:3]}" if PROBLEMS.dropped or PROBLEMS.server_errors else "")
-    )
+    print(f"sockets dropped: {len(PROBLEMS.dropped)}; 5xx answers: {len(PROBLEMS.server_errors)}")
+    for problem in [*PROBLEMS.dropped[:5], *PROBLEMS.server_errors[:5]]:
+        print(f"  {problem}")
 
 
 if __name__ == "__main__":
