@@ -1,0 +1,188 @@
+"""`backprop-viz serve --workers 2` for real: a router process and two worker processes on one data directory.
+
+A session's REST calls and WebSocket reach the one worker that owns it; new sessions spread over both workers; an
+upload on one worker serves sessions on the other; a worker killed with `kill -9` is started again with its
+sessions back from their last checkpoint while the other worker's sessions (and their sockets) go on untouched.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from live_server import LiveServer
+from websockets.sync.client import ClientConnection, connect
+
+from app.shards import shard_of
+
+pytestmark = pytest.mark.slow
+
+SESSION = {"layers": [2, 4, 1], "dataset": {"builtin": "xor", "samples": 40, "seed": 1}, "batch_size": 4}
+CSV = b"x1,x2,label\n" + b"".join(f"{i % 7},{(i * 3) % 11},{'yes' if i % 2 else 'no'}\n".encode() for i in range(60))
+WORKER = "x-backprop-viz-worker"
+CHECKPOINT_WAIT = 1.5  # seconds: a stepped session is written within BACKPROP_VIZ_CHECKPOINT_SECONDS (1 s)
+RESTART_SECONDS = 60.0
+
+
+@pytest.fixture(scope="module")
+def cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
+    live = LiveServer(tmp_path_factory.mktemp("workers") / "data", args=("--workers", "2"))
+    live.start()
+    _wait_all_up(live)
+    yield live
+    live.stop()
+
+
+def _api(server: LiveServer) -> httpx.Client:
+    return httpx.Client(base_url=server.base, timeout=30, headers={"X-Backprop-Viz-Request": "1"})
+
+
+def _health(server: LiveServer) -> dict[str, Any]:
+    answer = httpx.get(f"{server.base}/api/health", timeout=10)
+    assert answer.status_code == 200, answer.text
+    return answer.json()
+
+
+def _wait_all_up(server: LiveServer, restarts: dict[int, int] | None = None) -> dict[str, Any]:
+    """Health once every worker is up (and worker k has been started again `restarts[k]` times)."""
+    deadline = time.monotonic() + RESTART_SECONDS
+    while True:
+        health = _health(server)
+        workers = health["workers"]
+        if all(w["up"] for w in workers) and all(workers[k]["restarts"] >= n for k, n in (restarts or {}).items()):
+            return health
+        assert time.monotonic() < deadline, f"workers not up: {workers}\n{server.log()[-3000:]}"
+        time.sleep(0.1)
+
+
+def _create(api: httpx.Client, body: dict[str, Any] | None = None) -> tuple[str, int]:
+    answer = api.post("/api/sessions", json=body or SESSION)
+    assert answer.status_code == 201, answer.text
+    session_id = answer.json()["id"]
+    assert int(answer.headers[WORKER]) == shard_of(session_id), "a session's id names the worker that made it"
+    return session_id, int(answer.headers[WORKER])
+
+
+def _snapshot(ws: ClientConnection) -> dict[str, Any]:
+    event = json.loads(ws.recv(timeout=30))
+    assert event["type"] == "snapshot", event
+    return event
+
+
+def _until(ws: ClientConnection, kind: str, request_id: str) -> dict[str, Any]:
+    while True:
+        event = json.loads(ws.recv(timeout=30))
+        if event["type"] == kind and event.get("request_id") == request_id:
+            return event
+        assert event["type"] != "error", event
+
+
+def test_new_sessions_spread_over_the_workers_and_each_is_served_by_its_own(cluster: LiveServer):
+    with _api(cluster) as api:
+        created = [_create(api) for _ in range(4)]
+        assert sorted(worker for _, worker in created) == [0, 0, 1, 1], "new sessions go to the workers in turn"
+        for session_id, worker in created:
+            step = api.post(f"/api/sessions/{session_id}/step", json={"unit": "pass", "count": 1})
+            assert step.status_code == 200, step.text
+            assert int(step.headers[WORKER]) == worker
+            got = api.get(f"/api/sessions/{session_id}")
+            assert int(got.headers[WORKER]) == worker and got.json()["counters"]["pass"] == 1
+        health = _health(cluster)
+        assert health["sessions"] >= 4 and [w["shard"] for w in health["workers"]] == [0, 1]
+
+
+def test_a_sessions_rest_and_websocket_reach_the_same_worker(cluster: LiveServer):
+    with _api(cluster) as api:
+        session_id, _ = _create(api)
+        api.post(f"/api/sessions/{session_id}/step", json={"unit": "pass", "count": 2})
+        with connect(f"{cluster.ws_base}/ws/sessions/{session_id}", open_timeout=30, max_size=None) as ws:
+            snapshot = _snapshot(ws)
+            assert snapshot["state"]["counters"]["pass"] == 2, "the socket sees what REST did: the same process"
+            ws.send(json.dumps({"type": "step", "unit": "pass", "count": 3, "request_id": "s"}))
+            assert _until(ws, "state", "s")["state"]["counters"]["pass"] == 5
+            assert api.get(f"/api/sessions/{session_id}").json()["counters"]["pass"] == 5
+            api.post(f"/api/sessions/{session_id}/reset")  # a REST change reaches the socket in order
+            while True:
+                event = json.loads(ws.recv(timeout=30))
+                if event["type"] in ("state", "snapshot") and event["state"]["counters"]["pass"] == 0:
+                    break
+
+
+def test_an_unknown_session_is_refused_as_by_one_server(cluster: LiveServer):
+    with _api(cluster) as api:
+        for ghost in ("0.nothing-here", "1.nothing-here", "no-prefix-at-all"):
+            assert api.get(f"/api/sessions/{ghost}").status_code == 404
+        with connect(f"{cluster.ws_base}/ws/sessions/1.nothing-here", open_timeout=30) as ws:
+            with pytest.raises(Exception):  # noqa: B017 - closed with 4404 at once
+                ws.recv(timeout=30)
+            assert ws.close_code == 4404
+        assert api.get("/internal/datasets/0.x").status_code == 404, "the workers' own routes are not public"
+
+
+def test_an_upload_on_one_worker_serves_sessions_on_both(cluster: LiveServer):
+    with _api(cluster) as api:
+        upload = api.post("/api/datasets", files={"file": ("pairs.csv", CSV, "text/csv")})
+        assert upload.status_code == 201, upload.text
+        dataset_id = upload.json()["id"]
+        body = {"layers": [2, 3, 1], "dataset": {"id": dataset_id}}
+        workers = {_create(api, body)[1] for _ in range(2)}
+        assert workers == {0, 1}
+        listed = api.get("/api/datasets").json()
+        assert [d["id"] for d in listed["uploaded"]].count(dataset_id) == 1 and listed["builtin"]
+        assert api.delete(f"/api/datasets/{dataset_id}").status_code == 204
+        for _ in range(2):  # neither worker uses a deleted upload, though one read it before
+            refused = api.post("/api/sessions", json=body)
+            assert refused.status_code == 404, refused.text
+            assert "no data set" in refused.json()["detail"]
+
+
+def test_a_killed_worker_comes_back_with_its_sessions_and_the_other_is_untouched(cluster: LiveServer):
+    with _api(cluster) as api:
+        sessions = {}
+        while len(sessions) < 2:  # one session on each worker
+            session_id, worker = _create(api)
+            sessions.setdefault(worker, session_id)
+        victim, survivor = sessions[0], sessions[1]
+        api.post(f"/api/sessions/{victim}/step", json={"unit": "pass", "count": 3})
+        api.post(f"/api/sessions/{victim}/step", json={"unit": "phase", "count": 2})
+        kept = api.get(f"/api/sessions/{victim}").json()
+        time.sleep(CHECKPOINT_WAIT)
+        before = _health(cluster)["workers"]
+        with connect(f"{cluster.ws_base}/ws/sessions/{survivor}", open_timeout=30, max_size=None) as ws:
+            _snapshot(ws)
+            os.kill(before[0]["pid"], signal.SIGKILL)
+            down = api.get(f"/api/sessions/{victim}")  # while it is down: 503 with Retry-After, or already back
+            assert down.status_code in (200, 503), down.text
+            if down.status_code == 503:
+                assert down.headers["retry-after"] and "starting again" in down.json()["detail"]
+            ws.send(json.dumps({"type": "step", "unit": "pass", "count": 1, "request_id": "alive"}))
+            assert _until(ws, "state", "alive")["state"]["counters"]["pass"] == 1, "the other worker went on"
+            after = _wait_all_up(cluster, restarts={0: before[0]["restarts"] + 1})["workers"]
+            assert after[0]["pid"] != before[0]["pid"] and after[1]["pid"] == before[1]["pid"]
+            ws.send(json.dumps({"type": "step", "unit": "pass", "count": 1, "request_id": "still"}))
+            assert _until(ws, "state", "still")["state"]["counters"]["pass"] == 2, "its socket never dropped"
+        back = api.get(f"/api/sessions/{victim}")
+        assert back.status_code == 200, back.text
+        assert back.json()["counters"] == kept["counters"] and back.json()["weights"] == kept["weights"]
+        with connect(f"{cluster.ws_base}/ws/sessions/{victim}", open_timeout=30, max_size=None) as ws:
+            assert _snapshot(ws)["state"]["counters"] == kept["counters"]
+
+
+def test_one_worker_has_no_router(tmp_path: Path):
+    live = LiveServer(tmp_path / "data", args=("--workers", "1"))
+    live.start()
+    try:
+        health = _health(live)
+        assert health["workers"] is None
+        answer = httpx.post(f"{live.base}/api/sessions", json=SESSION, timeout=30)
+        assert answer.status_code == 201 and WORKER not in answer.headers
+        assert shard_of(answer.json()["id"]) is None, "one process makes ids as it always did"
+    finally:
+        live.stop()
