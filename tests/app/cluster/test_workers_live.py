@@ -7,6 +7,7 @@ sessions back from their last checkpoint while the other worker's sessions (and 
 
 from __future__ import annotations
 
+import base64
 import json
 import os
 import signal
@@ -18,6 +19,7 @@ from typing import Any
 import httpx
 import pytest
 from live_server import LiveServer
+from websockets.exceptions import InvalidStatus
 from websockets.sync.client import ClientConnection, connect
 
 from app.shards import shard_of
@@ -184,5 +186,36 @@ def test_one_worker_has_no_router(tmp_path: Path):
         answer = httpx.post(f"{live.base}/api/sessions", json=SESSION, timeout=30)
         assert answer.status_code == 201 and WORKER not in answer.headers
         assert shard_of(answer.json()["id"]) is None, "one process makes ids as it always did"
+    finally:
+        live.stop()
+
+
+def test_the_workers_check_the_callers_own_headers(tmp_path: Path):
+    """Token, Host and Origin pass through the router unchanged and are checked by the worker as by one server."""
+    token = "s3cret-token"
+    live = LiveServer(tmp_path / "data", args=("--workers", "2"), BACKPROP_VIZ_TOKEN=token)
+    live.start()
+    try:
+        _wait_all_up(live)
+        with httpx.Client(base_url=live.base, timeout=30) as api:
+            assert api.post("/api/sessions", json=SESSION).status_code == 401
+            made = api.post("/api/sessions", json=SESSION, headers={"Authorization": f"Bearer {token}"})
+            assert made.status_code == 201, made.text
+            session_id = made.json()["id"]
+            assert api.get("/api/datasets").status_code == 401, "the gathered list is refused the same way"
+            assert api.get("/api/health").json()["storage"]["database"] is None, "no paths without the token"
+            told = api.get("/api/health", headers={"X-Backprop-Viz-Token": token}).json()["storage"]["database"]
+            assert told and told.endswith("backprop-viz.db")
+            assert api.get("/api/catalog", headers={"Host": "evil.example"}).status_code == 400
+        encoded = base64.urlsafe_b64encode(token.encode()).decode().rstrip("=")
+        url = f"{live.ws_base}/ws/sessions/{session_id}"
+        with connect(url, subprotocols=["backprop-viz", f"backprop-viz-token.{encoded}"], open_timeout=30) as ws:
+            assert ws.subprotocol == "backprop-viz"
+            assert _snapshot(ws)["state"]["id"] == session_id
+        for refused in ({}, {"origin": "http://evil.example"}):
+            kwargs = {"subprotocols": ["backprop-viz", f"backprop-viz-token.{encoded}"]} if refused else {}
+            with pytest.raises(InvalidStatus) as caught:
+                connect(url, open_timeout=30, **kwargs, **refused).close()
+            assert caught.value.response.status_code == 403
     finally:
         live.stop()
