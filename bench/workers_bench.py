@@ -6,9 +6,10 @@ Each round starts `backprop-viz serve --workers N` (persistence on, in a tempora
 creates --sessions sessions (2-8-8-1 on circles, as bench/ws_bench.py), opens one WebSocket per session with a
 client that reads everything it is sent (the page's behaviour), sends `play` at max on each, lets them warm up,
 then reads every session's pass counter over REST at the start and the end of --seconds: passes/s per session
-and in total. Printed per N: total passes/s, the slowest session against the mean, the server's CPU seconds per
-wall second (router and workers together), and any 5xx answer or dropped socket. Then the ratio of each N's total
-to the first N's, per round (the rounds alternate the Ns, so a change in the machine's load hits both).
+and in total; meanwhile one more student steps phase by phase (round trip of `step` to its `phase`). Printed per
+N: total passes/s, the slowest session against the mean, the round trip, the server's CPU seconds per wall
+second (router and workers together), and any 5xx answer or dropped socket. Then the ratio of each N's total to
+the first N's, per round (the rounds alternate the Ns, so a change in the machine's load hits both).
 Target (issue 11): `--workers 2` ≥ 1.6× `--workers 1` on a 2-core machine.
 
 (bench/classroom_bench.py, when present, runs the issue's other scenarios and this one with its own clients.)
@@ -124,8 +125,27 @@ async def reader(url: str, stats: dict[str, int], stop: asyncio.Event) -> None:
         await ws.send(json.dumps({"type": "pause"}))
 
 
+async def stepper(url: str, stop: asyncio.Event, times: list[float]) -> None:
+    """One more student stepping phase by phase meanwhile: the round trip of each `step` to its `phase` event."""
+    async with websockets.connect(url, max_size=None, open_timeout=30) as ws:
+        json.loads(await ws.recv())
+        n = 0
+        while not stop.is_set():
+            n += 1
+            sent = time.perf_counter()
+            await ws.send(json.dumps({"type": "step", "unit": "phase", "count": 1, "request_id": n}))
+            while True:
+                event = json.loads(await ws.recv())
+                if event.get("request_id") == n and event["type"] == "phase":
+                    times.append(time.perf_counter() - sent)
+                if event.get("request_id") == n and event["type"] in ("state", "error"):
+                    break
+            await asyncio.sleep(0.02)
+
+
 async def measure(server: Server, sessions: int, seconds: float) -> dict[str, Any]:
     stats = {"frames": 0, "dropped": 0, "errors": 0}
+    round_trips: list[float] = []
     async with httpx.AsyncClient(base_url=server.base, timeout=60, headers=HEADERS) as api:
         ids = []
         for _ in range(sessions):
@@ -136,6 +156,8 @@ async def measure(server: Server, sessions: int, seconds: float) -> dict[str, An
         ws_base = server.base.replace("http://", "ws://")
         readers = [asyncio.create_task(reader(f"{ws_base}/ws/sessions/{i}", stats, stop)) for i in ids]
         await asyncio.sleep(WARMUP_SECONDS)
+        stepping = (await api.post("/api/sessions", json=SESSION)).json()["id"]
+        readers.append(asyncio.create_task(stepper(f"{ws_base}/ws/sessions/{stepping}", stop, round_trips)))
 
         async def passes() -> list[int]:
             answers = await asyncio.gather(*(api.get(f"/api/sessions/{i}") for i in ids))
@@ -156,6 +178,8 @@ async def measure(server: Server, sessions: int, seconds: float) -> dict[str, An
         "cpu_per_second": sum(cpu),
         "cpu_split": " + ".join(f"{c:.2f}" for c in cpu),
         "bench_cpu": (time.process_time() - bench_cpu0) / (t1 - t0),
+        "rt_median": statistics.median(round_trips) * 1000,
+        "rt_p99": statistics.quantiles(round_trips, n=100)[98] * 1000 if len(round_trips) > 1 else float("nan"),
         **stats,
     }
 
@@ -183,6 +207,7 @@ def main() -> None:
                 f"round {round_index + 1}, --workers {n}: {result['total']:,.0f} passes/s in total over "
                 f"{args.sessions} sessions; slowest session {result['slowest_share']:.0%} of the mean; server CPU "
                 f"{result['cpu_per_second']:.2f} s/s ({result['cpu_split']}), this client's {result['bench_cpu']:.2f}; "
+                f"a stepping student's round trip median {result['rt_median']:.1f} ms, p99 {result['rt_p99']:.1f} ms; "
                 f"frames read {result['frames']:,}; 5xx {result['errors']}, "
                 f"sockets dropped {result['dropped']}",
                 flush=True,
