@@ -19,7 +19,7 @@ from typing import Any
 import httpx
 import pytest
 from live_server import LiveServer
-from websockets.exceptions import InvalidStatus
+from websockets.exceptions import ConnectionClosed, InvalidStatus
 from websockets.sync.client import ClientConnection, connect
 
 from app.shards import shard_of
@@ -157,9 +157,17 @@ def test_a_killed_worker_comes_back_with_its_sessions_and_the_other_is_untouched
         kept = api.get(f"/api/sessions/{victim}").json()
         time.sleep(CHECKPOINT_WAIT)
         before = _health(cluster)["workers"]
-        with connect(f"{cluster.ws_base}/ws/sessions/{survivor}", open_timeout=30, max_size=None) as ws:
+        with (
+            connect(f"{cluster.ws_base}/ws/sessions/{victim}", open_timeout=30, max_size=None) as victim_ws,
+            connect(f"{cluster.ws_base}/ws/sessions/{survivor}", open_timeout=30, max_size=None) as ws,
+        ):
+            _snapshot(victim_ws)
             _snapshot(ws)
             os.kill(before[0]["pid"], signal.SIGKILL)
+            with pytest.raises(ConnectionClosed):
+                victim_ws.recv(timeout=30)
+            assert victim_ws.close_code == 1012, "its socket is told: service restart, reconnect"
+            assert "starting again" in (victim_ws.close_reason or "")
             down = api.get(f"/api/sessions/{victim}")  # while it is down: 503 with Retry-After, or already back
             assert down.status_code in (200, 503), down.text
             if down.status_code == 503:
@@ -214,8 +222,8 @@ def test_the_workers_check_the_callers_own_headers(tmp_path: Path):
             assert _snapshot(ws)["state"]["id"] == session_id
         for refused in ({}, {"origin": "http://evil.example"}):
             kwargs = {"subprotocols": ["backprop-viz", f"backprop-viz-token.{encoded}"]} if refused else {}
-            with pytest.raises(InvalidStatus) as caught:
-                connect(url, open_timeout=30, **kwargs, **refused).close()
+            with pytest.raises(InvalidStatus) as caught, connect(url, open_timeout=30, **kwargs, **refused):
+                pass
             assert caught.value.response.status_code == 403
     finally:
         live.stop()
