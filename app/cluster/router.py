@@ -12,8 +12,9 @@ the hop-by-hop ones. It streams bodies both ways (an upload is not buffered here
 at a time, so a slow browser slows its own relay and, through it, only its own socket on the worker, whose outbox
 coalesces frames for it as it does for a direct client.
 
-While a worker is down (it is being started again) its sessions are answered 503 with Retry-After, and their
-WebSockets are closed with 1012 (service restart): the page reconnects by itself and finds its session restored.
+While a worker is down (it is being started again) its sessions are answered 503 with Retry-After; their open
+WebSockets are closed with 1012 (service restart) and new ones refused with 503 until it is back: the page keeps
+reconnecting with back-off and finds its session restored.
 """
 
 from __future__ import annotations
@@ -55,6 +56,7 @@ HOP_BY_HOP = frozenset(
 WS_HANDSHAKE = frozenset(
     {b"sec-websocket-key", b"sec-websocket-version", b"sec-websocket-extensions", b"sec-websocket-protocol"}
 )
+CREATING_PATHS = frozenset({"/api/sessions", "/api/sessions/import"})  # new sessions: the workers in turn
 CLOSE_RESTART = 1012  # IANA: service restart — the client should reconnect
 CLOSE_TRY_AGAIN = 1013
 UNSENDABLE_CLOSE_CODES = frozenset({1005, 1006, 1015})  # "no code", "abnormal", "TLS": never sent on the wire
@@ -74,7 +76,8 @@ class Router:
     def __init__(self, supervisor: Supervisor) -> None:
         self.supervisor = supervisor
         self.workers = supervisor.workers
-        self._turn = itertools.count()
+        self._turn = itertools.count()  # for anything any worker answers (the page, static files, the catalog)
+        self._creations = itertools.count()  # for new sessions and imports, on their own: they spread evenly
 
     # -- ASGI -----------------------------------------------------------------------------------------------
     async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
@@ -106,10 +109,11 @@ class Router:
         identifier = routed_id(path)
         return None if identifier is None else self.workers[owner(identifier, len(self.workers))]
 
-    def any_worker(self) -> Worker | None:
-        """The next live worker in turn (None when none is up)."""
+    def any_worker(self, turn: itertools.count | None = None) -> Worker | None:
+        """The next live worker in `turn` (None when none is up)."""
+        turn = turn or self._turn
         for _ in range(len(self.workers)):
-            worker = self.workers[next(self._turn) % len(self.workers)]
+            worker = self.workers[next(turn) % len(self.workers)]
             if worker.up:
                 return worker
         return None
@@ -128,7 +132,8 @@ class Router:
             return
         worker = self.owner_of(path)
         if worker is None:
-            worker = self.any_worker()
+            creates = scope["method"] == "POST" and path.rstrip("/") in CREATING_PATHS
+            worker = self.any_worker(self._creations if creates else self._turn)
             if worker is None:
                 await _unavailable(send, "the server's worker processes are starting; try again in a moment")
                 return
@@ -234,21 +239,20 @@ class Router:
         if (await receive())["type"] != "websocket.connect":
             return
         worker = self.owner_of(scope["path"]) or self.any_worker()
-        offered = _offered(scope)
-        if worker is None or not worker.up:
+        if worker is None or not worker.up:  # refused before the handshake: the page retries with back-off
             reason = _worker_down(worker) if worker is not None else "the server's workers are starting"
-            await send({"type": "websocket.accept", "subprotocol": offered[0] if offered else None})
-            await send({"type": "websocket.close", "code": CLOSE_RESTART, "reason": _reason(reason)})
+            await _refuse(scope, send, 503, {"detail": reason, "field": None}, {"retry-after": RETRY_AFTER})
             return
         try:
-            upstream = await self._connect(worker, scope, offered)
-        except InvalidStatus:  # refused before the handshake (Host, origin, token): refused here the same way
-            await send({"type": "websocket.close", "code": 1008})
+            upstream = await self._connect(worker, scope, _offered(scope))
+        except InvalidStatus as refused:  # the worker refused the handshake (Host, origin, token): refused the same
+            answer = refused.response
+            await _refuse(scope, send, answer.status_code, answer.body or b"", dict(answer.headers.raw_items()))
             return
         except (OSError, InvalidHandshake, TimeoutError) as exc:
-            log.warning("worker %d refused a WebSocket for %s: %r", worker.shard, scope["path"], exc)
-            await send({"type": "websocket.accept", "subprotocol": offered[0] if offered else None})
-            await send({"type": "websocket.close", "code": CLOSE_RESTART, "reason": _reason(_worker_down(worker))})
+            log.warning("worker %d did not take a WebSocket for %s: %r", worker.shard, scope["path"], exc)
+            down = {"detail": _worker_down(worker), "field": None}
+            await _refuse(scope, send, 503, down, {"retry-after": RETRY_AFTER})
             return
         async with upstream:
             await send({"type": "websocket.accept", "subprotocol": upstream.subprotocol})
@@ -370,6 +374,20 @@ async def _json(send: Any, status: int, body: Any, headers: dict[str, str] | Non
             raw.append((key.lower().encode("latin-1"), value.encode("latin-1")))
     await send({"type": "http.response.start", "status": status, "headers": raw})
     await send({"type": "http.response.body", "body": data})
+
+
+async def _refuse(scope: dict[str, Any], send: Any, status: int, body: Any, headers: dict[str, str]) -> None:
+    """Refuse a WebSocket handshake with an HTTP answer (ASGI's websocket.http.response, which uvicorn offers), or
+    by closing it before the handshake (HTTP 403) where the server does not offer that."""
+    if "websocket.http.response" not in scope.get("extensions", {}):
+        await send({"type": "websocket.close", "code": 1008})
+        return
+    data = body if isinstance(body, bytes) else json.dumps(body).encode("utf-8")
+    raw = [(b"content-type", b"application/json"), (b"content-length", str(len(data)).encode())]
+    skip = {"content-type", "content-length", "transfer-encoding", "connection", "date", "server"}
+    raw += [(k.lower().encode("latin-1"), v.encode("latin-1")) for k, v in headers.items() if k.lower() not in skip]
+    await send({"type": "websocket.http.response.start", "status": status, "headers": raw})
+    await send({"type": "websocket.http.response.body", "body": data})
 
 
 async def _unavailable(send: Any, detail: str) -> None:
