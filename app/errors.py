@@ -36,6 +36,10 @@ class TooMany(AppError):
     status = 429
 
 
+class Forbidden(AppError):
+    status = 403
+
+
 class Unavailable(AppError):
     """Something this request needs is briefly out of reach (another worker starting again): try again."""
 

@@ -32,6 +32,7 @@ from app.pacing import FramePacer
 from app.play import Chunk, Player
 from app.registry import SessionRegistry
 from app.sessions import Session
+from app.watch import scrub, scrub_item
 from engine.training import Diverged
 
 log = logging.getLogger(__name__)
@@ -83,11 +84,12 @@ class Hub:
         session.listeners.append(self._on_change)
 
     # -- clients ----------------------------------------------------------------------------------------
-    def attach(self, websocket: WebSocket) -> Client:
-        """Register a client and start its sender; it gets nothing until `resync` gives it its snapshot."""
+    def attach(self, websocket: WebSocket, watch: str | None = None) -> Client:
+        """Register a client and start its sender; it gets nothing until `resync` gives it its snapshot. A watcher
+        (`watch`: its link's token) gets every event with the session id replaced by the token (app/watch.py)."""
         max_items = max(OUTBOX_MIN_ITEMS, 2 * self.settings.max_step_records + 64)
         outbox = Outbox(max_items=max_items, max_bytes=self.settings.ws_backlog_bytes)
-        client = Client(websocket, outbox)
+        client = Client(websocket, outbox, watch=watch)
         client.outbox.needs_snapshot = True
         self.clients.append(client)
         client.sender = asyncio.create_task(client.send_loop())
@@ -102,17 +104,26 @@ class Hub:
         return client
 
     async def leave(self, client: Client) -> None:
-        """Forget a client; the last one out stops play mode and closes the hub."""
+        """Forget a client; the last one out that may change the session (watchers cannot: nobody would be left to
+        pause) stops play mode, and the last one of all closes the hub."""
         if client in self.clients:
             self.clients.remove(client)
         if client.sender is not None:
             client.sender.cancel()
             with contextlib.suppress(asyncio.CancelledError, Exception):
                 await client.sender
-        if not self.clients:
+        if self.clients and self.player is not None and all(c.watch is not None for c in self.clients):
+            self.spawn(self._stop_for_watchers())  # a task: the leaving socket's handler may be cancelled
+        elif not self.clients:
             await self.stop_play()
             if not self.clients:
                 self.close()
+
+    async def _stop_for_watchers(self) -> None:
+        """Stop play (only watchers are left) and show them it stopped."""
+        await self.stop_play()
+        if self.clients:
+            await self.run(lambda: self.collect(visible=True, boundary=True))
 
     def close(self) -> None:
         """Stop watching the session and leave the app's hubs (the last client has gone)."""
@@ -131,6 +142,13 @@ class Hub:
         await self.stop_play()
         for client in list(self.clients):
             client.outbox.request_close(code, reason)
+
+    def close_watchers(self, token: str, code: int, reason: str) -> int:
+        """Close the clients watching through `token` (its link was revoked); how many there were."""
+        watchers = [c for c in self.clients if c.watch == token]
+        for client in watchers:
+            client.outbox.request_close(code, reason)
+        return len(watchers)
 
     def spawn(self, coroutine: Any) -> asyncio.Task:
         """Run a coroutine as a task the hub keeps referenced until it ends."""
@@ -153,9 +171,15 @@ class Hub:
         self.pacer.publish(list(items))
 
     def _deliver(self, items: list[Item]) -> None:
+        scrubbed: dict[str, list[Item]] = {}  # per watch token, made once for all its watchers
         for client in list(self.clients):
             outbox = client.outbox
-            for item in items:
+            mine = items
+            if client.watch is not None:
+                mine = scrubbed.get(client.watch)  # type: ignore[assignment]
+                if mine is None:
+                    mine = scrubbed[client.watch] = [scrub_item(i, self.session.id, client.watch) for i in items]
+            for item in mine:
                 outbox.push(item)
             self._follow_up(client)
 
@@ -215,6 +239,8 @@ class Hub:
     def _install(self, client: Client, payload: str | MetricsBatch) -> None:
         self.pacer.flush()  # what was published before the snapshot was taken reaches the others first
         if isinstance(payload, str):
+            if client.watch is not None:
+                payload = scrub(payload, self.session.id, client.watch)
             client.outbox.install_snapshot(payload)
         else:
             client.outbox.install_metrics(payload)

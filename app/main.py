@@ -29,6 +29,8 @@ from app.api.routes import (
     session_data,
     session_lessons,
     sessions,
+    watch,
+    watch_ws,
     ws,
 )
 from app.config import Settings
@@ -40,6 +42,7 @@ from app.middleware import Guard
 from app.persistence import Persistence
 from app.registry import SessionRegistry
 from app.validation import describe_errors
+from app.watch import WatchLinks
 
 log = logging.getLogger("app")
 
@@ -103,6 +106,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.jobs = jobs
     app.state.persistence = persistence
     app.state.lessons = lesson_set
+    app.state.watch = WatchLinks(registry)
     app.add_middleware(Guard, settings=settings)  # Host, token, cross-site writes, bounded bodies, headers
     openapi.install(app, settings)  # the document states this server's limits
 
@@ -117,6 +121,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(datasets.router)
     app.include_router(page.router)
     app.include_router(ws.router)
+    app.include_router(watch.owner)
+    app.include_router(watch.router)
+    app.include_router(watch_ws.router)
     app.include_router(docs.router)
     if settings.shard is not None:
         app.include_router(internal.router)

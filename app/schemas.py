@@ -976,6 +976,13 @@ ClientCommand = Annotated[
 ]
 
 
+class WatchLink(Model):
+    """POST /api/sessions/{id}/watch answers it: a read-only link to the session that does not reveal its id."""
+
+    token: str = Field(..., description="the watch token: GET /api/watch/{token}, WebSocket /ws/watch/{token}")
+    url: str = Field(..., description="the page in watch mode, relative to the app's root: /watch/{token}")
+
+
 # --------------------------------------------------------------------------------------------------------
 # WebSocket: server events
 # --------------------------------------------------------------------------------------------------------
