@@ -1,4 +1,4 @@
-"""Ids for sessions, jobs, uploaded data sets and watch links: unguessable, so an id in a URL is as good as a capability.
+"""Ids for sessions, jobs, uploads and watch links: unguessable, so an id in a URL is as good as a capability.
 
 With several worker processes (`backprop-viz serve --workers N`) an id starts with the shard of the worker that
 made it, `"<shard>.<random>"` (app/shards.py): the router sends every request naming it to that worker. With one
@@ -10,6 +10,7 @@ from __future__ import annotations
 import secrets
 
 SHARD_SEPARATOR = "."  # never in token_urlsafe's alphabet (A-Z a-z 0-9 - _), so a prefix is unambiguous
+
 
 def new_id(shard: int | None = None) -> str:
     """An unguessable id: 128 random bits, URL-safe; prefixed with `shard` when there is one."""
