@@ -227,3 +227,32 @@ def test_the_workers_check_the_callers_own_headers(tmp_path: Path):
             assert caught.value.response.status_code == 403
     finally:
         live.stop()
+
+
+def test_a_watch_link_reaches_the_worker_of_its_session(cluster: LiveServer):
+    with _api(cluster) as api:
+        sessions: dict[int, str] = {}
+        while len(sessions) < 2:
+            session_id, worker = _create(api)
+            sessions.setdefault(worker, session_id)
+        for worker, session_id in sessions.items():
+            made = api.post(f"/api/sessions/{session_id}/watch")
+            assert made.status_code == 201, made.text
+            token = made.json()["token"]
+            assert shard_of(token) == worker and made.json()["url"] == f"/watch/{token}"
+            seen = api.get(f"/api/watch/{token}")
+            assert seen.status_code == 200 and int(seen.headers[WORKER]) == worker
+            assert session_id not in seen.text, "a watcher never learns the session id"
+            assert api.post(f"/api/watch/{token}/step", json={"unit": "pass"}).status_code == 403
+            with connect(f"{cluster.ws_base}/ws/watch/{token}", open_timeout=30, max_size=None) as watcher:
+                snapshot = _snapshot(watcher)
+                assert session_id not in json.dumps(snapshot)
+                api.post(f"/api/sessions/{session_id}/step", json={"unit": "pass", "count": 1})
+                while json.loads(watcher.recv(timeout=30))["type"] != "state":
+                    pass
+                assert api.delete(f"/api/sessions/{session_id}/watch").status_code == 204
+                with pytest.raises(ConnectionClosed):
+                    while True:
+                        watcher.recv(timeout=30)
+                assert watcher.close_code == 4410, "revoked: the watcher is told, through the router"
+            assert api.get(f"/api/watch/{token}").status_code == 404
