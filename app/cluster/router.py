@@ -61,6 +61,7 @@ CLOSE_RESTART = 1012  # IANA: service restart — the client should reconnect
 CLOSE_TRY_AGAIN = 1013
 UNSENDABLE_CLOSE_CODES = frozenset({1005, 1006, 1015})  # "no code", "abnormal", "TLS": never sent on the wire
 RETRY_AFTER = "2"
+STUCK_SEND_SECONDS = 5.0  # after the worker closed a socket, its browser has this long to take what is queued
 
 
 def _worker_down(worker: Worker) -> str:
@@ -320,6 +321,9 @@ async def _relay(worker: Worker, upstream: ClientConnection, receive: Any, send:
                     await send({"type": "websocket.send", "bytes": message})
         except ConnectionClosed:
             pass
+        except OSError:  # the browser went away mid-send (uvicorn's ClientDisconnected): let the worker know
+            await upstream.close()
+            return
         code = upstream.close_code
         reason = upstream.close_reason or ""
         if code is None or code in UNSENDABLE_CLOSE_CODES:  # the worker died: the page reconnects to its successor
@@ -345,9 +349,20 @@ async def _relay(worker: Worker, upstream: ClientConnection, receive: Any, send:
                 return  # the other pump closes the browser's socket with the worker's code
 
     tasks = [asyncio.create_task(downstream()), asyncio.create_task(upstream_pump())]
+    ended = asyncio.create_task(upstream.wait_closed())
     try:
-        await tasks[0]
+        await asyncio.wait({tasks[0], ended}, return_when=asyncio.FIRST_COMPLETED)
+        if not tasks[0].done():  # the worker closed (it dropped a browser that reads nothing, say): a moment to
+            await asyncio.wait({tasks[0]}, timeout=STUCK_SEND_SECONDS)  # pass on what is queued, then end
+        if not tasks[0].done():
+            tasks[0].cancel()
+            code, reason = upstream.close_code, upstream.close_reason or ""
+            if code is None or code in UNSENDABLE_CLOSE_CODES:
+                code, reason = CLOSE_RESTART, _worker_down(worker)
+            with contextlib.suppress(Exception):
+                await asyncio.wait_for(send({"type": "websocket.close", "code": code, "reason": _reason(reason)}), 5)
     finally:
+        ended.cancel()
         for task in tasks:
             task.cancel()
         for task in tasks:

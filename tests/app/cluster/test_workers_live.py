@@ -8,9 +8,12 @@ sessions back from their last checkpoint while the other worker's sessions (and 
 from __future__ import annotations
 
 import base64
+import contextlib
 import json
 import os
 import signal
+import socket
+import struct
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -256,3 +259,50 @@ def test_a_watch_link_reaches_the_worker_of_its_session(cluster: LiveServer):
                         watcher.recv(timeout=30)
                 assert watcher.close_code == 4410, "revoked: the watcher is told, through the router"
             assert api.get(f"/api/watch/{token}").status_code == 404
+
+
+def _stalled_client(port: int, path: str, message: dict[str, Any]) -> socket.socket:
+    """A WebSocket client on a raw socket with a small receive buffer: handshake, one command, then never reads."""
+    sock = socket.socket()
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+    sock.connect(("127.0.0.1", port))
+    key = base64.b64encode(os.urandom(16)).decode()
+    sock.sendall(
+        f"GET {path} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+        f"Sec-WebSocket-Key: {key}\r\nSec-WebSocket-Version: 13\r\n\r\n".encode()
+    )
+    head = b""
+    while b"\r\n\r\n" not in head:
+        head += sock.recv(1)
+    assert b" 101 " in head.split(b"\r\n")[0], head
+    payload = json.dumps(message).encode()
+    mask = os.urandom(4)
+    sock.sendall(
+        struct.pack("!BB", 0x81, 0x80 | len(payload)) + mask + bytes(b ^ mask[i % 4] for i, b in enumerate(payload))
+    )
+    return sock
+
+
+def test_a_browser_that_reads_nothing_slows_no_one_through_the_router(cluster: LiveServer):
+    """Its relay stops reading from the worker, whose outbox drops it (4008) as it drops a direct client; the router
+    then closes it too. Meanwhile a reading client of the same session gets its frames."""
+    with _api(cluster) as api:
+        session_id, _ = _create(api)
+        port = int(cluster.base.rsplit(":", 1)[1])
+        stalled = _stalled_client(port, f"/ws/sessions/{session_id}", {"type": "play", "speed": "max"})
+        try:
+            with connect(f"{cluster.ws_base}/ws/sessions/{session_id}", open_timeout=30, max_size=None) as reader:
+                _snapshot(reader)
+                deadline = time.monotonic() + 60
+                frames = 0
+                while frames % 20 or frames == 0 or _health(cluster)["websocket_clients"] > 1:
+                    reader.recv(timeout=30)  # the reader keeps getting frames meanwhile
+                    frames += 1
+                    assert time.monotonic() < deadline, "the client that reads nothing was never dropped"
+                assert frames >= 40, "the reader kept getting frames while the other read nothing"
+            stalled.settimeout(30)
+            with contextlib.suppress(ConnectionResetError):
+                while stalled.recv(65536):  # what was queued, then the end: the router closed it
+                    pass
+        finally:
+            stalled.close()
