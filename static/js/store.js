@@ -28,6 +28,7 @@ export function createStore(search, catalog) {
     diverged: null,
     inline: null, // {spec, info} of a session created over the API with inline data
     sessionId: null,
+    watch: null, // a watch link's token: the page shows the session read-only (GET /watch/{token})
     lesson: null, // the open step of the session's lesson (GET …/lesson, the `lesson` event), or null
   };
 }
