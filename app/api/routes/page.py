@@ -162,8 +162,9 @@ def page(request: Request, settings: SettingsDep) -> HTMLResponse:
 @router.get("/watch/{token}", response_class=HTMLResponse)
 def watch_page(request: Request, settings: SettingsDep, token: str) -> HTMLResponse:
     """The page in watch mode (app/watch.py): main.js reads the token from the address and shows the session
-    read-only. The shell is the same, its relative addresses one level up (the app's root; the CSP allows no <base>). An unknown
-    token still gets the page, which says the link no longer works (the page holds no secrets)."""
+    read-only. The shell is the same, its relative addresses one level up (the app's root; the CSP allows no
+    <base>). An unknown token still gets the page, which says the link no longer works (the page holds no
+    secrets)."""
     return _shell(request, settings, base="../")
 
 
