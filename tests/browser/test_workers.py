@@ -83,3 +83,37 @@ def test_a_killed_worker_brings_its_page_back_and_leaves_the_other_alone(
     finally:
         other_context.close()
         live.stop()
+
+
+def test_a_watch_link_works_through_the_router(
+    browser: Any, page: Any, tmp_path: Path, request: pytest.FixtureRequest
+) -> None:
+    """The owner's page and a watcher's page on `--workers 2`: the link's token names the owner's worker, so the
+    watcher's REST reads and socket reach it, and the watcher follows the owner's steps."""
+    live = LiveServer(tmp_path / "data", args=("--workers", "2"))
+    live.start()
+    watcher_context = browser.new_context(viewport={"width": 1280, "height": 800})
+    try:
+        with httpx.Client(base_url=live.base, timeout=30.0, headers={"X-Backprop-Viz-Request": "1"}) as api:
+            session_id = open_page(page, live.base)
+            link = api.post(f"/api/sessions/{session_id}/watch").json()
+            assert shard_of(link["token"]) == shard_of(session_id)
+            watcher = watched(watcher_context.new_page())
+            watcher.goto(f"{live.base}{link['url']}")
+            watcher.wait_for_selector("body[data-ready='1'][data-conn='open']")
+            watcher.wait_for_function("() => window.__bpv.diagram.ready")
+            assert watcher.locator("[data-testid='watching-badge']").is_visible()
+            for _ in range(2):
+                page.click("#next-phase")
+            wait_shown(page, "F2")
+            wait_shown(watcher, "F2")
+            assert watcher.evaluate("window.__bpv.store.state.weights") == page.evaluate(
+                "window.__bpv.store.state.weights"
+            )
+            assert session_id not in watcher.evaluate("JSON.stringify(window.__bpv.store.state)")
+            watcher.wait_for_timeout(1000)  # the charts and the data view finish drawing
+            shot(watcher, request, "watching")
+            assert watcher.problems.errors == [] and page.problems.errors == []
+    finally:
+        watcher_context.close()
+        live.stop()
