@@ -70,13 +70,16 @@ def serve_workers(settings: Settings) -> int:
 
     from app.cluster.router import Router
     from app.cluster.supervisor import Supervisor
+    from app.middleware import Guard
     from app.store import Store
 
     if settings.persist:
         Store(settings.data_dir).close()  # StoreError: the caller's one clear line
     cluster_dir = Path(tempfile.mkdtemp(prefix="backprop-viz-"))  # mode 0700: the workers' sockets
     try:
-        router = Router(Supervisor(settings, cluster_dir))
+        # The same gate as one server's (Host, token, cross-site writes, bodies): what it refuses before a body is
+        # read must be refused here, since a worker's early answer waits behind the body the router is forwarding.
+        router = Guard(Router(Supervisor(settings, cluster_dir)), settings=settings)
         print(
             f"backprop-viz: serving on http://{settings.host}:{settings.port} with {settings.workers} worker processes",
             flush=True,

@@ -6,10 +6,12 @@ its WebSockets all reach the one process that holds it, in the order they arrive
 files, the catalog, lessons, a new session, an import, an upload — goes to the next live worker in turn (new
 sessions spread over the workers). `GET /api/health` and `GET /api/datasets` gather every worker's answer.
 
-The router checks nothing itself: each worker applies the same checks as a single server (Host, token, cross-site
-writes, body limits, WebSocket origin), to the caller's own headers, which the router passes on unchanged but for
-the hop-by-hop ones. It streams bodies both ways (an upload is not buffered here) and relays WebSocket messages one
-at a time, so a slow browser slows its own relay and, through it, only its own socket on the worker, whose outbox
+The router runs behind the same gate as a single server (app/middleware.py's Guard: Host, token, cross-site
+writes, body limits and deadlines, concurrent uploads), so what is refused before its body is read is refused
+here, unread, and a body that stops arriving is answered 408 here; it passes the caller's own headers on
+unchanged (but the hop-by-hop ones) and each worker checks them again, the WebSocket's origin and token
+included. It streams bodies both ways (an upload is not buffered here) and relays WebSocket messages one at a
+time, so a slow browser slows its own relay and, through it, only its own socket on the worker, whose outbox
 coalesces frames for it as it does for a direct client.
 
 While a worker is down (it is being started again) its sessions are answered 503 with Retry-After; their open
@@ -34,6 +36,7 @@ from websockets.typing import Origin, Subprotocol
 
 from app import __version__, schemas
 from app.cluster.supervisor import Supervisor, Worker
+from app.middleware import BodyRefused
 from app.security import HEALTH_PATH
 from app.shards import owner, routed_id
 
@@ -161,12 +164,17 @@ class Router:
             answer = await worker.client.send(request, stream=True)
         except ClientGone:
             return
+        except BodyRefused as refused:  # over its limit, or too slow: as the worker would answer, at once
+            await _json(send, refused.status_code, {"detail": refused.detail, "field": "body"}, refused.headers)
+            return
         except httpx.HTTPError as exc:
             log.warning("worker %d did not answer %s %s: %r", worker.shard, scope["method"], scope["path"], exc)
             await _unavailable(send, _worker_down(worker))
             return
         try:
             raw = [(k, v) for k, v in answer.headers.raw if k.lower() not in HOP_BY_HOP]
+            if answer.headers.get("connection", "").lower() == "close":  # a refused body is not worth reading
+                raw.append((b"connection", b"close"))
             raw.append((WORKER_HEADER, str(worker.shard).encode()))
             await send({"type": "http.response.start", "status": answer.status_code, "headers": raw})
             async for chunk in answer.aiter_raw():
@@ -297,7 +305,8 @@ class ClientGone(Exception):
 
 
 async def _body(receive: Any):
-    """The request body as it arrives (an upload is streamed to the worker, never buffered here)."""
+    """The request body as it arrives (an upload is streamed to the worker, never buffered here). `receive` is the
+    Guard's: it raises BodyRefused (413, 408) when the body is over its limit or stops arriving."""
     while True:
         message = await receive()
         if message["type"] == "http.disconnect":

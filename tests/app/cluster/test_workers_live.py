@@ -306,3 +306,57 @@ def test_a_browser_that_reads_nothing_slows_no_one_through_the_router(cluster: L
                     pass
         finally:
             stalled.close()
+
+
+def _raw_request(port: int, head: str, body_parts: list[bytes], pause: float = 0.0) -> bytes:
+    """Send a request by hand (headers, then the body's parts, optionally stopping before the end); the answer."""
+    with socket.create_connection(("127.0.0.1", port), timeout=30) as sock:
+        sock.sendall(head.encode())
+        with contextlib.suppress(OSError):  # the server may answer and close before the body is all sent
+            for part in body_parts:
+                sock.sendall(part)
+        time.sleep(pause)
+        answer = b""
+        with contextlib.suppress(OSError):
+            while chunk := sock.recv(65536):
+                answer += chunk
+                if b"\r\n\r\n" in answer and b'"detail"' in answer and answer.rstrip().endswith(b"}"):
+                    break
+        return answer
+
+
+def test_bodies_are_refused_through_the_router_as_by_one_server(tmp_path: Path):
+    """No token: 401 before a big body is read; a declared length over the limit: 413 unread; a body that stops
+    arriving: 408 after BACKPROP_VIZ_BODY_IDLE_SECONDS — answered, not held open by the router."""
+    token = "t0ken"
+    live = LiveServer(
+        tmp_path / "data", args=("--workers", "2"), BACKPROP_VIZ_TOKEN=token, BACKPROP_VIZ_BODY_IDLE_SECONDS="1"
+    )
+    live.start()
+    try:
+        _wait_all_up(live)
+        port = int(live.base.rsplit(":", 1)[1])
+        chunk = b"x" * 65536
+        started = time.monotonic()
+        head = (
+            f"POST /api/datasets HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nX-Backprop-Viz-Request: 1\r\n"
+            "Content-Type: multipart/form-data; boundary=b\r\nContent-Length: 52428800\r\n\r\n"
+        )
+        answer = _raw_request(port, head, [chunk] * 800)
+        assert answer.startswith(b"HTTP/1.1 401"), answer[:300]
+        assert time.monotonic() - started < 10
+        head = (
+            f"POST /api/sessions HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nContent-Type: application/json\r\n"
+            f"Authorization: Bearer {token}\r\nContent-Length: 999999999\r\n\r\n"
+        )
+        assert _raw_request(port, head, []).startswith(b"HTTP/1.1 413")
+        head = (
+            f"POST /api/sessions HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nContent-Type: application/json\r\n"
+            f"Authorization: Bearer {token}\r\nContent-Length: 100\r\n\r\n"
+        )
+        started = time.monotonic()
+        answer = _raw_request(port, head, [b'{"layers": '])
+        assert answer.startswith(b"HTTP/1.1 408"), answer[:300]
+        assert b"BACKPROP_VIZ_BODY_IDLE_SECONDS" in answer and time.monotonic() - started < 10
+    finally:
+        live.stop()
