@@ -87,8 +87,10 @@ class Supervisor:
 
     async def _spawn(self, worker: Worker) -> None:
         worker.socket.unlink(missing_ok=True)
+        # Its own session: Ctrl-C in a terminal reaches the router alone, which stops the workers in order (a worker
+        # ending by itself first would look like a failure and be started again).
         worker.process = await asyncio.create_subprocess_exec(
-            sys.executable, "-m", "app.cluster.worker", env=self.environment(worker.shard)
+            sys.executable, "-m", "app.cluster.worker", env=self.environment(worker.shard), start_new_session=True
         )
         worker.started = time.monotonic()
         if worker.client is not None:
