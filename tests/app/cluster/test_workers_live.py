@@ -360,3 +360,25 @@ def test_bodies_are_refused_through_the_router_as_by_one_server(tmp_path: Path):
         assert b"BACKPROP_VIZ_BODY_IDLE_SECONDS" in answer and time.monotonic() - started < 10
     finally:
         live.stop()
+
+
+def test_workers_stop_when_their_router_is_killed(tmp_path: Path):
+    live = LiveServer(tmp_path / "data", args=("--workers", "2"))
+    live.start()
+    pids = [w["pid"] for w in _wait_all_up(live)["workers"]]
+    live.kill()  # kill -9 of the router: no shutdown code runs there
+    deadline = time.monotonic() + 20
+    while any(_alive(pid) for pid in pids):
+        assert time.monotonic() < deadline, "orphaned workers kept running"
+        time.sleep(0.2)
+    assert "Application shutdown complete" in live.log(), "they stopped gracefully (their checkpoints written)"
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    with contextlib.suppress(OSError), open(f"/proc/{pid}/stat") as stat:
+        return stat.read().split(") ", 1)[1][0] != "Z"  # a zombie has ended
+    return True
