@@ -36,6 +36,20 @@ class Settings(BaseSettings):
         description="CSP frame-ancestors sources: which pages may frame the page (its own origin; a notebook's)",
     )
 
+    # Processes (backprop-viz serve --workers N): app/cluster/
+    workers: int = Field(
+        1,
+        ge=1,
+        le=64,
+        description="app processes behind a router, each owning its sessions; 'auto': the CPUs this process may use",
+    )
+    shard: int | None = Field(
+        None, ge=0, description="set by the router on each worker process it starts (ids get it as a prefix)"
+    )
+    cluster_dir: Path | None = Field(
+        None, description="set by the router: the private directory of the workers' sockets (worker-<shard>.sock)"
+    )
+
     # Sessions
     max_sessions: int = Field(100, ge=1, description="at the cap, the oldest idle session is evicted")
     session_ttl_seconds: float = Field(24 * 3600, gt=0, description="idle sessions expire after this")
@@ -113,6 +127,16 @@ class Settings(BaseSettings):
         ge=1024,
         description="a session whose checkpoint is large is saved at most once per its size over this rate",
     )
+
+    @field_validator("workers", mode="before")
+    @classmethod
+    def _auto_workers(cls, value: object) -> object:
+        """'auto' (the Docker image's default): one worker per CPU this process may use (app/cluster/cpus.py)."""
+        if isinstance(value, str) and value.strip().lower() == "auto":
+            from app.cluster.cpus import usable_cpus
+
+            return usable_cpus()
+        return value
 
     @field_validator("frame_ancestors")
     @classmethod

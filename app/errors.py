@@ -38,3 +38,9 @@ class TooMany(AppError):
 
 class Forbidden(AppError):
     status = 403
+
+
+class Unavailable(AppError):
+    """Something this request needs is briefly out of reach (another worker starting again): try again."""
+
+    status = 503

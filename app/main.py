@@ -22,6 +22,7 @@ from app.api.routes import (
     docs,
     health,
     images,
+    internal,
     lessons,
     page,
     rebuild,
@@ -62,6 +63,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     registry = SessionRegistry(settings)
     jobs = JobRunner(settings)
     lesson_set = lesson_catalog.load(settings)  # a broken lesson file is logged and left out; the app starts
+    if settings.shard is not None:  # a worker among several (app/cluster): it reads other workers' uploads
+        from app.cluster.peers import Peers
+
+        registry.remote_table = Peers(settings).lookup
     persistence: Persistence | None = None
     if settings.persist:
         persistence = Persistence(settings, registry, lesson_set.by_id)
@@ -122,6 +127,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(watch.router)
     app.include_router(watch_ws.router)
     app.include_router(docs.router)
+    if settings.shard is not None:
+        app.include_router(internal.router)
 
     @app.exception_handler(AppError)
     async def app_error(request: Request, exc: AppError) -> JSONResponse:

@@ -16,6 +16,9 @@ BACKPROP_VIZ_CHECKPOINT_BYTES_PER_SECOND seconds (a 500 MB checkpoint at most on
 meanwhile its changes wait for the flusher. Sessions whose checkpoint is under SMALL_CHECKPOINT_BYTES (every
 network that can be stepped phase by phase) are never held back.
 
+With several workers (`--workers N`) they share the one database: each restores only the sessions and data sets
+whose ids it owns (app/shards.py), and writes only those.
+
 At start-up every kept session is rebuilt from its export document (the same validation an import gets). A
 session that was playing comes back paused at its last checkpoint; a job that was running comes back as
 `interrupted`, with the passes it had done. A row that does not rebuild is left out and logged, never served.
@@ -37,6 +40,7 @@ from app.jobs import JobInfo
 from app.lessons.models import Lesson
 from app.registry import SessionRegistry, StoredDataset
 from app.sessions import Session
+from app.shards import owner
 from app.store import Store, StoredDatasetRow
 from engine.datasets import CsvLimits, DatasetError, parse_csv
 
@@ -99,10 +103,17 @@ class Persistence:
         registry.on_dataset.append(self._dataset_changed)
 
     # -- start-up ---------------------------------------------------------------------------------------
+    def owns(self, identifier: str) -> bool:
+        """Whether this process keeps `identifier` (always, but for a worker among several)."""
+        shard = self.settings.shard
+        return shard is None or owner(identifier, self.settings.workers) == shard
+
     def restore(self) -> None:
         """Put every kept data set and session back in the registry."""
         limits = CsvLimits(max_rows=self.settings.max_upload_rows, max_columns=self.settings.max_upload_columns)
         for row in self.store.datasets():
+            if not self.owns(row.id):
+                continue
             try:
                 table = parse_csv(
                     row.source,
@@ -128,6 +139,8 @@ class Persistence:
             )
             self.restored_datasets += 1
         for session_id in self.store.session_ids():
+            if not self.owns(session_id):
+                continue
             try:
                 stored = self.store.load_session(session_id)
                 doc = {**stored.state, "dataset": stored.dataset}

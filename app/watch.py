@@ -54,7 +54,7 @@ class WatchLinks:
             token = self._by_session.get(session.id)
             if token is not None and self._by_token.get(token) is session:
                 return token, False
-            token = new_watch_token()
+            token = new_watch_token(self.registry.settings.shard)
             self._by_token[token] = session
             self._by_session[session.id] = token
             return token, True

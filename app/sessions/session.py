@@ -88,7 +88,7 @@ class Session:
     @classmethod
     def create(cls, body: schemas.SessionCreate, settings: Settings, lookup: TableLookup) -> Session:
         """Fill defaults, check limits, build the engine objects; InvalidInput names the field that is wrong."""
-        return cls._of(new_id(), building.build(body, settings, lookup), settings)
+        return cls._of(new_id(settings.shard), building.build(body, settings, lookup), settings)
 
     @classmethod
     def for_lesson(cls, lesson: Lesson, settings: Settings) -> Session:
@@ -113,7 +113,7 @@ class Session:
         one (`lessons` are those this server serves). A document that is not an export, or is inconsistent,
         raises InvalidInput (422) naming the part that is wrong; so does progress in a lesson this server does
         not have, unless `unknown_lesson` is "drop" (a restart: the session comes back without it)."""
-        session = cls._of(session_id or new_id(), export.parts_from_export(doc, settings), settings)
+        session = cls._of(session_id or new_id(settings.shard), export.parts_from_export(doc, settings), settings)
         raw = doc.get("lesson") if isinstance(doc, dict) else doc.lesson
         if raw is not None:
             try:
