@@ -27,7 +27,6 @@ import contextlib
 import heapq
 import itertools
 import logging
-import sys
 import threading
 import time
 from collections import deque
@@ -38,9 +37,6 @@ log = logging.getLogger(__name__)
 
 SLICE_SECONDS = 0.01  # the work one slice aims for (BACKPROP_VIZ_SLICE_SECONDS)
 MAX_YIELD_SECONDS = 0.05  # a training thread holds back for interactive work at most this long at a time
-# The GIL is handed to a waiting thread after this long (Python's default is 5 ms): a training thread in the middle
-# of a slice then lets the event loop — which needs the GIL back after every socket call — run within 1 ms.
-SWITCH_INTERVAL = 0.001
 
 
 class Task(Protocol):
@@ -221,8 +217,6 @@ class Scheduler:
 
     # -- threads ------------------------------------------------------------------------------------------
     def _start_workers(self) -> None:
-        if self.threads and sys.getswitchinterval() > SWITCH_INTERVAL:
-            sys.setswitchinterval(SWITCH_INTERVAL)
         with self._cond:
             missing = self.threads - len(self._workers)
             for k in range(missing):
