@@ -263,15 +263,29 @@ class Scheduler:
 
 class InteractiveRequests:
     """ASGI middleware: a REST call (`/api/…`) is interactive work while it runs, so no training slice starts
-    meanwhile (for at most MAX_YIELD_SECONDS at a time: a long upload cannot hold training up)."""
+    meanwhile (for at most MAX_YIELD_SECONDS at a time). Reads and small bodies only (a command's JSON): an upload
+    streaming megabytes for seconds is not a student waiting for an answer, and must not slow everyone's play."""
 
     def __init__(self, app: Callable, scheduler: Scheduler) -> None:
         self.app = app
         self.scheduler = scheduler
 
     async def __call__(self, scope: dict, receive: Callable, send: Callable) -> None:
-        if scope["type"] != "http" or not scope.get("path", "").startswith("/api/"):
+        if scope["type"] != "http" or not scope.get("path", "").startswith("/api/") or not _small(scope):
             await self.app(scope, receive, send)
             return
         with self.scheduler.interactive():
             await self.app(scope, receive, send)
+
+
+SMALL_BODY_BYTES = 64 * 1024
+
+
+def _small(scope: dict) -> bool:
+    """A read, or a request whose declared body is small (no declared length: a stream, not small)."""
+    if scope.get("method") in ("GET", "HEAD", "DELETE", "OPTIONS"):
+        return True
+    for name, value in scope.get("headers", ()):
+        if name == b"content-length":
+            return value.isdigit() and int(value) <= SMALL_BODY_BYTES
+    return False

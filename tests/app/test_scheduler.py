@@ -157,3 +157,30 @@ def test_with_threads_every_task_runs_and_a_wake_reaches_a_running_task():
     assert done.wait(30)
     scheduler.close()
     assert counts == {"x": 50, "y": 50, "z": 50}
+
+
+def test_rest_reads_and_small_bodies_are_interactive_uploads_are_not():
+    import asyncio
+
+    from app.scheduler import InteractiveRequests
+
+    scheduler = Scheduler(0)
+    seen: list[int] = []
+
+    async def app(scope, receive, send):
+        seen.append(scheduler.interactive_pending)
+
+    middleware = InteractiveRequests(app, scheduler)
+
+    def call(method: str, path: str = "/api/sessions/x", length: int | None = None) -> int:
+        headers = [] if length is None else [(b"content-length", str(length).encode())]
+        scope = {"type": "http", "method": method, "path": path, "headers": headers}
+        asyncio.run(middleware(scope, None, None))
+        return seen[-1]
+
+    assert call("GET") == 1
+    assert call("POST", "/api/sessions/x/step", 40) == 1
+    assert call("POST", "/api/datasets", 50_000_000) == 0  # an upload streams for seconds: not interactive
+    assert call("POST", "/api/datasets") == 0  # chunked: no declared length
+    assert call("GET", "/static/js/main.js") == 0  # the page's files are not the session's
+    assert scheduler.interactive_pending == 0
