@@ -406,9 +406,9 @@ class Hub:
         with session.lock:
             if not session.playing:  # stopped from elsewhere
                 return None
-            started = time.perf_counter()
+            started = time.thread_time()  # the chunk's own cost, not the load's: fair slices under contention
             result = session.train_chunk(passes)
-            seconds = time.perf_counter() - started
+            seconds = time.thread_time() - started
             if result.diverged is None:
                 if frame:
                     self.publish_threadsafe(self.collect(visible=True, boundary=boundary))

@@ -470,16 +470,17 @@ class Session:
     def train_job_chunk(self, job: JobInfo, passes: int) -> float | None:
         """One chunk of `job`, in one hold of the lock, so a checkpoint never sees passes without their count:
         end the job if it is done or cancelled (None), or train up to `passes` passes, count them in the job
-        and answer the seconds spent training."""
+        and answer the seconds spent training (this thread's CPU time: what the chunk cost, whatever else the
+        machine and the interpreter were busy with meanwhile, so that chunk sizes do not swing with the load)."""
         with self.lock:
             ending = job.ending()
             if ending is not None:
                 job.status = ending
                 self.settle()
                 return None
-            started = time.perf_counter()
+            started = time.thread_time()
             result = self.train_chunk(passes)
-            elapsed = time.perf_counter() - started
+            elapsed = time.thread_time() - started
             losses = self.trainer.metrics.batch_loss.y
             job.count(result, losses[-1] if losses else None)
             if job.status != "running":
