@@ -121,6 +121,18 @@ class Settings(BaseSettings):
     )
     max_job_passes: int = Field(10_000_000, ge=1)
     frame_rate: float = Field(30.0, gt=0, le=120, description="play-mode frames per second per client")
+    diagnostics: bool = Field(
+        True,
+        description="layer statistics in play frames and state events, and flags events; off: only on request "
+        "(GET …/diagnostics)",
+    )
+    diagnostics_rate: float = Field(5.0, gt=0, le=60, description="layer statistics measured per second, at most")
+    landscape_max_work: int = Field(
+        4_000_000_000,
+        ge=1,
+        description="multiply-adds one loss landscape may cost: (resolution² + resolution) × probe samples × "
+        "parameters",
+    )
     checkpoint_seconds: float = Field(1.0, gt=0, description="play/training checkpoint interval")
     checkpoint_bytes_per_second: int = Field(
         8 * 1024 * 1024,

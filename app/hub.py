@@ -77,6 +77,8 @@ class Hub:
         self.published_revision = -1
         self.published_generation = -1  # a rebuilt session is sent whole, as a snapshot
         self.published_lesson = -1  # the lesson's revision last sent as a `lesson` event
+        self.published_diagnostics = -1  # the session's diagnostics version last sent in a `state` event
+        self.published_flags: list[tuple[str, int | None]] | None = None  # the flags' kinds and layers last sent
         # Changes made elsewhere (REST, jobs) are noticed through the session's listeners:
         self._dirty = asyncio.Event()
         self._force_sync = False
@@ -256,6 +258,7 @@ class Hub:
             self.published_revision = self.session.revision
             self.published_generation = self.session.generation
             self.published_lesson = self.session.lesson_revision
+            self._diagnostics_published()
         elif self.session.revision != self.published_revision:
             self.publish_threadsafe(self.collect(visible=True, boundary=True))
 
@@ -269,9 +272,9 @@ class Hub:
         focus: bool = False,
         before_state: list[Item] | None = None,
     ) -> list[Item]:
-        """The events that bring clients up to date: new metrics points, then (`before_state`), the lesson's
-        open step if it changed, the state. A session rebuilt in place (a new network and data) is sent whole
-        instead: a snapshot, then the state.
+        """The events that bring clients up to date: the health flags if they changed, new metrics points, then
+        (`before_state`), the lesson's open step if it changed, the state (with new layer statistics, if any). A
+        session rebuilt in place (a new network and data) is sent whole instead: a snapshot, then the state.
 
         A command's state is `ordered` (it carries the command's request_id and is never coalesced away);
         play and sync frames are coalescable (`state`).
@@ -280,6 +283,7 @@ class Hub:
         if session.generation != self.published_generation:
             return self._collect_rebuilt(request_id, before_state)
         items: list[Item] = []
+        diagnostics = self._collect_diagnostics(items, request_id)  # a `flags` event goes first
         cursor = self.metrics_cursor or (0, 0)
         per_pass, per_epoch, self.metrics_cursor, replace = session.metrics_since(cursor)
         if replace or per_pass["pass"] or per_epoch["epoch"]:
@@ -295,10 +299,31 @@ class Hub:
             visible=session.visible_records() if visible else None,
             focus=session.focus_sample() if focus else None,
             boundary=session.boundary() if boundary else None,
+            diagnostics=diagnostics,
         )
         items.append(Item("ordered" if ordered else "state", StateFrame.of(event)))
         self.published_revision = session.revision
         return items
+
+    def _collect_diagnostics(self, items: list[Item], request_id: str | int | None) -> schemas.FrameDiagnostics | None:
+        """The layer statistics if they were measured again since the last frame (app/sessions/watching.py says
+        when: at every pass while idle, at most BACKPROP_VIZ_DIAGNOSTICS_RATE a second while busy), and a
+        `flags` event in `items` when the set of flags (kinds and layers) changed."""
+        update = self.session.diagnostics_since(self.published_diagnostics)
+        if update is None:
+            return None
+        self.published_diagnostics = update.version
+        if update.flag_keys != self.published_flags:
+            self.published_flags = update.flag_keys
+            items.append(Item("flags", dump(schemas.FlagsEvent(flags=update.flags, request_id=request_id))))
+        return update.frame
+
+    def _diagnostics_published(self) -> None:
+        """A snapshot carries the statistics and flags now: the stream goes on from them."""
+        update = self.session.diagnostics_since(-1)
+        if update is not None:
+            self.published_diagnostics = update.version
+            self.published_flags = update.flag_keys
 
     def _collect_rebuilt(self, request_id: str | int | None, before_state: list[Item] | None) -> list[Item]:
         """After a rebuild: everything anew (the snapshot covers metrics and lesson), then the state a command
@@ -310,6 +335,7 @@ class Hub:
         self.published_revision = session.revision
         self.published_generation = session.generation
         self.published_lesson = session.lesson_revision
+        self._diagnostics_published()
         state = schemas.StateEvent(request_id=request_id, state=snapshot.state)
         return [*(before_state or ()), Item("ordered", dump(snapshot)), Item("ordered", StateFrame.of(state))]
 

@@ -1,9 +1,11 @@
-"""Background training jobs: each is a task of the app's training scheduler (app/scheduler.py), which runs its
-slices — chunks of about BACKPROP_VIZ_SLICE_SECONDS of work — in turn with play mode and the other jobs.
+"""Background jobs: training and loss landscapes. A training job is a task of the app's training scheduler
+(app/scheduler.py), which runs its slices — chunks of about BACKPROP_VIZ_SLICE_SECONDS of work — in turn with play
+mode and the other jobs; a landscape job (one long computation on a copy of the network, no session lock) still
+runs in a thread of its own.
 
 A job holds the session lock only for one chunk at a time (`Session.train_job_chunk`), so GETs, WebSocket
 commands and other sessions interleave with it. At most `max_concurrent_jobs` run at once (a semaphore; a
-job over the cap is refused with 429). Progress listeners (`JobRunner.on_progress`) are called from a training
+job over the cap is refused with 429). Progress listeners (`JobRunner.on_progress`) are called from the job's
 thread at most ~10 times a second and once at the end; a listener must be quick and thread-safe (to reach an
 event loop use `loop.call_soon_threadsafe` or `anyio.from_thread`).
 """
@@ -21,10 +23,13 @@ from typing import TYPE_CHECKING
 
 from app import convert, schemas
 from app.config import Settings
-from app.errors import TooMany
+from app.errors import InvalidInput, TooMany
 from app.ids import new_id
 from app.listeners import notify
 from app.scheduler import Scheduler
+from app.sessions import diagnosing
+from engine.diagnostics import landscape as landscapes
+from engine.diagnostics.stopping import StopRule, StopWatch
 from engine.training import RunResult
 
 if TYPE_CHECKING:  # the runner only calls a session's methods; sessions hold JobInfo records at run time
@@ -43,11 +48,13 @@ CANCEL_WAIT_SECONDS = 10.0
 
 @dataclass
 class JobInfo:
-    """A background training job's progress, as the job resource shows it. A session keeps its jobs' records;
-    they change under the session's lock (`Session.start_job`, `train_job_chunk`, `end_job`)."""
+    """A background job's progress, as the job resource shows it. A session keeps its jobs' records; they change
+    under the session's lock (`Session.start_job`, `train_job_chunk`, `end_job`, `finish_landscape`)."""
 
     id: str
     total: int
+    kind: str = "training"  # or "landscape"
+    unit: str = "passes"  # what a training job was asked for: "epochs" or "passes" (its stop_reason when done)
     status: str = "running"
     done: int = 0
     loss: float | None = None
@@ -56,6 +63,9 @@ class JobInfo:
     cancel: threading.Event = field(default_factory=threading.Event)
     # Set by the runner when the server shuts down: a job stopped then is `interrupted`, not `cancelled`.
     closing: threading.Event = field(default_factory=threading.Event)
+    stop: StopWatch | None = None  # a training job's stop conditions (Session.start_job makes it)
+    stop_reason: str | None = None
+    landscape: schemas.Landscape | None = None  # a finished landscape job's result
 
     def ending(self) -> str | None:
         """The status the job ends with before its next chunk (done, cancelled, interrupted), or None to go on."""
@@ -66,27 +76,45 @@ class JobInfo:
         return None
 
     def count(self, result: RunResult, loss: float | None) -> None:
-        """Add a chunk's passes and its last batch loss; a diverged pass fails the job, naming the pass."""
+        """Add a chunk's passes and its last batch loss; a diverged pass fails the job, naming the pass; a met
+        stop condition ends it."""
         self.done += result.passes
         if loss is not None:
             self.loss = loss
         if result.diverged is not None:
             self.status = "failed"
+            self.stop_reason = "diverged"
             self.message = result.diverged.message
+        elif self.stop is not None and self.stop.reason is not None:
+            self.status = "done"
+            self.stop_reason = self.stop.reason
 
-    def to_model(self) -> schemas.Job:
+    def finish(self, status: str) -> None:
+        """End the job with `status`; a training job says why it stopped."""
+        self.status = status
+        if self.kind == "training" and self.stop_reason is None:
+            self.stop_reason = {"done": self.unit, "cancelled": "cancelled", "interrupted": "cancelled"}.get(status)
+
+    def to_model(self, with_result: bool = False) -> schemas.Job:
         eta = None
         if self.status == "running" and self.done > 0:
             elapsed = time.monotonic() - self.started
             eta = elapsed / self.done * (self.total - self.done)
+        watch = self.stop
+        patience = watch is not None and watch.rule.patience is not None and watch.best_pass is not None
         return schemas.Job(
             id=self.id,
+            kind=self.kind,
             status=self.status,
             done=self.done,
             total=self.total,
             loss=convert.number(self.loss),
             eta_seconds=eta,
             message=self.message,
+            stop_reason=self.stop_reason,
+            best_pass=watch.best_pass if patience else None,
+            best_loss=convert.number(watch.best_loss) if patience else None,
+            landscape=self.landscape if with_result else None,
         )
 
 
@@ -110,7 +138,8 @@ def next_chunk(passes: int, elapsed: float, target: float = CHUNK_SECONDS) -> in
 
 
 class _JobTask:
-    """One job as a scheduler task: a chunk per slice until done, cancelled or failed."""
+    """A job the runner tracks: its `done` event is set once it has ended and its slot is free. A training job is
+    a scheduler task (`run_slice`: one chunk per slice); a landscape job runs in a thread of its own."""
 
     def __init__(self, runner: JobRunner, session: Session, job: JobInfo) -> None:
         self.runner = runner
@@ -119,8 +148,8 @@ class _JobTask:
         self.name = f"job-{job.id[:8]}"
         self.chunk = 1
         self.last_report = time.monotonic()
-        self.done = threading.Event()  # set once the job has ended and its slot is free
-        self.thread: int | None = None  # the training thread running a slice now
+        self.done = threading.Event()
+        self.thread: int | None = None  # the thread running it now (a training slice, or the landscape's)
 
     def run_slice(self) -> float | None:
         session, job = self.session, self.job
@@ -129,8 +158,8 @@ class _JobTask:
             # The session's lock is fair, so a command waiting for the session gets it between two chunks.
             n = min(self.chunk, job.total - job.done)
             elapsed = session.train_job_chunk(job, n)
-            if elapsed is None or job.status != "running":  # done, cancelled, or failed (diverged)
-                return self._end()
+            if elapsed is None or job.status != "running":  # done, cancelled, stopped, or failed (diverged)
+                return self.end()
             self.chunk = next_chunk(n, elapsed, target=self.runner.slice_seconds)
             now = time.monotonic()
             if now - self.last_report >= PROGRESS_SECONDS:
@@ -141,11 +170,11 @@ class _JobTask:
             log.exception("training job %s on session %s failed", job.id, session.id)
             message = f"training stopped by an unexpected error ({type(exc).__name__}); see the server log"
             session.end_job(job, "failed", message)
-            return self._end()
+            return self.end()
         finally:
             self.thread = None
 
-    def _end(self) -> None:
+    def end(self) -> None:
         try:
             self.session.touch()
             self.runner._finished(self)
@@ -155,8 +184,8 @@ class _JobTask:
 
 
 class JobRunner:
-    """Starts, tracks and cancels training jobs; one per app (`app.state.jobs`). Its scheduler (made here unless
-    given) is the app's, shared with play mode."""
+    """Starts, tracks and cancels jobs; one per app (`app.state.jobs`). Its scheduler (made here unless given) is
+    the app's, shared with play mode."""
 
     def __init__(self, settings: Settings, scheduler: Scheduler | None = None) -> None:
         self.settings = settings
@@ -175,20 +204,50 @@ class JobRunner:
             return len(self._tasks)
 
     # -- starting ---------------------------------------------------------------------------------------
-    def start(self, session: Session, passes: int) -> JobInfo:
-        """Start training `passes` passes on `session` in the background; 409 if it is busy, 429 at the cap."""
+    def start(self, session: Session, passes: int, unit: str = "passes", stop: StopRule | None = None) -> JobInfo:
+        """Start training `passes` passes on `session` in the background (asked for as `unit`: epochs or passes;
+        `stop` may end it early); 409 if it is busy, 429 at the cap."""
+        job = JobInfo(new_id(), total=passes, unit=unit, closing=self._closing)
+        return self._launch(session, job, None, stop)
+
+    def start_landscape(self, session: Session, request: schemas.LandscapeRequest) -> JobInfo:
+        """Compute the loss landscape around `session`'s weights in the background (a job of kind "landscape");
+        422 naming BACKPROP_VIZ_LANDSCAPE_MAX_WORK when it would cost more, 409 if busy, 429 at the cap."""
+        cost = session.landscape_work(request)
+        limit = self.settings.landscape_max_work
+        if cost > limit:
+            raise InvalidInput(
+                f"a landscape of {request.resolution} × {request.resolution} points on this network costs about "
+                f"{cost:.2e} multiply-adds; at most {limit:.2e} are allowed (BACKPROP_VIZ_LANDSCAPE_MAX_WORK). "
+                "Ask for a lower resolution, or raise that limit",
+                field="resolution",
+            )
+        total = request.resolution * request.resolution + request.resolution
+        job = JobInfo(new_id(), total=total, kind="landscape", closing=self._closing)
+        return self._launch(session, job, lambda s, j: self._run_landscape(s, j, request))
+
+    def _launch(
+        self,
+        session: Session,
+        job: JobInfo,
+        run: Callable[[Session, JobInfo], None] | None,
+        stop: StopRule | None = None,
+    ) -> JobInfo:
+        """Take a slot and start the job: on the scheduler (`run` None: training), or `run` in a thread."""
         if not self._slots.acquire(blocking=False):
             raise TooMany(
-                f"{self.settings.max_concurrent_jobs} training jobs are already running (the limit, "
+                f"{self.settings.max_concurrent_jobs} jobs are already running (the limit, "
                 "BACKPROP_VIZ_MAX_CONCURRENT_JOBS); wait for one to finish or cancel one",
             )
-        job = JobInfo(new_id(), total=passes, closing=self._closing)
         try:
-            session.start_job(job, keep_finished=KEEP_FINISHED_JOBS)
+            session.start_job(job, keep_finished=KEEP_FINISHED_JOBS, stop=stop)
             task = _JobTask(self, session, job)
             with self._lock:
                 self._tasks[job.id] = task
-            self.scheduler.add(task)
+            if run is None:
+                self.scheduler.add(task)
+            else:
+                threading.Thread(target=self._in_thread, args=(task, run), name=task.name, daemon=True).start()
         except BaseException:
             with self._lock:
                 self._tasks.pop(job.id, None)
@@ -196,12 +255,55 @@ class JobRunner:
             raise
         return job
 
+    @staticmethod
+    def _in_thread(task: _JobTask, run: Callable[[Session, JobInfo], None]) -> None:
+        task.thread = threading.get_ident()
+        try:
+            run(task.session, task.job)
+        finally:
+            task.done.set()
+
     def _finished(self, task: _JobTask) -> None:
-        """A job's task ended (a training thread): free its slot, tell the listeners."""
+        """A training job's task ended (a training thread): free its slot, tell the listeners."""
         with self._lock:
             self._tasks.pop(task.job.id, None)
         self._slots.release()
         self._notify(task.session, task.job)
+
+    def _run_landscape(self, session: Session, job: JobInfo, request: schemas.LandscapeRequest) -> None:
+        """The landscape, computed without the session's lock (on a copy of the network); progress after each row
+        of the grid, a cancel honoured at the next grid point."""
+        lower_priority()
+        last_report = [time.monotonic()]
+
+        def progress(done: int, total: int) -> None:
+            session.landscape_progress(job, min(done, total - 1))  # the last point is counted when it is kept
+            now = time.monotonic()
+            if now - last_report[0] >= PROGRESS_SECONDS:
+                last_report[0] = now
+                self._notify(session, job)
+
+        try:
+            inputs = session.landscape_inputs()
+            result = landscapes.compute(
+                **inputs,
+                resolution=request.resolution,
+                span=request.span,
+                seed=request.seed,
+                progress=progress,
+                should_stop=job.cancel.is_set,
+            )
+            session.finish_landscape(job, None if result is None else diagnosing.landscape(result, request))
+        except Exception as exc:
+            log.exception("landscape job %s on session %s failed", job.id, session.id)
+            message = f"the landscape stopped by an unexpected error ({type(exc).__name__}); see the server log"
+            session.end_job(job, "failed", message)
+        finally:
+            session.touch()
+            with self._lock:
+                self._tasks.pop(job.id, None)
+            self._slots.release()
+            self._notify(session, job)
 
     def _notify(self, session: Session, job: JobInfo) -> None:
         notify(self.on_progress, "job progress", session, job)

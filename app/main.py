@@ -19,6 +19,7 @@ from app.api import openapi
 from app.api.routes import (
     catalog,
     datasets,
+    diagnostics,
     docs,
     health,
     images,
@@ -117,6 +118,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(sessions.router)
     app.include_router(images.router)
     app.include_router(session_data.router)
+    app.include_router(diagnostics.router)
     app.include_router(rebuild.router)
     app.include_router(lessons.router)
     app.include_router(session_lessons.router)

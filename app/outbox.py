@@ -1,9 +1,9 @@
 """What one WebSocket client has yet to be sent: events serialized once for every client, and the bounded
 `Outbox` that orders and coalesces them.
 
-Each client has an `Outbox`: a bounded queue of ordered events plus three coalescing slots — the latest
-`state` (a newer one replaces it), the latest `job`, and one merged `metrics` batch (points are concatenated,
-never dropped). A client that cannot keep up gets fewer, fresher frames; one whose queue overflows is
+Each client has an `Outbox`: a bounded queue of ordered events plus four coalescing slots — the latest
+`flags`, the latest `state` (a newer one replaces it), the latest `job`, and one merged `metrics` batch (points
+are concatenated, never dropped). A client that cannot keep up gets fewer, fresher frames; one whose queue overflows is
 collapsed to a fresh snapshot; one whose queue overflows again before it has even taken that snapshot does not
 read at all and is dropped (`dropped`, close code 4008). So a slow client never slows training, other clients,
 or grows memory. See docs/protocol.md, "Slow clients".
@@ -28,7 +28,7 @@ OUTBOX_MAX_BYTES = 16 * 1024 * 1024  # …and their size (BACKPROP_VIZ_WS_BACKLO
 CLOSE_SLOW = 4008  # close code: the client did not read its events (its backlog overflowed twice)
 METRICS_RESYNC_POINTS = 50_000  # pending metrics points beyond which the client gets the full history instead
 
-Kind = Literal["ordered", "state", "job", "metrics"]
+Kind = Literal["ordered", "state", "job", "metrics", "flags"]
 
 
 # ---------------------------------------------------------------------------------------------------------
@@ -100,6 +100,7 @@ class StateFrame:
     visible: str | None = None
     focus: str | None = None
     boundary: str | None = None
+    diagnostics: str | None = None
 
     @classmethod
     def of(cls, event: schemas.StateEvent) -> StateFrame:
@@ -107,7 +108,14 @@ class StateFrame:
             return None if value is None else value.model_dump_json(by_alias=True)
 
         visible = None if event.visible is None else _RECORDS.dump_json(event.visible, by_alias=True).decode()
-        return cls(dump(event.state), event.request_id, visible, model(event.focus), model(event.boundary))
+        return cls(
+            dump(event.state),
+            event.request_id,
+            visible,
+            model(event.focus),
+            model(event.boundary),
+            model(event.diagnostics),
+        )
 
     def merged(self, newer: StateFrame) -> StateFrame:
         """The newer frame, with the parts it leaves out taken from this one."""
@@ -117,6 +125,7 @@ class StateFrame:
             newer.visible if newer.visible is not None else self.visible,
             newer.focus if newer.focus is not None else self.focus,
             newer.boundary if newer.boundary is not None else self.boundary,
+            newer.diagnostics if newer.diagnostics is not None else self.diagnostics,
         )
 
     def to_json(self) -> str:
@@ -127,11 +136,13 @@ class StateFrame:
         """The event's text, made once however many clients are sent this same frame."""
         return (
             f'{{"request_id":{json.dumps(self.request_id)},"type":"state","state":{self.state},'
-            f'"visible":{self.visible or "null"},"focus":{self.focus or "null"},"boundary":{self.boundary or "null"}}}'
+            f'"visible":{self.visible or "null"},"focus":{self.focus or "null"},"boundary":{self.boundary or "null"},'
+            f'"diagnostics":{self.diagnostics or "null"}}}'
         )
 
     def __len__(self) -> int:
-        return len(self.state) + sum(len(p) for p in (self.visible, self.focus, self.boundary) if p is not None)
+        parts = (self.visible, self.focus, self.boundary, self.diagnostics)
+        return len(self.state) + sum(len(p) for p in parts if p is not None)
 
 
 _RECORDS: TypeAdapter[list[schemas.PhaseRecordOut]] = TypeAdapter(list[schemas.PhaseRecordOut])
@@ -139,7 +150,7 @@ _RECORDS: TypeAdapter[list[schemas.PhaseRecordOut]] = TypeAdapter(list[schemas.P
 
 @dataclass(frozen=True)
 class Item:
-    """One published event: `ordered` events keep their place; `state`, `job` and `metrics` coalesce."""
+    """One published event: `ordered` events keep their place; `flags`, `state`, `job` and `metrics` coalesce."""
 
     kind: Kind
     payload: str | StateFrame | MetricsBatch
@@ -161,9 +172,9 @@ class Item:
 class Outbox:
     """Pending events of one client, bounded whatever the client does.
 
-    Send order is the publication order, except that `state`, `job` and `metrics` events published one after
-    another (with no ordered event between them) are coalesced into one slot each and sent as metrics, state,
-    job. An ordered event first freezes the slots into the queue, so nothing jumps ahead of it.
+    Send order is the publication order, except that `flags`, `state`, `job` and `metrics` events published one
+    after another (with no ordered event between them) are coalesced into one slot each and sent as flags,
+    metrics, state, job. An ordered event first freezes the slots into the queue, so nothing jumps ahead of it.
     Overflow of the queue clears everything and asks for a fresh snapshot (`needs_snapshot`); a metrics slot
     with more than `max_metrics_points` new points asks for the full history instead (`needs_metrics`).
     """
@@ -181,6 +192,7 @@ class Outbox:
         self.queue_bytes = 0
         self.state: StateFrame | None = None
         self.job: str | None = None
+        self.flags: str | None = None  # the latest `flags` event (the whole set of health flags: the latest wins)
         self.metrics: MetricsBatch | None = None
         self.metrics_new_points = 0  # points merged since the slot's base (a replace batch counts as its base)
         self.needs_snapshot = False
@@ -207,6 +219,9 @@ class Outbox:
         elif item.kind == "job":
             assert isinstance(item.payload, str)
             self.job = item.payload
+        elif item.kind == "flags":
+            assert isinstance(item.payload, str)
+            self.flags = item.payload
         else:
             self._merge_metrics(item.payload)
         self.wakeup.set()
@@ -238,10 +253,11 @@ class Outbox:
 
     def _freeze(self) -> None:
         """Move the coalescing slots into the queue (in send order) so later events stay behind them."""
-        for kind, payload in (("metrics", self.metrics), ("state", self.state), ("job", self.job)):
+        slots = (("flags", self.flags), ("metrics", self.metrics), ("state", self.state), ("job", self.job))
+        for kind, payload in slots:
             if payload is not None:
                 self._enqueue(Item(kind, payload))
-        self.metrics, self.state, self.job = None, None, None
+        self.flags, self.metrics, self.state, self.job = None, None, None, None
         self.metrics_new_points = 0
 
     def _enqueue(self, item: Item) -> None:
@@ -259,10 +275,10 @@ class Outbox:
                 f"{self.max_bytes / 2**20:.0f} MiB waited, twice (BACKPROP_VIZ_WS_BACKLOG_BYTES); reconnect"
             )
             return
-        self.dropped_events += len(self.queue) + sum(x is not None for x in (self.state, self.job, self.metrics))
+        self.dropped_events += self.pending
         self.queue.clear()
         self.queue_bytes = 0
-        self.state = self.job = self.metrics = None
+        self.flags = self.state = self.job = self.metrics = None
         self.metrics_new_points = 0
         self.needs_metrics = False
         self.needs_snapshot = True
@@ -273,7 +289,7 @@ class Outbox:
         """The snapshot a collapse asked for (or the first one): it comes first, everything later follows."""
         self.queue.clear()
         self.queue_bytes = 0
-        self.state = self.job = self.metrics = None
+        self.flags = self.state = self.job = self.metrics = None
         self.metrics_new_points = 0
         self.needs_snapshot = self.needs_metrics = False
         snapshot = Item("ordered", text)
@@ -301,7 +317,7 @@ class Outbox:
         self.dropped_events += len(self.queue)
         self.queue.clear()
         self.queue_bytes = 0
-        self.state = self.job = self.metrics = None
+        self.flags = self.state = self.job = self.metrics = None
         self.snapshot_waiting = None
         self.dropped = (CLOSE_SLOW, reason)
         self.close_request = self.dropped
@@ -319,7 +335,7 @@ class Outbox:
             if item.kind == "metrics":
                 self.history_unsent = False
             return item
-        for kind in ("metrics", "state", "job"):
+        for kind in ("flags", "metrics", "state", "job"):
             payload = getattr(self, kind)
             if payload is not None:
                 setattr(self, kind, None)
@@ -332,7 +348,7 @@ class Outbox:
     @property
     def pending(self) -> int:
         """Events waiting (queue plus filled slots)."""
-        return len(self.queue) + sum(x is not None for x in (self.state, self.job, self.metrics))
+        return len(self.queue) + sum(x is not None for x in (self.flags, self.state, self.job, self.metrics))
 
     @property
     def pending_points(self) -> int:

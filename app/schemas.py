@@ -12,6 +12,28 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StrictInt, model_validator
 
+from app.schemas_diagnostics import (  # noqa: F401 (re-exported: the one schema holds them)
+    Confusion,
+    Diagnostics,
+    DiagnosticsHistory,
+    Evaluation,
+    FrameDiagnostics,
+    HealthFlag,
+    Histogram,
+    HistogramHistory,
+    Landscape,
+    LandscapeRequest,
+    LandscapeSlice,
+    LayerDiagnostics,
+    LayerHistory,
+    Pairs,
+    RSquared,
+    StopReason,
+    StopSpec,
+    UnitGrid,
+    UnitProjection,
+    UnitsView,
+)
 from engine.activations import ACTIVATIONS
 from engine.datasets.builtin import BUILTINS
 from engine.initializers import SCHEMES
@@ -356,35 +378,53 @@ class MetricsHistory(Model):
 
 
 class TrainRequest(Model):
-    """Exactly one of `epochs` or `passes`; at most BACKPROP_VIZ_MAX_JOB_PASSES passes (default 10,000,000)."""
+    """Exactly one of `epochs` or `passes`, or only `stop` (then at most DEFAULT_STOP_EPOCHS epochs); at most
+    BACKPROP_VIZ_MAX_JOB_PASSES passes (default 10,000,000). `stop` ends the job early (StopSpec)."""
 
     model_config = ConfigDict(
         populate_by_name=True,
         extra="forbid",
         json_schema_extra={
-            "oneOf": [{"required": ["epochs"]}, {"required": ["passes"]}],
-            "examples": [{"epochs": 200}, {"passes": 5000}],
+            "oneOf": [
+                {"required": ["epochs"]},
+                {"required": ["passes"]},
+                {"required": ["stop"], "not": {"anyOf": [{"required": ["epochs"]}, {"required": ["passes"]}]}},
+            ],
+            "examples": [{"epochs": 200}, {"passes": 5000}, {"epochs": 500, "stop": {"loss_below": 0.05}}],
         },
     )
 
     epochs: StrictInt | None = Field(None, ge=1)
     passes: StrictInt | None = Field(None, ge=1)
+    stop: StopSpec | None = Field(None, description="stop early: a training loss below a target, or patience")
 
     @model_validator(mode="after")
     def _one_of(self) -> TrainRequest:
-        if (self.epochs is None) == (self.passes is None):
+        if self.epochs is not None and self.passes is not None:
             raise ValueError("give exactly one of 'epochs' or 'passes'")
+        if self.epochs is None and self.passes is None and self.stop is None:
+            raise ValueError("give exactly one of 'epochs' or 'passes' (or only 'stop')")
         return self
+
+
+DEFAULT_STOP_EPOCHS = 1_000  # a job given only `stop` runs at most this many epochs
 
 
 class Job(Model):
     id: str
+    kind: Literal["training", "landscape"] = Field("training", description="what the job computes")
     status: JobStatus
-    done: int = Field(..., description="passes done")
-    total: int = Field(..., description="passes asked for")
+    done: int = Field(..., description="passes done (a landscape: grid points and slice points computed)")
+    total: int = Field(..., description="passes asked for (a landscape: resolution² + resolution)")
     loss: float | None = None
     eta_seconds: float | None = None
     message: str | None = None
+    stop_reason: StopReason | None = Field(
+        None, description="a finished training job: why it stopped (epochs or passes: it ran what it was asked)"
+    )
+    best_pass: int | None = Field(None, description="with a patience stop: the pass whose monitored loss was best")
+    best_loss: float | None = Field(None, description="with a patience stop: that best loss")
+    landscape: Landscape | None = Field(None, description="a finished landscape job, in GET …/jobs/{job_id} only")
 
 
 class PredictRequest(Model):
@@ -1000,6 +1040,8 @@ class SnapshotEvent(Event):
     data: DataPoints | None
     boundary: Boundary | None
     lesson: LessonStepView | None = Field(None, description="the open step of the session's lesson, if any")
+    diagnostics: FrameDiagnostics | None = Field(None, description="the layer statistics now (null: turned off)")
+    flags: list[HealthFlag] = Field(default_factory=list, description="the health flags now")
 
 
 class PhaseEvent(Event):
@@ -1022,6 +1064,16 @@ class StateEvent(Event):
     visible: list[PhaseRecordOut] | None = Field(None, description="records of the open pass, after back/reset")
     focus: FocusSample | None = None
     boundary: Boundary | None = None
+    diagnostics: FrameDiagnostics | None = Field(
+        None, description="new layer statistics (at most 5 a second while playing); null: keep what you have"
+    )
+
+
+class FlagsEvent(Event):
+    """The set of health flags (their kinds and layers) changed; this is the whole new set."""
+
+    type: Literal["flags"] = "flags"
+    flags: list[HealthFlag]
 
 
 class JobEvent(Event):
@@ -1049,7 +1101,15 @@ class LessonEvent(Event):
 
 
 ServerEvent = Annotated[
-    SnapshotEvent | PhaseEvent | MetricsEvent | StateEvent | JobEvent | DivergedEvent | ErrorEvent | LessonEvent,
+    SnapshotEvent
+    | PhaseEvent
+    | MetricsEvent
+    | StateEvent
+    | FlagsEvent
+    | JobEvent
+    | DivergedEvent
+    | ErrorEvent
+    | LessonEvent,
     Field(discriminator="type"),
 ]
 

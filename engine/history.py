@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import sys
 from collections import deque
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -65,6 +66,10 @@ class History:
 
     def __len__(self) -> int:
         return len(self._frames)
+
+    def __iter__(self) -> Iterator[Checkpoint]:
+        """The keyframes, oldest first."""
+        return iter(self._frames)
 
     @property
     def nbytes(self) -> int:

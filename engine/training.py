@@ -131,6 +131,7 @@ class Trainer:
         self._epoch_loss_sum = 0.0
         self._epoch_correct = 0
         self._epoch_seen = 0
+        self.last_steps: list[Array] | None = None  # the last update's [ΔW^1, Δb^1, …] (None after a restore)
 
     def _check_data(self) -> None:
         net = self.network
@@ -217,6 +218,7 @@ class Trainer:
         self.sampler.set_batch_size(frame.batch_size)
         self.sampler.restore(frame.sampler)
         self.pass_index = frame.pass_index
+        self.last_steps = None
         self._epoch_loss_sum, self._epoch_correct, self._epoch_seen = frame.epoch_accumulators
         self.metrics.truncate_after(self.pass_index, self.epoch)
 
@@ -253,6 +255,7 @@ class Trainer:
     def finish_pass(self, work: PassWork, reuse_grads: bool = False) -> list[Array]:
         """The update θ := θ + Δθ, then counters and metrics; returns the steps [ΔW^1, Δb^1, …]."""
         steps = self.optimizer.apply(self._params, work.bwd.grads, reuse_grads=reuse_grads)
+        self.last_steps = steps
         self.pass_index += 1
         if work.loss is not None:
             self._record_pass(work)

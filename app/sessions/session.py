@@ -23,11 +23,14 @@ from app.fairlock import FairRLock
 from app.ids import new_id
 from app.lessons.models import Lesson
 from app.lessons.tracker import LessonTracker
-from app.sessions import building, export, imaging, presenting
+from app.sessions import building, diagnosing, export, imaging, presenting
 from app.sessions.building import SessionParts, TableLookup
+from app.sessions.watching import Update, Watch
 from app.validation import field_in_message
 from engine.batches import Example
 from engine.datasets import Dataset, DatasetError
+from engine.diagnostics import landscape as landscapes
+from engine.diagnostics.stopping import StopRule, StopWatch
 from engine.gradcheck import check_gradients
 from engine.network import Network
 from engine.optimizers import OptimizerConfig
@@ -83,6 +86,7 @@ class Session:
         # Set by the registry that keeps the session: makes room in the server's memory budget for the session to
         # cost the given bytes (evicting idle others) or raises 429 (app/budget.py).
         self.make_room: Callable[[Session, budget.SessionCost], None] | None = None
+        self.watch = Watch(stepper.trainer, settings)  # its diagnostics (app/sessions/watching.py)
 
     # -- construction -----------------------------------------------------------------------------------
     @classmethod
@@ -214,7 +218,10 @@ class Session:
 
     def snapshot(self) -> schemas.SnapshotEvent:
         with self.lock:
+            latest = self.watch.latest() if self.settings.diagnostics else None
             return schemas.SnapshotEvent(
+                diagnostics=diagnosing.frame(latest) if latest is not None else None,
+                flags=diagnosing.flags(latest.flags) if latest is not None else [],
                 state=self.state(),
                 visible=self.visible_records(),
                 metrics=self.metrics_history(),
@@ -236,7 +243,7 @@ class Session:
     def _check_idle(self, action: str) -> None:
         if self.job is not None and self.job.status == "running":
             raise Conflict(
-                f"a training job ({self.job.id}) is running on this session; wait for it or cancel it "
+                f"a {self.job.kind} job ({self.job.id}) is running on this session; wait for it or cancel it "
                 f"before you {action}",
             )
 
@@ -386,12 +393,16 @@ class Session:
                 self.stepper.edit_parameter(edit.layer, edit.row, edit.column, edit.value)
             except ValueError as exc:
                 raise InvalidInput(str(exc), field=field_in_message(str(exc))) from None
+            self.watch.edits += 1
             self._changed()
 
-    def train_chunk(self, passes: int, track_metrics: bool = True) -> RunResult:
-        """Run up to `passes` passes on the fast path (play mode and jobs call this in chunks)."""
+    def train_chunk(
+        self, passes: int, track_metrics: bool = True, should_stop: Callable[[], bool] | None = None
+    ) -> RunResult:
+        """Run up to `passes` passes on the fast path (play mode and jobs call this in chunks); `should_stop` is
+        asked after every keyframe chunk (a job's stop conditions)."""
         with self.lock:
-            result = self.stepper.train(passes, track_metrics=track_metrics)
+            result = self.stepper.train(passes, track_metrics=track_metrics, should_stop=should_stop)
             if result.diverged is not None and self.lesson is not None:
                 self.lesson.count_diverged()
             self._changed()
@@ -449,17 +460,19 @@ class Session:
             return presenting.gradient_check(check, m)
 
     # -- training jobs (app.jobs runs them; their records live here, changed under the lock) ------------
-    def start_job(self, job: JobInfo, keep_finished: int) -> None:
+    def start_job(self, job: JobInfo, keep_finished: int, stop: StopRule | None = None) -> None:
         """Make `job` this session's running job (409 if one runs already or the session plays), keeping
-        the last `keep_finished` finished ones for GET .../jobs/{id}."""
+        the last `keep_finished` finished ones for GET .../jobs/{id}; `stop` ends a training job early."""
         with self.lock:
             if self.job is not None and self.job.status == "running":
                 raise Conflict(
-                    f"training job {self.job.id} is already running on this session; wait for it or "
+                    f"{self.job.kind} job {self.job.id} is already running on this session; wait for it or "
                     f"cancel it with DELETE /api/sessions/{self.id}/jobs/{self.job.id}"
                 )
             if self.playing:
-                raise Conflict("the session is playing; pause it before you start a training job")
+                raise Conflict(f"the session is playing; pause it before you start a {job.kind} job")
+            if stop is not None:
+                job.stop = StopWatch(stop, self.trainer.metrics, monitor_test=self.trainer.X_test.shape[0] > 0)
             self.job = job
             self.jobs[job.id] = job
             finished = [j for j in self.jobs.values() if j.status != "running"]
@@ -475,11 +488,13 @@ class Session:
         with self.lock:
             ending = job.ending()
             if ending is not None:
-                job.status = ending
+                job.finish(ending)
                 self.settle()
                 return None
             started = time.thread_time()
-            result = self.train_chunk(passes)
+            result = self.train_chunk(passes, should_stop=job.stop.check if job.stop is not None else None)
+            if job.stop is not None and job.stop.stop_pass is not None and result.diverged is None:
+                result.passes -= self._back_to(job.stop.stop_pass)
             elapsed = time.thread_time() - started
             losses = self.trainer.metrics.batch_loss.y
             job.count(result, losses[-1] if losses else None)
@@ -487,9 +502,18 @@ class Session:
                 self.settle()
             return elapsed
 
+    def _back_to(self, pass_index: int) -> int:
+        """Return to an earlier pass boundary (a stop condition met within the chunk that went past it); answers
+        the passes undone (0 if the history no longer holds it: the run then ends where it is)."""
+        overshoot = self.trainer.pass_index - pass_index
+        if overshoot <= 0 or not self.trainer.go_to_pass(pass_index):
+            return 0
+        self._changed()
+        return overshoot
+
     def end_job(self, job: JobInfo, status: str, message: str | None = None) -> None:
         with self.lock:
-            job.status = status
+            job.finish(status)
             job.message = message
             self.settle()
 
@@ -505,10 +529,80 @@ class Session:
             raise NotFound(f"no job {job_id!r} on session {self.id}; start one with POST .../train", field="job_id")
         return job
 
-    def job_model(self, job: JobInfo) -> schemas.Job:
-        """The job as its resource shows it (its progress fields read together)."""
+    def job_model(self, job: JobInfo, with_result: bool = False) -> schemas.Job:
+        """The job as its resource shows it (its progress fields read together; `with_result`: a finished
+        landscape job's landscape too)."""
         with self.lock:
-            return job.to_model()
+            return job.to_model(with_result)
+
+    # -- diagnostics (app/sessions/watching.py decides when to measure; diagnosing.py converts) ----------------
+    def diagnostics(self, with_history: bool = False) -> schemas.Diagnostics:
+        """The layer statistics and flags now, and with `with_history` their history."""
+        with self.lock:
+            latest = self.watch.latest()
+            return diagnosing.diagnostics(self.watch.tracker, latest, with_history)
+
+    def diagnostics_since(self, version: int) -> Update | None:
+        """The latest statistics if newer than `version` (the hub's frames); measured again first if due."""
+        with self.lock:
+            self.watch.refresh(self.busy())
+            return self.watch.since(version)
+
+    def units(self, layer: int) -> schemas.UnitGrid | schemas.UnitProjection:
+        with self.lock:
+            return diagnosing.unit_view(self.network, self.dataset, self.watch.tracker, layer)
+
+    def evaluation(self) -> schemas.Evaluation:
+        with self.lock:
+            return diagnosing.evaluate(self.network, self.dataset, self.trainer)
+
+    def landscape_work(self, request: schemas.LandscapeRequest) -> int:
+        """Multiply-adds the landscape would cost (engine/diagnostics/landscape.py's `work`)."""
+        with self.lock:
+            probe = self.watch.tracker.probe
+            return landscapes.work(request.resolution, probe.size, self.network.parameter_count)
+
+    def landscape_inputs(self) -> dict[str, Any]:
+        """What a landscape job computes from, copied under the lock (the job then runs without it)."""
+        with self.lock:
+            probe = self.watch.tracker.probe
+            frames = [(frame.pass_index, frame.W) for frame in self.trainer.history]
+            return {
+                "network": landscapes.clone(self.network),
+                "X": probe.X,
+                "Y": probe.Y,
+                "pass_index": self.trainer.pass_index,
+                "history": frames,
+                "learning_rate": self.trainer.config.optimizer.learning_rate,
+            }
+
+    def landscape_progress(self, job: JobInfo, done: int) -> None:
+        with self.lock:
+            job.done = done
+
+    def finish_landscape(self, job: JobInfo, result: schemas.Landscape | None) -> None:
+        """A landscape job ended: keep its result (None: it was cancelled)."""
+        with self.lock:
+            if result is not None:
+                job.landscape = result
+                job.done = job.total
+                self.watch.landscape = result
+            job.finish(job.ending() or ("done" if result is not None else "cancelled"))
+            self.settle()
+            self._changed()
+
+    def landscape(self) -> schemas.Landscape:
+        """The last landscape computed: 409 while one is being computed, 404 before the first."""
+        with self.lock:
+            job = self.job
+            if job is not None and job.kind == "landscape" and job.status == "running":
+                raise Conflict(
+                    f"the landscape is being computed (job {job.id}: {job.done:,} of {job.total:,} points); wait "
+                    f"for its job events or GET /api/sessions/{self.id}/jobs/{job.id}",
+                )
+            if self.watch.landscape is None:
+                raise NotFound(f"no landscape computed yet: POST /api/sessions/{self.id}/landscape", field="landscape")
+            return self.watch.landscape
 
     # -- export -----------------------------------------------------------------------------------------
     def export(self, include_dataset: bool = True) -> dict[str, Any]:
@@ -545,6 +639,7 @@ class Session:
 
     def _install(self, parts: SessionParts) -> None:
         self.config, self.dataset, self.stepper = parts.config, parts.dataset, parts.stepper
+        self.watch = Watch(parts.stepper.trainer, self.settings)
         self.generation += 1
 
     # -- the lesson -----------------------------------------------------------------------------------------
@@ -591,8 +686,10 @@ class Session:
             return self.state()
 
     def settle(self) -> None:
-        """Play or a job stopped: a lesson check put off meanwhile happens now."""
+        """Play or a job stopped: a lesson check put off meanwhile happens now (and a measurement)."""
         with self.lock:
+            if not self.busy():
+                self.watch.refresh(busy=False)
             if self.lesson is not None and self.lesson.pending and not self.busy():
                 before = self.lesson_revision
                 self.lesson.settle(self)
@@ -602,6 +699,7 @@ class Session:
     def _changed(self) -> None:
         self.revision += 1
         self.touch()
+        self.watch.refresh(self.busy())
         if self.lesson is not None:
             try:
                 self.lesson.after_change(self)

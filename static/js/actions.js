@@ -22,6 +22,7 @@ export class Actions {
     this.socket = null;
     this.guard = null; // (command or control name) → may it be used? (a lesson or a link hides or locks controls)
     this.startLesson = null; // (lesson id) → Promise<bool>: open a lesson in a new session (lessons.js)
+    this.onCreated = null; // (SessionState) → void: a session this page made (remembered for Compare runs)
   }
 
   /** Whether a command or a page control may be used now (controlgate.js says why not). */
@@ -126,6 +127,7 @@ export class Actions {
     if (this.store.lesson && this.store.sessionId) return this.rebuild(s, info);
     try {
       const created = await api("POST", "/api/sessions", sessionBody(s, info, this.store.catalog));
+      if (this.onCreated) this.onCreated(created);
       this.store.s = { ...s, session: created.id };
       this.join(created.id);
       chrome.writeLink(this.store);
@@ -246,6 +248,7 @@ export class Actions {
     if (!this.allowed("import")) return;
     try {
       const created = await api("POST", "/api/sessions/import", await file.text());
+      if (this.onCreated) this.onCreated(created);
       this.parts.config.setDatasets(await api("GET", "/api/datasets"));
       this.adopt(created);
       chrome.notice("Imported: a new session continues from the exported state.", "info");

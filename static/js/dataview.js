@@ -52,6 +52,7 @@ export class DataView {
     this.dataset = null;
     this.boundary = null;
     this.focus = null;
+    this.unit = null; // a hidden neuron's output over the plane, shown instead of the network's (units.js), or null
     new ResizeObserver(() => this.paint()).observe(element);
   }
 
@@ -203,7 +204,7 @@ export class DataView {
   paint() {
     const canvas = this.canvas;
     const full = this.el._fullLayout;
-    const b = this.boundary;
+    const b = this.unit || this.boundary;
     const ds = this.dataset;
     const [ctx] = coverAndClear(canvas, this.el);
     if (!b || !full || !full.xaxis || !ds || ds.features.length > 2 || !this.data) return;
@@ -252,6 +253,7 @@ export class DataView {
 
   colorFor(b) {
     const ds = this.dataset;
+    if (b.kind === "unit") return (v) => (v === null ? [255, 255, 255] : scaleColor(LIGHT_DIVERGING, ((v - b.center) / b.scale + 1) / 2));
     if (b.kind === "probability") {
       const stops = [[0, lighten(rgb(CLASS_COLORS[0]), 0.45)], [0.5, [247, 247, 247]], [1, lighten(rgb(CLASS_COLORS[1]), 0.45)]];
       return (v) => (v === null ? [255, 255, 255] : scaleColor(stops, v));

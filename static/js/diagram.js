@@ -104,6 +104,9 @@ export class Diagram {
     this.legend = document.getElementById("diagram-legend");
     this.legendKey = "";
     this.compact = false;
+    // What other modules draw over the diagram after each paint, in its coordinates ({paint(ctx, tr, diagram)},
+    // optionally {hit(x, y, diagram)} → true when a click was theirs): the hidden units' pictures, the flags' badges.
+    this.overlays = [];
     new ResizeObserver(() => {
       // Narrower or wider: the layer titles may need their compact form (a Plotly redraw), else just repaint.
       if (this.geometry && this.lastView && this.isCompact() !== this.compact) this.render(this.lastView, this.marks ? this.marks.selection : null);
@@ -259,6 +262,7 @@ export class Diagram {
     }
     this.paintNodes(ctx, tr, m);
     if (!this.plotKey) this.paintTitles(ctx, tr); // until Plotly.js has loaded and drawn the figure
+    for (const overlay of this.overlays) overlay.paint(ctx, tr, this);
   }
 
   /** The layer titles, painted while the Plotly figure is not there yet (the first second of a visit). */
@@ -529,7 +533,9 @@ export class Diagram {
   }
 
   clicked(event) {
-    const target = this.hit(...this.local(event));
+    const [x, y] = this.local(event);
+    if (this.overlays.some((overlay) => overlay.hit && overlay.hit(x, y, this))) return;
+    const target = this.hit(x, y);
     if (!target) return;
     inputLatency(event);
     this.onSelect(target, event);
@@ -540,8 +546,17 @@ export class Diagram {
     this.hoverFrame = requestAnimationFrame(() => {
       this.hoverFrame = 0;
       const [x, y] = this.local(event);
-      const target = this.hit(x, y);
       const tip = this.tooltip;
+      const over = this.overlays.map((overlay) => overlay.tip && overlay.tip(x, y)).find(Boolean);
+      const target = over ? null : this.hit(x, y);
+      if (over) {
+        this.el.style.cursor = "pointer";
+        tip.textContent = over;
+        tip.hidden = false;
+        tip.style.left = `${Math.max(4, Math.min(x + this.el.offsetLeft + 14, this.wrap.clientWidth - tip.offsetWidth - 6))}px`;
+        tip.style.top = `${y + this.el.offsetTop + 10}px`;
+        return;
+      }
       this.el.style.cursor = target ? "pointer" : "default";
       const m = this.marks;
       if (!target || !m) {

@@ -161,6 +161,7 @@ export class Lessons {
   async start(id) {
     try {
       const st = await api("POST", "/api/sessions", { lesson: id });
+      if (this.actions.onCreated) this.actions.onCreated(st);
       this.store.inline = inlineData(st) || this.store.inline;
       this.actions.adopt(st);
       return true;

@@ -4,7 +4,7 @@
 // gradients the backward records carry. The server sends those records only for passes stepped phase by phase
 // (play and background training send the loss, not the gradients), so the chart says so when it has none.
 
-import { px, sup } from "./format.js";
+import { esc, px, sup } from "./format.js";
 
 const FAMILY = "system-ui, -apple-system, Segoe UI, Roboto, sans-serif";
 const font = () => ({ family: FAMILY, size: px(12), color: "#222" });
@@ -98,6 +98,7 @@ export class LossChart {
     followSize(element);
     this.log = false;
     this.classification = false;
+    this.compared = []; // other runs' curves (compare.js): [{id, label, color, metrics: GET …/metrics}]
     this.clear();
   }
 
@@ -126,6 +127,27 @@ export class LossChart {
     this.revision += 1;
   }
 
+  /** The compared runs' loss: train loss per epoch when they have epochs, else their batch loss (every k-th pass). */
+  comparedTraces() {
+    return this.compared.map((run) => {
+      const m = run.metrics;
+      const epochs = m.per_epoch && m.per_epoch.pass.length && m.per_epoch.train_loss.some((v) => v !== null);
+      const series = epochs ? { x: m.per_epoch.pass, y: m.per_epoch.train_loss, what: "train J" } : { x: m.per_pass.pass, y: m.per_pass.batch_loss, what: "batch J" };
+      const keep = strideIndices(series.x.length, MAX_DRAWN);
+      return { type: "scatter", mode: "lines", name: run.label, compared: run.id, x: pick(series.x, keep), y: pick(series.y, keep), line: { color: run.color, width: 1.8, dash: "dot" }, hovertemplate: `${run.label.replace(/[<>&]/g, "")}<br>pass %{x}<br>${series.what} %{y:.4g}<extra></extra>` };
+    });
+  }
+
+  /** A compared curve's label at its last point, in its colour. */
+  endLabel(trace) {
+    for (let i = trace.y.length - 1; i >= 0; i--) {
+      if (trace.y[i] === null || trace.y[i] === undefined) continue;
+      const y = this.log ? Math.log10(Math.max(trace.y[i], 1e-300)) : trace.y[i];
+      return { x: trace.x[i], y, text: trace.name.replace(/[<>&]/g, ""), showarrow: false, xanchor: "right", yanchor: "bottom", font: { size: px(12), color: trace.line.color }, bgcolor: "rgba(255,255,255,0.75)" };
+    }
+    return null;
+  }
+
   get points() {
     return this.perPass.pass.length;
   }
@@ -147,7 +169,9 @@ export class LossChart {
         { type: "scatter", mode: "lines", name: "test acc", x: pe.pass, y: pe.test_accuracy, yaxis: "y2", line: { color: "#cc79a7", width: 1.5, dash: "dot" }, connectgaps: true, hovertemplate: "pass %{x}<br>test acc %{y:.1%}<extra></extra>" },
       );
     }
-    const empty = pp.pass.length === 0 && this.perEpoch.pass.length === 0;
+    const overlays = this.comparedTraces();
+    traces.push(...overlays);
+    const empty = pp.pass.length === 0 && this.perEpoch.pass.length === 0 && !overlays.length;
     const accuracy = this.classification && this.perEpoch.train_accuracy.some((v) => v !== null);
     const layout = {
       margin: { l: 8, r: 8, t: 6, b: 6 },
@@ -155,11 +179,11 @@ export class LossChart {
       datarevision: this.revision,
       xaxis: { title: { text: "pass", standoff: 6 }, zeroline: false, rangemode: "tozero", visible: !empty, automargin: true, exponentformat: "SI" },
       yaxis: { title: { text: this.log ? "loss J (log)" : "loss J", standoff: 4 }, type: this.log ? "log" : "linear", rangemode: "tozero", zeroline: false, visible: !empty, automargin: true, nticks: 6, ticklabelstandoff: 4, exponentformat: "e",
-               ...(this.log ? logAxis([...pick(pp.batch_loss, ip), ...pe.train_loss, ...pe.test_loss], 6) : {}) },
+               ...(this.log ? logAxis([...pick(pp.batch_loss, ip), ...pe.train_loss, ...pe.test_loss, ...overlays.flatMap((t) => t.y)], 6) : {}) },
       // (no "0%" tick: it would sit on the last pass number in the corner)
       yaxis2: { overlaying: "y", side: "right", range: [0, 1.04], tickmode: "array", tickvals: [0.25, 0.5, 0.75, 1], tickformat: ".0%", showgrid: false, title: { text: "accuracy", standoff: 4 }, visible: accuracy, automargin: true, ticklabelstandoff: 4 },
       showlegend: false,
-      annotations: empty ? [{ text: fitLines("No passes yet:<br>press Next pass, Play or Train", this.el.clientWidth, px(13)), showarrow: false, xref: "paper", yref: "paper", x: 0.5, y: 0.5, font: { size: px(13), color: "#666" } }] : [],
+      annotations: empty ? [{ text: fitLines("No passes yet:<br>press Next pass, Play or Train", this.el.clientWidth, px(13)), showarrow: false, xref: "paper", yref: "paper", x: 0.5, y: 0.5, font: { size: px(13), color: "#666" } }] : overlays.map((t) => this.endLabel(t)).filter(Boolean),
       uirevision: "loss",
       paper_bgcolor: "#fff",
       plot_bgcolor: "#fff",
@@ -211,7 +235,8 @@ function legend(element, traces) {
   const html = traces
     .map((t) => {
       const dash = t.line.dash ? ` dashed ${t.line.dash === "dot" ? "dot" : ""}` : "";
-      return `<span class="item"><i class="swatch${dash}" style="border-color:${t.line.color}"></i>${t.name}</span>`;
+      const compared = t.compared ? ` data-compared="${esc(t.compared)}" title="a compared run: what differs from this one"` : "";
+      return `<span class="item"${compared}><i class="swatch${dash}" style="border-color:${t.line.color}"></i>${esc(t.name)}</span>`;
     })
     .join("");
   if (element.innerHTML !== html) element.innerHTML = html;

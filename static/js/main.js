@@ -19,6 +19,7 @@ import { ConfigPanel } from "./config.js";
 import { WeightGallery } from "./gallery.js";
 import { ImageView } from "./imageview.js";
 import { Lessons } from "./lessons.js";
+import { Insight } from "./insight.js";
 import { perf } from "./perf.js";
 
 const $ = (id) => document.getElementById(id);
@@ -76,9 +77,11 @@ function build(store, plotly) {
     }),
   };
   let lessons = null; // made once the page is wired (it needs the set-up panel's toggle)
-  const renderer = new Renderer(store, parts, { onFirstDiagram: () => plotly.whenQuiet(), onLesson: (step) => lessons && lessons.follow(step) });
+  let insight = null; // the diagnostics (made once the page is wired)
+  const renderer = new Renderer(store, parts, { onFirstDiagram: () => plotly.whenQuiet(), onLesson: (step) => lessons && lessons.follow(step), onFollow: (change) => insight && insight.follow(change) });
   actions = new Actions(store, parts, renderer);
   const page = { parts, renderer, actions };
+  page.startInsight = () => (insight = new Insight(store, page));
   page.startLessons = () => (lessons = new Lessons(store, page));
   return page;
 }
@@ -175,8 +178,12 @@ async function start() {
   wire(store, page);
   const lessons = page.startLessons();
   window.__bpv.lessons = lessons;
+  window.__bpv.insight = page.startInsight();
   plotlyLoaded.then(
-    () => renderer.plotlyLoaded(),
+    () => {
+      renderer.plotlyLoaded();
+      window.__bpv.insight.plotlyLoaded();
+    },
     (err) => chrome.notice(`${err.message}; reload the page.`, "error"),
   );
   if (watchToken) {

@@ -20,13 +20,15 @@ export class Renderer {
    * @param {object} store  the store (store.js)
    * @param {object} parts  {diagram, math, controls, lossChart, gradChart, dataView, config}
    * @param {object} hooks  {onFirstDiagram}: called once the first diagram is on screen; {onLesson(step)}: the
-   *                        lesson's open step changed (lessons.js)
+   *                        lesson's open step changed (lessons.js); {onFollow(change)}: every change, after the
+   *                        parts here (insight.js: the diagnostics)
    */
-  constructor(store, parts, { onFirstDiagram, onLesson }) {
+  constructor(store, parts, { onFirstDiagram, onLesson, onFollow }) {
     this.store = store;
     this.parts = parts;
     this.onFirstDiagram = onFirstDiagram;
     this.onLesson = onLesson;
+    this.onFollow = onFollow;
     this.dirty = { diagram: false, charts: false, data: false };
     this.frameRequest = 0;
     this.lastCharts = 0;
@@ -73,6 +75,7 @@ export class Renderer {
     if (change.lesson && this.onLesson) this.onLesson(store.lesson);
     if (change.first) perf.snapshotAt = performance.now();
     if (change.redraw.length) this.schedule(...change.redraw);
+    if (this.onFollow) this.onFollow(change);
   }
 
   /** The set-up changed on the server's side: the link follows, and the panel unless the person is in it. */

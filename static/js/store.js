@@ -30,6 +30,9 @@ export function createStore(search, catalog) {
     sessionId: null,
     watch: null, // a watch link's token: the page shows the session read-only (GET /watch/{token})
     lesson: null, // the open step of the session's lesson (GET …/lesson, the `lesson` event), or null
+    flags: [], // the session's health flags (the snapshot's `flags`, the `flags` event, GET …/diagnostics)
+    diagnostics: null, // the latest per-layer statistics ({pass, layers}: a play frame's, or GET …/diagnostics)
+    landscapeJob: null, // the loss-landscape job (its `job` events), apart from training's job bar
   };
 }
 
@@ -46,9 +49,12 @@ export function createStore(search, catalog) {
  *  notice      {message, kind}
  *  first       the session's first snapshot
  *  lesson      the lesson's open step changed (store.lesson; null: no lesson)
+ *  flags       the health flags changed (store.flags)
+ *  diagnostics new per-layer statistics arrived (store.diagnostics)
+ *  landscape   the loss-landscape job moved (store.landscapeJob)
  */
 export function noChange() {
-  return { redraw: [], network: false, lossCurve: null, gradients: null, state: null, setup: null, job: null, diverged: undefined, notice: null, first: false, lesson: false };
+  return { redraw: [], network: false, lossCurve: null, gradients: null, state: null, setup: null, job: null, diverged: undefined, notice: null, first: false, lesson: false, flags: false, diagnostics: false, landscape: false };
 }
 
 /** Fold one server event (a WebSocket message, or a REST answer in the same shape) into the store. */
@@ -63,7 +69,10 @@ export function reduce(store, ev) {
     case "state":
       return state(store, ev);
     case "job":
-      return job(store, ev.job);
+      return ev.job.kind === "landscape" ? landscapeJob(store, ev.job) : job(store, ev.job);
+    case "flags":
+      store.flags = ev.flags || [];
+      return { ...noChange(), flags: true };
     case "diverged":
       store.diverged = ev.diverged;
       return { ...state(store, { state: ev.state }), diverged: store.diverged };
@@ -89,6 +98,9 @@ function snapshot(store, ev) {
   store.data = ev.data;
   store.boundary = ev.boundary;
   store.lesson = ev.lesson ?? null;
+  store.flags = ev.flags || [];
+  if (ev.diagnostics) store.diagnostics = ev.diagnostics;
+  else if (network) store.diagnostics = null;
   if (network && !validSelection(store.selection, st.config.layers)) store.selection = { kind: "neuron", layer: st.config.layers.length - 1, index: 0 };
   const change = {
     ...noChange(),
@@ -98,6 +110,8 @@ function snapshot(store, ev) {
     gradients: { pass: st.counters.pass, records: store.records.slice() },
     redraw: ["diagram", "charts", "data"],
     lesson: true,
+    flags: true,
+    diagnostics: true,
   };
   return afterState(store, st, change);
 }
@@ -135,6 +149,10 @@ function state(store, ev) {
     change.redraw.push("data");
   }
   if (ev.focus) change.redraw.push("data");
+  if (ev.diagnostics) {
+    store.diagnostics = ev.diagnostics;
+    change.diagnostics = true;
+  }
   if (previous && previous.playing !== st.playing) change.redraw.push("charts");
   change.redraw.push("diagram");
   return afterState(store, st, change);
@@ -144,7 +162,9 @@ function state(store, ev) {
 function afterState(store, st, change) {
   change.state = st;
   change.setup = adoptSetup(store, st);
-  if (st.job) change.job = acceptJob(store, st.job);
+  if (st.job && st.job.kind === "landscape") {
+    if (landscapeJob(store, st.job).landscape) change.landscape = true;
+  } else if (st.job) change.job = acceptJob(store, st.job);
   else if (store.job && store.job.status === "running") change.job = acceptJob(store, { ...store.job, status: "done" });
   if (!st.playing && store.diverged && st.counters.pass > store.diverged.pass + 1) {
     store.diverged = null;
@@ -156,6 +176,14 @@ function afterState(store, st, change) {
 /** A job's progress: from the WebSocket, or the REST answer that started or cancelled it. */
 function job(store, info) {
   return { ...noChange(), job: acceptJob(store, info) };
+}
+
+/** The loss-landscape job's progress: the landscape view's bar follows it, not training's job bar. */
+function landscapeJob(store, info) {
+  const known = store.landscapeJob;
+  if (known && known.id === info.id && known.status !== "running" && info.status === "running") return noChange(); // old news
+  store.landscapeJob = info;
+  return { ...noChange(), landscape: true };
 }
 
 /** The job, unless it is older news than the one known: the REST answer that started a job can arrive after
@@ -201,4 +229,7 @@ export function leave(store, sessionId) {
   store.job = null;
   store.diverged = null;
   store.lesson = null;
+  store.flags = [];
+  store.diagnostics = null;
+  store.landscapeJob = null;
 }

@@ -20,7 +20,12 @@ def state(text: str, **parts: str) -> Item:
 
 
 def frame(
-    state: object, request_id: object = None, visible: object = None, focus: object = None, boundary: object = None
+    state: object,
+    request_id: object = None,
+    visible: object = None,
+    focus: object = None,
+    boundary: object = None,
+    diagnostics: object = None,
 ) -> dict:
     return {
         "request_id": request_id,
@@ -29,6 +34,7 @@ def frame(
         "visible": visible,
         "focus": focus,
         "boundary": boundary,
+        "diagnostics": diagnostics,
     }
 
 

@@ -62,7 +62,10 @@ def test_a_client_joining_during_play_gets_a_snapshot_then_the_stream_without_ga
             paused = command(b, "pause")
         assert paused[-1]["state"]["playing"] is False
         rid = paused[-1]["request_id"]
-        assert receive_until(a, lambda e: e.get("request_id") == rid)[-1]["state"]["playing"] is False
+        assert (
+            receive_until(a, lambda e: e["type"] == "state" and e.get("request_id") == rid)[-1]["state"]["playing"]
+            is False
+        )
 
 
 # -- a stalled client -----------------------------------------------------------------------------------
@@ -101,5 +104,5 @@ def test_a_stalled_client_does_not_block_another_clients_play_frames_or_grow(cli
         paused = command(ws, "pause")[-1]["state"]["counters"]["pass"]
         client.portal.call(hub.leave, stalled)
     assert stalled_socket.sends == 1  # stuck on its first message (the snapshot) all along
-    assert max(sizes) <= 3  # at most: merged metrics, latest state (and a job event)
+    assert max(sizes) <= 4  # at most: merged metrics, latest state (and a job event, the latest flags event)
     assert paused >= 3_000

@@ -38,7 +38,14 @@ def own(events: list[dict[str, Any]]) -> list[dict[str, Any]]:
 
 
 def types(events: list[dict[str, Any]]) -> list[str]:
-    return [e["type"] for e in events]
+    """The events' types, without `flags` events: those come whenever the health flags change (a step may cross
+    a threshold), and tests/app/test_ws_diagnostics.py checks them."""
+    return [e["type"] for e in events if e["type"] != "flags"]
+
+
+def without_flags(events: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The events without `flags` events (see `types`)."""
+    return [e for e in events if e["type"] != "flags"]
 
 
 def hub_of(client: Any, session_id: str) -> Hub:

@@ -116,7 +116,7 @@
 
   // 6. The diagram: neurons apart, titles and markers clear of each other, of the neurons and of the legend.
   const d = window.__bpv && window.__bpv.diagram;
-  if (d && d.geometry) {
+  if (d && d.geometry && shown(d.el)) { // (the Diagnostics view hides it)
     const box = d.el.getBoundingClientRect();
     const size = d.nodeSize();
     const circles = d.geometry.nodes.map((n) => {

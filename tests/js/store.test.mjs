@@ -260,3 +260,55 @@ describe("helpers", () => {
     assert.equal(store.diverged, null);
   });
 });
+
+describe("diagnostics (issue 12)", () => {
+  const vanishing = { kind: "vanishing", layer: 1, message: "Layer 1's gradients are 10⁻⁵ of layer 6's.", value: 1e-5, threshold: 1e-3, lesson: "03-vanishing-gradients" };
+
+  test("the snapshot's flags, then a flags event, replace the store's flags", () => {
+    const store = createStore("", catalog());
+    const change = reduce(store, { ...snapshotEvent(sessionState()), flags: [vanishing] });
+    assert.equal(change.flags, true);
+    assert.deepEqual(store.flags, [vanishing]);
+    const next = reduce(store, { type: "flags", flags: [] });
+    assert.equal(next.flags, true);
+    assert.deepEqual(store.flags, []);
+    assert.deepEqual(next.redraw, []);
+  });
+
+  test("a play frame's diagnostics are kept; a frame without them keeps what the store had", () => {
+    const store = joined();
+    const diagnostics = { pass: 3, layers: [{ layer: 1, grad_norm: 0.1 }] };
+    assert.equal(reduce(store, { type: "state", state: sessionState({ pass: 3 }), diagnostics }).diagnostics, true);
+    assert.equal(store.diagnostics, diagnostics);
+    assert.equal(reduce(store, { type: "state", state: sessionState({ pass: 4 }), diagnostics: null }).diagnostics, false);
+    assert.equal(store.diagnostics, diagnostics);
+  });
+
+  test("a landscape job goes to its own bar, never to training's job bar or its disabled controls", () => {
+    const store = joined();
+    const info = { ...job("j1", "running", 10, 441), kind: "landscape" };
+    const change = reduce(store, { type: "job", job: info });
+    assert.equal(change.landscape, true);
+    assert.equal(change.job, null);
+    assert.equal(store.job, null);
+    assert.equal(store.landscapeJob, info);
+    const done = { ...info, status: "done", done: 441 };
+    reduce(store, { type: "job", job: done });
+    assert.equal(reduce(store, { type: "job", job: info }).landscape, false); // late news of the running job
+    assert.equal(store.landscapeJob, done);
+    const viaState = reduce(store, { type: "state", state: sessionState({ job: { ...info, id: "j2" } }) });
+    assert.equal(viaState.landscape, true);
+    assert.equal(viaState.job, null);
+  });
+
+  test("leaving a session forgets its flags, statistics and landscape job", () => {
+    const store = joined();
+    store.flags = [vanishing];
+    store.diagnostics = { pass: 1, layers: [] };
+    store.landscapeJob = job("j", "done", 1);
+    leave(store, "s2");
+    assert.deepEqual(store.flags, []);
+    assert.equal(store.diagnostics, null);
+    assert.equal(store.landscapeJob, null);
+  });
+});

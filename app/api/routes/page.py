@@ -38,7 +38,7 @@ VENDOR_MAX_AGE = 86_400  # a day: the file changes only when the plotly package 
 
 # The page's modules, preloaded in parallel by the template (first load on loopback ≤ 1.5 s): main.js wires the
 # store, the renderer, the actions, the chrome and the Plotly loader; the parts draw; catalog.js reads the engine's
-# catalog; state.js, transport.js and the rest are shared helpers.
+# catalog; state.js, transport.js and the rest are shared helpers; insight.js wires the diagnostics (issue 12).
 MODULES = (
     "main.js",
     "store.js",
@@ -69,6 +69,15 @@ MODULES = (
     "gallery.js",
     "imageview.js",
     "drawpad.js",
+    "insight.js",
+    "flags.js",
+    "health.js",
+    "diagnostics.js",
+    "evaluation.js",
+    "units.js",
+    "landscape.js",
+    "compare.js",
+    "runs.js",
 )
 # What the page asks the server for before it can build a session: requested with the HTML (<link rel="preload">)
 # instead of once the modules run, about 0.3 s later. Not when a token is needed: the page presents it in a header.

@@ -20,6 +20,7 @@ from app.deps import JobsDep, LessonsDep, RegistryDep, SessionDep, SettingsDep, 
 from app.errors import InvalidInput
 from app.jobs import JobInfo
 from app.sessions import Session
+from engine.diagnostics.stopping import StopRule
 
 M = TypeVar("M", bound=BaseModel)
 
@@ -212,7 +213,11 @@ async def back_session(session: SessionDep, body: Annotated[schemas.BackRequest 
     summary="Train in the background",
     description="Starts a job that trains `epochs` epochs or `passes` passes on the fast path; the answer is the "
     "job (202, `Location` header); poll GET .../jobs/{job_id}. At most BACKPROP_VIZ_MAX_CONCURRENT_JOBS run at "
-    "once (429). A diverging pass stops the job with status `failed` and a message naming the pass.",
+    "once (429). A diverging pass stops the job with status `failed` and a message naming the pass. `stop` ends "
+    'it early: `{"loss_below": x}` at the first epoch whose training loss is below x, `{"patience": n}` when the '
+    "test loss (the training loss without a test split) has not improved for n epochs (`best_pass` and "
+    "`best_loss` say where it was best); with `stop` alone it runs at most 1,000 epochs. The finished job's "
+    "`stop_reason` says why it stopped: epochs, passes, loss_below, patience, cancelled or diverged.",
     responses={
         **BUSY,
         429: {**ErrorResponse, "description": "too many jobs running (BACKPROP_VIZ_MAX_CONCURRENT_JOBS)"},
@@ -221,25 +226,31 @@ async def back_session(session: SessionDep, body: Annotated[schemas.BackRequest 
 async def train_session(
     session: SessionDep, body: schemas.TrainRequest, jobs: JobsDep, settings: SettingsDep, response: Response
 ) -> schemas.Job:
+    stop = StopRule(body.stop.loss_below, body.stop.patience) if body.stop is not None else None
     if body.passes is not None:
         passes, field = body.passes, "passes"
-    else:
+    elif body.epochs is not None:
         passes, field = await run_in_threadpool(session.passes_for_epochs, body.epochs), "epochs"
+    else:  # only `stop`: as many epochs as DEFAULT_STOP_EPOCHS, within the job cap
+        epochs_passes = await run_in_threadpool(session.passes_for_epochs, schemas.DEFAULT_STOP_EPOCHS)
+        passes, field = min(epochs_passes, settings.max_job_passes), "epochs"
     if passes > settings.max_job_passes:
         raise InvalidInput(
             f"that is {passes:,} passes; one job may run at most {settings.max_job_passes:,} "
             "(BACKPROP_VIZ_MAX_JOB_PASSES): ask for fewer",
             field=field,
         )
-    job = await run_in_threadpool(jobs.start, session, passes)
+    job = await run_in_threadpool(jobs.start, session, passes, field, stop)
     response.headers["Location"] = _url(session, job)
     return await run_in_threadpool(session.job_model, job)
 
 
-@router.get("/{session_id}/jobs/{job_id}", response_model=schemas.Job, summary="A training job's progress")
+@router.get(
+    "/{session_id}/jobs/{job_id}", response_model=schemas.Job, summary="A job's progress (training or landscape)"
+)
 async def get_job(session: SessionDep, job_id: str) -> schemas.Job:
     job = await run_in_threadpool(session.find_job, job_id)
-    return await run_in_threadpool(session.job_model, job)
+    return await run_in_threadpool(session.job_model, job, True)
 
 
 @router.delete(
