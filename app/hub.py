@@ -429,6 +429,10 @@ class Hub:
             session.settle()  # a lesson check put off while playing
             if was_playing and not stopped:
                 self.publish_threadsafe(self.collect(ordered=True, boundary=True))
+            elif stopped and session.revision != self.published_revision:
+                # Points trained since the last frame go out as a last play frame, before the stopping command
+                # answers: its own events stay its own.
+                self.publish_threadsafe(self.collect(visible=True))
 
     def _player_finished(self, player: Player) -> None:
         """Player callback (event loop): the loop is over; the next play starts from its chunk size."""
