@@ -29,11 +29,6 @@ GONE = "the session was deleted or expired; create a new one"
 async def execute(hub: Hub, command: Any, client: Client) -> None:
     """Run one client command; what is wrong with it becomes an error event to that client only."""
     request_id = command.request_id
-    with hub.scheduler.interactive():  # no play or job slice starts meanwhile (app/scheduler.py)
-        await _execute(hub, command, client, request_id)
-
-
-async def _execute(hub: Hub, command: Any, client: Client, request_id: str | int | None) -> None:
     async with hub.command_lock:
         if not hub.alive():
             client.error(GONE, request_id=request_id)

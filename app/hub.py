@@ -329,8 +329,10 @@ class Hub:
             return items
 
     async def run(self, work: Callable[[], list[Item]]) -> list[Item]:
-        """`run_locked` in a worker thread (the event loop never waits for the session lock)."""
-        return await anyio.to_thread.run_sync(self.run_locked, work)
+        """`run_locked` in a worker thread (the event loop never waits for the session lock); interactive work
+        meanwhile: no play or job slice starts until it is done (app/scheduler.py)."""
+        with self.scheduler.interactive():
+            return await anyio.to_thread.run_sync(self.run_locked, work)
 
     # -- changes made elsewhere -------------------------------------------------------------------------
     def _on_change(self) -> None:
