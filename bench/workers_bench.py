@@ -219,8 +219,8 @@ def main() -> None:
             per_cpu = [r["total"] / r["cpu_per_second"] for r in (results[counts[0]], results[n])]
             print(
                 f"round {round_index + 1}: --workers {n} / --workers {counts[0]} = {ratios[n][-1]:.2f}×; passes per "
-                f"server CPU second {per_cpu[1]:,.0f} against {per_cpu[0]:,.0f} ({per_cpu[1] / per_cpu[0]:.2f}×: what "
-                "the router and the extra processes cost); the rest of the ratio is the CPU the machine gave",
+                f"server CPU second {per_cpu[1]:,.0f} against {per_cpu[0]:,.0f} ({per_cpu[1] / per_cpu[0]:.2f}×: "
+                "below 1 is what the router and the extra processes cost); the rest is the CPU the machine gave",
                 flush=True,
             )
     for n, values in ratios.items():
