@@ -233,3 +233,9 @@ export function leave(store, sessionId) {
   store.diagnostics = null;
   store.landscapeJob = null;
 }
+
+/** Where the page reads a session's REST views: through its watch token when watching (the id is not known
+ * there), else by its id. */
+export function sessionPath(store, id) {
+  return store.watch ? `/api/watch/${encodeURIComponent(store.watch)}` : `/api/sessions/${encodeURIComponent(id)}`;
+}

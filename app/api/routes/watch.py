@@ -3,7 +3,8 @@ through its token, read-only.
 
     POST   /api/sessions/{id}/watch   201 {token, url} (200 with the same link when the session has one already)
     DELETE /api/sessions/{id}/watch   204; the watchers' sockets are closed with 4410 and the reason
-    GET    /api/watch/{token}[/…]     the views a watcher's page needs: state, metrics, lesson, images, jobs/{id}
+    GET    /api/watch/{token}[/…]     the views a watcher's page needs: state, metrics, lesson, images, jobs/{id},
+                                      diagnostics, units, landscape, evaluation
     any other method under /api/watch/{token} → 403 (a watch link changes nothing)
 
 Every answer a watcher gets has the session id replaced by the token (`app.watch.scrub`): the id is the capability
@@ -134,6 +135,32 @@ async def watched_job(request: Request, token: WatchToken, job_id: str) -> Respo
     if job is None:
         raise NotFound(f"the watched session has no job {job_id!r}", field="job_id")
     return await _answer(link, lambda: session.job_model(job))
+
+
+@router.get("/{token}/diagnostics", response_model=schemas.Diagnostics, summary="The watched session's diagnostics")
+async def watched_diagnostics(request: Request, token: WatchToken, history: bool = False) -> Response:
+    link = _link(request, token)
+    return await _answer(link, lambda: link.session.diagnostics(history))
+
+
+@router.get("/{token}/units", response_model=schemas.UnitsView, summary="What each unit of a watched layer computes")
+async def watched_units(
+    request: Request, token: WatchToken, layer: Annotated[int, Query(description="l = 1..L")]
+) -> Response:
+    link = _link(request, token)
+    return await _answer(link, lambda: link.session.units(layer))
+
+
+@router.get("/{token}/landscape", response_model=schemas.Landscape, summary="The watched session's loss landscape")
+async def watched_landscape(request: Request, token: WatchToken) -> Response:
+    link = _link(request, token)
+    return await _answer(link, link.session.landscape)
+
+
+@router.get("/{token}/evaluation", response_model=schemas.Evaluation, summary="The watched session's evaluation")
+async def watched_evaluation(request: Request, token: WatchToken) -> Response:
+    link = _link(request, token)
+    return await _answer(link, link.session.evaluation)
 
 
 @router.api_route(
