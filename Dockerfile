@@ -27,7 +27,10 @@ ENV PATH=/opt/venv/bin:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/
     PIP_DISABLE_PIP_VERSION_CHECK=1 \
     BACKPROP_VIZ_HOST=0.0.0.0 \
     BACKPROP_VIZ_PORT=8000 \
-    BACKPROP_VIZ_DATA_DIR=/data
+    BACKPROP_VIZ_DATA_DIR=/data \
+    BACKPROP_VIZ_WORKERS=auto
+# BACKPROP_VIZ_WORKERS=auto: one app process per CPU the container may use (its cpuset and `--cpus` quota), behind a
+# router on the port; `-e BACKPROP_VIZ_WORKERS=1` serves from one process.
 
 # The image's metadata comes early, while the image is small: with a storage driver that has no copy-on-write
 # (vfs, as scripts/docker-smoke uses) every instruction after the big layer copies it once more.

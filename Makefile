@@ -11,10 +11,12 @@ $(BIN)/python:
 
 venv: $(BIN)/python
 
-# Install the app and serve it on http://127.0.0.1:8000
+# Install the app and serve it on http://127.0.0.1:8000. One process suits one person on a laptop (no router hop);
+# `make run WORKERS=2` (or auto: one per CPU) spreads a class's sessions over processes.
+WORKERS ?= $(or $(BACKPROP_VIZ_WORKERS),1)
 run: venv
 	$(BIN)/pip install -e . >/dev/null
-	$(BIN)/backprop-viz serve
+	$(BIN)/backprop-viz serve --workers $(WORKERS)
 
 # Install what the tests need (Python extras, Debian's chromium and nodejs) and run lint + every test.
 # PyTorch first, pinned: the exact version takes the local CPU wheel (a range would fetch a multi-GB CUDA

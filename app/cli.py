@@ -16,6 +16,13 @@ def build_parser() -> argparse.ArgumentParser:
     serve = sub.add_parser("serve", help="serve the page, REST API and WebSocket")
     serve.add_argument("--host", default=None, help="address to bind (default 127.0.0.1, or BACKPROP_VIZ_HOST)")
     serve.add_argument("--port", type=int, default=None, help="port (default 8000, or BACKPROP_VIZ_PORT)")
+    serve.add_argument(
+        "--workers",
+        default=None,
+        metavar="N",
+        help="app processes behind a router, each keeping its own sessions: a number, or 'auto' for one per CPU "
+        "(default 1, or BACKPROP_VIZ_WORKERS)",
+    )
     return parser
 
 
@@ -26,7 +33,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "serve":
         from app.server import serve
 
-        return serve(host=args.host, port=args.port)
+        return serve(host=args.host, port=args.port, workers=args.workers)
     parser.print_help()
     return 0
 

@@ -27,6 +27,7 @@ class Client:
     sender: asyncio.Task | None = None
     resyncing: bool = False
     sending_since: float | None = None  # when the send in progress began (monotonic), None between sends
+    watch: str | None = None  # a watcher's link token (app/watch.py): it is sent events with the session id scrubbed
 
     def stalled_for(self) -> float:
         """Seconds the send in progress has waited for the peer to take data (0 when none is waiting)."""

@@ -36,6 +36,20 @@ class Settings(BaseSettings):
         description="CSP frame-ancestors sources: which pages may frame the page (its own origin; a notebook's)",
     )
 
+    # Processes (backprop-viz serve --workers N): app/cluster/
+    workers: int = Field(
+        1,
+        ge=1,
+        le=64,
+        description="app processes behind a router, each owning its sessions; 'auto': the CPUs this process may use",
+    )
+    shard: int | None = Field(
+        None, ge=0, description="set by the router on each worker process it starts (ids get it as a prefix)"
+    )
+    cluster_dir: Path | None = Field(
+        None, description="set by the router: the private directory of the workers' sockets (worker-<shard>.sock)"
+    )
+
     # Sessions
     max_sessions: int = Field(100, ge=1, description="at the cap, the oldest idle session is evicted")
     session_ttl_seconds: float = Field(24 * 3600, gt=0, description="idle sessions expire after this")
@@ -92,7 +106,19 @@ class Settings(BaseSettings):
 
     # Training
     max_concurrent_jobs: int = Field(2, ge=1)
-    max_concurrent_plays: int = Field(8, ge=1, description="sessions in play mode at once")
+    max_concurrent_plays: int = Field(
+        64, ge=1, description="sessions in play mode at once (they share the training threads' time in turn)"
+    )
+    training_threads: int = Field(
+        1,
+        ge=1,
+        le=64,
+        description="threads that run every play and job slice in turn (app/scheduler.py); more than one pays "
+        "off only for networks large enough that NumPy releases the GIL",
+    )
+    slice_seconds: float = Field(
+        0.01, gt=0, le=1.0, description="work per play/job slice; interactive work waits for at most one"
+    )
     max_job_passes: int = Field(10_000_000, ge=1)
     frame_rate: float = Field(30.0, gt=0, le=120, description="play-mode frames per second per client")
     diagnostics: bool = Field(
@@ -113,6 +139,16 @@ class Settings(BaseSettings):
         ge=1024,
         description="a session whose checkpoint is large is saved at most once per its size over this rate",
     )
+
+    @field_validator("workers", mode="before")
+    @classmethod
+    def _auto_workers(cls, value: object) -> object:
+        """'auto' (the Docker image's default): one worker per CPU this process may use (app/cluster/cpus.py)."""
+        if isinstance(value, str) and value.strip().lower() == "auto":
+            from app.cluster.cpus import usable_cpus
+
+            return usable_cpus()
+        return value
 
     @field_validator("frame_ancestors")
     @classmethod

@@ -34,3 +34,13 @@ class TooLarge(AppError):
 
 class TooMany(AppError):
     status = 429
+
+
+class Forbidden(AppError):
+    status = 403
+
+
+class Unavailable(AppError):
+    """Something this request needs is briefly out of reach (another worker starting again): try again."""
+
+    status = 503

@@ -26,12 +26,14 @@ from app.admission import Slots
 from app.client import Client
 from app.config import Settings
 from app.errors import NotFound
-from app.jobs import JobInfo
+from app.jobs import JobInfo, lower_priority
 from app.outbox import OUTBOX_MIN_ITEMS, Item, MetricsBatch, Outbox, StateFrame, dump
 from app.pacing import FramePacer
 from app.play import Chunk, Player
 from app.registry import SessionRegistry
+from app.scheduler import Scheduler
 from app.sessions import Session
+from app.watch import scrub, scrub_item
 from engine.training import Diverged
 
 log = logging.getLogger(__name__)
@@ -52,8 +54,10 @@ class Hub:
         on_close: Callable[[Hub], None],
         frame_spacing: Callable[[], float] = lambda: 0.0,
         play_slots: Slots | None = None,
+        scheduler: Scheduler | None = None,
     ) -> None:
         self.session = session
+        self.scheduler = scheduler or Scheduler(settings.training_threads, on_thread_start=lower_priority)
         self.registry = registry
         self.settings = settings
         self.loop = loop
@@ -85,11 +89,12 @@ class Hub:
         session.listeners.append(self._on_change)
 
     # -- clients ----------------------------------------------------------------------------------------
-    def attach(self, websocket: WebSocket) -> Client:
-        """Register a client and start its sender; it gets nothing until `resync` gives it its snapshot."""
+    def attach(self, websocket: WebSocket, watch: str | None = None) -> Client:
+        """Register a client and start its sender; it gets nothing until `resync` gives it its snapshot. A watcher
+        (`watch`: its link's token) gets every event with the session id replaced by the token (app/watch.py)."""
         max_items = max(OUTBOX_MIN_ITEMS, 2 * self.settings.max_step_records + 64)
         outbox = Outbox(max_items=max_items, max_bytes=self.settings.ws_backlog_bytes)
-        client = Client(websocket, outbox)
+        client = Client(websocket, outbox, watch=watch)
         client.outbox.needs_snapshot = True
         self.clients.append(client)
         client.sender = asyncio.create_task(client.send_loop())
@@ -104,17 +109,26 @@ class Hub:
         return client
 
     async def leave(self, client: Client) -> None:
-        """Forget a client; the last one out stops play mode and closes the hub."""
+        """Forget a client; the last one out that may change the session (watchers cannot: nobody would be left to
+        pause) stops play mode, and the last one of all closes the hub."""
         if client in self.clients:
             self.clients.remove(client)
         if client.sender is not None:
             client.sender.cancel()
             with contextlib.suppress(asyncio.CancelledError, Exception):
                 await client.sender
-        if not self.clients:
+        if self.clients and self.player is not None and all(c.watch is not None for c in self.clients):
+            self.spawn(self._stop_for_watchers())  # a task: the leaving socket's handler may be cancelled
+        elif not self.clients:
             await self.stop_play()
             if not self.clients:
                 self.close()
+
+    async def _stop_for_watchers(self) -> None:
+        """Stop play (only watchers are left) and show them it stopped."""
+        await self.stop_play()
+        if self.clients:
+            await self.run(lambda: self.collect(visible=True, boundary=True))
 
     def close(self) -> None:
         """Stop watching the session and leave the app's hubs (the last client has gone)."""
@@ -133,6 +147,13 @@ class Hub:
         await self.stop_play()
         for client in list(self.clients):
             client.outbox.request_close(code, reason)
+
+    def close_watchers(self, token: str, code: int, reason: str) -> int:
+        """Close the clients watching through `token` (its link was revoked); how many there were."""
+        watchers = [c for c in self.clients if c.watch == token]
+        for client in watchers:
+            client.outbox.request_close(code, reason)
+        return len(watchers)
 
     def spawn(self, coroutine: Any) -> asyncio.Task:
         """Run a coroutine as a task the hub keeps referenced until it ends."""
@@ -155,9 +176,15 @@ class Hub:
         self.pacer.publish(list(items))
 
     def _deliver(self, items: list[Item]) -> None:
+        scrubbed: dict[str, list[Item]] = {}  # per watch token, made once for all its watchers
         for client in list(self.clients):
             outbox = client.outbox
-            for item in items:
+            mine = items
+            if client.watch is not None:
+                mine = scrubbed.get(client.watch)  # type: ignore[assignment]
+                if mine is None:
+                    mine = scrubbed[client.watch] = [scrub_item(i, self.session.id, client.watch) for i in items]
+            for item in mine:
                 outbox.push(item)
             self._follow_up(client)
 
@@ -204,7 +231,7 @@ class Hub:
             self._follow_up(client)  # it may have overflowed again meanwhile
 
     def _build_resync(self, client: Client, full: bool) -> None:
-        with self.session.lock:
+        with self.scheduler.interactive(), self.session.lock:
             self._catch_up()
             if full:
                 text = dump(self.session.snapshot())
@@ -217,6 +244,8 @@ class Hub:
     def _install(self, client: Client, payload: str | MetricsBatch) -> None:
         self.pacer.flush()  # what was published before the snapshot was taken reaches the others first
         if isinstance(payload, str):
+            if client.watch is not None:
+                payload = scrub(payload, self.session.id, client.watch)
             client.outbox.install_snapshot(payload)
         else:
             client.outbox.install_metrics(payload)
@@ -326,8 +355,10 @@ class Hub:
             return items
 
     async def run(self, work: Callable[[], list[Item]]) -> list[Item]:
-        """`run_locked` in a worker thread (the event loop never waits for the session lock)."""
-        return await anyio.to_thread.run_sync(self.run_locked, work)
+        """`run_locked` in a worker thread (the event loop never waits for the session lock); interactive work
+        meanwhile: no play or job slice starts until it is done (app/scheduler.py)."""
+        with self.scheduler.interactive():
+            return await anyio.to_thread.run_sync(self.run_locked, work)
 
     # -- changes made elsewhere -------------------------------------------------------------------------
     def _on_change(self) -> None:
@@ -374,8 +405,8 @@ class Hub:
 
     # -- play mode --------------------------------------------------------------------------------------
     def start_play(self, speed: float | None) -> None:
-        """Start the play loop (the caller has marked the session as playing, under its lock, after taking a
-        play slot with `play_slots.take(self)`)."""
+        """Start play mode as a task of the training scheduler (the caller has marked the session as playing,
+        under its lock, after taking a play slot with `play_slots.take(self)`)."""
         self.player = Player(
             speed,
             frame_rate=self.settings.frame_rate,
@@ -383,6 +414,8 @@ class Hub:
             train=self._play_chunk,
             end=self._play_ended,
             finished=self._player_finished,
+            scheduler=self.scheduler,
+            slice_seconds=self.settings.slice_seconds,
             name=f"play-{self.session.id[:8]}",
         )
         self.player.start()
@@ -393,18 +426,20 @@ class Hub:
         if player is not None:
             await player.stop()
 
-    def _play_chunk(self, passes: int, boundary: bool) -> Chunk | None:
-        """Player callback (play thread): train a chunk and publish its frame; the session lock covers both, so
-        the frame shows exactly the state after the chunk. A divergence ends play with the `diverged` event."""
+    def _play_chunk(self, passes: int, boundary: bool, frame: bool = True) -> Chunk | None:
+        """Player callback (training thread): train a chunk and publish its frame if one is due (the points
+        trained meanwhile wait in the session, behind the metrics cursor); the session lock covers both, so the
+        frame shows exactly the state after the chunk. A divergence ends play with the `diverged` event."""
         session = self.session
         with session.lock:
             if not session.playing:  # stopped from elsewhere
                 return None
-            started = time.perf_counter()
+            started = time.thread_time()  # the chunk's own cost, not the load's: fair slices under contention
             result = session.train_chunk(passes)
-            seconds = time.perf_counter() - started
+            seconds = time.thread_time() - started
             if result.diverged is None:
-                self.publish_threadsafe(self.collect(visible=True, boundary=boundary))
+                if frame:
+                    self.publish_threadsafe(self.collect(visible=True, boundary=boundary))
                 return Chunk(result.passes, seconds)
             session.playing = False
             session.speed = None
@@ -412,7 +447,7 @@ class Hub:
             return Chunk(result.passes, seconds, diverged=True)
 
     def _play_ended(self, stopped: bool) -> None:
-        """Player callback (play thread): take the session out of play; if play ended by itself while the
+        """Player callback (training thread): take the session out of play; if play ended by itself while the
         session still showed it playing, say so with a state."""
         session = self.session
         with session.lock:
@@ -422,6 +457,10 @@ class Hub:
             session.settle()  # a lesson check put off while playing
             if was_playing and not stopped:
                 self.publish_threadsafe(self.collect(ordered=True, boundary=True))
+            elif stopped and session.revision != self.published_revision:
+                # Points trained since the last frame go out as a last play frame, before the stopping command
+                # answers: its own events stay its own.
+                self.publish_threadsafe(self.collect(visible=True))
 
     def _player_finished(self, player: Player) -> None:
         """Player callback (event loop): the loop is over; the next play starts from its chunk size."""

@@ -51,6 +51,7 @@ class Hubs:
                 on_close=self._forget,
                 frame_spacing=self.frame_spacing,
                 play_slots=self.play_slots,
+                scheduler=self.jobs.scheduler,
             )
         return hub
 
@@ -92,6 +93,12 @@ class Hubs:
             return
         message = f"the session was {reason}; create a new one"
         hub.call_soon(lambda: hub.spawn(hub.close_all(CLOSE_GONE, message)))
+
+    def close_watchers(self, session: Session, token: str, code: int, reason: str) -> None:
+        """Close the sockets watching `session` through `token` (any thread: its link was revoked)."""
+        hub = self._hubs.get(session.id)
+        if hub is not None and hub.session is session:
+            hub.call_soon(hub.close_watchers, token, code, reason)
 
     def _job_progress(self, session: Session, job: JobInfo) -> None:
         """JobRunner.on_progress listener (job thread)."""

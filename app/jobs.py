@@ -1,4 +1,7 @@
-"""Background jobs: training (each in its own thread, in chunks of about 50 ms) and loss landscapes.
+"""Background jobs: training and loss landscapes. A training job is a task of the app's training scheduler
+(app/scheduler.py), which runs its slices — chunks of about BACKPROP_VIZ_SLICE_SECONDS of work — in turn with play
+mode and the other jobs; a landscape job (one long computation on a copy of the network, no session lock) still
+runs in a thread of its own.
 
 A job holds the session lock only for one chunk at a time (`Session.train_job_chunk`), so GETs, WebSocket
 commands and other sessions interleave with it. At most `max_concurrent_jobs` run at once (a semaphore; a
@@ -23,6 +26,7 @@ from app.config import Settings
 from app.errors import InvalidInput, TooMany
 from app.ids import new_id
 from app.listeners import notify
+from app.scheduler import Scheduler
 from app.sessions import diagnosing
 from engine.diagnostics import landscape as landscapes
 from engine.diagnostics.stopping import StopRule, StopWatch
@@ -133,29 +137,78 @@ def next_chunk(passes: int, elapsed: float, target: float = CHUNK_SECONDS) -> in
     return max(1, min(ideal, passes * 4, MAX_CHUNK_PASSES))
 
 
-class JobRunner:
-    """Starts, tracks and cancels training jobs; one per app (`app.state.jobs`)."""
+class _JobTask:
+    """A job the runner tracks: its `done` event is set once it has ended and its slot is free. A training job is
+    a scheduler task (`run_slice`: one chunk per slice); a landscape job runs in a thread of its own."""
 
-    def __init__(self, settings: Settings) -> None:
+    def __init__(self, runner: JobRunner, session: Session, job: JobInfo) -> None:
+        self.runner = runner
+        self.session = session
+        self.job = job
+        self.name = f"job-{job.id[:8]}"
+        self.chunk = 1
+        self.last_report = time.monotonic()
+        self.done = threading.Event()
+        self.thread: int | None = None  # the thread running it now (a training slice, or the landscape's)
+
+    def run_slice(self) -> float | None:
+        session, job = self.session, self.job
+        self.thread = threading.get_ident()
+        try:
+            # The session's lock is fair, so a command waiting for the session gets it between two chunks.
+            n = min(self.chunk, job.total - job.done)
+            elapsed = session.train_job_chunk(job, n)
+            if elapsed is None or job.status != "running":  # done, cancelled, stopped, or failed (diverged)
+                return self.end()
+            self.chunk = next_chunk(n, elapsed, target=self.runner.slice_seconds)
+            now = time.monotonic()
+            if now - self.last_report >= PROGRESS_SECONDS:
+                self.last_report = now
+                self.runner._notify(session, job)
+            return now
+        except Exception as exc:
+            log.exception("training job %s on session %s failed", job.id, session.id)
+            message = f"training stopped by an unexpected error ({type(exc).__name__}); see the server log"
+            session.end_job(job, "failed", message)
+            return self.end()
+        finally:
+            self.thread = None
+
+    def end(self) -> None:
+        try:
+            self.session.touch()
+            self.runner._finished(self)
+        finally:
+            self.done.set()
+        return None
+
+
+class JobRunner:
+    """Starts, tracks and cancels jobs; one per app (`app.state.jobs`). Its scheduler (made here unless given) is
+    the app's, shared with play mode."""
+
+    def __init__(self, settings: Settings, scheduler: Scheduler | None = None) -> None:
         self.settings = settings
+        self.scheduler = scheduler or Scheduler(settings.training_threads, on_thread_start=lower_priority)
+        self.slice_seconds = settings.slice_seconds
         self.on_progress: list[ProgressListener] = []
         self._slots = threading.BoundedSemaphore(settings.max_concurrent_jobs)
-        self._threads: dict[str, tuple[JobInfo, threading.Thread]] = {}
+        self._tasks: dict[str, _JobTask] = {}
         self._lock = threading.Lock()
         self._closing = threading.Event()  # shared with every job it starts (JobInfo.closing)
 
     @property
     def running(self) -> int:
-        """Jobs whose thread is still alive."""
+        """Jobs that have not ended yet."""
         with self._lock:
-            return len(self._threads)
+            return len(self._tasks)
 
     # -- starting ---------------------------------------------------------------------------------------
     def start(self, session: Session, passes: int, unit: str = "passes", stop: StopRule | None = None) -> JobInfo:
         """Start training `passes` passes on `session` in the background (asked for as `unit`: epochs or passes;
         `stop` may end it early); 409 if it is busy, 429 at the cap."""
         job = JobInfo(new_id(), total=passes, unit=unit, closing=self._closing)
-        return self._launch(session, job, self._run, stop)
+        return self._launch(session, job, None, stop)
 
     def start_landscape(self, session: Session, request: schemas.LandscapeRequest) -> JobInfo:
         """Compute the loss landscape around `session`'s weights in the background (a job of kind "landscape");
@@ -174,8 +227,13 @@ class JobRunner:
         return self._launch(session, job, lambda s, j: self._run_landscape(s, j, request))
 
     def _launch(
-        self, session: Session, job: JobInfo, run: Callable[[Session, JobInfo], None], stop: StopRule | None = None
+        self,
+        session: Session,
+        job: JobInfo,
+        run: Callable[[Session, JobInfo], None] | None,
+        stop: StopRule | None = None,
     ) -> JobInfo:
+        """Take a slot and start the job: on the scheduler (`run` None: training), or `run` in a thread."""
         if not self._slots.acquire(blocking=False):
             raise TooMany(
                 f"{self.settings.max_concurrent_jobs} jobs are already running (the limit, "
@@ -183,42 +241,34 @@ class JobRunner:
             )
         try:
             session.start_job(job, keep_finished=KEEP_FINISHED_JOBS, stop=stop)
-            thread = threading.Thread(target=run, args=(session, job), name=f"job-{job.id[:8]}", daemon=True)
+            task = _JobTask(self, session, job)
             with self._lock:
-                self._threads[job.id] = (job, thread)
-            thread.start()
+                self._tasks[job.id] = task
+            if run is None:
+                self.scheduler.add(task)
+            else:
+                threading.Thread(target=self._in_thread, args=(task, run), name=task.name, daemon=True).start()
         except BaseException:
+            with self._lock:
+                self._tasks.pop(job.id, None)
             self._slots.release()
             raise
         return job
 
-    # -- running ----------------------------------------------------------------------------------------
-    def _run(self, session: Session, job: JobInfo) -> None:
-        lower_priority()
-        chunk = 1
-        last_report = time.monotonic()
+    @staticmethod
+    def _in_thread(task: _JobTask, run: Callable[[Session, JobInfo], None]) -> None:
+        task.thread = threading.get_ident()
         try:
-            while True:
-                # The session's lock is fair, so a command waiting for the session gets it between two chunks.
-                n = min(chunk, job.total - job.done)
-                elapsed = session.train_job_chunk(job, n)
-                if elapsed is None or job.status != "running":  # done, cancelled, or failed (diverged)
-                    break
-                chunk = next_chunk(n, elapsed)
-                now = time.monotonic()
-                if now - last_report >= PROGRESS_SECONDS:
-                    last_report = now
-                    self._notify(session, job)
-        except Exception as exc:
-            log.exception("training job %s on session %s failed", job.id, session.id)
-            message = f"training stopped by an unexpected error ({type(exc).__name__}); see the server log"
-            session.end_job(job, "failed", message)
+            run(task.session, task.job)
         finally:
-            session.touch()
-            with self._lock:
-                self._threads.pop(job.id, None)
-            self._slots.release()
-            self._notify(session, job)
+            task.done.set()
+
+    def _finished(self, task: _JobTask) -> None:
+        """A training job's task ended (a training thread): free its slot, tell the listeners."""
+        with self._lock:
+            self._tasks.pop(task.job.id, None)
+        self._slots.release()
+        self._notify(task.session, task.job)
 
     def _run_landscape(self, session: Session, job: JobInfo, request: schemas.LandscapeRequest) -> None:
         """The landscape, computed without the session's lock (on a copy of the network); progress after each row
@@ -251,7 +301,7 @@ class JobRunner:
         finally:
             session.touch()
             with self._lock:
-                self._threads.pop(job.id, None)
+                self._tasks.pop(job.id, None)
             self._slots.release()
             self._notify(session, job)
 
@@ -263,9 +313,11 @@ class JobRunner:
         """Ask a running job to stop after its current chunk and wait (up to `wait` s) until it has."""
         job.cancel.set()
         with self._lock:
-            entry = self._threads.get(job.id)
-        if entry is not None and entry[1] is not threading.current_thread():
-            entry[1].join(wait)
+            task = self._tasks.get(job.id)
+        if task is not None:
+            self.scheduler.wake(task)
+            if task.thread != threading.get_ident():
+                task.done.wait(wait)
         return job
 
     def cancel_session(self, session: Session) -> None:
@@ -275,12 +327,14 @@ class JobRunner:
             self.cancel(session, job)
 
     def shutdown(self, wait: float = CANCEL_WAIT_SECONDS) -> None:
-        """Stop every job (their status becomes `interrupted`) and wait for their threads."""
+        """Stop every job (their status becomes `interrupted`) and wait until they have, then the threads."""
         self._closing.set()
         with self._lock:
-            running = list(self._threads.values())
-        for job, _thread in running:
-            job.cancel.set()
+            running = list(self._tasks.values())
+        for task in running:
+            task.job.cancel.set()
+            self.scheduler.wake(task)
         deadline = time.monotonic() + wait
-        for _job, thread in running:
-            thread.join(max(0.0, deadline - time.monotonic()))
+        for task in running:
+            task.done.wait(max(0.0, deadline - time.monotonic()))
+        self.scheduler.close(max(0.0, deadline - time.monotonic()))

@@ -23,12 +23,15 @@ from app.api.routes import (
     docs,
     health,
     images,
+    internal,
     lessons,
     page,
     rebuild,
     session_data,
     session_lessons,
     sessions,
+    watch,
+    watch_ws,
     ws,
 )
 from app.config import Settings
@@ -39,7 +42,9 @@ from app.lessons import catalog as lesson_catalog
 from app.middleware import Guard
 from app.persistence import Persistence
 from app.registry import SessionRegistry
+from app.scheduler import InteractiveRequests
 from app.validation import describe_errors
+from app.watch import WatchLinks
 
 log = logging.getLogger("app")
 
@@ -59,6 +64,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     registry = SessionRegistry(settings)
     jobs = JobRunner(settings)
     lesson_set = lesson_catalog.load(settings)  # a broken lesson file is logged and left out; the app starts
+    if settings.shard is not None:  # a worker among several (app/cluster): it reads other workers' uploads
+        from app.cluster.peers import Peers
+
+        registry.remote_table = Peers(settings).lookup
     persistence: Persistence | None = None
     if settings.persist:
         persistence = Persistence(settings, registry, lesson_set.by_id)
@@ -99,6 +108,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.jobs = jobs
     app.state.persistence = persistence
     app.state.lessons = lesson_set
+    app.state.watch = WatchLinks(registry)
+    app.add_middleware(InteractiveRequests, scheduler=jobs.scheduler)  # REST calls go ahead of training slices
     app.add_middleware(Guard, settings=settings)  # Host, token, cross-site writes, bounded bodies, headers
     openapi.install(app, settings)  # the document states this server's limits
 
@@ -114,7 +125,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(datasets.router)
     app.include_router(page.router)
     app.include_router(ws.router)
+    app.include_router(watch.owner)
+    app.include_router(watch.router)
+    app.include_router(watch_ws.router)
     app.include_router(docs.router)
+    if settings.shard is not None:
+        app.include_router(internal.router)
 
     @app.exception_handler(AppError)
     async def app_error(request: Request, exc: AppError) -> JSONResponse:

@@ -1,16 +1,23 @@
 """Sessions and uploaded data sets survive restarts: this keeps the registry and the SQLite store in step.
 
-When a session is saved:
-- in stepping mode (not playing, no job running), after every command, before its answer goes out: the session
-  listener saves in the commanding thread, under the session's lock;
-- while it plays or trains, at most every BACKPROP_VIZ_CHECKPOINT_SECONDS (default 1 s) by the flusher task,
-  which takes the session's lock between two chunks, so weights, counters and job progress agree;
-- when play pauses or a job ends (the flusher sees a changed, idle session within a fraction of a second),
-  and at shutdown (after the jobs have stopped and been marked interrupted).
+When a session is saved — always by the flusher task, never on a command's answer path (a command answers first;
+its checkpoint follows within a fraction of a second, so kill -9 loses at most the last
+BACKPROP_VIZ_CHECKPOINT_SECONDS of work, default 1 s, and never leaves a half-written row: each save is one SQLite
+transaction):
+- when it is created (before the creation is answered: its data set must be kept with it);
+- in stepping mode (not playing, no job running), at the flusher's next look after a change (every FLUSH_INTERVAL,
+  or the checkpoint interval if shorter): a burst of commands between two looks is written once;
+- while it plays or trains, at most every BACKPROP_VIZ_CHECKPOINT_SECONDS, taking the session's lock between two
+  chunks, so weights, counters and job progress agree;
+- when play pauses or a job ends (the flusher sees a changed, idle session at its next look), and at shutdown
+  (after the jobs have stopped and been marked interrupted).
 A large session is rate-limited: after writing B bytes it is not written again for B /
 BACKPROP_VIZ_CHECKPOINT_BYTES_PER_SECOND seconds (a 500 MB checkpoint at most once a minute at 8 MiB/s);
 meanwhile its changes wait for the flusher. Sessions whose checkpoint is under SMALL_CHECKPOINT_BYTES (every
 network that can be stepped phase by phase) are never held back.
+
+With several workers (`--workers N`) they share the one database: each restores only the sessions and data sets
+whose ids it owns (app/shards.py), and writes only those.
 
 At start-up every kept session is rebuilt from its export document (the same validation an import gets). A
 session that was playing comes back paused at its last checkpoint; a job that was running comes back as
@@ -33,6 +40,7 @@ from app.jobs import JobInfo
 from app.lessons.models import Lesson
 from app.registry import SessionRegistry, StoredDataset
 from app.sessions import Session
+from app.shards import owner
 from app.store import Store, StoredDatasetRow
 from engine.datasets import CsvLimits, DatasetError, parse_csv
 
@@ -95,10 +103,17 @@ class Persistence:
         registry.on_dataset.append(self._dataset_changed)
 
     # -- start-up ---------------------------------------------------------------------------------------
+    def owns(self, identifier: str) -> bool:
+        """Whether this process keeps `identifier` (always, but for a worker among several)."""
+        shard = self.settings.shard
+        return shard is None or owner(identifier, self.settings.workers) == shard
+
     def restore(self) -> None:
         """Put every kept data set and session back in the registry."""
         limits = CsvLimits(max_rows=self.settings.max_upload_rows, max_columns=self.settings.max_upload_columns)
         for row in self.store.datasets():
+            if not self.owns(row.id):
+                continue
             try:
                 table = parse_csv(
                     row.source,
@@ -124,6 +139,8 @@ class Persistence:
             )
             self.restored_datasets += 1
         for session_id in self.store.session_ids():
+            if not self.owns(session_id):
+                continue
             try:
                 stored = self.store.load_session(session_id)
                 doc = {**stored.state, "dataset": stored.dataset}
@@ -140,7 +157,6 @@ class Persistence:
             session.job = jobs[-1] if jobs else None
             self.registry.restore(session)
             self._remember(session)
-            self._watch(session)
             if any(j.get("status") == "running" for j in stored.jobs):
                 self.save(session)  # the interruption is now the kept state too
             self.restored_sessions += 1
@@ -201,13 +217,6 @@ class Persistence:
     def _idle(self, session: Session) -> bool:
         return not session.playing and not (session.job is not None and session.job.status == "running")
 
-    def _watch(self, session: Session) -> None:
-        def changed() -> None:  # Session listener: in the changing thread, with the session's lock held
-            if self._idle(session) and self.due(session, time.monotonic()):
-                self.save(session)
-
-        session.listeners.append(changed)
-
     def due(self, session: Session, now: float) -> bool:
         """Whether `session` should be saved now: changed since its last save, and idle (play paused, job ended)
         or last saved a checkpoint interval ago — and, if its last checkpoint was large, not before its size
@@ -263,7 +272,6 @@ class Persistence:
 
     # -- registry listeners -----------------------------------------------------------------------------
     def _session_added(self, session: Session) -> None:
-        self._watch(session)
         self.save(session)
 
     def _session_removed(self, session: Session, reason: str) -> None:

@@ -1,17 +1,19 @@
-"""Play mode: the server trains a session at the requested speed and streams one frame per chunk of passes.
+"""Play mode: the server trains a session at the requested speed and streams its frames.
 
-The loop runs in a thread of its own (not the event loop's worker pool, which it would hold for minutes), so
-training goes on while the event loop sends frames. A chunk is sized to about one frame of work (1 / frame_rate
-seconds), measured as it goes, so at speed `max` the session trains on the engine's fast path with a frame (new
-metrics points and the state) about `frame_rate` times a second; the decision boundary, the costliest part of a
-frame to compute and send, rides along at most `BOUNDARY_RATE` times a second. At a finite speed of v
-passes per second, frames come every max(1 / frame_rate, 1 / v) seconds and carry the passes due by then
-(monotonic time; a machine too slow for the speed runs flat out without piling up a debt).
-Play stops on pause, divergence, reset, step and back (they pause first), when the last client leaves, and when
-the session is deleted (docs/protocol.md).
+A `Player` has no thread of its own: it is a task of the app's training scheduler (app/scheduler.py), which runs
+its slices in turn with every other playing session and training job on a small fixed pool of threads. A slice is
+a chunk of the fast path sized to about `slice_seconds` of work (measured as it goes; the scheduler's 10 ms, or
+one frame, 1 / frame_rate, when no slice is given); a frame (new metrics points and the state) goes out after a
+slice when one is due, at most `frame_rate` times a second, and carries every point trained since the last one
+(none is lost: the hub's metrics cursor only moves when a frame is collected). The decision boundary, the costliest
+part of a frame, rides along at most `BOUNDARY_RATE` times a second. At a finite speed of v passes per second,
+slices come every max(1 / frame_rate, 1 / v) seconds and carry the passes due by then (monotonic time; a machine
+too slow for the speed runs flat out without piling up a debt); between them the player waits off the queue.
+Play stops on pause, divergence, reset, step and back (they pause first), when the last client that may change the
+session leaves, and when the session is deleted (docs/protocol.md); a stop takes effect after the slice in progress.
 
-The player knows nothing of sessions or clients: its owner hands it three callbacks — train a chunk and publish
-its frame, publish the end, and hear (in the event loop) that the loop is over.
+The player knows nothing of sessions or clients: its owner hands it three callbacks — train a chunk (and publish
+its frame when asked), publish the end, and hear (in the event loop) that play is over.
 """
 
 from __future__ import annotations
@@ -24,7 +26,8 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from app.jobs import lower_priority, next_chunk
+from app.jobs import next_chunk
+from app.scheduler import Scheduler
 
 log = logging.getLogger(__name__)
 
@@ -41,18 +44,19 @@ class Chunk:
     diverged: bool = False
 
 
-# Train `passes` passes and publish the frame, under the session lock; `boundary` says whether the frame carries
-# the decision boundary. None: the session is no longer playing (stopped from elsewhere), nothing was trained.
-TrainChunk = Callable[[int, bool], Chunk | None]
-# The loop is over (in its thread): take the session out of play; `stopped` is True when it was asked to stop,
+# Train `passes` passes, under the session lock, and publish a frame if `frame` (a divergence is published
+# always); `boundary` says whether the frame carries the decision boundary. None: the session is no longer playing
+# (stopped from elsewhere), nothing was trained.
+TrainChunk = Callable[[int, bool, bool], Chunk | None]
+# Play is over (in a training thread): take the session out of play; `stopped` is True when it was asked to stop,
 # False when it ended by itself (divergence, stopped from elsewhere, a failure).
 EndPlay = Callable[[bool], None]
 
 
 class Player:
-    """The play loop of one session; `speed` None means as fast as possible. Made and stopped in the event loop;
-    `speed` may be changed while it runs; `chunk` is the passes per frame, as last measured (the next play
-    starts from it)."""
+    """The play task of one session; `speed` None means as fast as possible. Made and stopped in the event loop;
+    `speed` may be changed while it runs; `chunk` is the passes per slice, as last measured (the next play starts
+    from it)."""
 
     def __init__(
         self,
@@ -63,90 +67,100 @@ class Player:
         train: TrainChunk,
         end: EndPlay,
         finished: Callable[[Player], None],
+        scheduler: Scheduler,
+        slice_seconds: float | None = None,
         name: str = "play",
         clock: Callable[[], float] = time.monotonic,
-        sleep: Callable[[float], object] | None = None,
     ) -> None:
         self.speed = speed
-        self.frame = 1.0 / frame_rate  # seconds of work one frame aims for, and the shortest time between frames
+        self.name = name
+        self.frame = 1.0 / frame_rate  # the shortest time between frames
+        self.slice = self.frame if slice_seconds is None else min(slice_seconds, self.frame)
         self.chunk = chunk
         self.frames = 0
         self.passes = 0
-        self.finished = False  # the loop has ended (stopped, diverged or failed)
+        self.finished = False  # play has ended (stopped, diverged or failed)
         self._train = train
         self._end = end
         self._on_finished = finished
+        self._scheduler = scheduler
         self._clock = clock
         self._stop = threading.Event()
-        self._sleep = sleep or self._stop.wait  # a pause between frames that a stop cuts short
+        self._every_slice = self.slice >= self.frame  # a frame after every slice (no frame pacing needed)
+        self._frame_due = -float("inf")
         self._boundary_due = -float("inf")  # when the next frame carries the boundary (the first one does)
+        self._pace: tuple[float | None, float, float] | None = None  # speed, anchor, due_base (finite speeds)
         self._loop = asyncio.get_running_loop()
         self._done: asyncio.Future[None] = self._loop.create_future()
-        self._thread = threading.Thread(target=self._run, name=name, daemon=True)
 
     def start(self) -> None:
-        self._thread.start()
+        self._scheduler.add(self)
 
     async def stop(self) -> None:
-        """Stop after the chunk in progress (at most about one frame of work) and wait until it has."""
+        """Stop after the slice in progress (at most about one slice of work) and wait until it has."""
         self._stop.set()
+        self._scheduler.wake(self)
         await self.ended()
 
     async def ended(self) -> None:
-        """Wait until the loop is over and its owner has heard so, without asking it to stop."""
+        """Wait until play is over and its owner has heard so, without asking it to stop."""
         await asyncio.shield(self._done)
 
-    # -- the loop (its own thread) ----------------------------------------------------------------------
-    def _run(self) -> None:
-        lower_priority()
+    # -- a slice (a training thread) ----------------------------------------------------------------------
+    def run_slice(self) -> float | None:
+        """Train one chunk (as fast as possible, or the passes due at `speed`) and say when to run again."""
         try:
-            self._play()
+            return self._slice()
         except Exception:
-            log.exception("play mode failed (%s)", self._thread.name)
-        finally:
-            self.finished = True
-            try:
-                self._end(self._stop.is_set())
-            except Exception:
-                log.exception("play mode could not end cleanly (%s)", self._thread.name)
-            with contextlib.suppress(RuntimeError):  # the loop is closed: nobody is left to tell
-                self._loop.call_soon_threadsafe(self._finish)
+            log.exception("play mode failed (%s)", self.name)
+            return self._over()
 
-    def _play(self) -> None:
-        """Train chunk after chunk until stopped: as fast as possible, or paced to `speed` passes per second."""
-        frame = self.frame
-        speed = self.speed
-        anchor, due_base = self._clock(), 0.0  # finite speed: passes due = speed × (now − anchor) + due_base
-        while not self._stop.is_set():
-            started = self._clock()
-            if self.speed != speed:  # changed while playing: pace from now
-                speed, anchor, due_base = self.speed, started, 0.0
-            if speed is None:
-                n = self.chunk
+    def _slice(self) -> float | None:
+        if self._stop.is_set():
+            return self._over()
+        started = self._clock()
+        if self._pace is None or self._pace[0] != self.speed:  # the first slice, or the speed changed: pace from now
+            self._pace = (self.speed, started, 0.0)
+        speed, anchor, due_base = self._pace
+        if speed is None:
+            n = self.chunk
+        else:
+            due = speed * (started - anchor) + due_base + 1.0  # the first pass right away
+            n = min(int(due), self.chunk)
+            if due - n > self.chunk:  # too slow for this speed: run flat out, forget the debt
+                self._pace = (speed, started, 0.0)
             else:
-                due = speed * (started - anchor) + due_base + 1.0  # the first pass right away
-                n = min(int(due), self.chunk)
-                if due - n > self.chunk:  # too slow for this speed: run flat out, forget the debt
-                    anchor, due_base = started, 0.0
-                else:
-                    due_base -= n
-            if n > 0:
-                boundary = started >= self._boundary_due
-                if boundary:
-                    self._boundary_due = started + 1.0 / BOUNDARY_RATE
-                result = self._train(n, boundary)
-                if result is None:
-                    return
+                self._pace = (speed, anchor, due_base - n)
+        if n > 0:
+            frame = self._every_slice or started >= self._frame_due
+            boundary = frame and started >= self._boundary_due
+            if boundary:
+                self._boundary_due = started + 1.0 / BOUNDARY_RATE
+            result = self._train(n, boundary, frame)
+            if result is None:
+                return self._over()
+            if frame:
                 self.frames += 1
-                self.passes += result.passes
-                if result.diverged:
-                    return
-                if result.passes and n == self.chunk:  # a full chunk ran: a fair measure of what fits in a frame
-                    self.chunk = next_chunk(n, result.seconds, target=frame)
-            if speed is not None:
-                delay = started + max(frame, 1.0 / speed) - self._clock()
-                if delay > 0:
-                    self._sleep(delay)
+                self._frame_due = started + self.frame
+            self.passes += result.passes
+            if result.diverged:
+                return self._over()
+            if result.passes and n == self.chunk:  # a full chunk ran: a fair measure of what fits in a slice
+                self.chunk = next_chunk(n, result.seconds, target=self.slice)
+        if speed is None:
+            return started  # again at once, behind the others
+        return started + max(self.frame, 1.0 / speed)
+
+    def _over(self) -> None:
+        """Play is over: the owner takes the session out of play, then hears so in the event loop."""
+        self.finished = True
+        try:
+            self._end(self._stop.is_set())
+        except Exception:
+            log.exception("play mode could not end cleanly (%s)", self.name)
+        with contextlib.suppress(RuntimeError):  # the loop is closed: nobody is left to tell
+            self._loop.call_soon_threadsafe(self._finish)
+        return None
 
     def _finish(self) -> None:
         """In the event loop: tell the owner, then let `stop` and `ended` return."""

@@ -56,6 +56,8 @@ class SessionRegistry:
         self.on_remove: list[RemoveListener] = []
         self.on_add: list[Callable[[Session], None]] = []
         self.on_dataset: list[DatasetListener] = []
+        # With several workers: reads a data set another worker owns (app/cluster/peers.py); None otherwise.
+        self.remote_table: Callable[[str], Table] | None = None
 
     # -- sessions ---------------------------------------------------------------------------------------
     def add(self, session: Session) -> Session:
@@ -213,7 +215,7 @@ class SessionRegistry:
                 dropped = min(self._datasets.values(), key=lambda d: d.created)
                 del self._datasets[dropped.id]
             stored = StoredDataset(
-                dataset_id or new_id(),
+                dataset_id or new_id(self.settings.shard),
                 table,
                 filename,
                 source=source,
@@ -255,5 +257,10 @@ class SessionRegistry:
             return list(self._datasets.values())
 
     def lookup_table(self, dataset_id: str) -> Table:
-        """For Session.create: the parsed table behind an uploaded data set id."""
+        """For Session.create: the parsed table behind an uploaded data set id (one another worker owns is read
+        from it)."""
+        with self._lock:
+            stored = self._datasets.get(dataset_id)
+        if stored is None and self.remote_table is not None:
+            return self.remote_table(dataset_id)
         return self.get_dataset(dataset_id).table

@@ -535,6 +535,16 @@ class StorageHealth(Model):
     last_error: str | None = Field(None, description="the last failed write, if any (the server log has all)")
 
 
+class WorkerHealth(Model):
+    """One worker process of `backprop-viz serve --workers N`, as the router sees it."""
+
+    shard: int = Field(description="its number: every id it makes starts with it ('1.…')")
+    up: bool = Field(description="answering; false while it is started again after a failure")
+    pid: int | None = None
+    restarts: int = Field(0, description="how often it was started again after it ended")
+    sessions: int | None = Field(None, description="its live sessions (null while it is down)")
+
+
 class Health(Model):
     status: Literal["ok"] = "ok"
     version: str
@@ -544,6 +554,9 @@ class Health(Model):
     websocket_clients: int = Field(0, description="open WebSockets (at most BACKPROP_VIZ_MAX_WS_CLIENTS)")
     storage: StorageHealth | None = None
     lessons: LessonsHealth | None = None
+    workers: list[WorkerHealth] | None = Field(
+        None, description="with BACKPROP_VIZ_WORKERS > 1: each worker process (the counts above are their sums)"
+    )
 
 
 class DatasetList(Model):
@@ -1001,6 +1014,13 @@ ClientCommand = Annotated[
     | TeachCommand,
     Field(discriminator="type"),
 ]
+
+
+class WatchLink(Model):
+    """POST /api/sessions/{id}/watch answers it: a read-only link to the session that does not reveal its id."""
+
+    token: str = Field(..., description="the watch token: GET /api/watch/{token}, WebSocket /ws/watch/{token}")
+    url: str = Field(..., description="the page in watch mode, relative to the app's root: /watch/{token}")
 
 
 # --------------------------------------------------------------------------------------------------------

@@ -27,12 +27,15 @@ def settings_problem(error: ValidationError) -> str:
     return "; ".join(lines)
 
 
-def serve(host: str | None = None, port: int | None = None) -> int:
-    """Serve until interrupted; command-line values win over BACKPROP_VIZ_HOST / BACKPROP_VIZ_PORT. A bad
-    setting or an unusable data directory ends it at once with one clear line and exit status 2."""
-    overrides = {k: v for k, v in (("host", host), ("port", port)) if v is not None}
+def serve(host: str | None = None, port: int | None = None, workers: int | str | None = None) -> int:
+    """Serve until interrupted; command-line values win over BACKPROP_VIZ_HOST / _PORT / _WORKERS. A bad
+    setting or an unusable data directory ends it at once with one clear line and exit status 2. With more than
+    one worker the public port is served by the router and the app runs in the workers (app/cluster/)."""
+    overrides = {k: v for k, v in (("host", host), ("port", port), ("workers", workers)) if v is not None}
     try:
         settings = Settings(**overrides)
+        if settings.workers > 1:
+            return serve_workers(settings)
         app = create_app(settings)
     except ValidationError as exc:
         print(f"backprop-viz: a setting is wrong: {settings_problem(exc)}", file=sys.stderr)
@@ -56,6 +59,37 @@ def serve(host: str | None = None, port: int | None = None) -> int:
 
 
 SWITCH_INTERVAL = 0.0005  # seconds
+
+
+def serve_workers(settings: Settings) -> int:
+    """The router on the public port and `settings.workers` worker processes behind it (app/cluster/). The store
+    is opened (checked, made, a damaged file moved aside) once here, before the workers share it."""
+    import shutil
+    import tempfile
+    from pathlib import Path
+
+    from app.cluster.router import Router
+    from app.cluster.supervisor import Supervisor
+    from app.middleware import Guard
+    from app.store import Store
+
+    if settings.persist:
+        Store(settings.data_dir).close()  # StoreError: the caller's one clear line
+    cluster_dir = Path(tempfile.mkdtemp(prefix="backprop-viz-"))  # mode 0700: the workers' sockets
+    try:
+        # The same gate as one server's (Host, token, cross-site writes, bodies): what it refuses before a body is
+        # read must be refused here, since a worker's early answer waits behind the body the router is forwarding.
+        router = Guard(Router(Supervisor(settings, cluster_dir)), settings=settings)
+        print(
+            f"backprop-viz: serving on http://{settings.host}:{settings.port} with {settings.workers} worker processes",
+            flush=True,
+        )
+        raise_open_files_limit(settings.max_connections + 256)
+        logging.getLogger("uvicorn.access").addFilter(RedactToken())
+        uvicorn.run(router, host=settings.host, port=settings.port, log_level="info", **uvicorn_options(settings))
+    finally:
+        shutil.rmtree(cluster_dir, ignore_errors=True)
+    return 0
 
 
 class RedactToken(logging.Filter):

@@ -28,8 +28,17 @@ class LiveServer:
     """The app in a subprocess over one data directory; `start` again after `kill` or `stop` restarts it there,
     on the same port. `persist=False` keeps sessions in memory only (a restart loses them)."""
 
-    def __init__(self, data_dir: Path, *, persist: bool = True, port: int | None = None, **env: str) -> None:
+    def __init__(
+        self,
+        data_dir: Path,
+        *,
+        persist: bool = True,
+        port: int | None = None,
+        args: tuple[str, ...] = (),
+        **env: str,
+    ) -> None:
         self.data_dir = data_dir
+        self.args = args  # more of `serve`'s options, e.g. ("--workers", "2")
         self.persist = persist
         self.port = port or free_port()
         self.base = f"http://127.0.0.1:{self.port}"
@@ -62,7 +71,7 @@ class LiveServer:
             log.write(f"\n===== start {self.starts} =====\n".encode())
             log.flush()
             self.process = subprocess.Popen(
-                [sys.executable, "-m", "app.cli", "serve", "--host", "127.0.0.1", "--port", str(self.port)],
+                [sys.executable, "-m", "app.cli", "serve", "--host", "127.0.0.1", "--port", str(self.port), *self.args],
                 cwd=ROOT,
                 env=env,
                 stdout=log,

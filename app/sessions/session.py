@@ -92,7 +92,7 @@ class Session:
     @classmethod
     def create(cls, body: schemas.SessionCreate, settings: Settings, lookup: TableLookup) -> Session:
         """Fill defaults, check limits, build the engine objects; InvalidInput names the field that is wrong."""
-        return cls._of(new_id(), building.build(body, settings, lookup), settings)
+        return cls._of(new_id(settings.shard), building.build(body, settings, lookup), settings)
 
     @classmethod
     def for_lesson(cls, lesson: Lesson, settings: Settings) -> Session:
@@ -117,7 +117,7 @@ class Session:
         one (`lessons` are those this server serves). A document that is not an export, or is inconsistent,
         raises InvalidInput (422) naming the part that is wrong; so does progress in a lesson this server does
         not have, unless `unknown_lesson` is "drop" (a restart: the session comes back without it)."""
-        session = cls._of(session_id or new_id(), export.parts_from_export(doc, settings), settings)
+        session = cls._of(session_id or new_id(settings.shard), export.parts_from_export(doc, settings), settings)
         raw = doc.get("lesson") if isinstance(doc, dict) else doc.lesson
         if raw is not None:
             try:
@@ -483,18 +483,19 @@ class Session:
     def train_job_chunk(self, job: JobInfo, passes: int) -> float | None:
         """One chunk of `job`, in one hold of the lock, so a checkpoint never sees passes without their count:
         end the job if it is done or cancelled (None), or train up to `passes` passes, count them in the job
-        and answer the seconds spent training."""
+        and answer the seconds spent training (this thread's CPU time: what the chunk cost, whatever else the
+        machine and the interpreter were busy with meanwhile, so that chunk sizes do not swing with the load)."""
         with self.lock:
             ending = job.ending()
             if ending is not None:
                 job.finish(ending)
                 self.settle()
                 return None
-            started = time.perf_counter()
+            started = time.thread_time()
             result = self.train_chunk(passes, should_stop=job.stop.check if job.stop is not None else None)
             if job.stop is not None and job.stop.stop_pass is not None and result.diverged is None:
                 result.passes -= self._back_to(job.stop.stop_pass)
-            elapsed = time.perf_counter() - started
+            elapsed = time.thread_time() - started
             losses = self.trainer.metrics.batch_loss.y
             job.count(result, losses[-1] if losses else None)
             if job.status != "running":

@@ -2,7 +2,7 @@
 // a hyperparameter) and the REST actions (a new session, join one, upload a CSV, train, cancel, import, export).
 // Server answers go through the store's reducers like WebSocket events, so the page has one way to take news.
 
-import { ApiError, SessionSocket, api, download } from "./transport.js";
+import { ApiError, SessionSocket, api, appUrl, download } from "./transport.js";
 import { defaults, fromSessionConfig, sessionBody } from "./state.js";
 import { inlineData, leave, reduce } from "./store.js";
 import * as chrome from "./chrome.js";
@@ -27,6 +27,7 @@ export class Actions {
 
   /** Whether a command or a page control may be used now (controlgate.js says why not). */
   allowed(what) {
+    if (this.store.watch) return false; // a watch link changes nothing
     return !this.guard || this.guard(what);
   }
 
@@ -78,7 +79,8 @@ export class Actions {
 
   images(query) {
     const q = new URLSearchParams(Object.entries(query).map(([k, v]) => [k, String(v)]));
-    return api("GET", `/api/sessions/${this.store.sessionId}/images?${q}`);
+    const base = this.store.watch ? `/api/watch/${this.store.watch}` : `/api/sessions/${this.store.sessionId}`;
+    return api("GET", `${base}/images?${q}`);
   }
 
   togglePlay(play) {
@@ -156,12 +158,29 @@ export class Actions {
   }
 
   /** Listen to a session's WebSocket (its first message is a snapshot of everything). */
-  join(sessionId) {
+  join(sessionId, path = null) {
     if (this.socket) this.socket.close();
     leave(this.store, sessionId);
     chrome.hideDiverged();
     this.parts.gradChart.clear();
-    this.socket = new SessionSocket(sessionId, { onEvent: (ev) => this.receive(ev), onStatus: (status, detail) => this.connection(status, detail) });
+    this.socket = new SessionSocket(sessionId, { onEvent: (ev) => this.receive(ev), onStatus: (status, detail) => this.connection(status, detail), path });
+  }
+
+  /** Watch a session through its watch link (read-only): its set-up shown, its socket followed, nothing sent. */
+  async watch(token, datasets, linked) {
+    const store = this.store;
+    store.watch = token;
+    this.parts.config.setDatasets(datasets);
+    try {
+      const st = await linked;
+      store.inline = inlineData(st) || store.inline;
+      store.s = { ...fromSessionConfig(store.s, st.config), session: "" };
+      this.parts.config.render(store.s);
+    } catch (err) {
+      chrome.notice(err instanceof ApiError && err.status === 404 ? "This watch link no longer works: it was revoked, or the session is gone. Ask for a new one." : err.message, "error");
+      return;
+    }
+    this.join(token, `ws/watch/${encodeURIComponent(token)}`);
   }
 
   /** The adopted session's set-up becomes the page's (a link to a session, an import). */
@@ -177,6 +196,7 @@ export class Actions {
     chrome.showConnection(status, detail);
     if (status === "refused" && detail) {
       chrome.notice(detail, "error");
+      if (this.store.watch) return; // a watcher never makes a session of its own
       if (/session/.test(detail) && /(expired|deleted|does not exist|no session)/i.test(detail)) {
         chrome.notice("This session is gone (expired or deleted); starting a new one with the same set-up.", "info");
         if (this.store.s.lesson && this.startLesson) this.startLesson(this.store.s.lesson);
@@ -264,6 +284,25 @@ export class Actions {
       chrome.notice("Link copied: it opens this set-up (and, while it lives, this session).", "info");
     } catch {
       chrome.notice(`Copy this link: ${location.href}`, "info");
+    }
+  }
+
+  /** A read-only watch link to this session (POST /api/sessions/{id}/watch), copied: a class sees it live. */
+  async watchLink() {
+    const id = this.store.sessionId;
+    if (!id) return;
+    try {
+      const link = await api("POST", `/api/sessions/${encodeURIComponent(id)}/watch`);
+      const url = appUrl(link.url);
+      this.store.watchUrl = url;
+      try {
+        await navigator.clipboard.writeText(url);
+        chrome.notice(`Watch link copied: ${url} — anyone with it sees this session live but cannot change it.`, "info");
+      } catch {
+        chrome.notice(`Watch link (read-only): ${url}`, "info");
+      }
+    } catch (err) {
+      chrome.notice(err.message, "error");
     }
   }
 

@@ -86,6 +86,7 @@ export function showCounters(state) {
 
 /** The address bar holds the set-up, so a link reproduces it (never the access token: see transport.js). */
 export function writeLink(store) {
+  if (store.watch) return; // a watcher's address is the watch link itself
   const query = toQuery(store.s, store.catalog);
   if (location.search.slice(1) !== query) history.replaceState(null, "", `${location.pathname}?${query}`);
 }

@@ -5,6 +5,7 @@
 // Everything comes from GET /api/sessions/{id}/diagnostics?history=true, asked again while the view is open and
 // the session moves (at most once a second while playing or training); the stepping controls stay in view.
 
+import { sessionPath } from "./store.js";
 import { api } from "./transport.js";
 import { esc, fmt, px } from "./format.js";
 import { layerColor, logAxis } from "./losschart.js";
@@ -208,7 +209,7 @@ export class DiagnosticsView {
     this.lastAsk = performance.now();
     this.inFlight = true;
     try {
-      const answer = await api("GET", `/api/sessions/${encodeURIComponent(st.id)}/diagnostics?history=true`);
+      const answer = await api("GET", `${sessionPath(this.store, st.id)}/diagnostics?history=true`);
       if (this.store.state && this.store.state.id === st.id) {
         this.answer = answer;
         this.store.flags = answer.flags || [];

@@ -4,6 +4,7 @@
 // R². From GET /api/sessions/{id}/evaluation, asked again when the weights have changed (at most once a second
 // while playing or training).
 
+import { sessionPath } from "./store.js";
 import { api } from "./transport.js";
 import { esc, fmt, px } from "./format.js";
 import { chartLayout, emptyNote, plot } from "./diagnostics.js";
@@ -70,7 +71,7 @@ export class EvaluationPane {
     this.asked = key;
     this.lastAsk = performance.now();
     try {
-      this.answer = await api("GET", `/api/sessions/${encodeURIComponent(st.id)}/evaluation`);
+      this.answer = await api("GET", `${sessionPath(this.store, st.id)}/evaluation`);
       this.draw();
     } catch (err) {
       this.summary.textContent = `unavailable: ${err.message}`;

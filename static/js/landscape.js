@@ -5,6 +5,7 @@
 // progress bar here, Cancel deletes the job, and the result comes from GET …/landscape once the job is done (the
 // session's last job, which its state carries, says whether there is one: no request is made before).
 
+import { sessionPath } from "./store.js";
 import { api } from "./transport.js";
 import { esc, fmt, px } from "./format.js";
 import { chartLayout, emptyNote, plot } from "./diagnostics.js";
@@ -84,7 +85,7 @@ export class LandscapePane {
     if (!st) return;
     try {
       // (its job events may be ahead of this answer: the store keeps the newer news)
-      this.receive({ type: "job", job: await api("POST", `/api/sessions/${encodeURIComponent(st.id)}/landscape`, this.body()) });
+      this.receive({ type: "job", job: await api("POST", `${sessionPath(this.store, st.id)}/landscape`, this.body()) });
     } catch (err) {
       this.notice(err.message, "error");
       this.progressRow.hidden = false;
@@ -130,7 +131,7 @@ export class LandscapePane {
     const st = this.store.state;
     if (!st) return;
     try {
-      this.result = await api("GET", `/api/sessions/${encodeURIComponent(st.id)}/landscape`);
+      this.result = await api("GET", `${sessionPath(this.store, st.id)}/landscape`);
     } catch (err) {
       if (err.status !== 404 && err.status !== 409) this.notice(err.message, "error");
       this.result = null;

@@ -124,7 +124,7 @@ export class Lessons {
   // -- the learner's actions (REST; the lesson event brings the result to every tab) ---------------------------
   async call(method, path, body) {
     const id = this.store.sessionId;
-    if (!id) return null;
+    if (!id || this.store.watch) return null; // a watcher follows the lesson, it does not answer
     try {
       return await api(method, `/api/sessions/${encodeURIComponent(id)}/lesson${path}`, method === "POST" ? (body ?? {}) : undefined);
     } catch (err) {

@@ -33,8 +33,15 @@ const early = (promise) => {
 };
 const catalogRequest = early(api("GET", "/api/catalog"));
 const datasetsRequest = early(api("GET", "/api/datasets"));
-const linkedId = new URLSearchParams(location.search).get("session");
-const linkedRequest = linkedId ? early(api("GET", `/api/sessions/${encodeURIComponent(linkedId)}`)) : null;
+// A watch link (/watch/{token}, docs/protocol.md): the session is read through the token, never its id.
+const watchMatch = /\/watch\/([^/?#]+)\/?$/.exec(location.pathname);
+const watchToken = watchMatch ? decodeURIComponent(watchMatch[1]) : null;
+const linkedId = watchToken ? null : new URLSearchParams(location.search).get("session");
+const linkedRequest = watchToken
+  ? early(api("GET", `/api/watch/${encodeURIComponent(watchToken)}`))
+  : linkedId
+    ? early(api("GET", `/api/sessions/${encodeURIComponent(linkedId)}`))
+    : null;
 
 function domReady() {
   return document.readyState === "loading" ? new Promise((r) => document.addEventListener("DOMContentLoaded", r, { once: true })) : Promise.resolve();
@@ -112,6 +119,7 @@ function wire(store, page) {
     if (file) actions.importSession(file);
   });
   $("share").addEventListener("click", () => actions.share());
+  $("watch-link").addEventListener("click", () => actions.watchLink());
   $("focus-index").addEventListener("change", (e) => {
     const v = Math.round(Number(e.target.value));
     if (Number.isFinite(v) && v >= 0) actions.setFocus(v);
@@ -178,6 +186,13 @@ async function start() {
     },
     (err) => chrome.notice(`${err.message}; reload the page.`, "error"),
   );
+  if (watchToken) {
+    document.body.classList.add("watching"); // the badge shows; the controls that change the session hide
+    $("watching-badge").hidden = false;
+    page.showConfig(false);
+    await actions.watch(watchToken, datasets, linkedRequest);
+    return;
+  }
   await actions.open(datasets, linkedRequest);
 }
 

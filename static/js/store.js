@@ -28,6 +28,7 @@ export function createStore(search, catalog) {
     diverged: null,
     inline: null, // {spec, info} of a session created over the API with inline data
     sessionId: null,
+    watch: null, // a watch link's token: the page shows the session read-only (GET /watch/{token})
     lesson: null, // the open step of the session's lesson (GET …/lesson, the `lesson` event), or null
     flags: [], // the session's health flags (the snapshot's `flags`, the `flags` event, GET …/diagnostics)
     diagnostics: null, // the latest per-layer statistics ({pass, layers}: a play frame's, or GET …/diagnostics)
@@ -231,4 +232,10 @@ export function leave(store, sessionId) {
   store.flags = [];
   store.diagnostics = null;
   store.landscapeJob = null;
+}
+
+/** Where the page reads a session's REST views: through its watch token when watching (the id is not known
+ * there), else by its id. */
+export function sessionPath(store, id) {
+  return store.watch ? `/api/watch/${encodeURIComponent(store.watch)}` : `/api/sessions/${encodeURIComponent(id)}`;
 }

@@ -112,8 +112,9 @@ const RETRY_MAX_MS = 3000;
  * online again or the tab becomes visible, and on `retryNow()`.
  */
 export class SessionSocket {
-  constructor(sessionId, { onEvent, onStatus }) {
+  constructor(sessionId, { onEvent, onStatus, path = null }) {
     this.sessionId = sessionId;
+    this.path = path || `ws/sessions/${encodeURIComponent(sessionId)}`; // a watcher's: ws/watch/{token}
     this.onEvent = onEvent;
     this.onStatus = onStatus;
     this.ws = null;
@@ -140,7 +141,7 @@ export class SessionSocket {
   }
 
   url() {
-    const url = new URL(appUrl(`ws/sessions/${encodeURIComponent(this.sessionId)}`));
+    const url = new URL(appUrl(this.path));
     url.protocol = url.protocol === "https:" ? "wss:" : "ws:";
     if (token && this.tokenInAddress) url.searchParams.set("token", token);
     return url.href;
@@ -187,10 +188,11 @@ export class SessionSocket {
       this.ws = null;
       if (this.closed) return;
       // 1008: refused (wrong token or origin); 1013: the server's WebSocket caps are reached; 4404: no such
-      // session; 1009: a message too large; 4008: this tab did not read its events. Say it, and (but 4404) retry.
-      if ([1008, 1009, 1013, 4008, 4401, 4403, 4404].includes(e.code)) {
+      // session; 1009: a message too large; 4008: this tab did not read its events; 4410: the watch link was
+      // revoked. Say it, and (but 4404 and 4410) retry.
+      if ([1008, 1009, 1013, 4008, 4401, 4403, 4404, 4410].includes(e.code)) {
         this.onStatus("refused", e.reason || `connection refused (${e.code})`);
-        if (e.code === 4404) return;
+        if (e.code === 4404 || e.code === 4410) return;
       }
       if (e.code === 1013) this.attempt = Math.max(this.attempt, 4); // full: do not knock again at once
       this.attempt += 1;

@@ -4,6 +4,7 @@
 // view's Hidden units pane: the layer's pictures (2-D data), or the probe samples as the layer sees them — its two
 // units directly, or a projection on its two principal axes, fixed per session (GET …/units?layer=l).
 
+import { sessionPath } from "./store.js";
 import { api } from "./transport.js";
 import { CLASS_COLORS, DIVERGING, diverging } from "./palette.js";
 import { esc, sub, sup } from "./format.js";
@@ -175,7 +176,7 @@ export class UnitViews {
     this.moment = moment;
     this.lastAsk = performance.now();
     try {
-      const answers = await Promise.all(this.wanted().map((l) => api("GET", `/api/sessions/${encodeURIComponent(st.id)}/units?layer=${l}`)));
+      const answers = await Promise.all(this.wanted().map((l) => api("GET", `${sessionPath(this.store, st.id)}/units?layer=${l}`)));
       if (!this.store.state || this.store.state.id !== st.id) return;
       for (const a of answers) {
         const activation = st.config.activations[a.layer - 1];

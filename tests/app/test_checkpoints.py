@@ -1,6 +1,7 @@
 """Checkpoints of large sessions do not grow the database by their size each time (the log is folded in and freed
 pages given back), and are rate-limited by BACKPROP_VIZ_CHECKPOINT_BYTES_PER_SECOND; small ones are written
-whenever they are due, as before."""
+whenever they are due. A command never writes its checkpoint on its answer path: the flusher writes it, once per
+burst of commands."""
 
 from __future__ import annotations
 
@@ -43,21 +44,25 @@ def test_a_large_session_is_saved_at_most_once_per_its_size_over_the_rate(make_s
     registry.add(session)  # saved once, with its data
     assert saver.saves == 1
     written = saver._saved[session.id][2]
-    session.step("pass", 1)  # the listener would save it now, but its last checkpoint was `written` bytes ago
-    assert saver.saves == 1
+    session.step("pass", 1)  # due at once, were its last checkpoint not `written` bytes ago
     now = time.monotonic()
     assert not saver.due(session, now)
     assert saver.due(session, now + written / 1024 + 0.01)
     saver.store.close()
 
 
-def test_small_sessions_are_saved_after_every_command_as_before(make_session, tmp_path):
+def test_a_command_does_not_save_and_the_flusher_writes_a_burst_once(make_session, tmp_path):
     settings = Settings(data_dir=tmp_path / "data", checkpoint_bytes_per_second=1024)
     registry = SessionRegistry(settings)
     saver = Persistence(settings, registry)
     session = make_session()
-    registry.add(session)
-    for expected in (2, 3, 4):
+    registry.add(session)  # a new session is written before it is answered (with its data set)
+    assert saver.saves == 1
+    for _ in range(3):
         session.step("pass", 1)
-        assert saver.saves == expected
+    assert saver.saves == 1, "a stepping command wrote its checkpoint on its answer path"
+    assert saver.due(session, time.monotonic())
+    assert saver.flush() == 1  # three commands, one checkpoint
+    assert saver.store.load_session(session.id).state == session.export(include_dataset=False)
+    assert saver.flush() == 0  # nothing changed since
     saver.store.close()

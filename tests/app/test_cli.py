@@ -39,6 +39,8 @@ def test_serve_defaults_to_loopback():
     assert args.command == "serve" and args.host is None and args.port is None
     args = build_parser().parse_args(["serve", "--host", "0.0.0.0", "--port", "9000"])
     assert (args.host, args.port) == ("0.0.0.0", 9000)
+    assert args.workers is None, "one process unless asked (or BACKPROP_VIZ_WORKERS)"
+    assert build_parser().parse_args(["serve", "--workers", "auto"]).workers == "auto"
 
 
 def test_serve_starts_a_real_server(tmp_path):
@@ -81,10 +83,10 @@ def test_serve_starts_a_real_server(tmp_path):
     assert f"serving on http://127.0.0.1:{port}" in output
 
 
-def _serve_refused(env_changes: dict[str, str]) -> subprocess.CompletedProcess[str]:
+def _serve_refused(env_changes: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
     env = {**os.environ, "BACKPROP_VIZ_TOKEN": "", **env_changes}
     return subprocess.run(
-        [*command(), "serve", "--port", str(free_port())],
+        [*command(), "serve", "--port", str(free_port()), *args],
         env=env,
         capture_output=True,
         text=True,
@@ -110,3 +112,21 @@ def test_an_unusable_data_directory_ends_serve_saying_what_to_do(tmp_path):
     assert f"cannot create the data directory {blocker / 'data'}" in result.stderr
     assert "BACKPROP_VIZ_PERSIST=false" in result.stderr
     assert "Traceback" not in result.stdout + result.stderr
+
+
+def test_a_bad_worker_count_ends_serve_with_one_line(tmp_path):
+    result = _serve_refused({"BACKPROP_VIZ_DATA_DIR": str(tmp_path)}, "--workers", "0")
+    assert result.returncode == 2
+    assert result.stderr.strip().splitlines() == [
+        "backprop-viz: a setting is wrong: BACKPROP_VIZ_WORKERS='0': Input should be greater than or equal to 1"
+    ]
+
+
+def test_workers_with_an_unusable_data_directory_end_before_any_worker_starts(tmp_path):
+    blocker = tmp_path / "a-file"
+    blocker.write_text("not a directory")
+    env = {"BACKPROP_VIZ_DATA_DIR": str(blocker / "data"), "BACKPROP_VIZ_PERSIST": "true"}
+    result = _serve_refused(env, "--workers", "2")
+    assert result.returncode == 2
+    assert f"cannot create the data directory {blocker / 'data'}" in result.stderr
+    assert "worker" not in result.stdout

@@ -14,6 +14,7 @@ from pathlib import Path
 
 import app.play
 from app.play import BOUNDARY_RATE, Chunk, Player
+from app.scheduler import Scheduler
 
 
 class FakeClock:
@@ -51,8 +52,13 @@ class Owner:
     calls: list[Call] = field(default_factory=list)
     ends: list[bool] = field(default_factory=list)
     finished: list[Player] = field(default_factory=list)
+    scheduler: Scheduler = field(init=False)
 
-    def train(self, passes: int, boundary: bool) -> Chunk | None:
+    def __post_init__(self) -> None:
+        # One training thread on the fake clock: waiting for a slice's time advances it.
+        self.scheduler = Scheduler(1, clock=self.clock, sleep=self.clock.sleep)
+
+    def train(self, passes: int, boundary: bool, frame: bool = True) -> Chunk | None:
         self.calls.append(Call(passes, boundary, self.clock.now))
         number = len(self.calls)
         if number == self.fail_at:
@@ -75,8 +81,8 @@ class Owner:
             train=self.train,
             end=self.end,
             finished=self.finished.append,
+            scheduler=self.scheduler,
             clock=self.clock,
-            sleep=self.clock.sleep,
         )
 
     def play(self, speed: float | None, frame_rate: float = 8.0, chunk: int = 1) -> Player:
@@ -116,11 +122,11 @@ def test_a_stop_takes_effect_within_the_chunk_in_progress():
     in_third_chunk, release = threading.Event(), threading.Event()
     train = owner.train
 
-    def blocking_train(passes: int, boundary: bool) -> Chunk | None:
+    def blocking_train(passes: int, boundary: bool, frame: bool = True) -> Chunk | None:
         if len(owner.calls) == 2:  # this is the third chunk
             in_third_chunk.set()
             release.wait()
-        return train(passes, boundary)
+        return train(passes, boundary, frame)
 
     owner.train = blocking_train  # type: ignore[method-assign]
 
@@ -164,10 +170,10 @@ def test_a_machine_too_slow_for_the_speed_runs_flat_out_without_a_burst_afterwar
     owner = Owner(chunks=40, seconds_per_pass=1 / 256)  # can do 256 passes a second; 1024 are asked for
     train = owner.train
 
-    def faster_after_20_chunks(passes: int, boundary: bool) -> Chunk | None:
+    def faster_after_20_chunks(passes: int, boundary: bool, frame: bool = True) -> Chunk | None:
         if len(owner.calls) == 20:
             owner.seconds_per_pass = 0.0
-        return train(passes, boundary)
+        return train(passes, boundary, frame)
 
     owner.train = faster_after_20_chunks  # type: ignore[method-assign]
     owner.play(speed=1024.0, frame_rate=8.0)
@@ -182,10 +188,10 @@ def test_a_speed_changed_while_playing_paces_from_then_on():
     train = owner.train
     players: list[Player] = []
 
-    def speed_up_during_the_4th_chunk(passes: int, boundary: bool) -> Chunk | None:
+    def speed_up_during_the_4th_chunk(passes: int, boundary: bool, frame: bool = True) -> Chunk | None:
         if len(owner.calls) == 3:
             players[0].speed = None
-        return train(passes, boundary)
+        return train(passes, boundary, frame)
 
     owner.train = speed_up_during_the_4th_chunk  # type: ignore[method-assign]
 

@@ -4,6 +4,7 @@ whichever of them steps, sets a hyperparameter, edits a weight or plays."""
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 from typing import Any
 
@@ -115,7 +116,8 @@ def test_the_page_recovers_when_the_server_is_killed_and_restarted(
             page.get_by_role("button", name="Next phase", exact=True).click()
             wait_shown(page, "F1", 1)
             weights = api.get(f"/api/sessions/{session_id}").json()["weights"]
-
+            # A step answers before its checkpoint is written; the checkpoint follows within the interval (1 s).
+            time.sleep(2.0 if persist else 0.0)
             live.kill()
             page.wait_for_function("() => document.body.dataset.conn === 'reconnecting'")
             page.get_by_role("button", name="Reconnect now", exact=True).wait_for()

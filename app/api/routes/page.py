@@ -165,6 +165,18 @@ def vendor_plotly(request: Request) -> Response:
 @router.get("/", response_class=HTMLResponse)
 def page(request: Request, settings: SettingsDep) -> HTMLResponse:
     """The page shell; everything else is drawn by static/js/main.js from the server's messages."""
+    return _shell(request, settings)
+
+
+@router.get("/watch/{token}", response_class=HTMLResponse)
+def watch_page(request: Request, settings: SettingsDep, token: str) -> HTMLResponse:
+    """The page in watch mode (app/watch.py): main.js reads the token from the address and shows the session
+    read-only. The shell is the same, its relative addresses one level up (the app's root; the CSP allows no
+    <base>). An unknown token still gets the page, which says the link no longer works (it holds no secrets)."""
+    return _shell(request, settings, base="../")
+
+
+def _shell(request: Request, settings: SettingsDep, base: str = "") -> HTMLResponse:
     return templates.TemplateResponse(
         request,
         "index.html",
@@ -174,6 +186,7 @@ def page(request: Request, settings: SettingsDep) -> HTMLResponse:
             "plotly_etag": plotly_js().etag.strip('"')[:12],
             "modules": MODULES,
             "startup_requests": () if settings.token else STARTUP_REQUESTS,
+            "base": base,
         },
         headers={"Cache-Control": "no-cache"},  # the CSP, with frame-ancestors, is app/middleware.py's
     )

@@ -21,6 +21,7 @@ def test_health_answers_version_and_counts(api):
         "jobs": 0,
         "plays": 0,
         "websocket_clients": 0,
+        "workers": None,  # one process: no router, no workers to list
     }
     assert lessons == {"loaded": 9, "problems": []}  # the shipped lessons
     assert storage["enabled"] is False  # the test settings turn persistence off

@@ -1,0 +1,424 @@
+"""A classroom on one server (issue 11): many students playing at full speed, one stepping phase by phase, a
+teacher broadcasting to 200 watchers — figures printed, ratios measured in one run.
+
+Run:  .venv/bin/python bench/classroom_bench.py [--seconds 10] [--workers 1] [--only A,B,...]
+
+The server is started as a subprocess with `backprop-viz serve` (the installed console script), its settings in
+the environment (a temporary data directory; BACKPROP_VIZ_MAX_CONCURRENT_PLAYS raised for 30 players). Every client
+is a WebSocket client that reads everything it is sent (the page's behaviour); a stepping student sends `step`
+(unit phase) and times it to its `phase` event.
+
+Scenarios (targets from issue 11, for a 2-core machine):
+  alone  one session playing at max: passes/s (the reference of A's throughput ratio)
+  A      30 sessions at max + 1 stepping, --workers 1: round trip median ≤ 20 ms, p99 ≤ 100 ms; slowest playing
+         session ≥ 75 % of the mean session's passes/s; total ≥ 90 % of `alone`
+  B      10 sessions at max + 1 stepping: median ≤ 10 ms, p99 ≤ 50 ms
+  C      8 sessions at max, --workers 2 vs --workers 1: total passes/s ≥ 1.6× (needs `serve --workers`; without
+         it a note is printed and C is skipped)
+  D      one session, persistence on, two tabs (one steps, the other reads): median ≤ 1.5 ms, p99 ≤ 8 ms
+  E      200 watchers (watch link) on one playing session: the owner's round trip (a `focus` command, which
+         play goes on through) median ≤ 20 ms; server RSS growth ≤ 200 MB
+In every run: no socket dropped and no 5xx (counted and printed).
+Needs psutil and websockets (the `bench` and `test` extras).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import itertools
+import json
+import os
+import shutil
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import httpx
+import psutil
+import websockets
+
+ROOT = Path(__file__).resolve().parents[1]
+SESSION: dict[str, Any] = {
+    "layers": [2, 8, 8, 1],
+    "dataset": {"builtin": "circles", "samples": 200, "noise": 0.1, "seed": 0},
+    "optimizer": {"name": "sgd", "learning_rate": 0.1},
+    "batch_size": 10,
+    "init": {"scheme": "xavier", "seed": 0},
+}
+HEADERS = {"X-Backprop-Viz-Request": "1"}
+
+
+@dataclass
+class Problems:
+    """What must not happen: sockets closed by the server, 5xx answers."""
+
+    dropped: list[str] = field(default_factory=list)
+    server_errors: list[str] = field(default_factory=list)
+
+
+PROBLEMS = Problems()
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def serve_supports_workers() -> bool:
+    out = subprocess.run([*SERVE, "--help"], capture_output=True, text=True, check=False, cwd=ROOT)
+    return "--workers" in out.stdout
+
+
+def console_script() -> str:
+    local = Path(sys.executable).parent / "backprop-viz"
+    return str(local) if local.exists() else (shutil.which("backprop-viz") or "backprop-viz")
+
+
+SERVE = [console_script(), "serve"]
+
+
+@contextmanager
+def server(workers: int | None, persist: bool = False, code: Path | None = None) -> Iterator[Server]:
+    """`backprop-viz serve` on a free port; with `code`, the app in that directory (`python -m app.cli serve` run
+    there: a copy of another version, for a before/after comparison)."""
+    port = free_port()
+    data = tempfile.mkdtemp(prefix="classroom-bench-")
+    env = {
+        **os.environ,
+        "BACKPROP_VIZ_DATA_DIR": data,
+        "BACKPROP_VIZ_PERSIST": "true" if persist else "false",
+        "BACKPROP_VIZ_MAX_CONCURRENT_PLAYS": "64",
+        "BACKPROP_VIZ_LOG_LEVEL": "warning",
+    }
+    command = [*(SERVE if code is None else [sys.executable, "-m", "app.cli", "serve"]), "--port", str(port)]
+    if workers is not None:
+        command += ["--workers", str(workers)]
+    log = open(Path(data) / "server.log", "wb")  # noqa: SIM115 — a file, not a pipe: a full pipe would block the server
+    process = subprocess.Popen(command, env=env, stdout=log, stderr=subprocess.STDOUT, cwd=code or ROOT)
+    live = Server(f"http://127.0.0.1:{port}", f"ws://127.0.0.1:{port}", process)
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                if httpx.get(f"{live.base}/api/health", timeout=2).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                pass
+            if process.poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError(f"the server did not start: {(Path(data) / 'server.log').read_text()[-2000:]}")
+            time.sleep(0.1)
+        yield live
+    finally:
+        process.terminate()
+        try:
+            process.wait(10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+        log.close()
+        shutil.rmtree(data, ignore_errors=True)
+
+
+@dataclass
+class Server:
+    base: str
+    ws: str
+    process: subprocess.Popen
+
+    def rss(self) -> int:
+        """Resident memory of the server and its child processes (workers), bytes."""
+        root = psutil.Process(self.process.pid)
+        return sum(p.memory_info().rss for p in [root, *root.children(recursive=True)])
+
+    async def post(self, client: httpx.AsyncClient, path: str, body: Any = None) -> Any:
+        response = await client.post(f"{self.base}{path}", json=body if body is not None else {}, headers=HEADERS)
+        if response.status_code >= 500:
+            PROBLEMS.server_errors.append(f"POST {path}: {response.status_code}")
+        response.raise_for_status()
+        return response.json()
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Clients
+# ---------------------------------------------------------------------------------------------------------
+class Reader:
+    """A socket that reads everything; counts the passes its state frames show."""
+
+    def __init__(self, ws: Any, label: str, parse: bool = True) -> None:
+        self.ws = ws
+        self.label = label
+        self.parse = parse  # False (200 watchers in this one process): read everything, parse only state frames
+        self.messages = 0
+        self.passes: list[tuple[float, int]] = []
+        self.waiters: dict[str, asyncio.Future] = {}
+        self.closing = False
+        self.task = asyncio.create_task(self.read())
+
+    async def read(self) -> None:
+        try:
+            async for text in self.ws:
+                self.messages += 1
+                if not self.parse:
+                    if '"type":"state"' in text[:64]:
+                        self.passes.append((time.monotonic(), -1))
+                    continue
+                event = json.loads(text)
+                state = event.get("state")
+                if isinstance(state, dict) and "counters" in state:
+                    self.passes.append((time.monotonic(), state["counters"]["pass"]))
+                rid = event.get("request_id")
+                if rid is not None and rid in self.waiters and event["type"] in ("phase", "state", "error"):
+                    future = self.waiters.pop(rid)
+                    if not future.done():
+                        future.set_result(event)
+        except websockets.ConnectionClosed:
+            pass
+        if not self.closing:
+            PROBLEMS.dropped.append(f"{self.label}: closed {self.ws.close_code} {self.ws.close_reason}")
+
+    def rate(self, start: float, end: float) -> float:
+        """Passes per second between two times, from the frames seen."""
+        inside = [p for t, p in self.passes if start <= t <= end]
+        before = [p for t, p in self.passes if t < start]
+        first = before[-1] if before else (inside[0] if inside else 0)
+        return (inside[-1] - first) / (end - start) if inside else 0.0
+
+    async def request(self, command: dict[str, Any]) -> float:
+        """Send a command; seconds to its first answering event."""
+        rid = f"q{next(REQUEST_IDS)}"
+        future = asyncio.get_running_loop().create_future()
+        self.waiters[rid] = future
+        started = time.perf_counter()
+        await self.ws.send(json.dumps({**command, "request_id": rid}))
+        event = await asyncio.wait_for(future, 30)
+        elapsed = time.perf_counter() - started
+        if event["type"] == "error":
+            raise RuntimeError(f"{command['type']} refused: {event['message']}")
+        return elapsed
+
+    async def close(self) -> None:
+        self.closing = True
+        await self.ws.close()
+        await self.task
+
+
+REQUEST_IDS = itertools.count(1)
+
+
+async def connect(url: str, label: str, parse: bool = True) -> Reader:
+    ws = await websockets.connect(url, max_size=None, open_timeout=60, ping_interval=None)
+    reader = Reader(ws, label, parse)
+    return reader
+
+
+async def new_session(live: Server, http: httpx.AsyncClient) -> str:
+    return (await live.post(http, "/api/sessions", SESSION))["id"]
+
+
+async def players(live: Server, http: httpx.AsyncClient, count: int) -> list[Reader]:
+    readers = []
+    for k in range(count):
+        sid = await new_session(live, http)
+        reader = await connect(f"{live.ws}/ws/sessions/{sid}", f"player {k}")
+        await reader.ws.send(json.dumps({"type": "play", "speed": "max"}))
+        readers.append(reader)
+    return readers
+
+
+async def stepping(reader: Reader, seconds: float) -> list[float]:
+    """Step phase after phase for `seconds`; round trips in ms."""
+    times = []
+    end = time.monotonic() + seconds
+    while time.monotonic() < end:
+        times.append(1000 * await reader.request({"type": "step", "unit": "phase", "count": 1}))
+        await asyncio.sleep(0.02)  # a student's pace is far slower; this keeps the sample large
+    return times
+
+
+def cpu_seconds(live: Server) -> tuple[float, float]:
+    """CPU seconds used so far by the server (and its workers) and by this process."""
+    root = psutil.Process(live.process.pid)
+    server_cpu = sum(sum(p.cpu_times()[:2]) for p in [root, *root.children(recursive=True)])
+    return server_cpu, sum(psutil.Process().cpu_times()[:2])
+
+
+def summary(times: list[float]) -> tuple[float, float]:
+    ordered = sorted(times)
+    return statistics.median(ordered), ordered[min(len(ordered) - 1, int(0.99 * len(ordered)))]
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Scenarios
+# ---------------------------------------------------------------------------------------------------------
+async def play_load(live: Server, count: int, seconds: float, step: bool) -> dict[str, Any]:
+    """`count` sessions at max (and one stepping student): passes/s per session, round trips."""
+    async with httpx.AsyncClient(timeout=60) as http:
+        readers = await players(live, http, count)
+        student = None
+        if step:
+            sid = await new_session(live, http)
+            student = await connect(f"{live.ws}/ws/sessions/{sid}", "stepping student")
+        await asyncio.sleep(2.0)  # warm up: chunk sizes settle
+        start = time.monotonic()
+        cpu = cpu_seconds(live)
+        times = await stepping(student, seconds) if student else await asyncio.sleep(seconds) or []
+        end = time.monotonic()
+        server_cpu, client_cpu = (a - b for a, b in zip(cpu_seconds(live), cpu, strict=True))
+        print(
+            f"  (CPU over {end - start:.1f} s: server {server_cpu:.1f} s, this bench's clients {client_cpu:.1f} s; "
+            f"load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs)"
+        )
+        rates = [r.rate(start, end) for r in readers]
+        for reader in [*readers, *([student] if student else [])]:
+            await reader.close()
+    return {"rates": rates, "times": times}
+
+
+async def two_tabs(live: Server, seconds: float) -> list[float]:
+    async with httpx.AsyncClient(timeout=60) as http:
+        sid = await new_session(live, http)
+        tab = await connect(f"{live.ws}/ws/sessions/{sid}", "tab 1")
+        other = await connect(f"{live.ws}/ws/sessions/{sid}", "tab 2")
+        await asyncio.sleep(0.5)
+        times = await stepping(tab, seconds)
+        await tab.close()
+        await other.close()
+    return times
+
+
+async def watchers(live: Server, count: int, seconds: float) -> dict[str, Any]:
+    async with httpx.AsyncClient(timeout=60) as http:
+        sid = await new_session(live, http)
+        owner = await connect(f"{live.ws}/ws/sessions/{sid}", "owner")
+        await owner.ws.send(json.dumps({"type": "play", "speed": "max"}))
+        await asyncio.sleep(2.0)
+        before = live.rss()
+        token = (await live.post(http, f"/api/sessions/{sid}/watch"))["token"]
+        audience = []
+        for k in range(count):
+            audience.append(await connect(f"{live.ws}/ws/watch/{token}", f"watcher {k}", parse=False))
+        await asyncio.sleep(2.0)
+        times = []
+        end = time.monotonic() + seconds
+        index = itertools.cycle([1, 0])
+        start = time.monotonic()
+        while time.monotonic() < end:
+            times.append(1000 * await owner.request({"type": "focus", "index": next(index)}))
+            await asyncio.sleep(0.05)
+        after = live.rss()
+        print(f"  (load average {os.getloadavg()[0]:.1f}; {len(times)} owner commands)")
+        frames = [len([t for t, _ in w.passes if t >= start]) / seconds for w in audience]
+        for reader in [owner, *audience]:
+            await reader.close()
+    return {"times": times, "rss_growth": after - before, "frames": frames}
+
+
+def report_times(name: str, times: list[float], median_target: float, p99_target: float) -> None:
+    median, p99 = summary(times)
+    ok = median <= median_target and p99 <= p99_target
+    print(
+        f"  {name}: round trip median {median:.2f} ms (target ≤ {median_target:g}), p99 {p99:.2f} ms "
+        f"(target ≤ {p99_target:g}), {len(times)} steps  {'OK' if ok else 'MISSED'}"
+    )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--seconds", type=float, default=10.0, help="measured seconds per scenario")
+    parser.add_argument("--workers", type=int, default=1, help="`serve --workers N` for A, B, D, E")
+    parser.add_argument("--only", default="alone,A,B,C,D,E", help="scenarios to run, comma-separated")
+    parser.add_argument(
+        "--baseline",
+        type=Path,
+        default=None,
+        help="a directory holding another version of the app (e.g. `git archive main | tar -x -C DIR`): B is run "
+        "against it too, in the same run, for a before/after comparison",
+    )
+    args = parser.parse_args()
+    only = set(args.only.split(","))
+    has_workers = serve_supports_workers()
+    workers = args.workers if has_workers else None
+    if not has_workers:
+        print("note: `backprop-viz serve` has no --workers option in this build: every scenario runs one process")
+    seconds = args.seconds
+    print(f"classroom bench: {os.cpu_count()} CPUs, {seconds:g} s per scenario, workers={workers or 1}")
+
+    alone = None
+    if {"alone", "A"} & only:
+        with server(workers) as live:
+            result = asyncio.run(play_load(live, 1, seconds, step=False))
+            alone = result["rates"][0]
+            print(f"alone: one session at max: {alone:,.0f} passes/s")
+            if "A" in only:
+                result = asyncio.run(play_load(live, 30, seconds, step=True))
+                rates = result["rates"]
+                mean, total = statistics.fmean(rates), sum(rates)
+                print(f"A: 30 sessions at max + 1 stepping (workers={workers or 1})")
+                report_times("stepping student", result["times"], 20, 100)
+                fair, share = min(rates) / mean, total / alone
+                print(
+                    f"  passes/s per session: min {min(rates):,.0f}, mean {mean:,.0f}, max {max(rates):,.0f}: "
+                    f"slowest/mean {fair:.2f} (target ≥ 0.75) {'OK' if fair >= 0.75 else 'MISSED'}"
+                )
+                print(
+                    f"  total {total:,.0f} passes/s = {share:.2f} × alone (target ≥ 0.90) "
+                    f"{'OK' if share >= 0.9 else 'MISSED'}"
+                )
+    if "B" in only:
+        with server(workers) as live:
+            result = asyncio.run(play_load(live, 10, seconds, step=True))
+            print(f"B: 10 sessions at max + 1 stepping (workers={workers or 1})")
+            report_times("stepping student", result["times"], 10, 50)
+            print(f"  total {sum(result['rates']):,.0f} passes/s")
+    if args.baseline is not None:
+        with server(None, code=args.baseline.resolve()) as live:
+            result = asyncio.run(play_load(live, 10, seconds, step=True))
+            print(f"B, baseline ({args.baseline}): 10 sessions at max + 1 stepping")
+            report_times("stepping student", result["times"], 10, 50)
+            print(f"  total {sum(result['rates']):,.0f} passes/s")
+    if "C" in only:
+        if not has_workers:
+            print("C: skipped — `backprop-viz serve --workers` is not in this build (issue 11's other half)")
+        else:
+            totals = {}
+            for n in (1, 2):
+                with server(n) as live:
+                    totals[n] = sum(asyncio.run(play_load(live, 8, seconds, step=False))["rates"])
+            ratio = totals[2] / totals[1]
+            print(
+                f"C: 8 sessions at max: workers=1 {totals[1]:,.0f} passes/s, workers=2 {totals[2]:,.0f}: "
+                f"{ratio:.2f}× (target ≥ 1.6) {'OK' if ratio >= 1.6 else 'MISSED'}"
+            )
+    if "D" in only:
+        with server(workers, persist=True) as live:
+            times = asyncio.run(two_tabs(live, seconds))
+            print("D: one session, persistence on, two tabs")
+            report_times("stepping tab", times, 1.5, 8)
+    if "E" in only:
+        with server(workers) as live:
+            result = asyncio.run(watchers(live, 200, seconds))
+            growth = result["rss_growth"] / 2**20
+            print("E: 200 watchers on one playing session")
+            report_times("owner (focus while playing)", result["times"], 20, 1e9)
+            print(
+                f"  server RSS growth {growth:.0f} MiB (target ≤ 200 MB) {'OK' if growth <= 190 else 'MISSED'}; "
+                f"frames per watcher per second: min {min(result['frames']):.1f}, "
+                f"mean {statistics.fmean(result['frames']):.1f}"
+            )
+    print(f"sockets dropped: {len(PROBLEMS.dropped)}; 5xx answers: {len(PROBLEMS.server_errors)}")
+    for problem in [*PROBLEMS.dropped[:5], *PROBLEMS.server_errors[:5]]:
+        print(f"  {problem}")
+
+
+if __name__ == "__main__":
+    main()
