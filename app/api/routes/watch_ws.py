@@ -13,11 +13,9 @@ import json
 
 from fastapi import APIRouter, WebSocket
 
-from app.api.routes.ws import CLOSE_FULL, CLOSE_TOO_BIG, close_now, messages
-from app.client import CLOSE_GONE, close_reason
+from app.api.routes.ws import CLOSE_TOO_BIG, accept_session_socket, close_now, messages
+from app.client import CLOSE_GONE
 from app.deps import HubsDep
-from app.errors import NotFound
-from app.security import WS_PROTOCOL, offered_subprotocols, websocket_allowed
 from app.watch import CLOSE_REVOKED, READ_ONLY, REVOKED_REASON, WatchLinks
 
 router = APIRouter(tags=["websocket"])
@@ -26,22 +24,9 @@ router = APIRouter(tags=["websocket"])
 @router.websocket("/ws/watch/{token}")
 async def watch_socket(websocket: WebSocket, token: str, hubs: HubsDep) -> None:
     app = websocket.app
-    refusal = websocket_allowed(websocket, app.state.settings)
-    if refusal is not None:
-        await websocket.close(code=1008, reason=refusal)
-        return
-    subprotocol = WS_PROTOCOL if WS_PROTOCOL in offered_subprotocols(websocket) else None
     links: WatchLinks = app.state.watch
-    try:
-        session = links.get(token).session
-    except NotFound as exc:
-        await websocket.accept(subprotocol=subprotocol)
-        await websocket.close(code=CLOSE_GONE, reason=close_reason(exc.message))
-        return
-    full = hubs.refusal(session)
-    await websocket.accept(subprotocol=subprotocol)
-    if full is not None:
-        await websocket.close(code=CLOSE_FULL, reason=close_reason(full))
+    session = await accept_session_socket(websocket, hubs, lambda: links.get(token).session)
+    if session is None:
         return
     hub = hubs.get(session)
     client = hub.attach(websocket, watch=token)

@@ -13,7 +13,8 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
-from typing import Any
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
 
 from fastapi import APIRouter, WebSocket
 from pydantic import TypeAdapter, ValidationError
@@ -25,6 +26,10 @@ from app.deps import HubsDep
 from app.errors import NotFound
 from app.security import WS_PROTOCOL, offered_subprotocols, websocket_allowed
 from app.validation import describe_errors
+
+if TYPE_CHECKING:
+    from app.hubs import Hubs
+    from app.sessions import Session
 
 router = APIRouter(tags=["websocket"])
 
@@ -38,22 +43,8 @@ CLOSE_WAIT_SECONDS = 1.0  # a client that reads nothing may not take even its cl
 @router.websocket("/ws/sessions/{session_id}")
 async def session_socket(websocket: WebSocket, session_id: str, hubs: HubsDep) -> None:
     app = websocket.app
-    refusal = websocket_allowed(websocket, app.state.settings)
-    if refusal is not None:  # before the handshake: the HTTP answer is 403 (the reason is for the server side)
-        await websocket.close(code=1008, reason=refusal)
-        return
-    # The page offers the subprotocol (its token rides along as another one, out of addresses and logs).
-    subprotocol = WS_PROTOCOL if WS_PROTOCOL in offered_subprotocols(websocket) else None
-    try:
-        session = app.state.registry.get(session_id)
-    except NotFound as exc:
-        await websocket.accept(subprotocol=subprotocol)
-        await websocket.close(code=CLOSE_GONE, reason=close_reason(exc.message))
-        return
-    full = hubs.refusal(session)
-    await websocket.accept(subprotocol=subprotocol)
-    if full is not None:
-        await websocket.close(code=CLOSE_FULL, reason=close_reason(full))
+    session = await accept_session_socket(websocket, hubs, lambda: app.state.registry.get(session_id))
+    if session is None:
         return
     hub = hubs.get(session)
     client = hub.attach(websocket)
@@ -83,6 +74,31 @@ async def session_socket(websocket: WebSocket, session_id: str, hubs: HubsDep) -
             await close_now(websocket, *client.outbox.dropped)
     finally:
         await hub.leave(client)
+
+
+async def accept_session_socket(websocket: WebSocket, hubs: Hubs, find: Callable[[], Session]) -> Session | None:
+    """The handshake of every socket onto a session (`/ws/sessions/{id}`, `/ws/watch/{token}`): refused before it
+    (1008, the HTTP answer is 403) for a foreign Host or origin or a missing token; accepted and closed at once with
+    4404 and the reason when `find` raises NotFound, or with 1013 over the clients' caps. The session, or None when
+    the socket was refused or closed."""
+    refusal = websocket_allowed(websocket, websocket.app.state.settings)
+    if refusal is not None:  # the reason is for the server side
+        await websocket.close(code=1008, reason=refusal)
+        return None
+    # The page offers the subprotocol (its token rides along as another one, out of addresses and logs).
+    subprotocol = WS_PROTOCOL if WS_PROTOCOL in offered_subprotocols(websocket) else None
+    try:
+        session = find()
+    except NotFound as exc:
+        await websocket.accept(subprotocol=subprotocol)
+        await websocket.close(code=CLOSE_GONE, reason=close_reason(exc.message))
+        return None
+    full = hubs.refusal(session)
+    await websocket.accept(subprotocol=subprotocol)
+    if full is not None:
+        await websocket.close(code=CLOSE_FULL, reason=close_reason(full))
+        return None
+    return session
 
 
 async def messages(websocket: WebSocket, client: Client):
