@@ -20,7 +20,6 @@ import argparse
 import asyncio
 import json
 import os
-import socket
 import statistics
 import subprocess
 import sys
@@ -37,17 +36,11 @@ import websockets
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from classroom_bench import SESSION, free_port  # noqa: E402  (the same 2-8-8-1 session)
+
 from app import schemas  # noqa: E402
 from app.config import Settings  # noqa: E402
 from app.sessions import Session  # noqa: E402
-
-SESSION: dict[str, Any] = {
-    "layers": [2, 8, 8, 1],
-    "dataset": {"builtin": "circles", "samples": 200, "noise": 0.1, "seed": 0},
-    "optimizer": {"name": "sgd", "learning_rate": 0.1},
-    "batch_size": 10,
-    "init": {"scheme": "xavier", "seed": 0},
-}
 
 SERVER = """
 import sys, uvicorn
@@ -57,12 +50,6 @@ port, data_dir = int(sys.argv[1]), sys.argv[2]
 app = create_app(Settings(port=port, data_dir=data_dir, persist=False))
 uvicorn.run(app, host="127.0.0.1", port=port, log_level="warning", ws_ping_interval=None)
 """
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def start_server(data_dir: str, diagnostics: bool) -> tuple[subprocess.Popen, int]:

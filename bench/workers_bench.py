@@ -25,7 +25,6 @@ import asyncio
 import contextlib
 import json
 import os
-import socket
 import statistics
 import subprocess
 import sys
@@ -37,24 +36,11 @@ from typing import Any
 import httpx
 import psutil
 import websockets
+from classroom_bench import HEADERS, SESSION, free_port  # the same 2-8-8-1 session and helpers
 
 ROOT = Path(__file__).resolve().parents[1]
 
-SESSION: dict[str, Any] = {
-    "layers": [2, 8, 8, 1],
-    "dataset": {"builtin": "circles", "samples": 200, "noise": 0.1, "seed": 0},
-    "optimizer": {"name": "sgd", "learning_rate": 0.1},
-    "batch_size": 10,
-    "init": {"scheme": "xavier", "seed": 0},
-}
-HEADERS = {"X-Backprop-Viz-Request": "1"}
 WARMUP_SECONDS = 3.0
-
-
-def free_port() -> int:
-    with contextlib.closing(socket.socket()) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 class Server:
