@@ -57,7 +57,9 @@ class Hub:
         scheduler: Scheduler | None = None,
     ) -> None:
         self.session = session
-        self.scheduler = scheduler or Scheduler(settings.training_threads, on_thread_start=lower_priority)
+        self.scheduler = (
+            scheduler if scheduler is not None else Scheduler(settings.training_threads, on_thread_start=lower_priority)
+        )  # not `or`: a Scheduler with no tasks is falsy (len 0)
         self.registry = registry
         self.settings = settings
         self.loop = loop

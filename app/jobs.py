@@ -189,7 +189,9 @@ class JobRunner:
 
     def __init__(self, settings: Settings, scheduler: Scheduler | None = None) -> None:
         self.settings = settings
-        self.scheduler = scheduler or Scheduler(settings.training_threads, on_thread_start=lower_priority)
+        self.scheduler = (
+            scheduler if scheduler is not None else Scheduler(settings.training_threads, on_thread_start=lower_priority)
+        )  # not `or`: a Scheduler with no tasks is falsy (len 0)
         self.slice_seconds = settings.slice_seconds
         self.on_progress: list[ProgressListener] = []
         self._slots = threading.BoundedSemaphore(settings.max_concurrent_jobs)

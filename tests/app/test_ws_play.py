@@ -145,3 +145,17 @@ def test_a_rest_job_is_refused_while_playing(client, api):
         response = client.post(f"/api/sessions/{sid}/train", json={"passes": 10})
         assert response.status_code == 409 and "playing" in response.json()["detail"]
         command(ws, "pause")
+
+
+def test_every_session_plays_on_the_apps_one_scheduler(client, api):
+    """Play mode of every session, jobs and the REST calls' priority share the app's scheduler: a hub made while
+    it has no task (an empty Scheduler is falsy) must not make a scheduler, and a thread, of its own."""
+    shared = client.app.state.jobs.scheduler
+    assert len(shared) == 0
+    first, second = api.create()["id"], api.create()["id"]
+    assert hub_of(client, first).scheduler is shared
+    with playing(client, first):
+        assert hub_of(client, second).scheduler is shared
+        with playing(client, second):
+            assert len(shared) == 2  # both players are tasks of the one scheduler
+    assert shared.threads == len(shared._workers) == client.app.state.settings.training_threads
