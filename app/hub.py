@@ -191,7 +191,11 @@ class Hub:
             self._follow_up(client)
 
     def publish_threadsafe(self, items: list[Item]) -> None:
-        """From a worker thread that holds the session lock: keeps the order of collection."""
+        """From a worker thread that holds the session lock: keeps the order of collection. The events are
+        serialized here, in the thread that made them, so that the event loop — which every client and every
+        student's command waits for — only sends them."""
+        for item in items:
+            _ = item.text
         self.call_soon(self.publish, items)
 
     def call_soon(self, callback: Callable[..., None], *args: Any) -> None:
@@ -440,9 +444,11 @@ class Hub:
             result = session.train_chunk(passes)
             seconds = time.thread_time() - started
             if result.diverged is None:
-                if frame:
-                    self.publish_threadsafe(self.collect(visible=True, boundary=boundary))
-                return Chunk(result.passes, seconds)
+                if not frame:
+                    return Chunk(result.passes, seconds)
+                started = time.thread_time()
+                self.publish_threadsafe(self.collect(visible=True, boundary=boundary))
+                return Chunk(result.passes, seconds, frame_seconds=time.thread_time() - started)
             session.playing = False
             session.speed = None
             self.publish_threadsafe(self.collect_diverged(result.diverged))

@@ -15,6 +15,8 @@ from app.jobs import JobInfo, JobRunner
 from app.registry import SessionRegistry
 from app.sessions import Session
 
+SPACING_SECONDS = 0.1  # how long a count of the server's clients is used for frame spacing
+
 
 class Hubs:
     """A hub per session that has WebSocket clients; a hub is made on its first client and forgotten when it
@@ -26,6 +28,8 @@ class Hubs:
         self.jobs = jobs
         self.loop = asyncio.get_running_loop()
         self._hubs: dict[str, Hub] = {}
+        self._spacing = 0.0
+        self._spacing_until = -float("inf")
         self.play_slots = Slots(
             settings.max_concurrent_plays, "sessions are playing", "BACKPROP_VIZ_MAX_CONCURRENT_PLAYS"
         )
@@ -62,8 +66,13 @@ class Hubs:
         return sum(len(hub.clients) for hub in self._hubs.values())
 
     def frame_spacing(self) -> float:
-        """Seconds between two play/sync frames to one client: its share of BACKPROP_VIZ_WS_FRAMES_PER_SECOND."""
-        return self.clients / self.settings.ws_frames_per_second
+        """Seconds between two play/sync frames to one client: its share of BACKPROP_VIZ_WS_FRAMES_PER_SECOND
+        (counted again at most every SPACING_SECONDS: every frame of every hub asks, and counting visits every hub)."""
+        now = self.loop.time()
+        if now >= self._spacing_until:
+            self._spacing = self.clients / self.settings.ws_frames_per_second
+            self._spacing_until = now + SPACING_SECONDS
+        return self._spacing
 
     def refusal(self, session: Session) -> str | None:
         """Why one more client of `session` is refused (the caps of clients per session and in all), or None."""

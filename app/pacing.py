@@ -30,8 +30,10 @@ class FramePacer:
         """In the event loop: deliver now, or hold until the next frame is due."""
         loop = asyncio.get_running_loop()
         spacing = self.spacing()
-        if spacing <= UNPACED_SPACING and not self.held.pending:
-            self.deliver(items)
+        if not self.held.pending and (spacing <= UNPACED_SPACING or loop.time() >= self._next):
+            self.deliver(items)  # nothing held, and the frame is due: no timer, no copy into the held outbox
+            if spacing > UNPACED_SPACING:
+                self._next = loop.time() + spacing
             return
         for item in items:
             self.held.push(item)

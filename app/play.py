@@ -6,9 +6,13 @@ a chunk of the fast path sized to about `slice_seconds` of work (measured as it 
 one frame, 1 / frame_rate, when no slice is given); a frame (new metrics points and the state) goes out after a
 slice when one is due, at most `frame_rate` times a second, and carries every point trained since the last one
 (none is lost: the hub's metrics cursor only moves when a frame is collected). The decision boundary, the costliest
-part of a frame, rides along at most `BOUNDARY_RATE` times a second. At a finite speed of v passes per second,
-slices come every max(1 / frame_rate, 1 / v) seconds and carry the passes due by then (monotonic time; a machine
-too slow for the speed runs flat out without piling up a debt); between them the player waits off the queue.
+part of a frame, rides along at most `BOUNDARY_RATE` times a second, and only once the session has trained
+TRAINING_PER_BOUNDARY times as long as the last frame with a boundary took to make: a boundary costs a session at
+most about 1/20 of its own training, so thirty sessions sharing the training threads each refresh theirs about a
+thirtieth as often as one alone, and their total throughput stays close to one session's. At a finite speed of v
+passes per second, slices come every max(1 / frame_rate, 1 / v) seconds and carry the passes due by then (monotonic
+time; a machine too slow for the speed runs flat out without piling up a debt); between them the player waits off
+the queue.
 Play stops on pause, divergence, reset, step and back (they pause first), when the last client that may change the
 session leaves, and when the session is deleted (docs/protocol.md); a stop takes effect after the slice in progress.
 
@@ -32,16 +36,19 @@ from app.scheduler import Scheduler
 log = logging.getLogger(__name__)
 
 BOUNDARY_RATE = 10.0  # play frames with a fresh decision boundary, at most per second
+TRAINING_PER_BOUNDARY = 20.0  # seconds of training between two boundaries, per second a boundary frame took
 
 
 @dataclass(frozen=True)
 class Chunk:
-    """What one chunk of play did: passes trained, seconds the training took, and whether it diverged (which
-    ends play: the owner has published the divergence and taken the session out of play)."""
+    """What one chunk of play did: passes trained, seconds the training took, whether it diverged (which ends
+    play: the owner has published the divergence and taken the session out of play), and the seconds its frame
+    took to make (0 without one)."""
 
     passes: int
     seconds: float
     diverged: bool = False
+    frame_seconds: float = 0.0
 
 
 # Train `passes` passes, under the session lock, and publish a frame if `frame` (a divergence is published
@@ -89,6 +96,8 @@ class Player:
         self._every_slice = self.slice >= self.frame  # a frame after every slice (no frame pacing needed)
         self._frame_due = -float("inf")
         self._boundary_due = -float("inf")  # when the next frame carries the boundary (the first one does)
+        self._boundary_cost = 0.0  # seconds the last frame with a boundary took to make
+        self._trained = 0.0  # seconds of training since that frame
         self._pace: tuple[float | None, float, float] | None = None  # speed, anchor, due_base (finite speeds)
         self._loop = asyncio.get_running_loop()
         self._done: asyncio.Future[None] = self._loop.create_future()
@@ -133,12 +142,17 @@ class Player:
                 self._pace = (speed, anchor, due_base - n)
         if n > 0:
             frame = self._every_slice or started >= self._frame_due
-            boundary = frame and started >= self._boundary_due
+            boundary = (
+                frame and started >= self._boundary_due and self._trained >= TRAINING_PER_BOUNDARY * self._boundary_cost
+            )
             if boundary:
                 self._boundary_due = started + 1.0 / BOUNDARY_RATE
             result = self._train(n, boundary, frame)
             if result is None:
                 return self._over()
+            self._trained += result.seconds
+            if boundary:
+                self._boundary_cost, self._trained = result.frame_seconds, 0.0
             if frame:
                 self.frames += 1
                 self._frame_due = started + self.frame

@@ -402,7 +402,9 @@ class Session:
         """Run up to `passes` passes on the fast path (play mode and jobs call this in chunks); `should_stop` is
         asked after every keyframe chunk (a job's stop conditions)."""
         with self.lock:
+            started = time.thread_time()
             result = self.stepper.train(passes, track_metrics=track_metrics, should_stop=should_stop)
+            self.watch.count_training(time.thread_time() - started)
             if result.diverged is not None and self.lesson is not None:
                 self.lesson.count_diverged()
             self._changed()

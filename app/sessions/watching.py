@@ -3,7 +3,10 @@ loss landscape. The Session holds one `Watch` (a new one when it is rebuilt) and
 
 Measuring costs one forward and backward pass over the probe batch (about half a millisecond for a 2-8-8-1
 network): it is done again when the pass changes (or a weight is edited, or the session is rebuilt) — at once
-when the session is idle, at most `BACKPROP_VIZ_DIAGNOSTICS_RATE` times a second while it plays or trains, and
+when the session is idle; while it plays or trains, at most `BACKPROP_VIZ_DIAGNOSTICS_RATE` times a second, and
+only once the session has trained TRAINING_PER_MEASUREMENT times as long as the last measurement took (so that
+statistics cost a session at most about 1/20 of its own training, however many sessions share the machine: with
+30 sessions playing, each trains a thirtieth of the time, and is measured about a thirtieth as often as alone);
 never by itself with `BACKPROP_VIZ_DIAGNOSTICS=false` (then only on request: GET …/diagnostics).
 """
 
@@ -22,6 +25,7 @@ from engine.training import Trainer
 
 log = logging.getLogger(__name__)
 
+TRAINING_PER_MEASUREMENT = 20.0  # while busy: seconds of training between measurements, per second one takes
 _versions = itertools.count(1)  # shared by every Watch: a rebuilt session's new Watch never repeats an old version
 
 
@@ -44,6 +48,8 @@ class Watch:
         self.edits = 0  # weights edited by hand: the statistics change without a new pass
         self._key: tuple[int, int] | None = None
         self._at = -float("inf")
+        self._cost = 0.0  # this thread's CPU seconds the last measurement took
+        self._trained = 0.0  # CPU seconds of training since the last measurement (`count_training`)
         self.landscape: schemas.Landscape | None = None
         self.measure()  # the histograms' bins come from the state the session starts in
 
@@ -51,7 +57,10 @@ class Watch:
         return self.trainer.pass_index, self.edits
 
     def measure(self) -> Snapshot:
+        started = time.thread_time()
         snapshot = self.tracker.measure(self.trainer)
+        self._cost = time.thread_time() - started
+        self._trained = 0.0
         self._key = self._current_key()
         self._at = time.monotonic()
         self.version = next(_versions)
@@ -67,13 +76,21 @@ class Watch:
         """After a change: measure if the pass moved on — at once when idle, throttled while busy (see above)."""
         if not self.settings.diagnostics or self._key == self._current_key():
             return
-        if busy and time.monotonic() - self._at < 1.0 / self.settings.diagnostics_rate:
+        if busy and (
+            time.monotonic() - self._at < 1.0 / self.settings.diagnostics_rate
+            or self._trained < TRAINING_PER_MEASUREMENT * self._cost
+        ):
             return
         try:
             self.measure()
         except Exception:  # diagnostics must never break the change they follow
             log.exception("measuring the diagnostics failed")
             self._key = self._current_key()  # not again until the state moves on
+
+    def count_training(self, seconds: float) -> None:
+        """The session trained for `seconds` (CPU time of the training thread): what pays for the next measurement
+        while it is busy."""
+        self._trained += seconds
 
     def since(self, version: int) -> Update | None:
         """The latest measurement if it is newer than `version` (None when it is not, or when turned off)."""

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import app.play
-from app.play import BOUNDARY_RATE, Chunk, Player
+from app.play import BOUNDARY_RATE, TRAINING_PER_BOUNDARY, Chunk, Player
 from app.scheduler import Scheduler
 
 
@@ -46,6 +46,7 @@ class Owner:
 
     clock: FakeClock = field(default_factory=FakeClock)
     seconds_per_pass: float = 0.0
+    boundary_seconds: float = 0.0  # what a frame with a boundary takes to make
     chunks: int = 20
     diverge_at: int | None = None
     fail_at: int | None = None
@@ -67,7 +68,9 @@ class Owner:
             return None
         seconds = passes * self.seconds_per_pass
         self.clock.now += seconds
-        return Chunk(passes, seconds, diverged=number == self.diverge_at)
+        frame_seconds = self.boundary_seconds if boundary else 0.0
+        self.clock.now += frame_seconds
+        return Chunk(passes, seconds, diverged=number == self.diverge_at, frame_seconds=frame_seconds)
 
     def end(self, stopped: bool) -> None:
         self.ends.append(stopped)
@@ -215,6 +218,21 @@ def test_the_boundary_rides_along_at_most_boundary_rate_times_a_second():
     gaps = [b - a for a, b in itertools.pairwise(with_boundary)]
     assert gaps and min(gaps) >= 1 / BOUNDARY_RATE
     assert len(with_boundary) < len(owner.calls) // 4
+
+
+def test_a_costly_boundary_waits_until_the_session_has_trained_for_it():
+    """A boundary that takes 10 ms to make comes again only after 20 × 10 ms of training, however long ago in wall
+    time the last one was (sessions sharing the training threads train a fraction of the time)."""
+    owner = Owner(chunks=60, seconds_per_pass=0.001, boundary_seconds=0.01)  # chunks grow to 125 passes (1/8 s)
+    owner.play(speed=None, frame_rate=8.0)
+    calls = owner.calls[:-1]
+    with_boundary = [k for k, c in enumerate(calls) if c.boundary]
+    assert with_boundary[0] == 0
+    for a, b in itertools.pairwise(with_boundary):
+        trained = sum(c.passes for c in calls[a + 1 : b]) * owner.seconds_per_pass
+        assert trained >= TRAINING_PER_BOUNDARY * owner.boundary_seconds  # 0.2 s of training in between
+        assert sum(c.passes for c in calls[a + 1 : b - 1]) * owner.seconds_per_pass < 0.2  # and no more than due
+    assert len(with_boundary) >= 5
 
 
 def test_divergence_ends_play_after_that_chunk():

@@ -142,38 +142,41 @@ def points(first: int, count: int) -> Item:
 
 
 def test_frames_are_paced_and_coalesced_for_all_clients_at_once():
-    """With a spacing due, what is published meanwhile is held and merged once, then every client is handed the
-    same objects (one serialization); an ordered event flushes what is held and goes at once."""
+    """A frame due goes at once; what is published before the next one is due is held and merged once, then every
+    client is handed the same objects (one serialization); an ordered event flushes what is held and goes at once."""
 
     async def run() -> list[list[Item]]:
         deliveries: list[list[Item]] = []
-        third = asyncio.Event()
+        fourth = asyncio.Event()
 
         def deliver(items: list[Item]) -> None:
             deliveries.append(items)
-            if len(deliveries) == 3:
-                third.set()
+            if len(deliveries) == 4:
+                fourth.set()
 
         pacer = FramePacer(deliver, spacing=lambda: 0.05)
-        for n in range(4):  # published together: held, then one frame
-            pacer.publish([points(n * 3, 3), frame(n)])
-        assert deliveries == []
-        await asyncio.sleep(0.01)
+        pacer.publish([points(0, 3), frame(0)])  # nothing held and a frame due: at once, no timer
         assert len(deliveries) == 1
+        for n in range(1, 4):  # published before the next frame is due: held, then one frame
+            pacer.publish([points(n * 3, 3), frame(n)])
+        assert len(deliveries) == 1
+        await asyncio.sleep(0.1)
+        assert len(deliveries) == 2
         pacer.publish([Item("ordered", '{"type":"phase"}')])  # not held back
-        assert len(deliveries) == 2
+        assert len(deliveries) == 3
         pacer.publish([frame(5)])  # held until its spacing has passed
-        assert len(deliveries) == 2
-        await asyncio.wait_for(third.wait(), 5)
+        assert len(deliveries) == 3
+        await asyncio.wait_for(fourth.wait(), 5)
         pacer.close()
         return deliveries
 
     deliveries = asyncio.run(run())
-    first, second, third = deliveries
-    assert [i.kind for i in first] == ["metrics", "state"]  # merged once for every client
-    assert first[0].payload.per_pass["pass"] == list(range(12)) and first[1].payload.state == '{"n":3}'
-    assert [i.text for i in second] == ['{"type":"phase"}']
-    assert [i.payload.state for i in third] == ['{"n":5}']
+    first, merged, ordered, last = deliveries
+    assert [i.payload.state for i in first if i.kind == "state"] == ['{"n":0}']
+    assert [i.kind for i in merged] == ["metrics", "state"]  # merged once for every client
+    assert merged[0].payload.per_pass["pass"] == list(range(3, 12)) and merged[1].payload.state == '{"n":3}'
+    assert [i.text for i in ordered] == ['{"type":"phase"}']
+    assert [i.payload.state for i in last] == ['{"n":5}']
 
 
 def test_a_published_metrics_batch_is_shared_not_copied():
