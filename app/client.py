@@ -52,7 +52,8 @@ class Client:
                     continue
                 self.sending_since = time.monotonic()
                 try:
-                    await asyncio.wait_for(ws.send_text(item.text), SEND_TIMEOUT_SECONDS)
+                    async with asyncio.timeout(SEND_TIMEOUT_SECONDS):  # no task per send, unlike wait_for
+                        await ws.send_text(item.text)
                 except TimeoutError:
                     outbox.drop(
                         f"this client did not read its events: a message waited {SEND_TIMEOUT_SECONDS:.0f} s to be "

@@ -178,8 +178,11 @@ class Hub:
         self.pacer.publish(list(items))
 
     def _deliver(self, items: list[Item]) -> None:
+        """Push `items` to every client: those who may change the session first, then the watchers, so that a
+        command's answer is on its way before the event loop serves a class watching the session."""
         scrubbed: dict[str, list[Item]] = {}  # per watch token, made once for all its watchers
-        for client in list(self.clients):
+        clients = sorted(self.clients, key=lambda c: c.watch is not None)  # stable: owners first, in order
+        for client in clients:
             outbox = client.outbox
             mine = items
             if client.watch is not None:
