@@ -75,7 +75,7 @@ async def step(hub: Hub, cmd: schemas.StepCommand) -> None:
             items += hub.collect(request_id=rid, ordered=True, boundary=changed)
         return items
 
-    await hub.run(work)
+    await hub.run(work, small=_one_pass_at_most(cmd.unit, cmd.count))
 
 
 async def back(hub: Hub, cmd: schemas.BackCommand) -> None:
@@ -91,7 +91,7 @@ async def back(hub: Hub, cmd: schemas.BackCommand) -> None:
             raise InvalidInput(result.limit_reached, field="count")
         return hub.collect(request_id=cmd.request_id, ordered=True, visible=True, boundary=True)
 
-    await hub.run(work)
+    await hub.run(work)  # not small: going back may replay up to a keyframe interval of passes
     limit = results[0].limit_reached if results else None
     if limit:
         raise InvalidInput(f"went back {results[0].moved} of {cmd.count}: {limit}", field="count")
@@ -172,7 +172,7 @@ async def focus(hub: Hub, cmd: schemas.FocusCommand) -> None:
         hub.session.set_focus(cmd.index, cmd.split)
         return hub.collect(request_id=cmd.request_id, ordered=True, visible=True, focus=True)
 
-    await hub.run(work)
+    await hub.run(work, small=True)
 
 
 async def edit_weight(hub: Hub, cmd: schemas.EditWeightCommand) -> None:
@@ -205,6 +205,11 @@ async def teach(hub: Hub, cmd: schemas.TeachCommand) -> None:
         return items + hub.collect(request_id=rid, ordered=True, boundary=result.passes > 0)
 
     await hub.run(work)
+
+
+def _one_pass_at_most(unit: str, count: int) -> bool:
+    """Whether a step of `count` `unit`s touches at most one pass (small work: `Hub.run`)."""
+    return count == 1 and unit in ("phase", "layer", "pass")
 
 
 def _edit_field(edit: schemas.EditWeight, layers: list[int]) -> str:

@@ -162,6 +162,7 @@ class Reader:
         self.passes: list[tuple[float, int]] = []
         self.waiters: dict[str, asyncio.Future] = {}
         self.closing = False
+        self.session_id = ""  # a player's session (to read its pass counter)
         self.task = asyncio.create_task(self.read())
 
     async def read(self) -> None:
@@ -185,13 +186,6 @@ class Reader:
             pass
         if not self.closing:
             PROBLEMS.dropped.append(f"{self.label}: closed {self.ws.close_code} {self.ws.close_reason}")
-
-    def rate(self, start: float, end: float) -> float:
-        """Passes per second between two times, from the frames seen."""
-        inside = [p for t, p in self.passes if start <= t <= end]
-        before = [p for t, p in self.passes if t < start]
-        first = before[-1] if before else (inside[0] if inside else 0)
-        return (inside[-1] - first) / (end - start) if inside else 0.0
 
     async def request(self, command: dict[str, Any]) -> float:
         """Send a command; seconds to its first answering event."""
@@ -230,9 +224,24 @@ async def players(live: Server, http: httpx.AsyncClient, count: int) -> list[Rea
     for k in range(count):
         sid = await new_session(live, http)
         reader = await connect(f"{live.ws}/ws/sessions/{sid}", f"player {k}")
+        reader.session_id = sid
         await reader.ws.send(json.dumps({"type": "play", "speed": "max"}))
         readers.append(reader)
     return readers
+
+
+async def pass_counts(live: Server, http: httpx.AsyncClient, readers: list[Reader]) -> list[tuple[float, int]]:
+    """Each player's pass counter, read from the server (GET /api/sessions/{id}) with the time of the answer: exact
+    counts at the ends of a measured window, which frames (a few a second per session with 30 playing) are not."""
+
+    async def one(reader: Reader) -> tuple[float, int]:
+        response = await http.get(f"{live.base}/api/sessions/{reader.session_id}", headers=HEADERS)
+        if response.status_code >= 500:
+            PROBLEMS.server_errors.append(f"GET /api/sessions/{{id}}: {response.status_code}")
+        response.raise_for_status()
+        return time.monotonic(), response.json()["counters"]["pass"]
+
+    return list(await asyncio.gather(*(one(r) for r in readers)))
 
 
 async def stepping(reader: Reader, seconds: float) -> list[float]:
@@ -269,16 +278,18 @@ async def play_load(live: Server, count: int, seconds: float, step: bool) -> dic
             sid = await new_session(live, http)
             student = await connect(f"{live.ws}/ws/sessions/{sid}", "stepping student")
         await asyncio.sleep(2.0)  # warm up: chunk sizes settle
+        first = await pass_counts(live, http, readers)
         start = time.monotonic()
         cpu = cpu_seconds(live)
         times = await stepping(student, seconds) if student else await asyncio.sleep(seconds) or []
         end = time.monotonic()
         server_cpu, client_cpu = (a - b for a, b in zip(cpu_seconds(live), cpu, strict=True))
+        last = await pass_counts(live, http, readers)
         print(
             f"  (CPU over {end - start:.1f} s: server {server_cpu:.1f} s, this bench's clients {client_cpu:.1f} s; "
             f"load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs)"
         )
-        rates = [r.rate(start, end) for r in readers]
+        rates = [(p1 - p0) / (t1 - t0) for (t0, p0), (t1, p1) in zip(first, last, strict=True)]
         for reader in [*readers, *([student] if student else [])]:
             await reader.close()
     return {"rates": rates, "times": times}

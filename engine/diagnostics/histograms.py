@@ -68,12 +68,17 @@ class BinnedHistory:
     def _extend(self, left: int, right: int) -> None:
         self.low -= left * self.width
         self.bins += left + right
-        self.rows = [np.pad(row, (left, right)) for row in self.rows]
+        if self.rows:  # every row at once (a history of 256 rows: one copy, not 256 calls)
+            block = np.zeros((len(self.rows), self.bins), dtype=COUNT_DTYPE)
+            block[:, left : self.bins - right] = np.stack(self.rows)
+            self.rows = list(block)
 
     def _merge_pairs(self) -> None:
         self.width *= 2
         self.bins //= 2
-        self.rows = [row.reshape(-1, 2).sum(axis=1, dtype=COUNT_DTYPE) for row in self.rows]
+        if self.rows:
+            block = np.stack(self.rows)
+            self.rows = list(block.reshape(len(self.rows), self.bins, 2).sum(axis=2, dtype=COUNT_DTYPE))
 
     # -- the history's rows (kept in step with the tracker's entries) -----------------------------------
     def record(self, values: Array) -> Array:
