@@ -13,7 +13,7 @@ from app.hubs import Hubs
 from app.jobs import JobRunner
 from app.lessons.catalog import Lessons
 from app.registry import SessionRegistry
-from app.security import check_token
+from app.security import check_token, needs_token
 from app.sessions import Session
 
 
@@ -48,8 +48,10 @@ LessonsDep = Annotated[Lessons, Depends(get_lessons)]
 
 
 def require_token(request: Request, settings: SettingsDep) -> None:
-    """401 unless the request presents BACKPROP_VIZ_TOKEN (when one is set)."""
-    check_token(request, settings)
+    """401 unless the request presents BACKPROP_VIZ_TOKEN (when one is set and the path needs it: not a watch
+    link's, app/security.py `needs_token`)."""
+    if needs_token(request.url.path):
+        check_token(request, settings)
 
 
 def get_session(

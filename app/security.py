@@ -31,6 +31,7 @@ REQUEST_HEADER = "X-Backprop-Viz-Request"  # any value: marks a request a foreig
 WS_PROTOCOL = "backprop-viz"  # the subprotocol the page asks for (and the server answers with)
 WS_TOKEN_PROTOCOL = "backprop-viz-token."  # + the token in base64url, no padding
 HEALTH_PATH = "/api/health"
+TOKEN_FREE_PATHS = {HEALTH_PATH, "/api/catalog", "/api/lessons"}  # reads that hold no secrets
 TOKEN_HELP = (
     "send it as the header 'Authorization: Bearer <token>', as the header 'X-Backprop-Viz-Token: <token>', "
     "or as the query parameter '?token=<token>' (the token is the value of BACKPROP_VIZ_TOKEN)"
@@ -77,8 +78,16 @@ def subprotocol_token(conn: HTTPConnection) -> str | None:
 
 def needs_token(path: str) -> bool:
     """Whether a request for `path` must present the token (when one is set): the REST API but the health check,
-    and the WebSocket. The page, its static files and the API documentation hold no secrets."""
-    return (path.startswith("/api/") and path.rstrip("/") != HEALTH_PATH) or path.startswith("/ws/")
+    and the WebSocket. The page, its static files and the API documentation hold no secrets; neither do the
+    engine's catalog and the shipped lessons. A watch link's paths (`/api/watch/{token}…`, `/ws/watch/{token}`)
+    carry their own capability — the watch token, refused with a 404 when it is unknown or revoked — so a class
+    given the link needs no access token to the server: it can only watch that one session."""
+    if path.startswith(TOKEN_FREE_PREFIXES) or path.rstrip("/") in TOKEN_FREE_PATHS:
+        return False
+    return path.startswith(("/api/", "/ws/"))
+
+
+TOKEN_FREE_PREFIXES = ("/api/watch/", "/ws/watch/")
 
 
 def token_matches(presented: str | None, expected: str) -> bool:
@@ -246,5 +255,9 @@ def origin_refusal(conn: HTTPConnection, settings: Settings) -> str | None:
 
 def websocket_allowed(websocket: HTTPConnection, settings: Settings) -> str | None:
     """For the WebSocket endpoint, before accepting: None if allowed, else the reason to refuse (send it as
-    the close reason, code 1008). Checks the Origin first, then the token (header or ?token=)."""
-    return origin_refusal(websocket, settings) or token_refusal(websocket, settings)
+    the close reason, code 1008). Checks the Origin first, then the token (header or ?token=) where the path needs
+    it (a watch link's socket does not)."""
+    refusal = origin_refusal(websocket, settings)
+    if refusal is None and needs_token(websocket.url.path):
+        refusal = token_refusal(websocket, settings)
+    return refusal

@@ -9,6 +9,7 @@
 import { CLASS_COLORS, DIVERGING } from "./palette.js";
 import { esc, fmt, plotlyText, px } from "./format.js";
 import { coverAndClear } from "./canvas.js";
+import { watching } from "./watching.js";
 
 const font = () => ({ family: "system-ui, -apple-system, Segoe UI, Roboto, sans-serif", size: px(12), color: "#222" });
 
@@ -269,7 +270,8 @@ export class DataView {
 
   captionText() {
     const ds = this.dataset;
-    return `${ds.name}: ${ds.train_rows} train, ${ds.test_rows} test · click a training point to focus it`;
+    const hint = watching() ? "" : " · click a training point to focus it";
+    return `${ds.name}: ${ds.train_rows} train, ${ds.test_rows} test${hint}`;
   }
 
   renderSummary() {

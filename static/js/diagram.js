@@ -13,6 +13,7 @@ import { fmt, px, sub, sup, uiScale } from "./format.js";
 import { coverAndClear } from "./canvas.js";
 import { inputLatency, perf, timed } from "./perf.js";
 import { IMAGE_LEFT, InputImage } from "./imageinput.js";
+import { watching } from "./watching.js";
 
 const MAX_SHOWN = 16; // a wider layer shows its first and last few neurons and a "… n more" marker
 const HEAD = 6;
@@ -472,8 +473,8 @@ export class Diagram {
         bgcolor: "rgba(255,255,255,0.9)",
       });
     }
-    let title = view.mode === "idle" ? PHASE_TITLE.idle : `${PHASE_TITLE[view.mode]} · ${view.label}${ARROWS[view.mode] ? ` · ${ARROWS[view.mode]}` : ""}`;
-    if (view.playing) title = "Playing · the edges show the weights as they train (pause to step through a pass)";
+    let title = view.mode === "idle" ? (watching() ? "Waiting for the owner to start a pass" : PHASE_TITLE.idle) : `${PHASE_TITLE[view.mode]} · ${view.label}${ARROWS[view.mode] ? ` · ${ARROWS[view.mode]}` : ""}`;
+    if (view.playing) title = `Playing · the edges show the weights as they train${watching() ? "" : " (pause to step through a pass)"}`;
     return {
       margin: margins(),
       title: { text: title, x: 0.01, xanchor: "left", y: 0.985, yanchor: "top", font: { size: px(14) } },

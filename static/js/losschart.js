@@ -5,6 +5,7 @@
 // (play and background training send the loss, not the gradients), so the chart says so when it has none.
 
 import { esc, px, sup } from "./format.js";
+import { watching } from "./watching.js";
 
 const FAMILY = "system-ui, -apple-system, Segoe UI, Roboto, sans-serif";
 const font = () => ({ family: FAMILY, size: px(12), color: "#222" });
@@ -183,7 +184,7 @@ export class LossChart {
       // (no "0%" tick: it would sit on the last pass number in the corner)
       yaxis2: { overlaying: "y", side: "right", range: [0, 1.04], tickmode: "array", tickvals: [0.25, 0.5, 0.75, 1], tickformat: ".0%", showgrid: false, title: { text: "accuracy", standoff: 4 }, visible: accuracy, automargin: true, ticklabelstandoff: 4 },
       showlegend: false,
-      annotations: empty ? [{ text: fitLines("No passes yet:<br>press Next pass, Play or Train", this.el.clientWidth, px(13)), showarrow: false, xref: "paper", yref: "paper", x: 0.5, y: 0.5, font: { size: px(13), color: "#666" } }] : overlays.map((t) => this.endLabel(t)).filter(Boolean),
+      annotations: empty ? [{ text: fitLines(watching() ? "No passes yet" : "No passes yet:<br>press Next pass, Play or Train", this.el.clientWidth, px(13)), showarrow: false, xref: "paper", yref: "paper", x: 0.5, y: 0.5, font: { size: px(13), color: "#666" } }] : overlays.map((t) => this.endLabel(t)).filter(Boolean),
       uirevision: "loss",
       paper_bgcolor: "#fff",
       plot_bgcolor: "#fff",
@@ -307,7 +308,7 @@ export class GradChart {
 
     let text;
     if (empty && busy) text = session.playing ? "No gradients while playing:<br>Pause, then step a pass." : "No gradients while training:<br>step a pass afterwards.";
-    else if (empty) text = "Step through a backward pass<br>to see each layer's gradient";
+    else if (empty) text = watching() ? "Each layer's gradient shows<br>once a backward pass is stepped through" : "Step through a backward pass<br>to see each layer's gradient";
     Plotly.react(this.el, traces, {
       margin: { l: 6, r: 8, t: 6, b: 4 },
       font: font(),

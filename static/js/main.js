@@ -32,10 +32,11 @@ const early = (promise) => {
   return promise;
 };
 const catalogRequest = early(api("GET", "/api/catalog"));
-const datasetsRequest = early(api("GET", "/api/datasets"));
 // A watch link (/watch/{token}, docs/protocol.md): the session is read through the token, never its id.
 const watchMatch = /\/watch\/([^/?#]+)\/?$/.exec(location.pathname);
 const watchToken = watchMatch ? decodeURIComponent(watchMatch[1]) : null;
+// A watcher builds nothing, so it needs no data sets (and may hold the watch link and no access token).
+const datasetsRequest = watchToken ? Promise.resolve({ builtin: [], uploaded: [] }) : early(api("GET", "/api/datasets"));
 const linkedId = watchToken ? null : new URLSearchParams(location.search).get("session");
 const linkedRequest = watchToken
   ? early(api("GET", `/api/watch/${encodeURIComponent(watchToken)}`))
@@ -159,6 +160,7 @@ function wire(store, page) {
 
 async function start() {
   await domReady();
+  if (watchToken) document.body.classList.add("watching"); // before anything draws: the hints depend on it
   let diagram = null;
   const plotly = new PlotlyLoader(document.body.dataset.plotly, () => Boolean(diagram && diagram.everDrawn));
   const plotlyLoaded = plotly.arm();

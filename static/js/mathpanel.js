@@ -7,6 +7,7 @@
 
 import { esc, fmt, raw } from "./format.js";
 import { closedFormDelta, elementwise, entry, label, seedRule } from "./catalog.js";
+import { stepTo, watching } from "./watching.js";
 
 const MAX_TERMS = 10; // a longer sum shows its first and last few terms and "… n more"
 const LARGEST_TERMS = 8; // a sum over an image's pixels shows its largest terms, the biggest first
@@ -194,7 +195,7 @@ export class MathPanel {
     const head = `<h4 data-section="forward">Forward <span class="phase">F${l}</span></h4>`;
     if (!rec) {
       return `${head}<div class="eq">${sym("z", l, j + 1)} = Σ<sub>k</sub> ${sym("w", l, "jk")} ${sym("a", l - 1, "k")} + ${sym("b", l, j + 1)}</div>
-        <p class="pending">Not computed yet in this pass: step to <b>F${l}</b>. Now ${sym("b", l, j + 1)} = ${this.num(state.biases[l - 1][j], "math-b")}.</p>`;
+        <p class="pending">Not computed yet in this pass: ${stepTo(`F${l}`)}. Now ${sym("b", l, j + 1)} = ${this.num(state.biases[l - 1][j], "math-b")}.</p>`;
     }
     const W = rec.W;
     const a = rec.a_prev;
@@ -211,7 +212,7 @@ export class MathPanel {
   lossSection({ view, state }, j, act) {
     const rec = view.loss;
     const head = `<h4 data-section="loss">Loss <span class="phase">J</span></h4>`;
-    if (!rec) return `${head}<p class="pending">Not computed yet in this pass: step to <b>J</b>.</p>`;
+    if (!rec) return `${head}<p class="pending">Not computed yet in this pass: ${stepTo("J")}.</p>`;
     const lossName = state.config.loss;
     const L = view.L;
     let deltaEq;
@@ -242,7 +243,7 @@ export class MathPanel {
       const eq = l === L
         ? `${sym("δ", "L", j + 1)} = ∂J/∂${sym("z", "L", j + 1)}`
         : `${sym("δ", l, j + 1)} = (Σ<sub>i</sub> ${sym("w", l + 1, `i${j + 1}`)} ${sym("δ", l + 1, "i")}) · f′(${sym("z", l, j + 1)})`;
-      return `${head}<div class="eq">${eq}</div><p class="pending">Not computed yet in this pass: step to <b>B${l}</b>.</p>`;
+      return `${head}<div class="eq">${eq}</div><p class="pending">Not computed yet in this pass: ${stepTo(`B${l}`)}.</p>`;
     }
     let deltaHtml;
     if (l === L) {
@@ -263,7 +264,7 @@ export class MathPanel {
   biasUpdateSection({ view, state }, l, j) {
     const rec = view.update;
     const head = `<h4 data-section="update">Update <span class="phase">U</span></h4>`;
-    if (!rec) return `${head}<div class="eq">${sym("b", l, j + 1)} := ${sym("b", l, j + 1)} − η ∂J/∂${sym("b", l, j + 1)}</div><p class="pending">Not applied yet in this pass: step to <b>U</b>.</p>`;
+    if (!rec) return `${head}<div class="eq">${sym("b", l, j + 1)} := ${sym("b", l, j + 1)} − η ∂J/∂${sym("b", l, j + 1)}</div><p class="pending">Not applied yet in this pass: ${stepTo("U")}.</p>`;
     const before = view.biasBefore[l] ? view.biasBefore[l][j] : null;
     const grad = view.bwd[l] ? view.bwd[l].grad_b[j] : null;
     const after = rec.b[l - 1][j];
@@ -298,7 +299,7 @@ export class MathPanel {
     if (fwd) {
       parts.push(`<div class="eq">its term in ${sym("z", l, j + 1)}: ${name} · ${sym("a", l - 1, k + 1)} = ${this.par(fwd.W[j][k], "math-term-w")}${this.par(fwd.a_prev[k], "math-term-a")}</div>
         <div class="eq">${sym("z", l, j + 1)} = ${this.num(fwd.z[j], "math-z")}, ${sym("a", l, j + 1)} = ${this.num(fwd.a[j], "math-a")}</div>`);
-    } else parts.push(`<p class="pending">Not computed yet in this pass: step to <b>F${l}</b>.</p>`);
+    } else parts.push(`<p class="pending">Not computed yet in this pass: ${stepTo(`F${l}`)}.</p>`);
     parts.push(`<h4 data-section="backward">Backward <span class="phase">B${l}</span></h4>`);
     const bwd = view.bwd[l];
     if (bwd) {
@@ -307,7 +308,7 @@ export class MathPanel {
       parts.push(`<div class="eq">∂J/∂${name} = ${sym("δ", l, j + 1)} · ${sym("a", l - 1, k + 1)} = ${this.par(bwd.delta[j], "math-delta")}${this.par(bwd.a_prev[k], "math-a-prev")} = ${this.num(bwd.sample_grad_W[j][k], "math-grad-sample")} <span class="note">this sample (${bwd.focus < 0 ? "your drawing" : `#${bwd.focus}`})</span></div>
         <div class="eq">∂J/∂${name} = ${this.num(bwd.grad_W[j][k], "math-grad-batch", " result")} <span class="note">mean of δ·a over the batch${reg} — what the update uses</span></div>`);
     } else {
-      parts.push(`<div class="eq">∂J/∂${name} = ${sym("δ", l, j + 1)} · ${sym("a", l - 1, k + 1)}</div><p class="pending">Not computed yet in this pass: step to <b>B${l}</b>.</p>`);
+      parts.push(`<div class="eq">∂J/∂${name} = ${sym("δ", l, j + 1)} · ${sym("a", l - 1, k + 1)}</div><p class="pending">Not computed yet in this pass: ${stepTo(`B${l}`)}.</p>`);
     }
     parts.push(`<h4 data-section="update">Update <span class="phase">U</span></h4>`);
     const upd = view.update;
@@ -316,7 +317,7 @@ export class MathPanel {
       const grad = bwd ? bwd.grad_W[j][k] : null;
       parts.push(this.updateEq(state, upd, name, before, grad, upd.W[l - 1][j][k], upd.step_W[l - 1][j][k]));
     } else {
-      parts.push(`<div class="eq">${name} := ${name} − η ∂J/∂${name}</div><p class="pending">Not applied yet in this pass: step to <b>U</b>.</p>`);
+      parts.push(`<div class="eq">${name} := ${name} − η ∂J/∂${name}</div><p class="pending">Not applied yet in this pass: ${stepTo("U")}.</p>`);
     }
     return parts.join("");
   }
@@ -347,8 +348,8 @@ export class MathPanel {
       return;
     }
     this.editKey = key;
-    if (!key) {
-      this.edit.innerHTML = "";
+    if (!key || watching()) {
+      this.edit.innerHTML = ""; // a watcher changes nothing
       return;
     }
     this.edit.innerHTML = `<form class="edit-form"><label>${label}

@@ -125,3 +125,30 @@ def test_the_api_documentation_renders_from_packaged_assets(
     # ReDoc's footer always asks Redocly's CDN for its logo: the Content-Security-Policy refuses it (nothing leaves
     # the machine, and ReDoc hides the image); that refusal is the one console message allowed here.
     assert [e for e in page.problems.errors if "cdn.redoc.ly" not in e] == []
+
+
+def test_a_class_watches_through_the_link_alone_on_a_server_with_a_token(
+    context: Any, token_server: LiveServer, request: pytest.FixtureRequest
+) -> None:
+    """BACKPROP_VIZ_TOKEN set: a watcher given only the watch link (a fresh browser, no token anywhere) sees the
+    session live, and the page says nothing is wrong."""
+    owner = {"Authorization": f"Bearer {TOKEN}", "X-Backprop-Viz-Request": "1"}
+    with httpx.Client(base_url=token_server.base, timeout=30) as api:
+        body = {"layers": [2, 3, 1], "dataset": {"builtin": "xor"}}
+        session_id = api.post("/api/sessions", json=body, headers=owner).json()["id"]
+        link = api.post(f"/api/sessions/{session_id}/watch", headers=owner).json()
+        watcher = watched(context.new_page())
+        watcher.goto(f"{token_server.base}{link['url']}")
+        watcher.wait_for_selector("body[data-ready='1'][data-conn='open']")
+        watcher.wait_for_function("() => window.__bpv.diagram.ready")
+        assert watcher.locator("[data-testid='watching-badge']").is_visible()
+        assert watcher.evaluate("sessionStorage.getItem('backprop-viz-token')") is None
+        watcher.wait_for_function("() => /Waiting for the owner/.test(document.getElementById('diagram').textContent)")
+        text = watcher.inner_text("body")  # hints say what the owner does, not what to press
+        assert "the owner steps to" in text
+        assert "press Next pass" not in text and "step to start a pass" not in text and "by hand" not in text
+        api.post(f"/api/sessions/{session_id}/step", json={"unit": "pass", "count": 1}, headers=owner)
+        watcher.wait_for_function("() => window.__bpv.store.state && window.__bpv.store.state.counters.pass === 1")
+        shot(watcher, request, "watching-with-token")
+        assert not watcher.problems.errors, watcher.problems.errors
+        watcher.close()

@@ -146,3 +146,33 @@ def test_deleting_the_session_ends_its_link(client, api):
         assert closed.value.code == 4404
     api.error(client.get(f"/api/watch/{token}"), 404)
     api.error(client.post(f"/api/sessions/{sid}/watch"), 404)
+
+
+def test_with_an_access_token_a_watcher_needs_only_the_link(api_with):
+    """BACKPROP_VIZ_TOKEN set: the owner uses the token; the class, given the link only, reads the session, the
+    catalog and the lessons and follows the socket — and nothing else opens without the token."""
+    secret = "class-token-7d1e"
+    with api_with(token=secret) as api:
+        client = api.client
+        owner = {"Authorization": f"Bearer {secret}"}
+        sid = client.post("/api/sessions", json=api.xor, headers=owner).json()["id"]
+        link = client.post(f"/api/sessions/{sid}/watch", headers=owner).json()
+        token = link["token"]
+        assert client.get(f"/api/watch/{token}").json()["id"] == token  # no access token presented
+        assert client.get(f"/api/watch/{token}/metrics").status_code == 200
+        assert client.get("/api/catalog").status_code == 200
+        assert client.get("/api/lessons").status_code == 200
+        api.error(client.get("/api/watch/not-a-token"), 404)
+        api.error(client.post(f"/api/watch/{token}/step", json={}), 403)  # still read-only
+        for response in (
+            client.get(f"/api/sessions/{sid}"),
+            client.get("/api/datasets"),
+            client.post(f"/api/sessions/{sid}/watch"),
+            client.get(f"/api/lessons/{'x' * 8}"),
+        ):
+            api.error(response, 401)
+        with client.websocket_connect(f"/ws/watch/{token}") as ws:
+            assert ws.receive_json()["type"] == "snapshot"
+        with pytest.raises(WebSocketDisconnect) as refused, client.websocket_connect(f"/ws/sessions/{sid}") as ws:
+            ws.receive_json()
+        assert refused.value.code == 1008
