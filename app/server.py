@@ -65,9 +65,8 @@ def serve_workers(settings: Settings) -> int:
     """The router on the public port and `settings.workers` worker processes behind it (app/cluster/). The store
     is opened (checked, made, a damaged file moved aside) once here, before the workers share it."""
     import shutil
-    import tempfile
-    from pathlib import Path
 
+    from app.cluster.paths import make_cluster_dir
     from app.cluster.router import Router
     from app.cluster.supervisor import Supervisor
     from app.middleware import Guard
@@ -75,7 +74,7 @@ def serve_workers(settings: Settings) -> int:
 
     if settings.persist:
         Store(settings.data_dir).close()  # StoreError: the caller's one clear line
-    cluster_dir = Path(tempfile.mkdtemp(prefix="backprop-viz-"))  # mode 0700: the workers' sockets
+    cluster_dir = make_cluster_dir()  # mode 0700: the workers' sockets (stale ones of killed routers removed)
     try:
         # The same gate as one server's (Host, token, cross-site writes, bodies): what it refuses before a body is
         # read must be refused here, since a worker's early answer waits behind the body the router is forwarding.
