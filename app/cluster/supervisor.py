@@ -54,6 +54,10 @@ class Worker:
         return self.process.pid if self.process is not None else None
 
 
+SPLIT_LIMITS = ("memory_budget_bytes", "max_sessions", "max_ws_clients")  # server-wide: shared out among workers
+SPLIT_MINIMUM = {"memory_budget_bytes": 64 * 1024 * 1024}  # the least a worker's settings accept
+
+
 class Supervisor:
     """The workers of one router; `start()` returns once every worker is up (or START_SECONDS passed)."""
 
@@ -75,9 +79,20 @@ class Supervisor:
                 "BACKPROP_VIZ_HOST": self.settings.host,  # as given on the command line: the Host check needs it
                 "BACKPROP_VIZ_PORT": str(self.settings.port),
                 "PYTHONUNBUFFERED": "1",
+                **self.shares(),
             }
         )
         return env
+
+    def shares(self) -> dict[str, str]:
+        """The server-wide limits, each worker's share (rounded up, at least 1): without this every worker would
+        take the whole memory budget, session cap and WebSocket cap, and the server N times each. Sessions go to
+        the workers in turn, so the shares fill evenly."""
+        n = self.settings.workers
+        return {
+            f"BACKPROP_VIZ_{name.upper()}": str(max(SPLIT_MINIMUM.get(name, 1), -(-getattr(self.settings, name) // n)))
+            for name in SPLIT_LIMITS
+        }
 
     async def start(self) -> None:
         for worker in self.workers:
