@@ -108,7 +108,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.jobs = jobs
     app.state.persistence = persistence
     app.state.lessons = lesson_set
-    app.state.watch = WatchLinks(registry)
+    app.state.watch = links = WatchLinks(registry, persistence.store if persistence is not None else None)
+    links.restore()  # the links kept beside the sessions just restored
     app.add_middleware(InteractiveRequests, scheduler=jobs.scheduler)  # REST calls go ahead of training slices
     app.add_middleware(Guard, settings=settings)  # Host, token, cross-site writes, bounded bodies, headers
     openapi.install(app, settings)  # the document states this server's limits

@@ -50,6 +50,10 @@ CREATE TABLE IF NOT EXISTS datasets (
     created REAL NOT NULL,
     image_shape TEXT          -- "28,28" when uploaded as images; NULL otherwise
 );
+CREATE TABLE IF NOT EXISTS watch_links (
+    session_id TEXT PRIMARY KEY,  -- at most one link per session
+    token TEXT NOT NULL UNIQUE
+);
 """
 # Columns added after a schema version was released, added in place to a database made before them (additive:
 # a server that does not know them reads the rest as before).
@@ -219,8 +223,28 @@ class Store:
         self._db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
 
     def delete_session(self, session_id: str) -> None:
+        """Forget a session, and its watch link with it."""
         with self._lock:
             self._db.execute("DELETE FROM sessions WHERE id = ?", (session_id,))
+            self._db.execute("DELETE FROM watch_links WHERE session_id = ?", (session_id,))
+
+    # -- watch links (app/watch.py): kept so that a restart keeps the links a class was given -------------
+    def save_watch_link(self, session_id: str, token: str) -> None:
+        with self._lock:
+            self._db.execute(
+                "INSERT INTO watch_links (session_id, token) VALUES (?, ?) "
+                "ON CONFLICT (session_id) DO UPDATE SET token = excluded.token",
+                (session_id, token),
+            )
+
+    def delete_watch_link(self, session_id: str) -> None:
+        with self._lock:
+            self._db.execute("DELETE FROM watch_links WHERE session_id = ?", (session_id,))
+
+    def watch_links(self) -> list[tuple[str, str]]:
+        """Every kept link as (session id, token)."""
+        with self._lock:
+            return [(row[0], row[1]) for row in self._db.execute("SELECT session_id, token FROM watch_links")]
 
     def session_ids(self) -> list[str]:
         with self._lock:

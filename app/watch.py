@@ -4,12 +4,14 @@ The session id is the capability to change a session (anyone who knows it can st
 watcher reaches the session through the watch token alone and must never learn the id: every REST answer and
 WebSocket event a watcher gets passes through `scrub`, which puts the watch token where the id was (`state.id`
 reads as the token). A session has at most one link at a time; revoking it closes its watchers' sockets
-(CLOSE_REVOKED) and forgets the token, so a new link is a new token. Links live as long as the session in this
-process: a restart forgets them (the owner makes a new one). See docs/protocol.md, "Watch links".
+(CLOSE_REVOKED) and forgets the token, so a new link is a new token. Links live as long as the session: with
+persistence on they are kept in the store beside it, so a restart keeps the links a class was given (`restore`).
+See docs/protocol.md, "Watch links".
 """
 
 from __future__ import annotations
 
+import logging
 import threading
 from dataclasses import dataclass
 
@@ -18,6 +20,9 @@ from app.ids import new_watch_token
 from app.outbox import Item, StateFrame
 from app.registry import SessionRegistry
 from app.sessions import Session
+from app.store import Store
+
+log = logging.getLogger(__name__)
 
 CLOSE_REVOKED = 4410  # close code: the watch link was revoked (the session's owner took it back)
 REVOKED_REASON = "the watch link was revoked by the session's owner; ask for a new one"
@@ -41,12 +46,43 @@ class Link:
 class WatchLinks:
     """The watch links of one app (`app.state.watch`): token ↔ session, at most one link per session."""
 
-    def __init__(self, registry: SessionRegistry) -> None:
+    def __init__(self, registry: SessionRegistry, store: Store | None = None) -> None:
         self.registry = registry
+        self.store = store  # persistence on: links are kept beside their sessions
         self._by_token: dict[str, Session] = {}
         self._by_session: dict[str, str] = {}
         self._lock = threading.Lock()
         registry.on_remove.append(self._session_removed)
+
+    def restore(self) -> int:
+        """Take back the kept links of the sessions this process holds (after the sessions were restored); how
+        many. A link whose session did not come back is left to that session's owner (another worker) or to
+        its deletion."""
+        if self.store is None:
+            return 0
+        try:
+            kept = self.store.watch_links()
+        except Exception:
+            log.exception("the watch links could not be read back; their owners can make new ones")
+            return 0
+        restored = 0
+        with self._lock:
+            for session_id, token in kept:
+                session = self.registry.get_quietly(session_id)
+                if session is not None and token not in self._by_token:
+                    self._by_token[token] = session
+                    self._by_session[session_id] = token
+                    restored += 1
+        return restored
+
+    def _keep(self, call: str, *args: str) -> None:
+        """Mirror a change in the store; a failure is logged (the link works until a restart)."""
+        if self.store is None:
+            return
+        try:
+            getattr(self.store, call)(*args)
+        except Exception:
+            log.exception("the watch link could not be kept (%s); it works until the server restarts", call)
 
     def create(self, session: Session) -> tuple[str, bool]:
         """The session's link token, made if it has none; True when it was made now."""
@@ -57,7 +93,8 @@ class WatchLinks:
             token = new_watch_token(self.registry.settings.shard)
             self._by_token[token] = session
             self._by_session[session.id] = token
-            return token, True
+        self._keep("save_watch_link", session.id, token)
+        return token, True
 
     def revoke(self, session: Session) -> str | None:
         """Forget the session's link; its token (None if it had none)."""
@@ -65,7 +102,9 @@ class WatchLinks:
             token = self._by_session.pop(session.id, None)
             if token is not None:
                 self._by_token.pop(token, None)
-            return token
+        if token is not None:
+            self._keep("delete_watch_link", session.id)
+        return token
 
     def token_of(self, session: Session) -> str | None:
         with self._lock:
@@ -111,12 +150,12 @@ def scrub_item(item: Item, session_id: str, token: str) -> Item:
     if isinstance(payload, StateFrame):
         parts = [
             None if part is None else scrub(part, session_id, token)
-            for part in (payload.state, payload.visible, payload.focus, payload.boundary)
+            for part in (payload.state, payload.visible, payload.focus, payload.boundary, payload.diagnostics)
         ]
-        state, visible, focus, boundary = parts
+        state, visible, focus, boundary, diagnostics = parts
         assert state is not None
         request_id = payload.request_id
         if isinstance(request_id, str):
             request_id = scrub(request_id, session_id, token)
-        return Item(item.kind, StateFrame(state, request_id, visible, focus, boundary))
+        return Item(item.kind, StateFrame(state, request_id, visible, focus, boundary, diagnostics))
     return item

@@ -52,8 +52,8 @@ DIVERGING_SESSION: dict[str, Any] = {
 
 
 def make_settings(tmp_path: Path, **overrides: Any) -> Settings:
-    """Settings isolated from the environment's data directory, with persistence off."""
-    return Settings(data_dir=tmp_path / "data", persist=False, **overrides)
+    """Settings isolated from the environment's data directory, with persistence off (unless overridden)."""
+    return Settings(**{"data_dir": tmp_path / "data", "persist": False, **overrides})
 
 
 @pytest.fixture

@@ -101,3 +101,17 @@ def test_a_database_from_before_image_shapes_gains_the_column_and_keeps_its_rows
     assert store.moved_aside is None
     assert store.datasets() == [StoredDatasetRow("d0", "old.csv", None, "auto", b"a,b\n1,2\n", 1.0, None)]
     store.close()
+
+
+def test_watch_links_are_kept_and_go_with_their_session(tmp_path):
+    from app.store import Store
+
+    store = Store(tmp_path)
+    store.save_watch_link("s1", "t1")
+    store.save_watch_link("s2", "t2")
+    store.save_watch_link("s1", "t1b")  # a session has one link: a new one replaces it
+    assert sorted(store.watch_links()) == [("s1", "t1b"), ("s2", "t2")]
+    store.delete_watch_link("s2")
+    store.delete_session("s1")  # its link goes with it
+    assert store.watch_links() == []
+    store.close()

@@ -176,3 +176,40 @@ def test_with_an_access_token_a_watcher_needs_only_the_link(api_with):
         with pytest.raises(WebSocketDisconnect) as refused, client.websocket_connect(f"/ws/sessions/{sid}") as ws:
             ws.receive_json()
         assert refused.value.code == 1008
+
+
+def test_a_link_outlives_a_restart_and_a_revoked_one_does_not(api_with):
+    """Persistence on: the link a class was given works again after the server restarts; revoked or deleted
+    with its session, it is gone for good."""
+    with api_with(persist=True) as api:
+        client = api.client
+        kept = api.create()["id"]
+        revoked = api.create()["id"]
+        gone = api.create()["id"]
+        kept_token = make_link(client, kept)["token"]
+        revoked_token = make_link(client, revoked)["token"]
+        gone_token = make_link(client, gone)["token"]
+        assert client.delete(f"/api/sessions/{revoked}/watch").status_code == 204
+        assert client.delete(f"/api/sessions/{gone}").status_code == 204
+    with api_with(persist=True) as api:  # the same data directory: a restart
+        client = api.client
+        assert client.get(f"/api/watch/{kept_token}").json()["id"] == kept_token
+        again = client.post(f"/api/sessions/{kept}/watch")
+        assert again.status_code == 200 and again.json()["token"] == kept_token  # still that one link
+        api.error(client.get(f"/api/watch/{revoked_token}"), 404)
+        api.error(client.get(f"/api/watch/{gone_token}"), 404)
+        with client.websocket_connect(f"/ws/watch/{kept_token}") as ws:
+            snapshot = ws.receive_json()
+            assert snapshot["type"] == "snapshot" and kept not in json.dumps(snapshot)
+
+
+def test_a_watcher_gets_the_layer_statistics_the_owner_gets(client, api):
+    sid = api.create()["id"]
+    token = make_link(client, sid)["token"]
+    with client.websocket_connect(f"/ws/sessions/{sid}") as owner, client.websocket_connect(f"/ws/watch/{token}") as ws:
+        owner.receive_json()
+        ws.receive_json()
+        answer = command(owner, "step", unit="pass", count=1)
+        assert answer[-1]["diagnostics"] is not None
+        seen = receive_until(ws, lambda e: e["type"] == "state" and e["state"]["counters"]["pass"] == 1)
+        assert seen[-1]["diagnostics"] == answer[-1]["diagnostics"]
