@@ -50,6 +50,7 @@ MODULES = (
     "state.js",
     "transport.js",
     "format.js",
+    "watching.js",
     "palette.js",
     "diagram.js",
     "mathpanel.js",
@@ -82,6 +83,7 @@ MODULES = (
 # What the page asks the server for before it can build a session: requested with the HTML (<link rel="preload">)
 # instead of once the modules run, about 0.3 s later. Not when a token is needed: the page presents it in a header.
 STARTUP_REQUESTS = ("api/catalog", "api/datasets")
+WATCH_STARTUP_REQUESTS = ("api/catalog",)  # a watcher builds nothing: it asks for no data sets
 
 router = APIRouter(include_in_schema=False)
 templates = Jinja2Templates(directory=str(TEMPLATES_DIR))
@@ -173,10 +175,12 @@ def watch_page(request: Request, settings: SettingsDep, token: str) -> HTMLRespo
     """The page in watch mode (app/watch.py): main.js reads the token from the address and shows the session
     read-only. The shell is the same, its relative addresses one level up (the app's root; the CSP allows no
     <base>). An unknown token still gets the page, which says the link no longer works (it holds no secrets)."""
-    return _shell(request, settings, base="../")
+    return _shell(request, settings, base="../", startup=WATCH_STARTUP_REQUESTS)
 
 
-def _shell(request: Request, settings: SettingsDep, base: str = "") -> HTMLResponse:
+def _shell(
+    request: Request, settings: SettingsDep, base: str = "", startup: tuple[str, ...] = STARTUP_REQUESTS
+) -> HTMLResponse:
     return templates.TemplateResponse(
         request,
         "index.html",
@@ -185,7 +189,7 @@ def _shell(request: Request, settings: SettingsDep, base: str = "") -> HTMLRespo
             "protocol_version": PROTOCOL_VERSION,
             "plotly_etag": plotly_js().etag.strip('"')[:12],
             "modules": MODULES,
-            "startup_requests": () if settings.token else STARTUP_REQUESTS,
+            "startup_requests": () if settings.token else startup,
             "base": base,
         },
         headers={"Cache-Control": "no-cache"},  # the CSP, with frame-ancestors, is app/middleware.py's
