@@ -95,7 +95,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         title="backprop-viz",
         version=__version__,
         description="Watch backpropagation happen: sessions over REST and a WebSocket that streams every phase. "
-        "When BACKPROP_VIZ_TOKEN is set, every call but GET /api/health needs it: the header "
+        "When BACKPROP_VIZ_TOKEN is set, every call needs it but GET /api/health, GET /api/catalog, GET /api/lessons "
+        "and a watch link's /api/watch/{token}… (the watch token is its own capability): the header "
         "`Authorization: Bearer <token>`, the header `X-Backprop-Viz-Token`, or `?token=`. A POST needs "
         "`Content-Type: application/json` or the header `X-Backprop-Viz-Request: 1` (what a page from another site "
         "cannot send: 403 otherwise); the Host header must name this server (BACKPROP_VIZ_ALLOWED_HOSTS).",
