@@ -30,7 +30,6 @@ import itertools
 import json
 import os
 import shutil
-import socket
 import statistics
 import subprocess
 import sys
@@ -45,15 +44,9 @@ from typing import Any
 import httpx
 import psutil
 import websockets
+from ws_bench import SESSION, free_port  # the same 2-8-8-1 session as the other WebSocket benchmarks
 
 ROOT = Path(__file__).resolve().parents[1]
-SESSION: dict[str, Any] = {
-    "layers": [2, 8, 8, 1],
-    "dataset": {"builtin": "circles", "samples": 200, "noise": 0.1, "seed": 0},
-    "optimizer": {"name": "sgd", "learning_rate": 0.1},
-    "batch_size": 10,
-    "init": {"scheme": "xavier", "seed": 0},
-}
 HEADERS = {"X-Backprop-Viz-Request": "1"}
 
 
@@ -66,12 +59,6 @@ class Problems:
 
 
 PROBLEMS = Problems()
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def serve_supports_workers() -> bool:

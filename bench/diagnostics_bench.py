@@ -29,14 +29,13 @@ import timeit
 from pathlib import Path
 from typing import Any
 
-import httpx
 import psutil
 import websockets
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from classroom_bench import SESSION, free_port  # noqa: E402  (the same 2-8-8-1 session)
+from ws_bench import SESSION, cpu_seconds, create_session, free_port, start_play, wait_until_up  # noqa: E402
 
 from app import schemas  # noqa: E402
 from app.config import Settings  # noqa: E402
@@ -56,26 +55,8 @@ def start_server(data_dir: str, diagnostics: bool) -> tuple[subprocess.Popen, in
     port = free_port()
     env = {**os.environ, "BACKPROP_VIZ_DIAGNOSTICS": "true" if diagnostics else "false"}
     proc = subprocess.Popen([sys.executable, "-c", SERVER, str(port), data_dir], cwd=ROOT, env=env)
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        try:
-            if httpx.get(f"http://127.0.0.1:{port}/api/health", timeout=1).status_code == 200:
-                return proc, port
-        except httpx.HTTPError:
-            time.sleep(0.1)
-    proc.kill()
-    raise SystemExit("a server did not start within 30 s")
-
-
-def create_session(port: int) -> str:
-    response = httpx.post(f"http://127.0.0.1:{port}/api/sessions", json=SESSION, timeout=30)
-    response.raise_for_status()
-    return response.json()["id"]
-
-
-def cpu_seconds(process: psutil.Process) -> float:
-    times = process.cpu_times()
-    return times.user + times.system
+    wait_until_up(proc, port)
+    return proc, port
 
 
 class Player:
@@ -93,12 +74,7 @@ class Player:
 
     async def round(self, ws: Any, seconds: float, tag: str) -> None:
         cpu = cpu_seconds(self.server)
-        await ws.send(json.dumps({"type": "play", "speed": "max", "request_id": f"play{tag}"}))
-        while True:
-            event = json.loads(await ws.recv())
-            if event["type"] == "state" and event.get("request_id") == f"play{tag}":
-                first, started = event["state"]["counters"]["pass"], time.perf_counter()
-                break
+        first, started = await start_play(ws, f"play{tag}")
         while time.perf_counter() < started + seconds:
             text = await ws.recv()
             if '"type":"state"' in text:
@@ -152,8 +128,8 @@ def main() -> None:
         proc_on, port_on = start_server(data_on, diagnostics=True)
         proc_off, port_off = start_server(data_off, diagnostics=False)
         try:
-            on = Player(port_on, create_session(port_on), psutil.Process(proc_on.pid))
-            off = Player(port_off, create_session(port_off), psutil.Process(proc_off.pid))
+            on = Player(port_on, create_session(f"http://127.0.0.1:{port_on}"), psutil.Process(proc_on.pid))
+            off = Player(port_off, create_session(f"http://127.0.0.1:{port_off}"), psutil.Process(proc_off.pid))
             asyncio.run(compare(on, off, args.seconds, args.rounds))
         finally:
             for proc in (proc_on, proc_off):

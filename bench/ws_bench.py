@@ -81,15 +81,21 @@ def free_port() -> int:
 def start_server(port: int, data_dir: str, history_bytes: int, deflate: bool = True) -> subprocess.Popen:
     argv = [sys.executable, "-c", SERVER, str(port), data_dir, str(history_bytes), "on" if deflate else "off"]
     proc = subprocess.Popen(argv, cwd=ROOT)
-    deadline = time.monotonic() + 30
+    wait_until_up(proc, port)
+    return proc
+
+
+def wait_until_up(proc: subprocess.Popen, port: int, seconds: float = 30) -> None:
+    """Until the server on `port` answers /api/health; killed and SystemExit if it does not within `seconds`."""
+    deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:
         try:
             if httpx.get(f"http://127.0.0.1:{port}/api/health", timeout=1).status_code == 200:
-                return proc
+                return
         except httpx.HTTPError:
             time.sleep(0.1)
     proc.kill()
-    raise SystemExit("the server did not start within 30 s")
+    raise SystemExit(f"a server did not start within {seconds:.0f} s")
 
 
 def create_session(base: str, **changes: Any) -> str:
@@ -144,6 +150,15 @@ class FastPath:
         self.cpu_seconds += time.thread_time() - cpu
 
 
+async def start_play(ws: Any, request_id: str) -> tuple[int, float]:
+    """Send `play` at max and read up to its answer: the pass it started from, and when (perf_counter)."""
+    await ws.send(json.dumps({"type": "play", "speed": "max", "request_id": request_id}))
+    while True:
+        event = json.loads(await ws.recv())
+        if event["type"] == "state" and event.get("request_id") == request_id:
+            return event["state"]["counters"]["pass"], time.perf_counter()
+
+
 def cpu_seconds(process: psutil.Process) -> float:
     times = process.cpu_times()
     return times.user + times.system
@@ -163,12 +178,7 @@ async def play(url: str, seconds: float, rounds: int, fast: FastPath, server: ps
             fast.run(seconds / rounds)
             fast_rate = (fast.passes - fast_before[0]) / (fast.seconds - fast_before[1])
             cpu = cpu_seconds(server)
-            await ws.send(json.dumps({"type": "play", "speed": "max", "request_id": f"play{round_}"}))
-            while True:
-                event = json.loads(await ws.recv())
-                if event["type"] == "state" and event.get("request_id") == f"play{round_}":
-                    first_pass, started = event["state"]["counters"]["pass"], time.perf_counter()
-                    break
+            first_pass, started = await start_play(ws, f"play{round_}")
             deadline = started + seconds / rounds
             while time.perf_counter() < deadline:
                 text = await ws.recv()
