@@ -99,7 +99,10 @@ class Hub:
         outbox = Outbox(max_items=max_items, max_bytes=self.settings.ws_backlog_bytes)
         client = Client(websocket, outbox, watch=watch)
         client.outbox.needs_snapshot = True
-        self.clients.append(client)
+        if watch is None:  # those who may change the session come before the watchers (`_deliver`'s order)
+            self.clients.insert(next((k for k, c in enumerate(self.clients) if c.watch), len(self.clients)), client)
+        else:
+            self.clients.append(client)
         client.sender = asyncio.create_task(client.send_loop())
         if self._watcher is None:
             self._watcher = asyncio.create_task(self._watch())
@@ -179,11 +182,11 @@ class Hub:
         self.pacer.publish(list(items))
 
     def _deliver(self, items: list[Item]) -> None:
-        """Push `items` to every client: those who may change the session first, then the watchers, so that a
-        command's answer is on its way before the event loop serves a class watching the session."""
+        """Push `items` to every client in `clients` order — those who may change the session first, then the
+        watchers (`attach` keeps it so) — so that a command's answer is on its way before the event loop serves a
+        class watching the session."""
         scrubbed: dict[str, list[Item]] = {}  # per watch token, made once for all its watchers
-        clients = sorted(self.clients, key=lambda c: c.watch is not None)  # stable: owners first, in order
-        for client in clients:
+        for client in list(self.clients):
             outbox = client.outbox
             mine = items
             if client.watch is not None:

@@ -8,7 +8,7 @@ import json
 
 import pytest
 from starlette.websockets import WebSocketDisconnect
-from ws_helpers import command, receive_until
+from ws_helpers import command, hub_of, receive_until
 
 from app.watch import CLOSE_REVOKED
 
@@ -213,3 +213,16 @@ def test_a_watcher_gets_the_layer_statistics_the_owner_gets(client, api):
         assert answer[-1]["diagnostics"] is not None
         seen = receive_until(ws, lambda e: e["type"] == "state" and e["state"]["counters"]["pass"] == 1)
         assert seen[-1]["diagnostics"] == answer[-1]["diagnostics"]
+
+
+def test_the_owners_come_before_the_watchers_however_they_joined(client, api):
+    """Events are handed out in the hub's client order: a command's answer reaches the owner before the class."""
+    sid = api.create()["id"]
+    token = make_link(client, sid)["token"]
+    with client.websocket_connect(f"/ws/watch/{token}") as first:
+        first.receive_json()
+        with client.websocket_connect(f"/ws/sessions/{sid}") as owner:
+            owner.receive_json()
+            with client.websocket_connect(f"/ws/watch/{token}") as second:
+                second.receive_json()
+                assert [c.watch for c in hub_of(client, sid).clients] == [None, token, token]
