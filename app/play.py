@@ -32,6 +32,7 @@ from dataclasses import dataclass
 
 from app.jobs import next_chunk
 from app.scheduler import Scheduler
+from app.training_share import TrainingShare
 
 log = logging.getLogger(__name__)
 
@@ -96,8 +97,7 @@ class Player:
         self._every_slice = self.slice >= self.frame  # a frame after every slice (no frame pacing needed)
         self._frame_due = -float("inf")
         self._boundary_due = -float("inf")  # when the next frame carries the boundary (the first one does)
-        self._boundary_cost = 0.0  # seconds the last frame with a boundary took to make
-        self._trained = 0.0  # seconds of training since that frame
+        self._boundary_share = TrainingShare(TRAINING_PER_BOUNDARY)  # a boundary frame, paid by training
         self._pace: tuple[float | None, float, float] | None = None  # speed, anchor, due_base (finite speeds)
         self._loop = asyncio.get_running_loop()
         self._done: asyncio.Future[None] = self._loop.create_future()
@@ -142,17 +142,15 @@ class Player:
                 self._pace = (speed, anchor, due_base - n)
         if n > 0:
             frame = self._every_slice or started >= self._frame_due
-            boundary = (
-                frame and started >= self._boundary_due and self._trained >= TRAINING_PER_BOUNDARY * self._boundary_cost
-            )
+            boundary = frame and started >= self._boundary_due and self._boundary_share.paid
             if boundary:
                 self._boundary_due = started + 1.0 / BOUNDARY_RATE
             result = self._train(n, boundary, frame)
             if result is None:
                 return self._over()
-            self._trained += result.seconds
+            self._boundary_share.earn(result.seconds)
             if boundary:
-                self._boundary_cost, self._trained = result.frame_seconds, 0.0
+                self._boundary_share.spent(result.frame_seconds)
             if frame:
                 self.frames += 1
                 self._frame_due = started + self.frame

@@ -404,7 +404,7 @@ class Session:
         with self.lock:
             started = time.thread_time()
             result = self.stepper.train(passes, track_metrics=track_metrics, should_stop=should_stop)
-            self.watch.count_training(time.thread_time() - started)
+            self.watch.share.earn(time.thread_time() - started)  # what pays for the next measurement
             if result.diverged is not None and self.lesson is not None:
                 self.lesson.count_diverged()
             self._changed()

@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from app import schemas
 from app.config import Settings
 from app.sessions import diagnosing
+from app.training_share import TrainingShare
 from engine.diagnostics.tracker import DiagnosticsTracker, Snapshot
 from engine.training import Trainer
 
@@ -48,8 +49,7 @@ class Watch:
         self.edits = 0  # weights edited by hand: the statistics change without a new pass
         self._key: tuple[int, int] | None = None
         self._at = -float("inf")
-        self._cost = 0.0  # this thread's CPU seconds the last measurement took
-        self._trained = 0.0  # CPU seconds of training since the last measurement (`count_training`)
+        self.share = TrainingShare(TRAINING_PER_MEASUREMENT)  # while busy, measurements are paid by training
         self.landscape: schemas.Landscape | None = None
         self.measure()  # the histograms' bins come from the state the session starts in
 
@@ -59,8 +59,7 @@ class Watch:
     def measure(self) -> Snapshot:
         started = time.thread_time()
         snapshot = self.tracker.measure(self.trainer)
-        self._cost = time.thread_time() - started
-        self._trained = 0.0
+        self.share.spent(time.thread_time() - started)
         self._key = self._current_key()
         self._at = time.monotonic()
         self.version = next(_versions)
@@ -76,21 +75,13 @@ class Watch:
         """After a change: measure if the pass moved on — at once when idle, throttled while busy (see above)."""
         if not self.settings.diagnostics or self._key == self._current_key():
             return
-        if busy and (
-            time.monotonic() - self._at < 1.0 / self.settings.diagnostics_rate
-            or self._trained < TRAINING_PER_MEASUREMENT * self._cost
-        ):
+        if busy and (time.monotonic() - self._at < 1.0 / self.settings.diagnostics_rate or not self.share.paid):
             return
         try:
             self.measure()
         except Exception:  # diagnostics must never break the change they follow
             log.exception("measuring the diagnostics failed")
             self._key = self._current_key()  # not again until the state moves on
-
-    def count_training(self, seconds: float) -> None:
-        """The session trained for `seconds` (CPU time of the training thread): what pays for the next measurement
-        while it is busy."""
-        self._trained += seconds
 
     def since(self, version: int) -> Update | None:
         """The latest measurement if it is newer than `version` (None when it is not, or when turned off)."""

@@ -12,23 +12,22 @@ def test_while_busy_a_measurement_waits_until_the_session_has_trained_for_it(mak
     session = make_session()
     watch = session.watch
     watch._at = -float("inf")  # the rate allows one now: only the training budget can hold it back
-    watch._cost = 0.01
-    watch._trained = 0.0
+    watch.share.spent(0.01)  # the last measurement took 10 ms
     version = watch.version
     session.stepper.train(1)  # the pass moves on
-    watch.count_training(TRAINING_PER_MEASUREMENT * 0.01 / 2)
+    watch.share.earn(TRAINING_PER_MEASUREMENT * 0.01 / 2)
     watch.refresh(busy=True)
     assert watch.version == version  # half the training it needs: not yet
-    watch.count_training(TRAINING_PER_MEASUREMENT * 0.01 / 2)
+    watch.share.earn(TRAINING_PER_MEASUREMENT * 0.01 / 2)
     watch.refresh(busy=True)
     assert watch.version > version  # paid for: measured, and the count starts again
-    assert watch._trained == 0.0 and watch._cost > 0.0
+    assert watch.share.trained == 0.0 and watch.share.cost > 0.0
 
 
 def test_idle_changes_are_measured_at_once_whatever_the_budget(make_session):
     session = make_session()
     watch = session.watch
-    watch._cost = 10.0  # a budget that would take 200 s of training
+    watch.share.spent(10.0)  # a budget that would take 200 s of training
     version = watch.version
     session.stepper.train(1)
     watch.refresh(busy=False)
