@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import logging
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from app.errors import NotFound
@@ -75,14 +76,14 @@ class WatchLinks:
                     restored += 1
         return restored
 
-    def _keep(self, call: str, *args: str) -> None:
-        """Mirror a change in the store; a failure is logged (the link works until a restart)."""
+    def _keep(self, change: Callable[[Store], None]) -> None:
+        """Mirror a change in the store; a failure is logged (the link works, or stays revoked, until a restart)."""
         if self.store is None:
             return
         try:
-            getattr(self.store, call)(*args)
+            change(self.store)
         except Exception:
-            log.exception("the watch link could not be kept (%s); it works until the server restarts", call)
+            log.exception("a watch link could not be kept in the store; it holds until the server restarts")
 
     def create(self, session: Session) -> tuple[str, bool]:
         """The session's link token, made if it has none; True when it was made now."""
@@ -93,7 +94,7 @@ class WatchLinks:
             token = new_watch_token(self.registry.settings.shard)
             self._by_token[token] = session
             self._by_session[session.id] = token
-        self._keep("save_watch_link", session.id, token)
+        self._keep(lambda store: store.save_watch_link(session.id, token))
         return token, True
 
     def revoke(self, session: Session) -> str | None:
@@ -103,7 +104,7 @@ class WatchLinks:
             if token is not None:
                 self._by_token.pop(token, None)
         if token is not None:
-            self._keep("delete_watch_link", session.id)
+            self._keep(lambda store: store.delete_watch_link(session.id))
         return token
 
     def token_of(self, session: Session) -> str | None:
