@@ -307,8 +307,10 @@ export class GradChart {
     const busy = session.playing || session.job;
 
     let text;
-    if (empty && busy) text = session.playing ? "No gradients while playing:<br>Pause, then step a pass." : "No gradients while training:<br>step a pass afterwards.";
-    else if (empty) text = watching() ? "Each layer's gradient shows<br>once a backward pass is stepped through" : "Step through a backward pass<br>to see each layer's gradient";
+    if (empty && busy) {
+      if (watching()) text = session.playing ? "No gradients while playing" : "No gradients while training";
+      else text = session.playing ? "No gradients while playing:<br>Pause, then step a pass." : "No gradients while training:<br>step a pass afterwards.";
+    } else if (empty) text = watching() ? "Each layer's gradient shows<br>once a backward pass is stepped through" : "Step through a backward pass<br>to see each layer's gradient";
     Plotly.react(this.el, traces, {
       margin: { l: 6, r: 8, t: 6, b: 4 },
       font: font(),

@@ -150,5 +150,13 @@ def test_a_class_watches_through_the_link_alone_on_a_server_with_a_token(
         api.post(f"/api/sessions/{session_id}/step", json={"unit": "pass", "count": 1}, headers=owner)
         watcher.wait_for_function("() => window.__bpv.store.state && window.__bpv.store.state.counters.pass === 1")
         shot(watcher, request, "watching-with-token")
+        # While the owner trains, the gradient chart says so without telling the watcher to pause.
+        job = api.post(f"/api/sessions/{session_id}/train", json={"epochs": 100_000}, headers=owner).json()
+        watcher.wait_for_function("() => /No gradients while training/.test(document.body.textContent)")
+        assert "step a pass afterwards" not in watcher.inner_text("body")
+        api.delete(f"/api/sessions/{session_id}/jobs/{job['id']}", headers=owner)
+        watcher.wait_for_function(
+            "() => !window.__bpv.store.state.job || window.__bpv.store.state.job.status !== 'running'"
+        )
         assert not watcher.problems.errors, watcher.problems.errors
         watcher.close()
