@@ -20,6 +20,7 @@ from app.client import CLOSE_GONE, Client
 from app.errors import AppError, InvalidInput
 from app.hub import Hub
 from app.outbox import Item, dump
+from engine.stepper import StepResult
 
 log = logging.getLogger(__name__)
 
@@ -63,19 +64,24 @@ async def step(hub: Hub, cmd: schemas.StepCommand) -> None:
     await hub.stop_play()
     rid = cmd.request_id
 
+    results: list[StepResult] = []
+
     def work() -> list[Item]:
-        result = hub.session.step(cmd.unit, cmd.count)
-        items = [
+        result = hub.session.step(cmd.unit, cmd.count, measure=False)  # `then` measures, after the answer
+        results.append(result)
+        return [
             Item("ordered", dump(schemas.PhaseEvent(record=convert.record(r), request_id=rid))) for r in result.records
         ]
-        if result.diverged is not None:
-            items += hub.collect_diverged(result.diverged, rid)
-        else:
-            changed = result.passes > 0 or was_playing  # play frames' boundary may be a frame old
-            items += hub.collect(request_id=rid, ordered=True, boundary=changed)
-        return items
 
-    await hub.run(work, small=_one_pass_at_most(cmd.unit, cmd.count))
+    def then() -> list[Item]:
+        """The state after the phase events (they answer the step and go out first)."""
+        result = results[0]
+        if result.diverged is not None:
+            return hub.collect_diverged(result.diverged, rid)
+        changed = result.passes > 0 or was_playing  # play frames' boundary may be a frame old
+        return hub.collect(request_id=rid, ordered=True, boundary=changed)
+
+    await hub.run(work, small=_one_pass_at_most(cmd.unit, cmd.count), then=then)
 
 
 async def back(hub: Hub, cmd: schemas.BackCommand) -> None:

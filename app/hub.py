@@ -359,31 +359,63 @@ class Hub:
         diverged = Item("ordered", dump(event))
         return self.collect(request_id=request_id, ordered=True, visible=True, boundary=True, before_state=[diverged])
 
-    def run_locked(self, work: Callable[[], list[Item]]) -> list[Item]:
-        """Run `work` (it changes the session and collects the events) under the session lock and publish."""
+    def run_locked(self, work: Callable[[], list[Item]], then: Callable[[], list[Item]] | None = None) -> list[Item]:
+        """Run `work` (it changes the session and collects the events) under the session lock and publish; with
+        `then`, publish `work`'s events (the answer) first, then collect and publish the rest."""
         with self.session.lock:
             items = work()
             if items:
                 self.publish_threadsafe(items)
+            if then is not None:
+                rest = then()
+                if rest:
+                    self.publish_threadsafe(rest)
+                items = [*items, *rest]
             return items
 
-    async def run(self, work: Callable[[], list[Item]], small: bool = False) -> list[Item]:
+    async def run(
+        self, work: Callable[[], list[Item]], small: bool = False, then: Callable[[], list[Item]] | None = None
+    ) -> list[Item]:
         """`run_locked` in a worker thread (the event loop never waits for the session lock); interactive work
         meanwhile: no play or job slice starts until it is done (app/scheduler.py).
 
         `small` work (one phase or one pass, a focus: a caller's promise) on a network of at most
         INLINE_MAX_PARAMETERS runs right here in the event loop when the session lock is free — a fraction of a
         millisecond, and the two thread hand-overs it saves are most of a lone student's round trip. Its events
-        still go through the loop's queue, behind anything a training thread published before."""
+        still go through the loop's queue, behind anything a training thread published before.
+
+        `then` collects what follows the answer (the state after a step): inline, `work`'s events are handed to
+        the clients and the loop lets their senders run before `then` is collected, so the answer is on the wire
+        while the rest is still being made; in a worker thread both run under one hold of the lock."""
         with self.scheduler.interactive():
             if small and self.session.network.parameter_count <= INLINE_MAX_PARAMETERS:
                 lock = self.session.lock
                 if lock.acquire(blocking=False):
                     try:
-                        return self.run_locked(work)
+                        if then is None:
+                            return self.run_locked(work)
+                        items = work()
                     finally:
                         lock.release()
-            return await anyio.to_thread.run_sync(self.run_locked, work)
+                    await self._answer_first(items)
+                    if lock.acquire(blocking=False):
+                        try:
+                            return [*items, *self.run_locked(then)]
+                        finally:
+                            lock.release()
+                    return [*items, *await anyio.to_thread.run_sync(self.run_locked, then)]
+            return await anyio.to_thread.run_sync(self.run_locked, work, then)
+
+    async def _answer_first(self, items: list[Item]) -> None:
+        """Deliver an inline command's answer behind whatever the loop was already asked to publish, then yield
+        once so that the senders it woke write it out before the rest is collected."""
+        if not items:
+            return
+        for item in items:
+            _ = item.text
+        self.call_soon(self.publish, items)
+        await asyncio.sleep(0)  # the publish (queued behind earlier ones) runs and wakes the senders ...
+        await asyncio.sleep(0)  # ... which run before this task goes on: the answer is written to the sockets
 
     # -- changes made elsewhere -------------------------------------------------------------------------
     def _on_change(self) -> None:
@@ -413,8 +445,10 @@ class Hub:
             if self.player is not None:
                 continue  # play frames carry every change
             if self._force_sync or self.session.revision != self.published_revision:
-                force, self._force_sync = self._force_sync, False
                 async with self.command_lock:
+                    force, self._force_sync = self._force_sync, False
+                    if not force and self.session.revision == self.published_revision:
+                        continue  # a command was collecting its own change (its answer went out first)
                     synced = await anyio.to_thread.run_sync(self._sync, force)
                 if synced:
                     await asyncio.sleep(interval)

@@ -276,8 +276,10 @@ class Session:
             )
 
     # -- commands ---------------------------------------------------------------------------------------
-    def step(self, unit: str, count: int) -> StepResult:
-        """Step with records; for long steps only the last pass's records are kept (`omitted` counts the rest)."""
+    def step(self, unit: str, count: int, measure: bool = True) -> StepResult:
+        """Step with records; for long steps only the last pass's records are kept (`omitted` counts the rest).
+        `measure=False`: the diagnostics are measured when next read (`diagnostics_since`), not now — for a caller
+        that answers with the records first and collects the statistics after (the WebSocket `step`)."""
         with self.lock:
             self._check_idle("step")
             self._check_interactive()
@@ -291,7 +293,7 @@ class Session:
             result = self.stepper.step(unit, count, max_records=max_records)
             if result.diverged is not None and self.lesson is not None:
                 self.lesson.count_diverged()
-            self._changed()
+            self._changed(measure=measure)
             return result
 
     def back(self, unit: str, count: int) -> BackResult:
@@ -698,10 +700,11 @@ class Session:
                 if self.lesson_revision != before:
                     self._changed()
 
-    def _changed(self) -> None:
+    def _changed(self, measure: bool = True) -> None:
         self.revision += 1
         self.touch()
-        self.watch.refresh(self.busy())
+        if measure:
+            self.watch.refresh(self.busy())
         if self.lesson is not None:
             try:
                 self.lesson.after_change(self)

@@ -102,22 +102,36 @@ async def accept_session_socket(websocket: WebSocket, hubs: Hubs, find: Callable
 
 
 async def messages(websocket: WebSocket, client: Client):
-    """The client's messages until it disconnects or its outbox drops it for not reading (whichever first)."""
+    """The client's messages until it disconnects or its outbox drops it for not reading (whichever first).
+
+    A drop interrupts a pending receive by cancelling this task (only while it waits for a message, never in the
+    middle of a command); one waiter for the drop serves the whole connection, so a message costs no task."""
+    task = asyncio.current_task()
+    assert task is not None
+    receiving = False
+
+    def interrupt(_: asyncio.Future) -> None:
+        if receiving:
+            task.cancel()
+
     gone = asyncio.ensure_future(client.outbox.gone.wait())
+    gone.add_done_callback(interrupt)
     try:
-        while True:
-            receive = asyncio.ensure_future(websocket.receive())
-            await asyncio.wait({receive, gone}, return_when=asyncio.FIRST_COMPLETED)
-            if not receive.done():
-                receive.cancel()
-                with contextlib.suppress(asyncio.CancelledError, Exception):
-                    await receive
-                return
-            message = receive.result()
+        while not gone.done():
+            receiving = True
+            try:
+                message = await websocket.receive()
+            except asyncio.CancelledError:
+                if gone.done() and task.uncancel() == 0:
+                    return  # our own interruption: the outbox dropped the client
+                raise
+            finally:
+                receiving = False
             if message["type"] == "websocket.disconnect":
                 return
             yield message
     finally:
+        gone.remove_done_callback(interrupt)
         gone.cancel()
 
 
@@ -144,6 +158,10 @@ async def parse_off_loop(text: str, client: Client) -> Any | None:
 
 def parse_command(text: str, client: Client) -> Any | None:
     """The command a message holds, or None after sending the client an error event saying what is wrong."""
+    try:
+        return COMMANDS.validate_json(text)  # one pass in pydantic-core; only a refusal needs the slower path
+    except ValidationError:
+        pass
     try:
         raw = json.loads(text)
     except ValueError as exc:
