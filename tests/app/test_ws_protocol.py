@@ -4,10 +4,13 @@ or by a training job reaching the socket."""
 
 from __future__ import annotations
 
+import json
+
 import pytest
-from starlette.websockets import WebSocketDisconnect
+from starlette.websockets import WebSocket, WebSocketDisconnect
 from ws_helpers import command, own, receive_until, types, without_flags
 
+from app.hub import Hub
 from app.schemas import PROTOCOL_VERSION
 
 SEED_LABELS = ["F1", "F2", "J", "B2", "B1", "U"]
@@ -43,6 +46,50 @@ def test_step_streams_one_phase_event_per_record_equal_to_rest(client, api):
     assert state["counters"]["pass"] == 1 and state["counters"]["label"] == "F1"
     assert events[-1]["boundary"] is not None  # the update changed the weights
     assert events[-2]["per_pass"] == {"pass": [1], "batch_loss": [records[2]["loss"]]}
+
+
+def test_a_steps_phase_events_are_sent_before_the_rest_is_collected(client, api, monkeypatch):
+    """The phase events answer a step; the state, metrics and statistics after them are most of its work, so they
+    are collected once the answer is on the wire (a small network's step runs in the event loop)."""
+    log: list[str] = []
+    send_text, collect = WebSocket.send_text, Hub.collect
+
+    async def logged_send(self, data: str) -> None:
+        log.append(f"sent {json.loads(data)['type']}")
+        await send_text(self, data)
+
+    def logged_collect(self, **options):
+        log.append("collect")
+        return collect(self, **options)
+
+    monkeypatch.setattr(WebSocket, "send_text", logged_send)
+    monkeypatch.setattr(Hub, "collect", logged_collect)
+    sid = api.create(api.seed)["id"]
+    with client.websocket_connect(f"/ws/sessions/{sid}") as ws:
+        ws.receive_json()
+        log.clear()
+        events = command(ws, "step", unit="phase", count=3)
+    assert types(events) == ["phase"] * 3 + ["state"]
+    assert log[:4] == ["sent phase"] * 3 + ["collect"]
+    assert log[-1] == "sent state"
+
+
+def test_a_command_does_not_also_sync_its_own_change(client, api, monkeypatch):
+    """A command publishes its own state; the hub's watcher of outside changes (REST, jobs) sees nothing left to
+    do and starts no worker thread for it."""
+    syncs: list[bool] = []
+    sync = Hub._sync
+    monkeypatch.setattr(Hub, "_sync", lambda self, force: syncs.append(force) or sync(self, force))
+    sid = api.create(api.seed)["id"]
+    with client.websocket_connect(f"/ws/sessions/{sid}") as ws:
+        ws.receive_json()
+        for _ in range(6):
+            command(ws, "step")
+        command(ws, "focus", index=1)
+        assert syncs == []
+        client.post(f"/api/sessions/{sid}/step", json={"unit": "pass", "count": 1})  # an outside change is synced
+        receive_until(ws, lambda e: e["type"] == "state" and e["state"]["counters"]["pass"] == 2)
+    assert syncs
 
 
 def test_step_one_phase_at_a_time_walks_the_pass_in_order(client, api):

@@ -32,3 +32,14 @@ def test_idle_changes_are_measured_at_once_whatever_the_budget(make_session):
     session.stepper.train(1)
     watch.refresh(busy=False)
     assert watch.version > version
+
+
+def test_a_step_that_answers_first_is_measured_when_the_statistics_are_next_read(make_session):
+    session = make_session()
+    version = session.watch.version
+    session.step("pass", 1, measure=False)  # the WebSocket step: its records go out before anything is measured
+    assert session.watch.version == version
+    update = session.diagnostics_since(version)  # the hub's collect, right after the answer
+    assert update is not None and update.version > version
+    session.step("pass", 1)  # everyone else: measured with the change, as before
+    assert session.watch.version > update.version
