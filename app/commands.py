@@ -19,7 +19,7 @@ from app import convert, schemas
 from app.client import CLOSE_GONE, Client
 from app.errors import AppError, InvalidInput
 from app.hub import Hub
-from app.outbox import Item, dump
+from app.outbox import Item
 from engine.stepper import StepResult
 
 log = logging.getLogger(__name__)
@@ -69,9 +69,7 @@ async def step(hub: Hub, cmd: schemas.StepCommand) -> None:
     def work() -> list[Item]:
         result = hub.session.step(cmd.unit, cmd.count, measure=False)  # `then` measures, after the answer
         results.append(result)
-        return [
-            Item("ordered", dump(schemas.PhaseEvent(record=convert.record(r), request_id=rid))) for r in result.records
-        ]
+        return [Item("ordered", convert.phase_event_json(r, rid)) for r in result.records]
 
     def then() -> list[Item]:
         """The state after the phase events (they answer the step and go out first)."""
@@ -203,9 +201,7 @@ async def teach(hub: Hub, cmd: schemas.TeachCommand) -> None:
 
     def work() -> list[Item]:
         result = hub.session.teach(cmd)
-        items = [
-            Item("ordered", dump(schemas.PhaseEvent(record=convert.record(r), request_id=rid))) for r in result.records
-        ]
+        items = [Item("ordered", convert.phase_event_json(r, rid)) for r in result.records]
         if result.diverged is not None:
             return items + hub.collect_diverged(result.diverged, rid)
         return items + hub.collect(request_id=rid, ordered=True, boundary=result.passes > 0)

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
+import pydantic_core
 
 from app import schemas
 from engine.metrics import MetricsLog, Series
@@ -46,6 +48,35 @@ _NO_FIELDS: dict[str, Any] = dict.fromkeys(schemas.PhaseRecordOut.model_fields) 
 def record(rec: PhaseRecord) -> schemas.PhaseRecordOut:
     """One phase record on the wire: the fields its phase has, null for the rest (built without re-validation:
     the engine's types are already right)."""
+    return schemas.PhaseRecordOut.model_construct(**_record_fields(rec, array, arrays))
+
+
+def phase_event_json(rec: PhaseRecord, request_id: str | int | None) -> str:
+    """The `phase` event of one record as wire JSON — exactly `dump(schemas.PhaseEvent(record=record(rec), …))`,
+    made without building the models: the arrays as plain lists straight to pydantic-core's serializer, which
+    writes non-finite numbers as null. It is a stepping student's answer, so it is made often and waited for
+    (tests/app/test_convert.py checks the two are equal for every kind of record, non-finite numbers included)."""
+    fields = _record_fields(rec, _plain, _plain_each)
+    record_json = {_ALIASES.get(name, name): value for name, value in fields.items()}
+    event = {"request_id": request_id, "type": "phase", "record": record_json}
+    return pydantic_core.to_json(event, inf_nan_mode="null").decode()
+
+
+def _plain(value: np.ndarray | None) -> Any:
+    return None if value is None else value.tolist()
+
+
+def _plain_each(values: list[np.ndarray] | tuple[np.ndarray, ...] | None) -> Any:
+    return None if values is None else [v.tolist() for v in values]
+
+
+_ALIASES = {name: f.alias for name, f in schemas.PhaseRecordOut.model_fields.items() if f.alias}
+
+
+def _record_fields(
+    rec: PhaseRecord, array: Callable[[np.ndarray | None], Any], arrays: Callable[[Any], Any]
+) -> dict[str, Any]:
+    """Every field of a record's wire form (None for those its phase does not have), arrays made by `array`."""
     fields: dict[str, Any] = {
         **_NO_FIELDS,
         "phase": rec.phase,
@@ -94,7 +125,7 @@ def record(rec: PhaseRecord) -> schemas.PhaseRecordOut:
         )
     else:
         raise TypeError(f"no wire form for {type(rec).__name__}")
-    return schemas.PhaseRecordOut.model_construct(**fields)
+    return fields
 
 
 def diverged(info: Diverged) -> schemas.DivergedInfo:
