@@ -37,6 +37,7 @@ from app.watch import scrub, scrub_item
 from engine.training import Diverged
 
 log = logging.getLogger(__name__)
+_running_loop = asyncio._get_running_loop  # the loop running in this thread, or None (no exception, unlike get_)
 
 STALLED_SECONDS = 2.0  # a send waiting this long for the peer to read: the peer reads nothing
 INLINE_MAX_PARAMETERS = 5_000  # `Hub.run(small=True)` runs in the event loop for networks up to this size
@@ -207,9 +208,13 @@ class Hub:
 
     def call_soon(self, callback: Callable[..., None], *args: Any) -> None:
         """Run `callback` in the event loop, from any thread; nothing happens once the loop is closed (the app
-        is shutting down and there is nobody left to tell)."""
+        is shutting down and there is nobody left to tell). From the loop's own thread (a small command run
+        inline) it is queued without waking the loop through its self-pipe: the loop is running this very code."""
         with contextlib.suppress(RuntimeError):
-            self.loop.call_soon_threadsafe(callback, *args)
+            if _running_loop() is self.loop:
+                self.loop.call_soon(callback, *args)
+            else:
+                self.loop.call_soon_threadsafe(callback, *args)
 
     def _follow_up(self, client: Client) -> None:
         """Start the resync an outbox asked for (after an overflow) — unless the client's last send has waited

@@ -7,6 +7,7 @@ below is one row of its batch matrix. The products and averages behind each line
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
@@ -211,5 +212,5 @@ class Network:
 def parameter_count(sizes: Sequence[int]) -> int:
     """Weights and biases of a network with these layer sizes, known before it is built (the app checks its
     limits first); equals `Network.parameter_count` of the built network."""
-    n = np.asarray(sizes, dtype=np.int64)
-    return int(n[1:] @ (n[:-1] + 1))  # Σ_l n_l (n_{l−1} + 1): W^l has n_l × n_{l−1} entries, b^l has n_l
+    n = [int(size) for size in sizes]  # Python ints: exact however large, and no array for a handful of numbers
+    return sum(n_l * (n_prev + 1) for n_prev, n_l in itertools.pairwise(n))  # W^l: n_l × n_{l−1}, b^l: n_l

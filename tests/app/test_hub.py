@@ -1,0 +1,31 @@
+"""The hub's hand-over to the event loop: from a worker thread through the loop's thread-safe queue (which wakes
+the loop), from the loop's own thread — a small command run inline — without the wake-up write."""
+
+from __future__ import annotations
+
+import threading
+import time
+
+from ws_helpers import hub_of
+
+
+def test_call_soon_wakes_the_loop_only_from_another_thread(client, api, monkeypatch):
+    hub = hub_of(client, api.create()["id"])
+    woken: list[str] = []
+    ran: list[str] = []
+    threadsafe = hub.loop.call_soon_threadsafe
+
+    def counted(callback, *args, **options):
+        if callback == ran.append:  # not the portal's own hand-overs into the loop
+            woken.append(threading.current_thread().name)
+        return threadsafe(callback, *args, **options)
+
+    monkeypatch.setattr(hub.loop, "call_soon_threadsafe", counted)
+    client.portal.call(lambda: hub.call_soon(ran.append, "from the loop"))
+    assert woken == []
+    hub.call_soon(ran.append, "from a thread")  # this test's thread is not the loop's
+    deadline = time.monotonic() + 5
+    while len(ran) < 2 and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert ran == ["from the loop", "from a thread"]
+    assert woken == [threading.current_thread().name]
