@@ -413,7 +413,7 @@ class Hub:
 
     async def _answer_first(self, items: list[Item]) -> None:
         """Deliver an inline command's answer behind whatever the loop was already asked to publish, then yield
-        once so that the senders it woke write it out before the rest is collected."""
+        to the loop (twice) so that the senders it woke write it out before the rest is collected."""
         if not items:
             return
         for item in items:
