@@ -62,24 +62,13 @@ async def step(hub: Hub, cmd: schemas.StepCommand) -> None:
     await refuse_early(hub, "step", records=True)
     was_playing = hub.player is not None
     await hub.stop_play()
-    rid = cmd.request_id
-
-    results: list[StepResult] = []
-
-    def work() -> list[Item]:
-        result = hub.session.step(cmd.unit, cmd.count, measure=False)  # `then` measures, after the answer
-        results.append(result)
-        return [Item("ordered", convert.phase_event_json(r, rid)) for r in result.records]
-
-    def then() -> list[Item]:
-        """The state after the phase events (they answer the step and go out first)."""
-        result = results[0]
-        if result.diverged is not None:
-            return hub.collect_diverged(result.diverged, rid)
-        changed = result.passes > 0 or was_playing  # play frames' boundary may be a frame old
-        return hub.collect(request_id=rid, ordered=True, boundary=changed)
-
-    await hub.run(work, small=_one_pass_at_most(cmd.unit, cmd.count), then=then)
+    await _records_then_state(
+        hub,
+        lambda: hub.session.step(cmd.unit, cmd.count, measure=False),  # measured after the answer, by the collect
+        cmd.request_id,
+        small=_one_pass_at_most(cmd.unit, cmd.count),
+        boundary=lambda result: result.passes > 0 or was_playing,  # play frames' boundary may be a frame old
+    )
 
 
 async def back(hub: Hub, cmd: schemas.BackCommand) -> None:
@@ -197,16 +186,33 @@ async def teach(hub: Hub, cmd: schemas.TeachCommand) -> None:
     """Pause, then one pass on the drawing (as `POST …/teach`): a `phase` event per record, then the state."""
     await refuse_early(hub, "teach", records=True)
     await hub.stop_play()
-    rid = cmd.request_id
+    await _records_then_state(hub, lambda: hub.session.teach(cmd), cmd.request_id, boundary=lambda r: r.passes > 0)
+
+
+async def _records_then_state(
+    hub: Hub,
+    change: Callable[[], StepResult],
+    request_id: str | int | None,
+    *,
+    boundary: Callable[[StepResult], bool],
+    small: bool = False,
+) -> None:
+    """Run `change` (a step with records) and answer with a `phase` event per record — sent first — then the state
+    (with the boundary if `boundary` says the weights changed), or the divergence and the state."""
+    results: list[StepResult] = []
 
     def work() -> list[Item]:
-        result = hub.session.teach(cmd)
-        items = [Item("ordered", convert.phase_event_json(r, rid)) for r in result.records]
-        if result.diverged is not None:
-            return items + hub.collect_diverged(result.diverged, rid)
-        return items + hub.collect(request_id=rid, ordered=True, boundary=result.passes > 0)
+        result = change()
+        results.append(result)
+        return [Item("ordered", convert.phase_event_json(r, request_id)) for r in result.records]
 
-    await hub.run(work)
+    def then() -> list[Item]:
+        result = results[0]
+        if result.diverged is not None:
+            return hub.collect_diverged(result.diverged, request_id)
+        return hub.collect(request_id=request_id, ordered=True, boundary=boundary(result))
+
+    await hub.run(work, small=small, then=then)
 
 
 def _one_pass_at_most(unit: str, count: int) -> bool:

@@ -199,9 +199,9 @@ class Hub:
             self._follow_up(client)
 
     def publish_threadsafe(self, items: list[Item]) -> None:
-        """From a worker thread that holds the session lock: keeps the order of collection. The events are
-        serialized here, in the thread that made them, so that the event loop — which every client and every
-        student's command waits for — only sends them."""
+        """From a worker thread that holds the session lock (or the loop's own thread, for an inline command): keeps
+        the order of collection. The events are serialized here, in the thread that made them, so that the event
+        loop — which every client and every student's command waits for — only sends them."""
         for item in items:
             _ = item.text
         self.call_soon(self.publish, items)
@@ -416,9 +416,7 @@ class Hub:
         to the loop (twice) so that the senders it woke write it out before the rest is collected."""
         if not items:
             return
-        for item in items:
-            _ = item.text
-        self.call_soon(self.publish, items)
+        self.publish_threadsafe(items)  # from the loop's own thread: queued behind earlier publishes, no wake-up
         await asyncio.sleep(0)  # the publish (queued behind earlier ones) runs and wakes the senders ...
         await asyncio.sleep(0)  # ... which run before this task goes on: the answer is written to the sockets
 
