@@ -116,6 +116,11 @@ class Settings(BaseSettings):
         description="threads that run every play and job slice in turn (app/scheduler.py); more than one pays "
         "off only for networks large enough that NumPy releases the GIL",
     )
+    pin_cpu: bool = Field(
+        True,
+        description="keep each server process's event loop and training thread on one CPU (worker k on the k-th "
+        "CPU it may use): their GIL hand-overs stay cheap (app/affinity.py); not with more than one training thread",
+    )
     slice_seconds: float = Field(
         0.01, gt=0, le=1.0, description="work per play/job slice; interactive work waits for at most one"
     )

@@ -422,8 +422,9 @@ class Hub:
 
     # -- changes made elsewhere -------------------------------------------------------------------------
     def _on_change(self) -> None:
-        """Session listener (any thread, session lock held): wake the watcher once."""
-        if not self._poked:
+        """Session listener (any thread, session lock held): wake the watcher once — not while the session plays:
+        its play frames carry every change (a slice's change would wake the event loop once more for nothing)."""
+        if not self._poked and self.player is None:
             self._poked = True
             self.call_soon(self._dirty.set)
 

@@ -8,7 +8,7 @@ slice when one is due, at most `frame_rate` times a second, and carries every po
 (none is lost: the hub's metrics cursor only moves when a frame is collected). The decision boundary, the costliest
 part of a frame, rides along at most `BOUNDARY_RATE` times a second, and only once the session has trained
 TRAINING_PER_BOUNDARY times as long as the last frame with a boundary took to make: a boundary costs a session at
-most about 1/20 of its own training, so thirty sessions sharing the training threads each refresh theirs about a
+most about 1/50 of its own training, so thirty sessions sharing the training threads each refresh theirs about a
 thirtieth as often as one alone, and their total throughput stays close to one session's. At a finite speed of v
 passes per second, slices come every max(1 / frame_rate, 1 / v) seconds and carry the passes due by then (monotonic
 time; a machine too slow for the speed runs flat out without piling up a debt); between them the player waits off
@@ -37,7 +37,7 @@ from app.training_share import TrainingShare
 log = logging.getLogger(__name__)
 
 BOUNDARY_RATE = 10.0  # play frames with a fresh decision boundary, at most per second
-TRAINING_PER_BOUNDARY = 20.0  # seconds of training between two boundaries, per second a boundary frame took
+TRAINING_PER_BOUNDARY = 50.0  # seconds of training between two boundaries, per second a boundary frame took
 
 
 @dataclass(frozen=True)

@@ -29,3 +29,7 @@ class TrainingShare:
     def spent(self, seconds: float) -> None:
         """The extra ran now and took `seconds`: the count starts again."""
         self.cost, self.trained = seconds, 0.0
+
+    def also(self, seconds: float) -> None:
+        """The extra that last ran took `seconds` more, in a part done later (its conversion for the wire)."""
+        self.cost += seconds

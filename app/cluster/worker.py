@@ -18,6 +18,7 @@ import time
 
 import uvicorn
 
+from app import affinity
 from app.cluster.paths import socket_path
 from app.config import Settings
 from app.httpprotocol import uvicorn_options
@@ -48,6 +49,8 @@ def main() -> int:
         )
         return 2
     stop_when_orphaned(os.getppid())
+    if affinity.wanted(settings.pin_cpu, settings.training_threads):
+        affinity.pin_to_one_cpu(settings.shard)  # worker k on the k-th CPU, before the app starts its threads
     app = create_app(settings)
     path = socket_path(settings.cluster_dir, settings.shard)
     path.unlink(missing_ok=True)  # left by a worker that was killed

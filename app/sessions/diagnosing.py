@@ -21,7 +21,7 @@ GRID_RESOLUTION = 50  # the decision boundary's (app/sessions/session.py boundar
 
 
 def _floats(values: np.ndarray) -> list[float]:
-    return [float(v) for v in values]
+    return values.astype(np.float64, copy=False).tolist()
 
 
 def layers(snapshot: Snapshot) -> list[schemas.LayerDiagnostics]:

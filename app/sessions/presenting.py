@@ -202,7 +202,7 @@ def boundary(network: Network, dataset: Dataset, resolution: int = 50) -> schema
     )
     if grid is None:
         return None
-    return schemas.Boundary(
+    return schemas.Boundary.model_construct(  # the engine's types are already right: no re-validation of the grid
         xs=grid.xs.tolist(),
         ys=None if grid.ys is None else grid.ys.tolist(),
         values=convert.array(grid.values),

@@ -4,9 +4,10 @@ loss landscape. The Session holds one `Watch` (a new one when it is rebuilt) and
 Measuring costs one forward and backward pass over the probe batch (about half a millisecond for a 2-8-8-1
 network): it is done again when the pass changes (or a weight is edited, or the session is rebuilt) — at once
 when the session is idle; while it plays or trains, at most `BACKPROP_VIZ_DIAGNOSTICS_RATE` times a second, and
-only once the session has trained TRAINING_PER_MEASUREMENT times as long as the last measurement took (so that
-statistics cost a session at most about 1/20 of its own training, however many sessions share the machine: with
-30 sessions playing, each trains a thirtieth of the time, and is measured about a thirtieth as often as alone);
+only once the session has trained TRAINING_PER_MEASUREMENT times as long as the last measurement took, its
+conversion for the wire included (so that statistics cost a session at most about 1/50 of its own training, however
+many sessions share the machine: with 30 sessions playing, each trains a thirtieth of the time, and is measured
+about a thirtieth as often as alone);
 never by itself with `BACKPROP_VIZ_DIAGNOSTICS=false` (then only on request: GET …/diagnostics).
 """
 
@@ -26,7 +27,7 @@ from engine.training import Trainer
 
 log = logging.getLogger(__name__)
 
-TRAINING_PER_MEASUREMENT = 20.0  # while busy: seconds of training between measurements, per second one takes
+TRAINING_PER_MEASUREMENT = 50.0  # while busy: seconds of training between measurements, per second one takes
 _versions = itertools.count(1)  # shared by every Watch: a rebuilt session's new Watch never repeats an old version
 
 
@@ -51,6 +52,7 @@ class Watch:
         self._at = -float("inf")
         self.share = TrainingShare(TRAINING_PER_MEASUREMENT)  # while busy, measurements are paid by training
         self.landscape: schemas.Landscape | None = None
+        self._update: Update | None = None  # the latest measurement on the wire, made once when first asked for
         self.measure()  # the histograms' bins come from the state the session starts in
 
     def _current_key(self) -> tuple[int, int]:
@@ -63,6 +65,7 @@ class Watch:
         self._key = self._current_key()
         self._at = time.monotonic()
         self.version = next(_versions)
+        self._update = None
         return snapshot
 
     def latest(self) -> Snapshot:
@@ -84,10 +87,15 @@ class Watch:
             self._key = self._current_key()  # not again until the state moves on
 
     def since(self, version: int) -> Update | None:
-        """The latest measurement if it is newer than `version` (None when it is not, or when turned off)."""
+        """The latest measurement if it is newer than `version` (None when it is not, or when turned off). Its
+        wire form is made once per measurement, and its cost counts as the measurement's (it is about half of it)."""
         latest = self.tracker.latest
         if not self.settings.diagnostics or latest is None or self.version == version:
             return None
-        return Update(
-            self.version, diagnosing.frame(latest), diagnosing.flags(latest.flags), [f.key for f in latest.flags]
-        )
+        if self._update is None or self._update.version != self.version:
+            started = time.thread_time()
+            self._update = Update(
+                self.version, diagnosing.frame(latest), diagnosing.flags(latest.flags), [f.key for f in latest.flags]
+            )
+            self.share.also(time.thread_time() - started)
+        return self._update

@@ -73,6 +73,9 @@ def test_serve_starts_a_real_server(tmp_path):
         assert health.json()["status"] == "ok" and health.json()["version"] == __version__
         created = httpx.post(f"http://127.0.0.1:{port}/api/sessions", json={"layers": [2, 3, 1]}, timeout=5.0)
         assert created.status_code == 201
+        cpus = sorted(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else []
+        if len(cpus) > 1:  # its event loop (the main thread) and its training threads share one CPU: app/affinity.py
+            assert os.sched_getaffinity(process.pid) == {cpus[0]}
     finally:
         process.terminate()
         try:

@@ -29,3 +29,22 @@ def test_call_soon_wakes_the_loop_only_from_another_thread(client, api, monkeypa
         time.sleep(0.01)
     assert ran == ["from the loop", "from a thread"]
     assert woken == [threading.current_thread().name]
+
+
+def test_a_playing_sessions_changes_do_not_wake_the_watcher(client, api, monkeypatch):
+    """A play slice changes the session (its listener fires) and publishes the frame itself: waking the hub's
+    watcher for it too would cost the event loop a wake-up per slice for nothing."""
+    hub = hub_of(client, api.create()["id"])
+    asked: list[object] = []
+    monkeypatch.setattr(hub, "call_soon", lambda callback, *args: asked.append(callback))
+    hub.player = object()  # playing (the watcher would skip the change anyway: play frames carry every change)
+    try:
+        hub._on_change()
+        assert asked == []
+    finally:
+        hub.player = None
+    hub._on_change()
+    assert asked == [hub._dirty.set]  # not playing: woken once
+    hub._on_change()
+    assert asked == [hub._dirty.set]  # ... and not again until it has run
+    hub._poked = False

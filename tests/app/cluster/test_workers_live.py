@@ -103,6 +103,14 @@ def test_new_sessions_spread_over_the_workers_and_each_is_served_by_its_own(clus
         assert health["sessions"] >= 4 and [w["shard"] for w in health["workers"]] == [0, 1]
 
 
+@pytest.mark.skipif(len(os.sched_getaffinity(0)) < 2, reason="one CPU: nothing to choose")
+def test_each_worker_keeps_its_threads_on_a_cpu_of_its_own(cluster: LiveServer):
+    cpus = sorted(os.sched_getaffinity(0))
+    for worker in _health(cluster)["workers"]:
+        assert os.sched_getaffinity(worker["pid"]) == {cpus[worker["shard"] % len(cpus)]}  # app/affinity.py
+    assert os.sched_getaffinity(cluster.process.pid) == set(cpus), "the router is left to the kernel"
+
+
 def test_a_sessions_rest_and_websocket_reach_the_same_worker(cluster: LiveServer):
     with _api(cluster) as api:
         session_id, _ = _create(api)

@@ -43,3 +43,17 @@ def test_a_step_that_answers_first_is_measured_when_the_statistics_are_next_read
     assert update is not None and update.version > version
     session.step("pass", 1)  # everyone else: measured with the change, as before
     assert session.watch.version > update.version
+
+
+def test_the_wire_form_is_made_once_per_measurement_and_counts_as_its_cost(make_session):
+    session = make_session()
+    watch = session.watch
+    watch.share.spent(0.0)  # as if measuring took no time: what follows is the conversion's
+    update = watch.since(0)
+    assert update is not None and update.version == watch.version
+    assert watch.share.cost > 0.0  # converting it for the wire is part of what a measurement costs
+    cost = watch.share.cost
+    assert watch.since(0) is update and watch.share.cost == cost  # asked again: the same one, not made again
+    session.stepper.train(1)
+    watch.measure()
+    assert watch.since(update.version).version == watch.version != update.version
