@@ -6,7 +6,8 @@ Run:  .venv/bin/python bench/classroom_bench.py [--seconds 10] [--workers 1] [--
 The server is started as a subprocess with `backprop-viz serve` (the installed console script), its settings in
 the environment (a temporary data directory; BACKPROP_VIZ_MAX_CONCURRENT_PLAYS raised for 30 players). Every client
 is a WebSocket client that reads everything it is sent (the page's behaviour); a stepping student sends `step`
-(unit phase) and times it to its `phase` event.
+(unit phase) and times it to its `phase` event, --step-rate times a second (30: a held arrow key, one step per key
+repeat — the fastest a student steps in the page).
 
 Scenarios (targets from issue 11, for a 2-core machine):
   alone  one session playing at max: passes/s
@@ -235,13 +236,20 @@ async def pass_counts(live: Server, http: httpx.AsyncClient, readers: list[Reade
     return list(await asyncio.gather(*(one(r) for r in readers)))
 
 
+STEP_RATE = 30.0  # --step-rate: a held arrow key, the fastest the page steps (one step per key repeat, ~30 a second)
+
+
 async def stepping(reader: Reader, seconds: float) -> list[float]:
-    """Step phase after phase for `seconds`; round trips in ms."""
+    """Step phase after phase for `seconds`, STEP_RATE steps a second on a fixed beat (as key repeats come: a late
+    answer is followed by the next step at once); round trips in ms."""
     times = []
-    end = time.monotonic() + seconds
+    start = time.monotonic()
+    end = start + seconds
     while time.monotonic() < end:
         times.append(1000 * await reader.request({"type": "step", "unit": "phase", "count": 1}))
-        await asyncio.sleep(0.02)  # a student's pace is far slower; this keeps the sample large
+        wait = start + len(times) / STEP_RATE - time.monotonic()
+        if wait > 0:
+            await asyncio.sleep(wait)
     return times
 
 
@@ -372,11 +380,19 @@ def report_times(name: str, times: list[float], median_target: float, p99_target
 
 
 def main() -> None:
+    global STEP_RATE
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--seconds", type=float, default=10.0, help="measured seconds per scenario")
     parser.add_argument("--workers", type=int, default=1, help="`serve --workers N` for A, B, D, E")
     parser.add_argument("--only", default="alone,A,B,C,D,E", help="scenarios to run, comma-separated")
     parser.add_argument("--rounds", type=int, default=4, help="A: alternations of the class and the lone session")
+    parser.add_argument(
+        "--step-rate",
+        type=float,
+        default=STEP_RATE,
+        help="steps a second of the stepping student (A, B, D); the default is a held arrow key, the fastest the "
+        "page steps (until 2026-12-04 the bench stepped 20 ms after each answer: about 45 a second)",
+    )
     parser.add_argument(
         "--baseline",
         type=Path,
@@ -385,6 +401,7 @@ def main() -> None:
         "against it too, in the same run, for a before/after comparison",
     )
     args = parser.parse_args()
+    STEP_RATE = args.step_rate
     only = set(args.only.split(","))
     has_workers = serve_supports_workers()
     workers = args.workers if has_workers else None
