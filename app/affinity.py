@@ -6,8 +6,9 @@ the other CPU — on a virtual machine a costly inter-processor interrupt and a 
 go idles meanwhile. On one CPU a hand-over is an ordinary context switch. A process runs Python on one core at a
 time anyway (the GIL), so keeping its threads on one CPU costs it nothing, and leaves the other CPUs to the other
 worker processes (`--workers N`: worker k takes the k-th CPU), the kernel's network work and the clients. Measured
-on the 2-core machine (bench/classroom_bench.py): a stepping student's round trip with 30 sessions playing went from
-about 2 ms to 1 ms, and the class's passes per second from 0.64–0.82 to 0.80–0.86 of one session's alone.
+on the 2-core machine (bench/classroom_bench.py, scenario A): a stepping student's round trip with 30 sessions
+playing went from about 2 ms to 1 ms, and the class's passes per second from 0.72–0.81 to 0.79–0.85 of one
+session's alone (runs alternating with and without it).
 
 It is not done with more than one training thread (BACKPROP_VIZ_TRAINING_THREADS > 1 pays off only when NumPy
 releases the GIL, and then the threads should spread), nor where the platform has no CPU affinity (it is Linux's
