@@ -314,7 +314,9 @@ export class GradChart {
     Plotly.react(this.el, traces, {
       margin: { l: 6, r: 8, t: 6, b: 4 },
       font: font(),
-      xaxis: { title: { text: "pass", standoff: 6 }, zeroline: false, visible: !empty, tickformat: "d", automargin: true, ...passAxis(passes) },
+      // A pass label that would reach past the plot's edge is left out: with long pass numbers it ran into the log
+      // axis's lowest label (the passes are padded, but Plotly picks round ticks anywhere in the range).
+      xaxis: { title: { text: "pass", standoff: 6 }, zeroline: false, visible: !empty, tickformat: "d", automargin: true, ticklabeloverflow: "hide past domain", ...passAxis(passes) },
       yaxis: { type: "log", visible: !empty, automargin: true, ticklabelstandoff: 4, ...logAxis(traces.flatMap((tr) => tr.y), 4) },
       showlegend: false,
       annotations: text ? [{ text: fitLines(text, this.el.clientWidth, px(12)), showarrow: false, xref: "paper", yref: "paper", x: 0.5, y: 0.5, font: { size: px(12), color: busy ? "#8a4b00" : "#666" } }] : [],
