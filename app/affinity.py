@@ -19,6 +19,10 @@ from __future__ import annotations
 
 import logging
 import os
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from app.config import Settings
 
 log = logging.getLogger(__name__)
 
@@ -41,3 +45,11 @@ def pin_to_one_cpu(index: int) -> int | None:
 def wanted(pin_cpu: bool, training_threads: int) -> bool:
     """Whether a server process should keep its threads on one CPU (see the module's docstring)."""
     return pin_cpu and training_threads == 1
+
+
+def pin_server_process(settings: Settings, index: int) -> int | None:
+    """At a server process's start, before the app starts any thread (they inherit it): its threads on the
+    `index`-th CPU if the settings want that (one process: 0; worker k: k). The CPU, or None."""
+    if not wanted(settings.pin_cpu, settings.training_threads):
+        return None
+    return pin_to_one_cpu(index)

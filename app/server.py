@@ -37,8 +37,7 @@ def serve(host: str | None = None, port: int | None = None, workers: int | str |
         settings = Settings(**overrides)
         if settings.workers > 1:
             return serve_workers(settings)
-        if affinity.wanted(settings.pin_cpu, settings.training_threads):
-            affinity.pin_to_one_cpu(0)  # before the app starts any thread: they all inherit it
+        affinity.pin_server_process(settings, 0)
         app = create_app(settings)
     except ValidationError as exc:
         print(f"backprop-viz: a setting is wrong: {settings_problem(exc)}", file=sys.stderr)

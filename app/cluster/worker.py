@@ -49,8 +49,7 @@ def main() -> int:
         )
         return 2
     stop_when_orphaned(os.getppid())
-    if affinity.wanted(settings.pin_cpu, settings.training_threads):
-        affinity.pin_to_one_cpu(settings.shard)  # worker k on the k-th CPU, before the app starts its threads
+    affinity.pin_server_process(settings, settings.shard)  # worker k on the k-th CPU
     app = create_app(settings)
     path = socket_path(settings.cluster_dir, settings.shard)
     path.unlink(missing_ok=True)  # left by a worker that was killed

@@ -52,7 +52,7 @@ class Watch:
         self._at = -float("inf")
         self.share = TrainingShare(TRAINING_PER_MEASUREMENT)  # while busy, measurements are paid by training
         self.landscape: schemas.Landscape | None = None
-        self._update: Update | None = None  # the latest measurement on the wire, made once when first asked for
+        self._update: Update | None = None  # a measurement on the wire, made once (its version says which)
         self.measure()  # the histograms' bins come from the state the session starts in
 
     def _current_key(self) -> tuple[int, int]:
@@ -65,7 +65,6 @@ class Watch:
         self._key = self._current_key()
         self._at = time.monotonic()
         self.version = next(_versions)
-        self._update = None
         return snapshot
 
     def latest(self) -> Snapshot:
