@@ -133,7 +133,17 @@ def diverged(info: Diverged) -> schemas.DivergedInfo:
 
 
 def _values(series: Series, start: int = 0) -> list[float | None]:
-    return [number(v) for v in series.y[start:]]
+    """The series' values from `start` as `number`s: all at once when every one is finite (a play frame's batch
+    of a few hundred points), one by one otherwise (missing values stay None)."""
+    values = series.y[start:]
+    if len(values) > 8:
+        try:
+            block = np.asarray(values, dtype=np.float64)
+        except (TypeError, ValueError):
+            block = None
+        if block is not None and block.ndim == 1 and np.isfinite(block).all():
+            return block.tolist()
+    return [number(v) for v in values]
 
 
 def per_pass(log: MetricsLog, start: int = 0) -> dict[str, list[float | None]]:

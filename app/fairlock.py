@@ -25,10 +25,10 @@ class FairRLock:
     def acquire(self, blocking: bool = True, timeout: float = -1) -> bool:
         """Take the lock (again, if this thread holds it); False if not blocking or timed out."""
         me = threading.get_ident()
+        if self._owner == me:  # only this thread sets or clears its own ownership: no need for the inner lock
+            self._depth += 1
+            return True
         with self._state:
-            if self._owner == me:
-                self._depth += 1
-                return True
             if self._owner is None and not self._queue:
                 self._owner, self._depth = me, 1
                 return True
@@ -48,9 +48,12 @@ class FairRLock:
 
     def release(self) -> None:
         """Give one level back; at the last one, the longest waiter (if any) gets the lock."""
+        if self._owner != threading.get_ident():
+            raise RuntimeError("cannot release a lock this thread does not hold")
+        if self._depth > 1:  # an inner level: the owner's own business, as in `acquire`
+            self._depth -= 1
+            return
         with self._state:
-            if self._owner != threading.get_ident():
-                raise RuntimeError("cannot release a lock this thread does not hold")
             self._depth -= 1
             if self._depth == 0:
                 self._owner = None
@@ -59,8 +62,7 @@ class FairRLock:
 
     def held_by_me(self) -> bool:
         """Whether the calling thread holds the lock."""
-        with self._state:
-            return self._owner == threading.get_ident()
+        return self._owner == threading.get_ident()
 
     def __enter__(self) -> bool:
         return self.acquire()

@@ -109,7 +109,15 @@ class Stepper:
 
     @property
     def next_phase(self) -> tuple[str, int | None]:
-        return self.phases[self.position]
+        """`phases[position]`, without making the whole sequence (every state asks)."""
+        L, position = self.L, self.position
+        if position < L:
+            return "forward", position + 1
+        if position == L:
+            return "loss", None
+        if position <= 2 * L:
+            return "backward", 2 * L + 1 - position
+        return "update", None
 
     @property
     def pass_index(self) -> int:

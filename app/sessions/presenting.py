@@ -7,7 +7,8 @@ labels come from `decode_labels`, the boundary from `output_grid`.
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Callable
+from typing import Any, TypeVar
 
 import numpy as np
 
@@ -22,11 +23,33 @@ from engine.probe import output_grid
 from engine.stepper import BackResult, Stepper, StepResult, phase_label
 
 MetricsCursor = tuple[int, int]  # how many per-pass and per-epoch points a client has
+T = TypeVar("T")
 
 
 # ---------------------------------------------------------------------------------------------------------
 # The state
 # ---------------------------------------------------------------------------------------------------------
+class Unchanging:
+    """The parts of the state that change rarely — the configuration in force, the data set's summary, the labels
+    of a pass's phases — made again only when what they are made from is replaced. Every state (each step's answer,
+    each play frame) would otherwise build them anew: they were a third of a phase step's state.
+
+    Keys are compared by identity, not equality: the session replaces its configuration, the trainer's (frozen)
+    TrainingConfig and its data set when they change, and never changes them in place; the memo holds the keys, so
+    an identity is never reused while it is compared."""
+
+    def __init__(self) -> None:
+        self._parts: dict[str, tuple[tuple[Any, ...], Any]] = {}
+
+    def get(self, name: str, sources: tuple[Any, ...], make: Callable[[], T]) -> T:
+        entry = self._parts.get(name)
+        if entry is not None and all(a is b for a, b in zip(entry[0], sources, strict=True)):
+            return entry[1]
+        value = make()
+        self._parts[name] = (sources, value)
+        return value
+
+
 def state(
     session_id: str,
     config: schemas.SessionConfig,
@@ -37,18 +60,21 @@ def state(
     speed: float | None,
     job: schemas.Job | None,
     lesson: schemas.LessonProgress | None = None,
+    unchanging: Unchanging | None = None,
 ) -> schemas.SessionState:
     """Everything a client shows of a session: configuration in force, weights, counters, latest metrics, and
-    where it stands in its lesson."""
+    where it stands in its lesson. `unchanging` (the session's own) keeps the parts that seldom change."""
+    memo = unchanging or Unchanging()
     network = stepper.trainer.network
+    training = stepper.pending_config or stepper.trainer.config
     return schemas.SessionState(
         id=session_id,
-        config=current_config(config, stepper),
+        config=memo.get("config", (config, training), lambda: current_config(config, stepper)),
         weights=[W.tolist() for W in network.W],
         biases=[b.tolist() for b in network.b],
-        counters=counters(stepper),
+        counters=counters(stepper, memo.get("timeline", (network,), lambda: timeline(stepper))),
         metrics=latest_metrics(stepper.trainer.metrics),
-        dataset=dataset_summary(dataset),
+        dataset=memo.get("dataset", (dataset,), lambda: dataset_summary(dataset)),
         focus=stepper.focus,
         focus_split=stepper.focus_split,
         example=example_sample(stepper, dataset),
@@ -72,18 +98,23 @@ def current_config(config: schemas.SessionConfig, stepper: Stepper) -> schemas.S
     )
 
 
-def counters(stepper: Stepper) -> schemas.Counters:
-    """Pass, epoch and the phase cursor, with the labels of one pass's phases (F1 … U)."""
+def timeline(stepper: Stepper) -> list[str]:
+    """The labels of one pass's phases (F1 … U)."""
+    return [phase_label(p, lay) for p, lay in stepper.phases]
+
+
+def counters(stepper: Stepper, labels: list[str] | None = None) -> schemas.Counters:
+    """Pass, epoch and the phase cursor, with the labels of one pass's phases (`labels`, if known: `timeline`)."""
+    labels = timeline(stepper) if labels is None else labels
     phase, layer = stepper.next_phase
-    timeline = [phase_label(p, lay) for p, lay in stepper.phases]
     return schemas.Counters(
         pass_index=stepper.trainer.pass_index,
         epoch=stepper.trainer.epoch,
         phase=phase,
         layer=layer,
         position=stepper.position,
-        label=timeline[stepper.position],
-        timeline=timeline,
+        label=labels[stepper.position],
+        timeline=labels,
     )
 
 

@@ -87,6 +87,7 @@ class Session:
         # cost the given bytes (evicting idle others) or raises 429 (app/budget.py).
         self.make_room: Callable[[Session, budget.SessionCost], None] | None = None
         self.watch = Watch(stepper.trainer, settings)  # its diagnostics (app/sessions/watching.py)
+        self.unchanging = presenting.Unchanging()  # the state's seldom-changing parts, made once per change
 
     # -- construction -----------------------------------------------------------------------------------
     @classmethod
@@ -184,6 +185,7 @@ class Session:
                 speed=self.speed,
                 job=self.job.to_model() if self.job else None,
                 lesson=self.lesson.summary() if self.lesson else None,
+                unchanging=self.unchanging,
             )
 
     def visible_records(self) -> list[schemas.PhaseRecordOut]:

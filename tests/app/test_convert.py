@@ -11,6 +11,7 @@ import pytest
 
 from app import convert, schemas
 from app.outbox import dump
+from engine.metrics import Series
 from engine.records import UpdateRecord
 
 
@@ -60,3 +61,23 @@ def test_non_finite_numbers_are_null_in_both_forms(make_session):
         else:
             assert np.ravel(np.array(wire["z"], dtype=object))[0] is None
         assert wire["pass"] == record.pass_index
+
+
+@pytest.mark.parametrize(
+    "values",
+    [
+        [0.5 * i for i in range(40)],  # a play frame's batch: all finite, converted at once
+        [0.1, None, 0.3] * 5,  # a missing value
+        [0.1, float("nan"), float("inf"), -float("inf")] * 4,  # non-finite numbers
+        [np.float32(0.1), np.float64(2.5), 3] * 4,  # NumPy scalars and an int
+        [0.25, 0.5],  # short: one by one
+    ],
+)
+def test_a_series_values_are_numbers_however_they_are_converted(values):
+    series = Series()
+    for x, y in enumerate(values):
+        series.append(x, y)
+    for start in (0, 3):
+        out = convert._values(series, start)
+        assert out == [convert.number(v) for v in values[start:]]
+        assert all(v is None or type(v) is float for v in out)

@@ -80,3 +80,47 @@ def test_a_waiter_gets_in_between_two_holds_of_a_busy_loop():
     finally:
         stop.set()
         thread.join()
+
+
+def test_an_inner_release_keeps_the_lock_from_a_waiter():
+    """Reentrant holds are the owner's own: only the outermost release hands the lock to the thread waiting."""
+    lock = FairRLock()
+    got_it = threading.Event()
+    lock.acquire()
+    lock.acquire()
+
+    def waiter() -> None:
+        with lock:
+            got_it.set()
+
+    thread = threading.Thread(target=waiter)
+    thread.start()
+    while not lock._queue:  # the waiter is in line
+        time.sleep(0.001)
+    lock.release()  # the inner hold
+    assert lock.held_by_me() and not got_it.wait(0.05)
+    lock.release()  # the outer one
+    assert got_it.wait(5)
+    thread.join()
+    assert not lock.held_by_me()
+
+
+def test_an_inner_release_by_another_thread_is_refused_too():
+    lock = FairRLock()
+    lock.acquire()
+    lock.acquire()
+    errors: list[BaseException] = []
+    thread = threading.Thread(target=lambda: _release_into(lock, errors))
+    thread.start()
+    thread.join()
+    assert len(errors) == 1 and lock.held_by_me()
+    lock.release()
+    lock.release()
+    assert not lock.held_by_me()
+
+
+def _release_into(lock: FairRLock, errors: list[BaseException]) -> None:
+    try:
+        lock.release()
+    except RuntimeError as exc:
+        errors.append(exc)

@@ -680,3 +680,14 @@ def test_a_long_step_keeps_only_the_last_pass_records_past_max_records(
     same_records(trimmed.records, full.records[-per_pass:])
     short = Stepper(make_trainer()).step("phase", 5, max_records=10)
     assert short.omitted == 0 and len(short.records) == 5
+
+
+@pytest.mark.parametrize("sizes", [(2, 1), (2, 4, 1), (2, 3, 3, 2, 1)])
+def test_the_next_phase_is_the_timelines_entry_at_every_position(make_trainer, sizes) -> None:
+    activations = ["tanh"] * (len(sizes) - 2) + ["sigmoid"]
+    stepper = Stepper(make_trainer(sizes=sizes, activations=activations))
+    seen = []
+    for _ in range(len(stepper.phases)):
+        seen.append(stepper.next_phase)
+        stepper.step("phase", 1)
+    assert seen == stepper.phases and stepper.next_phase == ("forward", 1)

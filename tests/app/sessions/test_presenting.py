@@ -100,6 +100,30 @@ def test_the_state_shows_the_configuration_in_force_and_a_pending_change(make_se
     assert session.state().metrics.batch_loss == session.trainer.metrics.batch_loss.y[-1]
 
 
+def test_the_states_unchanging_parts_are_made_again_only_when_they_change(make_session):
+    """The configuration in force, the data set's summary and the timeline are kept between states (each play
+    frame and step answer makes one) and made again as soon as what they show changes."""
+    session = make_session()
+    first = session.state()
+    session.step("phase", 3)
+    second = session.state()
+    assert second.config is first.config and second.dataset is first.dataset
+    assert second.counters.timeline == first.counters.timeline and second.counters.label == "B2"
+
+    session.patch(schemas.SessionPatch(learning_rate=0.01))  # pending until the pass ends
+    pending = session.state()
+    assert pending.config is not first.config and pending.config.optimizer.learning_rate == 0.01
+    session.step("phase", 3)  # the pass ends: the change is in force
+    assert session.state().config.optimizer.learning_rate == 0.01
+
+    session.rebuild(schemas.SessionCreate(**{**make_session.xor, "layers": [2, 3, 3, 1]}), {}.__getitem__)
+    rebuilt = session.state()
+    assert rebuilt.counters.timeline == ["F1", "F2", "F3", "J", "B3", "B2", "B1", "U"]
+    assert rebuilt.config.layers == [2, 3, 3, 1] and rebuilt.config is not pending.config
+    assert rebuilt.dataset is not first.dataset  # a rebuild brings new data (an added example is
+    # tests/app/api/routes/test_images.py::test_an_example_added_to_the_training_data_is_trained_on_…)
+
+
 def test_metrics_since_sends_new_points_and_replaces_a_rewritten_history(make_session):
     session = make_session()
     log = session.trainer.metrics
