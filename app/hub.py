@@ -82,6 +82,7 @@ class Hub:
         self.published_generation = -1  # a rebuilt session is sent whole, as a snapshot
         self.published_lesson = -1  # the lesson's revision last sent as a `lesson` event
         self.published_diagnostics = -1  # the session's diagnostics version last sent in a `state` event
+        self.boundary_seconds = 0.0  # what the last decision boundary sent took to make and serialize
         self.published_flags: list[tuple[str, int | None]] | None = None  # the flags' kinds and layers last sent
         # Changes made elsewhere (REST, jobs) are noticed through the session's listeners:
         self._dirty = asyncio.Event()
@@ -316,12 +317,21 @@ class Hub:
             state=session.state(),
             visible=session.visible_records() if visible else None,
             focus=session.focus_sample() if focus else None,
-            boundary=session.boundary() if boundary else None,
             diagnostics=diagnostics,
         )
-        items.append(Item("ordered" if ordered else "state", StateFrame.of(event)))
+        frame = StateFrame.of(event, boundary=self._boundary_json() if boundary else None)
+        items.append(Item("ordered" if ordered else "state", frame))
         self.published_revision = session.revision
         return items
+
+    def _boundary_json(self) -> str | None:
+        """The decision boundary on the wire; what it took (made and serialized) is `boundary_seconds`, which
+        play charges to the session's training (app/play.py)."""
+        started = time.thread_time()
+        boundary = self.session.boundary()
+        text = None if boundary is None else boundary.model_dump_json(by_alias=True)
+        self.boundary_seconds = time.thread_time() - started
+        return text
 
     def _collect_diagnostics(self, items: list[Item], request_id: str | int | None) -> schemas.FrameDiagnostics | None:
         """The layer statistics if they were measured again since the last frame (app/sessions/watching.py says
@@ -503,9 +513,8 @@ class Hub:
             if result.diverged is None:
                 if not frame:
                     return Chunk(result.passes, seconds)
-                started = time.thread_time()
                 self.publish_threadsafe(self.collect(visible=True, boundary=boundary))
-                return Chunk(result.passes, seconds, frame_seconds=time.thread_time() - started)
+                return Chunk(result.passes, seconds, boundary_seconds=self.boundary_seconds if boundary else 0.0)
             session.playing = False
             session.speed = None
             self.publish_threadsafe(self.collect_diverged(result.diverged))

@@ -103,7 +103,10 @@ class StateFrame:
     diagnostics: str | None = None
 
     @classmethod
-    def of(cls, event: schemas.StateEvent) -> StateFrame:
+    def of(cls, event: schemas.StateEvent, boundary: str | None = None) -> StateFrame:
+        """The event's parts serialized; `boundary`, if given, is the boundary already serialized (the event then
+        has none of its own)."""
+
         def model(value: schemas.Model | None) -> str | None:
             return None if value is None else value.model_dump_json(by_alias=True)
 
@@ -113,7 +116,7 @@ class StateFrame:
             event.request_id,
             visible,
             model(event.focus),
-            model(event.boundary),
+            boundary if boundary is not None else model(event.boundary),
             model(event.diagnostics),
         )
 

@@ -7,8 +7,8 @@ one frame, 1 / frame_rate, when no slice is given); a frame (new metrics points 
 slice when one is due, at most `frame_rate` times a second, and carries every point trained since the last one
 (none is lost: the hub's metrics cursor only moves when a frame is collected). The decision boundary, the costliest
 part of a frame, rides along at most `BOUNDARY_RATE` times a second, and only once the session has trained
-TRAINING_PER_BOUNDARY times as long as the last frame with a boundary took to make: a boundary costs a session at
-most about 1/50 of its own training, so thirty sessions sharing the training threads each refresh theirs about a
+TRAINING_PER_BOUNDARY times as long as the last boundary took to make and serialize: a boundary costs a session at
+most about 1/100 of its own training, so thirty sessions sharing the training threads each refresh theirs about a
 thirtieth as often as one alone, and their total throughput stays close to one session's. At a finite speed of v
 passes per second, slices come every max(1 / frame_rate, 1 / v) seconds and carry the passes due by then (monotonic
 time; a machine too slow for the speed runs flat out without piling up a debt); between them the player waits off
@@ -37,19 +37,19 @@ from app.training_share import TrainingShare
 log = logging.getLogger(__name__)
 
 BOUNDARY_RATE = 10.0  # play frames with a fresh decision boundary, at most per second
-TRAINING_PER_BOUNDARY = 50.0  # seconds of training between two boundaries, per second a boundary frame took
+TRAINING_PER_BOUNDARY = 100.0  # seconds of training between two boundaries, per second a boundary took
 
 
 @dataclass(frozen=True)
 class Chunk:
     """What one chunk of play did: passes trained, seconds the training took, whether it diverged (which ends
-    play: the owner has published the divergence and taken the session out of play), and the seconds its frame
-    took to make (0 without one)."""
+    play: the owner has published the divergence and taken the session out of play), and the seconds its frame's
+    decision boundary took to make and serialize (0 without one)."""
 
     passes: int
     seconds: float
     diverged: bool = False
-    frame_seconds: float = 0.0
+    boundary_seconds: float = 0.0
 
 
 # Train `passes` passes, under the session lock, and publish a frame if `frame` (a divergence is published
@@ -97,7 +97,7 @@ class Player:
         self._every_slice = self.slice >= self.frame  # a frame after every slice (no frame pacing needed)
         self._frame_due = -float("inf")
         self._boundary_due = -float("inf")  # when the next frame carries the boundary (the first one does)
-        self._boundary_share = TrainingShare(TRAINING_PER_BOUNDARY)  # a boundary frame, paid by training
+        self._boundary_share = TrainingShare(TRAINING_PER_BOUNDARY)  # a frame's boundary, paid by training
         self._pace: tuple[float | None, float, float] | None = None  # speed, anchor, due_base (finite speeds)
         self._loop = asyncio.get_running_loop()
         self._done: asyncio.Future[None] = self._loop.create_future()
@@ -150,7 +150,7 @@ class Player:
                 return self._over()
             self._boundary_share.earn(result.seconds)
             if boundary:
-                self._boundary_share.spent(result.frame_seconds)
+                self._boundary_share.spent(result.boundary_seconds)
             if frame:
                 self.frames += 1
                 self._frame_due = started + self.frame

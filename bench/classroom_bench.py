@@ -143,7 +143,8 @@ class Server:
 # Clients
 # ---------------------------------------------------------------------------------------------------------
 class Reader:
-    """A socket that reads everything; counts the passes its state frames show."""
+    """A socket that reads everything; counts the passes its state frames show, and the frames that bring a new
+    decision boundary or new layer statistics (what a student's page refreshes less often in a busy class)."""
 
     def __init__(self, ws: Any, label: str, parse: bool = True) -> None:
         self.ws = ws
@@ -151,6 +152,8 @@ class Reader:
         self.parse = parse  # False (200 watchers in this one process): read everything, parse only state frames
         self.messages = 0
         self.passes: list[tuple[float, int]] = []
+        self.boundaries = 0  # state frames with a decision boundary
+        self.statistics = 0  # state frames with new layer statistics
         self.waiters: dict[str, asyncio.Future] = {}
         self.closing = False
         self.session_id = ""  # a player's session (to read its pass counter)
@@ -168,6 +171,8 @@ class Reader:
                 state = event.get("state")
                 if isinstance(state, dict) and "counters" in state:
                     self.passes.append((time.monotonic(), state["counters"]["pass"]))
+                    self.boundaries += event.get("boundary") is not None
+                    self.statistics += event.get("diagnostics") is not None
                 rid = event.get("request_id")
                 if rid is not None and rid in self.waiters and event["type"] in ("phase", "state", "error"):
                     future = self.waiters.pop(rid)
@@ -308,6 +313,7 @@ async def interleaved_class(live: Server, count: int, seconds: float, rounds: in
         student = await connect(f"{live.ws}/ws/sessions/{sid}", "stepping student")
         alone_passes = alone_time = class_time = 0.0
         class_passes = [0.0] * count
+        frames = boundaries = stats = 0  # over every playing page, in the class windows
         times: list[float] = []
         for _ in range(rounds):
             await asyncio.sleep(WARM_UP)
@@ -319,8 +325,13 @@ async def interleaved_class(live: Server, count: int, seconds: float, rounds: in
                 await reader.ws.send(json.dumps({"type": "play", "speed": "max"}))
             await asyncio.sleep(WARM_UP)
             first = await pass_counts(live, http, readers)
+            seen = [(len(r.passes), r.boundaries, r.statistics) for r in readers]
             times += await stepping(student, window)
             last = await pass_counts(live, http, readers)
+            for reader, (n, b, d) in zip(readers, seen, strict=True):
+                frames += len(reader.passes) - n
+                boundaries += reader.boundaries - b
+                stats += reader.statistics - d
             class_time += statistics.fmean(t1 - t0 for (t0, _), (t1, _) in zip(first, last, strict=True))
             for k, ((_, p0), (_, p1)) in enumerate(zip(first, last, strict=True)):
                 class_passes[k] += p1 - p0
@@ -328,7 +339,13 @@ async def interleaved_class(live: Server, count: int, seconds: float, rounds: in
                 await reader.ws.send(json.dumps({"type": "pause"}))
         for reader in [*readers, student]:
             await reader.close()
-    return {"alone": alone_passes / alone_time, "rates": [p / class_time for p in class_passes], "times": times}
+    per_page = count * class_time  # page-seconds in the class windows
+    return {
+        "alone": alone_passes / alone_time,
+        "rates": [p / class_time for p in class_passes],
+        "times": times,
+        "page": (frames / per_page, boundaries / per_page, stats / per_page),
+    }
 
 
 async def two_tabs(live: Server, seconds: float) -> list[float]:
@@ -432,6 +449,12 @@ def main() -> None:
             print(
                 f"  total {total:,.0f} passes/s = {share:.2f} × alone ({alone:,.0f} passes/s in the windows between) "
                 f"(target ≥ 0.90) {'OK' if share >= 0.9 else 'MISSED'}"
+            )
+            frames, boundaries, stats = result["page"]
+            print(
+                f"  each playing page: {frames:.1f} frames/s, a new decision boundary every "
+                f"{1 / boundaries if boundaries else float('inf'):.1f} s, new layer statistics every "
+                f"{1 / stats if stats else float('inf'):.1f} s"
             )
     if "B" in only:
         with server(workers) as live:

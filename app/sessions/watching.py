@@ -5,9 +5,11 @@ Measuring costs one forward and backward pass over the probe batch (about half a
 network): it is done again when the pass changes (or a weight is edited, or the session is rebuilt) — at once
 when the session is idle; while it plays or trains, at most `BACKPROP_VIZ_DIAGNOSTICS_RATE` times a second, and
 only once the session has trained TRAINING_PER_MEASUREMENT times as long as the last measurement took, its
-conversion for the wire included (so that statistics cost a session at most about 1/50 of its own training, however
+conversion for the wire included (so that statistics cost a session at most about 1/100 of its own training, however
 many sessions share the machine: with 30 sessions playing, each trains a thirtieth of the time, and is measured
-about a thirtieth as often as alone);
+about a thirtieth as often as alone — every second or two on a 2-core machine; one session alone is held back by
+the rate instead, and so spends less of its time measuring: 1/100, not 1/50, keeps a class's throughput within a
+few percent of one session's);
 never by itself with `BACKPROP_VIZ_DIAGNOSTICS=false` (then only on request: GET …/diagnostics).
 """
 
@@ -27,7 +29,7 @@ from engine.training import Trainer
 
 log = logging.getLogger(__name__)
 
-TRAINING_PER_MEASUREMENT = 50.0  # while busy: seconds of training between measurements, per second one takes
+TRAINING_PER_MEASUREMENT = 100.0  # while busy: seconds of training between measurements, per second one takes
 _versions = itertools.count(1)  # shared by every Watch: a rebuilt session's new Watch never repeats an old version
 
 

@@ -48,3 +48,33 @@ def test_a_playing_sessions_changes_do_not_wake_the_watcher(client, api, monkeyp
     hub._on_change()
     assert asked == [hub._dirty.set]  # ... and not again until it has run
     hub._poked = False
+
+
+def test_play_charges_a_frame_only_what_its_boundary_took(client, api, monkeypatch):
+    """The boundary's share of training (app/play.py) pays for the boundary alone — made and serialized — not for
+    the state and points every frame carries, which would make a class's boundaries rarer for nothing."""
+    hub = hub_of(client, api.create()["id"])
+    session = hub.session
+    boundary, state = session.boundary, session.state
+
+    def spinning(seconds, then):
+        def spin():
+            until = time.thread_time() + seconds  # CPU time, as play measures it
+            while time.thread_time() < until:
+                pass
+            return then()
+
+        return spin
+
+    monkeypatch.setattr(session, "boundary", spinning(0.02, boundary))
+    monkeypatch.setattr(session, "state", spinning(0.06, state))  # the rest of a frame: not the boundary's
+    hub.publish_threadsafe = lambda items: None  # no clients: only what the chunk reports matters here
+    hub.metrics_cursor = session.metrics_lengths()
+    hub.published_generation = session.generation
+    session.playing = True
+    with_boundary = hub._play_chunk(5, boundary=True)
+    without = hub._play_chunk(5, boundary=False)
+    assert 0.02 <= with_boundary.boundary_seconds < 0.05
+    assert without.boundary_seconds == 0.0
+    frame = hub.collect(visible=True, boundary=True)[-1].payload
+    assert frame.boundary == boundary().model_dump_json()

@@ -46,7 +46,7 @@ class Owner:
 
     clock: FakeClock = field(default_factory=FakeClock)
     seconds_per_pass: float = 0.0
-    boundary_seconds: float = 0.0  # what a frame with a boundary takes to make
+    boundary_seconds: float = 0.0  # what a boundary takes to make and serialize
     chunks: int = 20
     diverge_at: int | None = None
     fail_at: int | None = None
@@ -68,9 +68,9 @@ class Owner:
             return None
         seconds = passes * self.seconds_per_pass
         self.clock.now += seconds
-        frame_seconds = self.boundary_seconds if boundary else 0.0
-        self.clock.now += frame_seconds
-        return Chunk(passes, seconds, diverged=number == self.diverge_at, frame_seconds=frame_seconds)
+        boundary_seconds = self.boundary_seconds if boundary else 0.0
+        self.clock.now += boundary_seconds
+        return Chunk(passes, seconds, diverged=number == self.diverge_at, boundary_seconds=boundary_seconds)
 
     def end(self, stopped: bool) -> None:
         self.ends.append(stopped)

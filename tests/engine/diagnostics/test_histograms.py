@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+import pytest
 
 from engine.diagnostics.histograms import INITIAL_BINS, MAX_BINS, BinnedHistory
 
@@ -55,3 +56,31 @@ def test_keep_selects_the_rows_of_the_kept_entries():
         track.record(np.full(k + 1, 1.0))
     track.keep([0, 2])
     assert [int(r.sum()) for r in track.rows] == [1, 3]
+
+
+def _floored(history: BinnedHistory, values: np.ndarray) -> np.ndarray:
+    """The counts by the definition: finite values, bin floor((v − low) / width), clipped to the bins."""
+    finite = values[np.isfinite(values)]
+    index = np.clip(np.floor((finite - history.low) / history.width).astype(np.int64), 0, history.bins - 1)
+    return np.bincount(index, minlength=history.bins)
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_counts_are_the_floored_bins_of_the_finite_values(seed):
+    rng = np.random.default_rng(seed)
+    history = BinnedHistory(rng.normal(size=50))
+    for scale in (0.5, 1.0, 3.0, 10.0):
+        values = rng.normal(scale=scale, size=(16, 8))
+        values.flat[:4] = [np.nan, np.inf, -np.inf, history.low]  # non-finite ones and one on the low edge
+        values.flat[4] = history.high  # and one on the top edge
+        counts = history.counts(values)  # may widen the bins first
+        assert counts.tolist() == _floored(history, values).tolist()
+        assert counts.sum() == np.isfinite(values).sum()
+
+
+def test_only_non_finite_or_no_values_count_nothing():
+    history = BinnedHistory(np.array([0.0, 1.0]))
+    bins = history.bins
+    assert history.counts(np.array([np.nan, np.inf])).tolist() == [0] * bins
+    assert history.counts(np.array([])).tolist() == [0] * bins
+    assert history.bins == bins
