@@ -312,14 +312,14 @@ class Hub:
             self.published_lesson = session.lesson_revision
             lesson = schemas.LessonEvent(lesson=session.lesson_view(), request_id=request_id)
             items.append(Item("ordered", dump(lesson)))
-        event = schemas.StateEvent(
-            request_id=request_id,
-            state=session.state(),
+        frame = StateFrame.made(
+            session.state_json(),
+            request_id,
             visible=session.visible_records() if visible else None,
             focus=session.focus_sample() if focus else None,
+            boundary=self._boundary_json() if boundary else None,
             diagnostics=diagnostics,
         )
-        frame = StateFrame.of(event, boundary=self._boundary_json() if boundary else None)
         items.append(Item("ordered" if ordered else "state", frame))
         self.published_revision = session.revision
         return items

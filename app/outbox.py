@@ -103,22 +103,36 @@ class StateFrame:
     diagnostics: str | None = None
 
     @classmethod
-    def of(cls, event: schemas.StateEvent, boundary: str | None = None) -> StateFrame:
-        """The event's parts serialized; `boundary`, if given, is the boundary already serialized (the event then
-        has none of its own)."""
+    def of(cls, event: schemas.StateEvent) -> StateFrame:
+        """The event's parts serialized."""
+        return cls.made(
+            dump(event.state),
+            event.request_id,
+            visible=event.visible,
+            focus=event.focus,
+            boundary=None if event.boundary is None else event.boundary.model_dump_json(by_alias=True),
+            diagnostics=event.diagnostics,
+        )
+
+    @classmethod
+    def made(
+        cls,
+        state: str,
+        request_id: str | int | None = None,
+        *,
+        visible: list[schemas.PhaseRecordOut] | None = None,
+        focus: schemas.FocusSample | None = None,
+        boundary: str | None = None,
+        diagnostics: schemas.FrameDiagnostics | None = None,
+    ) -> StateFrame:
+        """A `state` event from its state and boundary already serialized (the hub makes them without models:
+        Session.state_json, Hub._boundary_json) and its other parts as models."""
 
         def model(value: schemas.Model | None) -> str | None:
             return None if value is None else value.model_dump_json(by_alias=True)
 
-        visible = None if event.visible is None else _RECORDS.dump_json(event.visible, by_alias=True).decode()
-        return cls(
-            dump(event.state),
-            event.request_id,
-            visible,
-            model(event.focus),
-            boundary if boundary is not None else model(event.boundary),
-            model(event.diagnostics),
-        )
+        records = None if visible is None else _records_json(visible)
+        return cls(state, request_id, records, model(focus), boundary, model(diagnostics))
 
     def merged(self, newer: StateFrame) -> StateFrame:
         """The newer frame, with the parts it leaves out taken from this one."""
@@ -149,6 +163,11 @@ class StateFrame:
 
 
 _RECORDS: TypeAdapter[list[schemas.PhaseRecordOut]] = TypeAdapter(list[schemas.PhaseRecordOut])
+
+
+def _records_json(records: list[schemas.PhaseRecordOut]) -> str:
+    """Records as wire JSON; a play frame's (none shown of the open pass) without the serializer's round trip."""
+    return _RECORDS.dump_json(records, by_alias=True).decode() if records else "[]"
 
 
 @dataclass(frozen=True)

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import json
 
-from app.outbox import Item, MetricsBatch, Outbox, StateFrame
+from app.outbox import Item, MetricsBatch, Outbox, StateFrame, dump
 from app.schemas import StateEvent
 
 
@@ -90,7 +90,7 @@ def test_a_state_frame_is_the_state_event_the_schema_describes(client, api, app)
     assert json.loads(StateFrame.of(event).to_json()) == json.loads(event.model_dump_json(by_alias=True))
     bare = StateEvent(state=session.state())
     assert json.loads(StateFrame.of(bare).to_json()) == json.loads(bare.model_dump_json(by_alias=True))
-    served = StateFrame.of(bare.model_copy(update={"request_id": 7}), boundary=event.boundary.model_dump_json())
+    served = StateFrame.made(dump(bare.state), 7, boundary=event.boundary.model_dump_json())
     expected = event.model_copy(update={"visible": None, "focus": None})  # the boundary given already serialized
     assert json.loads(served.to_json()) == json.loads(expected.model_dump_json(by_alias=True))
 

@@ -7,9 +7,14 @@ import numpy as np
 import pytest
 
 from app import schemas
-from app.sessions import presenting
+from app.config import Settings
+from app.jobs import JobInfo
+from app.lessons.loader import load_lessons
+from app.outbox import dump
+from app.sessions import Session, presenting
 from engine.datasets import parse_csv
 
+LESSONS = load_lessons(settings=Settings(persist=False)).lessons
 ROWS = [(1.0, 10.0, "cat"), (2.0, 30.0, "dog"), (4.0, 20.0, "cat"), (8.0, 50.0, "bird"), (5.0, 60.0, "dog")]
 ANIMALS = "size,weight,kind\n" + "".join(f"{a},{b},{c}\n" for a, b, c in ROWS)
 
@@ -122,6 +127,41 @@ def test_the_states_unchanging_parts_are_made_again_only_when_they_change(make_s
     assert rebuilt.config.layers == [2, 3, 3, 1] and rebuilt.config is not pending.config
     assert rebuilt.dataset is not first.dataset  # a rebuild brings new data (an added example is
     # tests/app/api/routes/test_images.py::test_an_example_added_to_the_training_data_is_trained_on_…)
+
+
+def _same_json(session) -> None:
+    parts, options = session._state_parts(), session._state_options()  # one moment (a job's elapsed time moves)
+    fast = presenting.state_json(*parts, **options)
+    assert fast == dump(presenting.state(*parts, **options))  # byte for byte, not only the same values
+    assert schemas.SessionState.model_validate_json(fast) == session.state().model_copy(update={"job": options["job"]})
+
+
+def test_the_state_json_is_the_models_json_in_every_kind_of_state(make_session, settings):
+    session = make_session()
+    _same_json(session)  # fresh: no metrics yet
+    session.step("phase", 3)
+    _same_json(session)  # mid-pass
+    session.patch(schemas.SessionPatch(learning_rate=0.01, batch_size=4))
+    _same_json(session)  # a change pending
+    session.step("pass", 9)
+    _same_json(session)  # metrics of passes and epochs, the change in force
+    session.set_focus(2, "test")
+    session.playing, session.speed = True, 12.5
+    _same_json(session)  # playing at a speed, a test sample in focus
+    session.playing, session.speed = False, None
+    session.start_job(JobInfo(id="j1", total=100, done=40, loss=0.25), keep_finished=2)
+    _same_json(session)  # a job running
+    session.end_job(session.job, "done")
+    _same_json(session)  # the job done
+    digits = make_session(
+        {"layers": [64, 8, 10], "activations": ["relu", "softmax"], "dataset": {"builtin": "digits", "samples": 60}}
+    )
+    digits.teach(schemas.TeachRequest(input=[8.0] * 64, label="7", unit="phase"))
+    _same_json(digits)  # an example (a drawing) being taught, ten classes
+    lesson = Session.for_lesson(LESSONS["02-xor-hidden-layer"], settings)
+    _same_json(lesson)  # following a lesson
+    lesson.step("pass", 2)
+    _same_json(lesson)
 
 
 def test_metrics_since_sends_new_points_and_replaces_a_rewritten_history(make_session):
