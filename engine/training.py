@@ -320,7 +320,7 @@ class Trainer:
         if not self.network.params_finite():
             return False
         losses = self.metrics.batch_loss.y[-chunk:] if self.metrics.batch_loss.stride == 1 else []
-        return all(loss is not None and np.isfinite(loss) for loss in losses)
+        return all(loss is not None and math.isfinite(loss) for loss in losses)  # plain floats: not np.isfinite's µs
 
     @QUIET_NUMERICS
     def _pin_divergence(self, frame: Checkpoint, chunk: int) -> Diverged:
