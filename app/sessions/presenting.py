@@ -139,7 +139,7 @@ def state_json(
         "focus_split": stepper.focus_split,
         "example": example_sample(stepper, dataset),
         "playing": playing,
-        "speed": speed,
+        "speed": None if speed is None else float(speed),  # the model's float: 10 is "10.0" on the wire
         "pending_config": stepper.pending_config is not None,
         "job": job,
         "lesson": lesson,

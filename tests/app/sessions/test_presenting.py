@@ -148,6 +148,8 @@ def test_the_state_json_is_the_models_json_in_every_kind_of_state(make_session, 
     session.set_focus(2, "test")
     session.playing, session.speed = True, 12.5
     _same_json(session)  # playing at a speed, a test sample in focus
+    session.speed = 10  # an integer speed is the model's float all the same
+    _same_json(session)
     session.playing, session.speed = False, None
     session.start_job(JobInfo(id="j1", total=100, done=40, loss=0.25), keep_finished=2)
     _same_json(session)  # a job running
