@@ -169,12 +169,20 @@ def checkpoint_from_dict(doc: dict[str, Any], network: Network) -> Checkpoint:
 
 
 def _series_to_dict(series: Series) -> dict[str, Any]:
-    return {"x": series.x, "y": series.y, "stride": series.stride, "max_points": series.max_points}
+    """Copies of the points, not the series' own lists: a document is serialized after the session's lock is let go
+    (the REST export, piece by piece), while training goes on appending to them."""
+    return {"x": list(series.x), "y": list(series.y), "stride": series.stride, "max_points": series.max_points}
 
 
 def _series_from_dict(doc: dict[str, Any]) -> Series:
-    """A metrics series; a ValueError names what is wrong (the log is appended to in every later pass)."""
+    """A metrics series; a ValueError names what is wrong (the log is appended to in every later pass).
+
+    More y than x values is what versions before 2026-12-04 (stop 20) wrote when the session trained while its
+    document was serialized (the REST export, a checkpoint): x went out first, the values appended meanwhile came
+    out with y. The first len(x) values are x's own; the rest are dropped, so such a file or checkpoint still opens."""
     max_points, stride, x, y = doc["max_points"], doc["stride"], list(doc["x"]), list(doc["y"])
+    if len(y) > len(x):
+        y = y[: len(x)]
     if not all(_is_count(v) and v >= 1 for v in (max_points, stride)):
         raise ValueError(f"a metrics series needs whole numbers max_points and stride ≥ 1, got {max_points}, {stride}")
     if len(x) != len(y) or not all(_is_count(v) and v >= 0 for v in x):

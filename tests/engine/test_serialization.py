@@ -8,7 +8,14 @@ import numpy as np
 import pytest
 
 from engine.datasets import make_builtin
-from engine.serialization import LIST_MAX, dataset_from_dict, dataset_to_dict, decode_array, encode_array
+from engine.serialization import (
+    LIST_MAX,
+    dataset_from_dict,
+    dataset_to_dict,
+    decode_array,
+    encode_array,
+    trainer_to_dict,
+)
 
 
 @pytest.mark.parametrize("dtype", [np.float64, np.float32])
@@ -46,3 +53,18 @@ def test_a_malformed_encoded_array_is_refused(change: dict, message: str) -> Non
     doc = {**encode_array(np.zeros((300, 7))), **change}
     with pytest.raises(ValueError, match=message):
         decode_array(doc)
+
+
+def test_a_trainers_document_does_not_change_as_training_goes_on(make_trainer) -> None:
+    """The document is what the trainer was when it was made: the REST export and the checkpoints serialize it
+    after the session's lock is let go (and piece by piece), while play goes on appending to the metrics — a
+    document holding the live lists came out with more loss values than passes, which import refuses."""
+    trainer = make_trainer()
+    trainer.run_passes(40)
+    doc = trainer_to_dict(trainer)
+    before = json.dumps(doc)
+    trainer.run_passes(40)  # play goes on after the lock is let go
+    assert json.dumps(doc) == before
+    for series in doc["metrics"].values():
+        assert len(series["x"]) == len(series["y"])
+    assert doc["state"]["pass_index"] == 40 and len(doc["metrics"]["batch_loss"]["x"]) == 40

@@ -177,3 +177,42 @@ def test_an_export_is_strict_json(api):
     api.step(sid, "pass", 3)
     text = api.client.get(f"/api/sessions/{sid}/export").text
     json.loads(text, parse_constant=lambda c: pytest.fail(f"non-finite {c} in the export"))
+
+
+def test_an_export_made_while_the_session_trains_on_imports(api, app, monkeypatch):
+    """The export's document is serialized after the session's lock is let go, piece by piece; play (or a job)
+    trains meanwhile. The document is the session at one moment all the same: as many loss values as passes."""
+    from app import chunkedjson
+
+    sid = api.create()["id"]
+    api.step(sid, "pass", 5)
+    session = app.state.registry.get(sid)
+    dumps = chunkedjson.dumps
+
+    def training_meanwhile(doc):
+        session.train_chunk(7)  # what a playing session does between the lock and the serialization
+        return dumps(doc)
+
+    monkeypatch.setattr(chunkedjson, "dumps", training_meanwhile)
+    doc = export(api, sid)
+    losses = doc["trainer"]["metrics"]["batch_loss"]
+    assert len(losses["x"]) == len(losses["y"]) == 5
+    assert import_(api, doc)["counters"]["pass"] == 5
+
+
+def test_an_older_export_with_loss_values_written_after_its_passes_still_imports(api):
+    """Before the fix above, such an export held a few more loss values than passes (appended while it was
+    serialized, after its x values): the first len(x) values are the passes' own, the rest are dropped."""
+    sid = api.create()["id"]
+    api.step(sid, "pass", 6)
+    doc = export(api, sid)
+    losses = doc["trainer"]["metrics"]["batch_loss"]
+    kept = list(losses["y"])
+    losses["y"] = [*kept, 0.5, 0.25, 0.125]  # three passes trained while the document went out
+    state = import_(api, doc)
+    assert state["counters"]["pass"] == 6
+    history = api.client.get(f"/api/sessions/{state['id']}/metrics").json()
+    assert history["per_pass"]["batch_loss"] == kept
+    doc["trainer"]["metrics"]["batch_loss"]["y"] = kept[:-1]  # fewer values than passes: refused, as before
+    response = api.client.post("/api/sessions/import", json=doc)
+    assert response.status_code == 422 and "as many y as x" in response.json()["detail"]
