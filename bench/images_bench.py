@@ -20,15 +20,10 @@ Compare ratios, not absolute figures: the machine is shared.
 from __future__ import annotations
 
 import argparse
-import contextlib
 import os
-import socket
 import statistics
-import subprocess
 import sys
-import tempfile
 import time
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -40,6 +35,7 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
 from engine_bench import load_reference, measure, summary, verdict  # noqa: E402
+from live_server import real_server  # noqa: E402
 
 from engine.initializers import InitSpec  # noqa: E402
 from engine.network import Network  # noqa: E402
@@ -57,40 +53,6 @@ DIGITS_TARGET = (0.95, 30.0)  # test accuracy, seconds
 SPEED_SIZES = [784, 128, 10]
 SPEED_ROWS = 10_000
 CHUNK = 32  # passes per run_passes call, as a job's chunks keep one keyframe each
-
-
-@contextlib.contextmanager
-def real_server(**env: str) -> Iterator[tuple[str, int]]:
-    """`python -m app.cli serve` on a free port with a throw-away data directory; yields (base URL, pid)."""
-    with contextlib.closing(socket.socket()) as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
-    with tempfile.TemporaryDirectory() as data_dir:
-        environment = {**os.environ, "BACKPROP_VIZ_DATA_DIR": data_dir, **env}
-        environment.pop("BACKPROP_VIZ_TOKEN", None)
-        log = open(Path(data_dir) / "server.log", "wb")  # noqa: SIM115 (closed below)
-        process = subprocess.Popen(
-            [sys.executable, "-m", "app.cli", "serve", "--port", str(port)],
-            cwd=ROOT,
-            env=environment,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-        )
-        base = f"http://127.0.0.1:{port}"
-        try:
-            deadline = time.monotonic() + 60
-            while True:
-                with contextlib.suppress(httpx.HTTPError):
-                    if httpx.get(f"{base}/api/health", timeout=1).status_code == 200:
-                        break
-                if process.poll() is not None or time.monotonic() > deadline:
-                    raise SystemExit(f"the server did not start:\n{(Path(data_dir) / 'server.log').read_text()}")
-                time.sleep(0.1)
-            yield base, process.pid
-        finally:
-            process.terminate()
-            process.wait(timeout=30)
-            log.close()
 
 
 def wait_job(client: httpx.Client, location: str, timeout: float = 600.0) -> dict[str, Any]:

@@ -17,15 +17,10 @@ frame with the gallery ≤ 16 ms median while playing.
 from __future__ import annotations
 
 import argparse
-import contextlib
 import os
-import socket
 import statistics
-import subprocess
 import sys
-import tempfile
 import time
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -33,6 +28,10 @@ import httpx
 from playwright.sync_api import sync_playwright
 
 ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "bench"))
+
+from live_server import real_server  # noqa: E402
+
 CHROMIUM = "/usr/bin/chromium"
 ARGS = [
     "--no-sandbox",
@@ -45,40 +44,6 @@ ARGS = [
 ]
 VIEWPORT = {"width": 1280, "height": 800}
 WIDE = "?hidden=16,16,16,16,16,16&acts=tanh,tanh,tanh,tanh,tanh,tanh&data=circles&speed=max"
-
-
-@contextlib.contextmanager
-def real_server() -> Iterator[str]:
-    """`python -m app.cli serve` on a free port, with a throw-away data directory."""
-    with contextlib.closing(socket.socket()) as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
-    with tempfile.TemporaryDirectory() as data_dir:
-        env = {**os.environ, "BACKPROP_VIZ_DATA_DIR": data_dir, "BACKPROP_VIZ_PERSIST": "false"}
-        env.pop("BACKPROP_VIZ_TOKEN", None)
-        log = open(Path(data_dir) / "server.log", "wb")  # noqa: SIM115 (closed below)
-        process = subprocess.Popen(
-            [sys.executable, "-m", "app.cli", "serve", "--port", str(port)],
-            cwd=ROOT,
-            env=env,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-        )
-        base = f"http://127.0.0.1:{port}"
-        try:
-            deadline = time.monotonic() + 30
-            while True:
-                with contextlib.suppress(httpx.HTTPError):
-                    if httpx.get(f"{base}/api/health", timeout=1).status_code == 200:
-                        break
-                if process.poll() is not None or time.monotonic() > deadline:
-                    raise SystemExit(f"the server did not start:\n{(Path(data_dir) / 'server.log').read_text()}")
-                time.sleep(0.1)
-            yield base
-        finally:
-            process.terminate()
-            process.wait(timeout=10)
-            log.close()
 
 
 def summary(values: list[float]) -> str:
@@ -216,7 +181,7 @@ def main() -> int:
     if not Path(CHROMIUM).exists():
         print(f"{CHROMIUM} is missing: run scripts/ensure-chromium", file=sys.stderr)
         return 2
-    with real_server() as base, sync_playwright() as pw:
+    with real_server(BACKPROP_VIZ_PERSIST="false") as (base, _), sync_playwright() as pw:
         browser = pw.chromium.launch(executable_path=CHROMIUM, headless=True, args=ARGS)
         print(
             f"backprop-viz page benchmark · Chromium {browser.version} · {os.cpu_count()} CPUs · "
