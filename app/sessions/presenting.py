@@ -8,6 +8,7 @@ labels come from `decode_labels`, the boundary from `output_grid`.
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
 import numpy as np
@@ -55,98 +56,80 @@ class Unchanging:
         return self.get(f"{name} json", sources, lambda: self.get(name, sources, make).model_dump_json(by_alias=True))
 
 
-def state(
-    session_id: str,
-    config: schemas.SessionConfig,
-    stepper: Stepper,
-    dataset: Dataset,
-    *,
-    playing: bool,
-    speed: float | None,
-    job: schemas.Job | None,
-    lesson: schemas.LessonProgress | None = None,
-    unchanging: Unchanging | None = None,
-) -> schemas.SessionState:
+@dataclass(frozen=True)
+class StateSource:
+    """What a session's state is made from, taken at one moment under its lock (Session._state_source)."""
+
+    session_id: str
+    config: schemas.SessionConfig
+    stepper: Stepper
+    dataset: Dataset
+    playing: bool
+    speed: float | None
+    job: schemas.Job | None
+    lesson: schemas.LessonProgress | None = None
+    unchanging: Unchanging = field(default_factory=Unchanging)  # the session's own: keeps the seldom-changing parts
+
+    def config_sources(self) -> tuple[Any, ...]:
+        """What the configuration in force is made from: the session's config and the trainer's (or pending)."""
+        return self.config, self.stepper.pending_config or self.stepper.trainer.config
+
+
+def state(source: StateSource) -> schemas.SessionState:
     """Everything a client shows of a session: configuration in force, weights, counters, latest metrics, and
-    where it stands in its lesson. `unchanging` (the session's own) keeps the parts that seldom change."""
-    memo = unchanging or Unchanging()
-    network = stepper.trainer.network
-    training = stepper.pending_config or stepper.trainer.config
+    where it stands in its lesson."""
+    memo, stepper = source.unchanging, source.stepper
+    changing, rest = _state_values(source)
     return schemas.SessionState(
-        id=session_id,
-        config=memo.get("config", (config, training), lambda: current_config(config, stepper)),
-        weights=[W.tolist() for W in network.W],
-        biases=[b.tolist() for b in network.b],
-        counters=counters(stepper, memo.get("timeline", (network,), lambda: timeline(stepper))),
-        metrics=latest_metrics(stepper.trainer.metrics),
-        dataset=memo.get("dataset", (dataset,), lambda: dataset_summary(dataset)),
-        focus=stepper.focus,
-        focus_split=stepper.focus_split,
-        example=example_sample(stepper, dataset),
-        playing=playing,
-        speed=speed,
-        pending_config=stepper.pending_config is not None,
-        job=job,
-        lesson=lesson,
+        id=source.session_id,
+        config=memo.get("config", source.config_sources(), lambda: current_config(source.config, stepper)),
+        **changing,
+        dataset=memo.get("dataset", (source.dataset,), lambda: dataset_summary(source.dataset)),
+        **rest,
     )
 
 
-def state_json(
-    session_id: str,
-    config: schemas.SessionConfig,
-    stepper: Stepper,
-    dataset: Dataset,
-    *,
-    playing: bool,
-    speed: float | None,
-    job: schemas.Job | None,
-    lesson: schemas.LessonProgress | None = None,
-    unchanging: Unchanging | None = None,
-) -> str:
+def state_json(source: StateSource) -> str:
     """`state(…)` as wire JSON — exactly `dump(state(…))` — made without building the state's models: the parts
     that seldom change as JSON kept in `unchanging`, the rest as plain values straight to pydantic-core's serializer
     (non-finite numbers as null). Every play frame and every step's answer carries a state: in a class, about a
     hundred a second, each made with the models' code gone cold by the training in between, where building and
     dumping the models cost about 200 µs and this a fraction of it (tests/app/sessions/test_presenting.py checks
     the two are equal, byte for byte, in every kind of state)."""
-    memo = unchanging or Unchanging()
-    trainer = stepper.trainer
-    network = trainer.network
-    training = stepper.pending_config or trainer.config
-    labels = memo.get("timeline", (network,), lambda: timeline(stepper))
-    phase, layer = stepper.next_phase
-    position = stepper.position
-    head = f'{{"id":{pydantic_core.to_json(session_id).decode()},"config":'
-    config_json = memo.json("config", (config, training), lambda: current_config(config, stepper))
+    memo, stepper, dataset = source.unchanging, source.stepper, source.dataset
+    config_json = memo.json("config", source.config_sources(), lambda: current_config(source.config, stepper))
     dataset_json = memo.json("dataset", (dataset,), lambda: dataset_summary(dataset))
-    log = trainer.metrics
-    changing = {
-        "weights": [W.tolist() for W in network.W],
-        "biases": [b.tolist() for b in network.b],
-        "counters": {
-            "pass": int(trainer.pass_index),
-            "epoch": int(trainer.epoch),
-            "phase": phase,
-            "layer": layer,
-            "position": int(position),
-            "label": labels[position],
-            "timeline": labels,
-        },
-        "metrics": {name: _last(getattr(log, name)) for name in _LATEST},
-    }
-    rest = {
-        "focus": int(stepper.focus),
-        "focus_split": stepper.focus_split,
-        "example": example_sample(stepper, dataset),
-        "playing": playing,
-        "speed": None if speed is None else float(speed),  # the model's float: 10 is "10.0" on the wire
-        "pending_config": stepper.pending_config is not None,
-        "job": job,
-        "lesson": lesson,
-    }
+    changing, rest = _state_values(source)
+    head = f'{{"id":{pydantic_core.to_json(source.session_id).decode()},"config":'
     middle = pydantic_core.to_json(changing, inf_nan_mode="null").decode()
     tail = pydantic_core.to_json(rest, by_alias=True, inf_nan_mode="null").decode()
     return f'{head}{config_json},{middle[1:-1]},"dataset":{dataset_json},{tail[1:]}'
+
+
+def _state_values(source: StateSource) -> tuple[dict[str, Any], dict[str, Any]]:
+    """The state's fields but its id, configuration and data set, as plain values in the schema's order: those
+    between the configuration and the data set, and those after it."""
+    stepper = source.stepper
+    network = stepper.trainer.network
+    labels = source.unchanging.get("timeline", (network,), lambda: timeline(stepper))
+    changing = {
+        "weights": [W.tolist() for W in network.W],
+        "biases": [b.tolist() for b in network.b],
+        "counters": _counter_values(stepper, labels),
+        "metrics": {name: _last(getattr(stepper.trainer.metrics, name)) for name in _LATEST},
+    }
+    speed = source.speed
+    rest = {
+        "focus": int(stepper.focus),
+        "focus_split": stepper.focus_split,
+        "example": example_sample(stepper, source.dataset),
+        "playing": source.playing,
+        "speed": None if speed is None else float(speed),  # the model's float: 10 is "10.0" on the wire
+        "pending_config": stepper.pending_config is not None,
+        "job": source.job,
+        "lesson": source.lesson,
+    }
+    return changing, rest
 
 
 _LATEST = tuple(schemas.LatestMetrics.model_fields)  # train_loss, test_loss, …, batch_loss: the log's series
@@ -175,21 +158,22 @@ def timeline(stepper: Stepper) -> list[str]:
 
 def counters(stepper: Stepper, labels: list[str] | None = None) -> schemas.Counters:
     """Pass, epoch and the phase cursor, with the labels of one pass's phases (`labels`, if known: `timeline`)."""
-    labels = timeline(stepper) if labels is None else labels
+    return schemas.Counters(**_counter_values(stepper, timeline(stepper) if labels is None else labels))
+
+
+def _counter_values(stepper: Stepper, labels: list[str]) -> dict[str, Any]:
+    """The counters as plain values under their wire names (`pass`)."""
     phase, layer = stepper.next_phase
-    return schemas.Counters(
-        pass_index=stepper.trainer.pass_index,
-        epoch=stepper.trainer.epoch,
-        phase=phase,
-        layer=layer,
-        position=stepper.position,
-        label=labels[stepper.position],
-        timeline=labels,
-    )
-
-
-def latest_metrics(log: MetricsLog) -> schemas.LatestMetrics:
-    return schemas.LatestMetrics(**{name: _last(getattr(log, name)) for name in _LATEST})
+    position = stepper.position
+    return {
+        "pass": int(stepper.trainer.pass_index),
+        "epoch": int(stepper.trainer.epoch),
+        "phase": phase,
+        "layer": layer,
+        "position": int(position),
+        "label": labels[position],
+        "timeline": labels,
+    }
 
 
 def dataset_summary(dataset: Dataset) -> schemas.DatasetSummary:

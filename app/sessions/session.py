@@ -176,25 +176,26 @@ class Session:
     # -- views (each one moment: taken under the lock) -------------------------------------------------
     def state(self) -> schemas.SessionState:
         with self.lock:
-            return presenting.state(*self._state_parts(), **self._state_options())
+            return presenting.state(self._state_source())
 
     def state_json(self) -> str:
         """`state()` as wire JSON, made without the models (presenting.state_json): what every play frame and
         step answer carries."""
         with self.lock:
-            return presenting.state_json(*self._state_parts(), **self._state_options())
+            return presenting.state_json(self._state_source())
 
-    def _state_parts(self) -> tuple[str, schemas.SessionConfig, Stepper, Dataset]:
-        return self.id, self.config, self.stepper, self.dataset
-
-    def _state_options(self) -> dict[str, Any]:
-        return {
-            "playing": self.playing,
-            "speed": self.speed,
-            "job": self.job.to_model() if self.job else None,
-            "lesson": self.lesson.summary() if self.lesson else None,
-            "unchanging": self.unchanging,
-        }
+    def _state_source(self) -> presenting.StateSource:
+        return presenting.StateSource(
+            self.id,
+            self.config,
+            self.stepper,
+            self.dataset,
+            playing=self.playing,
+            speed=self.speed,
+            job=self.job.to_model() if self.job else None,
+            lesson=self.lesson.summary() if self.lesson else None,
+            unchanging=self.unchanging,
+        )
 
     def visible_records(self) -> list[schemas.PhaseRecordOut]:
         with self.lock:

@@ -130,10 +130,10 @@ def test_the_states_unchanging_parts_are_made_again_only_when_they_change(make_s
 
 
 def _same_json(session) -> None:
-    parts, options = session._state_parts(), session._state_options()  # one moment (a job's elapsed time moves)
-    fast = presenting.state_json(*parts, **options)
-    assert fast == dump(presenting.state(*parts, **options))  # byte for byte, not only the same values
-    assert schemas.SessionState.model_validate_json(fast) == session.state().model_copy(update={"job": options["job"]})
+    source = session._state_source()  # one moment (a job's elapsed time moves)
+    fast = presenting.state_json(source)
+    assert fast == dump(presenting.state(source))  # byte for byte, not only the same values
+    assert schemas.SessionState.model_validate_json(fast) == session.state().model_copy(update={"job": source.job})
 
 
 def test_the_state_json_is_the_models_json_in_every_kind_of_state(make_session, settings):
