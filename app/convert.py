@@ -132,10 +132,10 @@ def diverged(info: Diverged) -> schemas.DivergedInfo:
     return schemas.DivergedInfo(pass_index=info.pass_index, reason=info.reason, hint=info.hint, message=info.message)
 
 
-def _values(series: Series, start: int = 0) -> list[float | None]:
-    """The series' values from `start` as `number`s: all at once when every one is finite (a play frame's batch
-    of a few hundred points), one by one otherwise (missing values stay None)."""
-    values = series.y[start:]
+def _values(series: Series, start: int = 0, keep: np.ndarray | None = None) -> list[float | None]:
+    """The series' values from `start` (or at the indices `keep`) as `number`s: all at once when every one is
+    finite (a play frame's batch of a few hundred points), one by one otherwise (missing values stay None)."""
+    values = series.y[start:] if keep is None else [series.y[i] for i in keep.tolist()]
     if len(values) > 8:
         try:
             block = np.asarray(values, dtype=np.float64)
@@ -146,25 +146,57 @@ def _values(series: Series, start: int = 0) -> list[float | None]:
     return [number(v) for v in values]
 
 
-def per_pass(log: MetricsLog, start: int = 0) -> dict[str, list[float | None]]:
-    return {"pass": list(log.batch_loss.x[start:]), "batch_loss": _values(log.batch_loss, start)}
+def thinned(x: list[int], limit: int) -> np.ndarray | None:
+    """The indices of the points a history sent whole keeps when it has more than `limit` (at least 3): the
+    first, the last, and those whose x is a multiple of the smallest power of two that leaves at most `limit` in
+    all — the engine's own way of thinning a long series (engine.metrics.Series), so the curve keeps its shape
+    from its start to now. None: keep them all."""
+    if limit < 3:
+        raise ValueError(f"a thinned history keeps at least 3 points (its first, its last and one), not {limit}")
+    n = len(x)
+    if n <= limit:
+        return None
+    xs = np.asarray(x, dtype=np.int64)
+    stride = 1 << max(0, int(math.log2(max(1, int(xs[-1] - xs[0])) / limit)))
+    while True:
+        keep = np.flatnonzero(xs % stride == 0)
+        if len(keep) + 2 <= limit:
+            return np.union1d(keep, [0, n - 1])
+        stride *= 2
 
 
-def per_epoch(log: MetricsLog, start: int = 0) -> dict[str, list[float | None]]:
+def per_pass(log: MetricsLog, start: int = 0, limit: int | None = None) -> dict[str, list[float | None]]:
+    """Per-pass points from `start`; with `limit`, the whole history thinned to at most that many (`thinned`)."""
+    series = log.batch_loss
+    keep = None if limit is None else thinned(series.x, limit)
+    if keep is None:
+        return {"pass": list(series.x[start:]), "batch_loss": _values(series, start)}
+    return {"pass": [series.x[i] for i in keep.tolist()], "batch_loss": _values(series, keep=keep)}
+
+
+def per_epoch(log: MetricsLog, start: int = 0, limit: int | None = None) -> dict[str, list[float | None]]:
+    """Per-epoch points from `start`; with `limit`, the whole history thinned to at most that many."""
+    keep = None if limit is None else thinned(log.epoch_index.x, limit)
+    if keep is None:
+        epochs, passes = log.epoch_index.x[start:], log.epoch_index.y[start:]
+    else:
+        indices = keep.tolist()
+        epochs, passes = [log.epoch_index.x[i] for i in indices], [log.epoch_index.y[i] for i in indices]
     return {
-        "epoch": list(log.epoch_index.x[start:]),
-        "pass": [int(v) for v in log.epoch_index.y[start:]],
-        "train_loss": _values(log.train_loss, start),
-        "test_loss": _values(log.test_loss, start),
-        "train_accuracy": _values(log.train_accuracy, start),
-        "test_accuracy": _values(log.test_accuracy, start),
+        "epoch": list(epochs),
+        "pass": [int(v) for v in passes],
+        "train_loss": _values(log.train_loss, start, keep),
+        "test_loss": _values(log.test_loss, start, keep),
+        "train_accuracy": _values(log.train_accuracy, start, keep),
+        "test_accuracy": _values(log.test_accuracy, start, keep),
     }
 
 
-def metrics_history(log: MetricsLog, classification: bool) -> schemas.MetricsHistory:
-    epochs = per_epoch(log)
+def metrics_history(log: MetricsLog, classification: bool, limit: int | None = None) -> schemas.MetricsHistory:
+    """The whole loss history; with `limit`, at most that many points per series (`thinned`)."""
+    epochs = per_epoch(log, limit=limit)
     return schemas.MetricsHistory(
-        per_pass=per_pass(log),
+        per_pass=per_pass(log, limit=limit),
         per_epoch=epochs,
         train_loss=epochs["train_loss"],
         test_loss=epochs["test_loss"],

@@ -33,6 +33,7 @@ from app.play import Chunk, Player
 from app.registry import SessionRegistry
 from app.scheduler import Scheduler
 from app.sessions import Session
+from app.sessions.presenting import HISTORY_POINTS_SENT
 from app.watch import scrub, scrub_item
 from engine.training import Diverged
 
@@ -256,7 +257,7 @@ class Hub:
                 text = dump(self.session.snapshot())
                 self.call_soon(self._install, client, text)
             else:
-                history = self.session.metrics_history()
+                history = self.session.metrics_history(HISTORY_POINTS_SENT)
                 batch = MetricsBatch(history.per_pass, history.per_epoch, replace=True)
                 self.call_soon(self._install, client, batch)
 

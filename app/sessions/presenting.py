@@ -27,6 +27,11 @@ from engine.stepper import BackResult, Stepper, StepResult, phase_label
 MetricsCursor = tuple[int, int]  # how many per-pass and per-epoch points a client has
 T = TypeVar("T")
 
+# A loss history sent whole over the WebSocket (a snapshot, a `replace: true` metrics batch) keeps at most this many
+# points per series: the page keeps up to 20,000 and draws 600, and 200 watchers joining a session that has played
+# for a minute were sent 7 MB each (docs/protocol.md, "Loss history"). REST's GET …/metrics has every point.
+HISTORY_POINTS_SENT = 5_000
+
 
 # ---------------------------------------------------------------------------------------------------------
 # The state
@@ -199,8 +204,9 @@ def visible_records(stepper: Stepper) -> list[schemas.PhaseRecordOut]:
     return [convert.record(r) for r in stepper.visible_records]
 
 
-def metrics_history(log: MetricsLog, dataset: Dataset) -> schemas.MetricsHistory:
-    return convert.metrics_history(log, dataset.task == "classification")
+def metrics_history(log: MetricsLog, dataset: Dataset, limit: int | None = None) -> schemas.MetricsHistory:
+    """The loss history; with `limit`, at most that many points per series (the first, the last, every k-th)."""
+    return convert.metrics_history(log, dataset.task == "classification", limit)
 
 
 def metrics_cursor(log: MetricsLog) -> MetricsCursor:
@@ -209,10 +215,12 @@ def metrics_cursor(log: MetricsLog) -> MetricsCursor:
 
 
 def metrics_since(log: MetricsLog, cursor: MetricsCursor) -> tuple[dict, dict, MetricsCursor, bool]:
-    """Points added since `cursor`; `replace` is True when history was rewritten (back, reset, thinning)."""
+    """Points added since `cursor`; `replace` is True when history was rewritten (back, reset, thinning): then
+    the whole history, at most HISTORY_POINTS_SENT points per series."""
     now = metrics_cursor(log)
     if now[0] < cursor[0] or now[1] < cursor[1]:
-        return convert.per_pass(log), convert.per_epoch(log), now, True
+        limit = HISTORY_POINTS_SENT
+        return convert.per_pass(log, limit=limit), convert.per_epoch(log, limit=limit), now, True
     return convert.per_pass(log, cursor[0]), convert.per_epoch(log, cursor[1]), now, False
 
 

@@ -201,9 +201,10 @@ class Session:
         with self.lock:
             return presenting.visible_records(self.stepper)
 
-    def metrics_history(self) -> schemas.MetricsHistory:
+    def metrics_history(self, limit: int | None = None) -> schemas.MetricsHistory:
+        """The loss history; with `limit`, at most that many points per series (what the WebSocket sends)."""
         with self.lock:
-            return presenting.metrics_history(self.trainer.metrics, self.dataset)
+            return presenting.metrics_history(self.trainer.metrics, self.dataset, limit)
 
     def metrics_lengths(self) -> presenting.MetricsCursor:
         """How many per-pass and per-epoch points exist (a cursor for `metrics_since`)."""
@@ -235,7 +236,7 @@ class Session:
                 flags=diagnosing.flags(latest.flags) if latest is not None else [],
                 state=self.state(),
                 visible=self.visible_records(),
-                metrics=self.metrics_history(),
+                metrics=self.metrics_history(presenting.HISTORY_POINTS_SENT),
                 focus=self.focus_sample(),
                 data=self.data_points(),
                 boundary=self.boundary(),

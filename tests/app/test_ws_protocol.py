@@ -12,6 +12,7 @@ from ws_helpers import command, own, receive_until, types, without_flags
 
 from app.hub import Hub
 from app.schemas import PROTOCOL_VERSION
+from app.sessions.presenting import HISTORY_POINTS_SENT
 
 SEED_LABELS = ["F1", "F2", "J", "B2", "B1", "U"]
 
@@ -301,3 +302,21 @@ def test_own_events_helper_keeps_only_the_commands_events():
         {"type": "state", "request_id": "a"},
     ]
     assert types(own(events)) == ["phase", "state"]
+
+
+def test_a_long_history_reaches_the_socket_thinned_and_rest_keeps_every_point(client, api):
+    sid = api.create()["id"]
+    api.wait(api.train(sid, passes=12_000))
+    every = client.get(f"/api/sessions/{sid}/metrics").json()
+    assert every["per_pass"]["pass"] == list(range(1, 12_001))
+    with client.websocket_connect(f"/ws/sessions/{sid}") as ws:
+        sent = ws.receive_json()["metrics"]
+        back = without_flags(command(ws, "back", unit="pass", count=1))
+    losses = dict(zip(every["per_pass"]["pass"], every["per_pass"]["batch_loss"], strict=True))
+    for history, last in ((sent["per_pass"], 12_000), (back[0]["per_pass"], 11_999)):
+        passes = history["pass"]
+        assert len(passes) <= HISTORY_POINTS_SENT and passes[0] == 1 and passes[-1] == last
+        assert history["batch_loss"] == [losses[p] for p in passes]  # the points kept are the engine's own
+    assert back[0]["type"] == "metrics" and back[0]["replace"] is True
+    assert len(every["per_epoch"]["epoch"]) <= HISTORY_POINTS_SENT  # fewer epochs than that: sent whole
+    assert sent["per_epoch"] == every["per_epoch"]
