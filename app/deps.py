@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import Depends, Path, Request
+from fastapi import Depends, Path, Query, Request
 from fastapi.requests import HTTPConnection
 
 from app.config import Settings
@@ -62,4 +62,13 @@ def get_session(
 
 
 SessionDep = Annotated[Session, Depends(get_session)]
+HistoryPoints = Annotated[
+    int | None,
+    Query(
+        ge=3,
+        le=1_000_000,
+        description="at most this many points a series: the first, the last and every k-th (k a power of two, as the "
+        "engine thins); every point the engine keeps if left out",
+    ),
+]
 TokenDep = Depends(require_token)

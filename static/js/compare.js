@@ -94,7 +94,7 @@ export class CompareRuns {
 
   async fetch(id) {
     try {
-      this.curves.set(id, await api("GET", `/api/sessions/${encodeURIComponent(id)}/metrics`));
+      this.curves.set(id, await api("GET", `/api/sessions/${encodeURIComponent(id)}/metrics?points=5000`));
     } catch (err) {
       if (err.status === 404) {
         this.notice("A compared run is gone from the server (expired or deleted): it is no longer listed.", "info");

@@ -16,7 +16,7 @@ from app.api import BUSY, ERRORS, FULL, ErrorResponse
 from app.api.answers import answer
 from app.api.routing import OffLoopRoute, parse_json
 from app.api.streaming import read_limited
-from app.deps import JobsDep, LessonsDep, RegistryDep, SessionDep, SettingsDep, TokenDep
+from app.deps import HistoryPoints, JobsDep, LessonsDep, RegistryDep, SessionDep, SettingsDep, TokenDep
 from app.errors import InvalidInput
 from app.jobs import JobInfo
 from app.sessions import Session
@@ -273,10 +273,12 @@ async def cancel_job(session: SessionDep, job_id: str, jobs: JobsDep) -> schemas
     description="`train_loss`, `test_loss`, `train_accuracy`, `test_accuracy`: ONE POINT PER EPOCH (mean train "
     "loss over the epoch's batches; test loss on the whole test set at the epoch's end; accuracies only for "
     "classification). `per_epoch` holds the same series with their `epoch` and `pass` numbers. `per_pass` has the "
-    "batch loss J of every pass (`pass`, `batch_loss`). Long runs are thinned (every other point dropped).",
+    "batch loss J of every pass (`pass`, `batch_loss`). Long runs are thinned (every other point dropped: at most "
+    "100,000 points a series); `?points=N` asks for at most N (what a chart draws: the page's comparison asks for "
+    "5,000).",
 )
-async def get_metrics(session: SessionDep) -> schemas.MetricsHistory:
-    return await run_in_threadpool(session.metrics_history)
+async def get_metrics(session: SessionDep, points: HistoryPoints = None) -> schemas.MetricsHistory:
+    return await run_in_threadpool(session.metrics_history, points)
 
 
 # ---------------------------------------------------------------------------------------------------------

@@ -21,7 +21,7 @@ from starlette.concurrency import run_in_threadpool
 
 from app import schemas
 from app.api import ERRORS, ErrorResponse
-from app.deps import HubsDep, SessionDep, TokenDep
+from app.deps import HistoryPoints, HubsDep, SessionDep, TokenDep
 from app.errors import Forbidden, NotFound
 from app.sessions.imaging import MAX_IMAGES, ImagesRequest
 from app.watch import CLOSE_REVOKED, READ_ONLY, REVOKED_REASON, Link, WatchLinks, scrub, watch_url
@@ -95,10 +95,15 @@ async def watched_state(request: Request, token: WatchToken) -> Response:
     return await _answer(link, link.session.state)
 
 
-@router.get("/{token}/metrics", response_model=schemas.MetricsHistory, summary="The watched session's history")
-async def watched_metrics(request: Request, token: WatchToken) -> Response:
+@router.get(
+    "/{token}/metrics",
+    response_model=schemas.MetricsHistory,
+    summary="The watched session's history",
+    description="As GET /api/sessions/{id}/metrics (`?points=N`: at most N points a series).",
+)
+async def watched_metrics(request: Request, token: WatchToken, points: HistoryPoints = None) -> Response:
     link = _link(request, token)
-    return await _answer(link, link.session.metrics_history)
+    return await _answer(link, lambda: link.session.metrics_history(points))
 
 
 @router.get(

@@ -321,3 +321,26 @@ def test_a_session_without_options_exports_as_before(api) -> None:
     assert session["config"]["activation_options"] is None
     doc = api.client.get(f"/api/sessions/{session['id']}/export").json()
     assert "activation_options" not in doc["trainer"]["network"]
+
+
+def test_metrics_can_be_asked_for_at_most_n_points_a_series(api):
+    sid = api.create()["id"]
+    api.wait(api.train(sid, passes=3_000))
+    every = api.client.get(f"/api/sessions/{sid}/metrics").json()
+    some = api.client.get(f"/api/sessions/{sid}/metrics?points=500").json()
+    assert len(every["per_pass"]["pass"]) == 3_000
+    passes = some["per_pass"]["pass"]
+    assert len(passes) <= 500 and passes[0] == 1 and passes[-1] == 3_000
+    losses = dict(zip(every["per_pass"]["pass"], every["per_pass"]["batch_loss"], strict=True))
+    assert some["per_pass"]["batch_loss"] == [losses[p] for p in passes]  # the engine's own values
+    assert len(some["per_epoch"]["epoch"]) <= 500 and some["train_loss"] == some["per_epoch"]["train_loss"]
+    body = api.error(api.client.get(f"/api/sessions/{sid}/metrics?points=2"), 422, "points")
+    assert "3" in body["detail"]
+
+
+def test_a_watcher_can_ask_for_at_most_n_points_too(api):
+    sid = api.create()["id"]
+    api.wait(api.train(sid, passes=1_000))
+    token = api.client.post(f"/api/sessions/{sid}/watch", json={}).json()["token"]
+    some = api.client.get(f"/api/watch/{token}/metrics?points=100").json()
+    assert len(some["per_pass"]["pass"]) <= 100 and some["per_pass"]["pass"][-1] == 1_000
