@@ -11,7 +11,9 @@ transaction):
   chunks, so weights, counters and job progress agree;
 - when play pauses or a job ends (the flusher sees a changed, idle session at its next look), and at shutdown
   (after the jobs have stopped and been marked interrupted).
-A large session is rate-limited: after writing B bytes it is not written again for B /
+A session's loss history is kept apart and written as it grows: a checkpoint appends the points since the last one
+(app/savedseries.py), so its cost does not grow with how long the session has trained. A large session is
+rate-limited: after writing B bytes it is not written again for B /
 BACKPROP_VIZ_CHECKPOINT_BYTES_PER_SECOND seconds (a 500 MB checkpoint at most once a minute at 8 MiB/s);
 meanwhile its changes wait for the flusher. Sessions whose checkpoint is under SMALL_CHECKPOINT_BYTES (every
 network that can be stepped phase by phase) are never held back.
@@ -39,9 +41,10 @@ from app.errors import AppError
 from app.jobs import JobInfo
 from app.lessons.models import Lesson
 from app.registry import SessionRegistry, StoredDataset
+from app.savedseries import SavedSeries
 from app.sessions import Session
 from app.shards import owner
-from app.store import Store, StoredDatasetRow
+from app.store import Store, StoredDatasetRow, StoredSeries
 from engine.datasets import CsvLimits, DatasetError, parse_csv
 
 log = logging.getLogger(__name__)
@@ -97,6 +100,7 @@ class Persistence:
         self._data_saved: dict[str, int] = {}  # each session's data_revision as last written (its data set)
         # session id -> the generation (rebuilds in place) whose data set the database holds
         self._saved_generation: dict[str, int] = {}
+        self.series = SavedSeries()  # which points of each session's loss history the database holds
         self._lock = threading.Lock()
         registry.on_add.append(self._session_added)
         registry.on_remove.append(self._session_removed)
@@ -144,6 +148,7 @@ class Persistence:
             try:
                 stored = self.store.load_session(session_id)
                 doc = {**stored.state, "dataset": stored.dataset}
+                put_history_back(doc, stored.series)
                 session = Session.from_export(
                     doc, self.settings, session_id=session_id, lessons=self.lessons, unknown_lesson="drop"
                 )
@@ -153,6 +158,7 @@ class Persistence:
                 self._skip(f"session {session_id}: {reason}")
                 continue
             session.created = stored.created
+            self.series.read(session_id, session.trainer.metrics, {n: kept.blocks for n, kept in stored.series.items()})
             session.jobs = {job.id: job for job in jobs}
             session.job = jobs[-1] if jobs else None
             self.registry.restore(session)
@@ -194,14 +200,17 @@ class Persistence:
                     self._saved_generation.get(session.id) != session.generation
                     or self._data_saved.get(session.id) != session.data_revision
                 )
-            state = session.export(include_dataset=first)
+            state = session.export(include_dataset=first, include_history=False)
             dataset = state.pop("dataset", None)
             jobs = [_job_to_dict(job) for job in session.jobs.values()]
+            history = session.trainer.metrics
+            series = self.series.writes(session.id, history)  # only the points the store does not hold yet
             try:
-                written = self.store.save_session(session.id, state, jobs, session.created, dataset)
+                written = self.store.save_session(session.id, state, jobs, session.created, dataset, series)
             except Exception as exc:  # StoreError, sqlite3.Error, OSError: the server goes on, the log says why
                 self._failed(f"saving session {session.id}", exc)
                 return False
+            self.series.written(session.id, history, series)
             self.saves += 1
             self.last_error = None
             with self._lock:
@@ -279,6 +288,7 @@ class Persistence:
             self._saved.pop(session.id, None)
             self._data_saved.pop(session.id, None)
             self._saved_generation.pop(session.id, None)
+        self.series.forget(session.id)
         with session.lock:  # after a save in progress, never before it (that would bring the session back)
             try:
                 self.store.delete_session(session.id)
@@ -320,6 +330,18 @@ class Persistence:
             problem=self.store.problem,
             last_error=self.last_error if where or self.last_error is None else _without_paths(self.last_error),
         )
+
+
+def put_history_back(doc: dict[str, Any], series: Mapping[str, StoredSeries]) -> None:
+    """The loss history the store keeps apart, back in the document's metrics (whose series were written without
+    their points; a row written before the history was kept apart has them inline, and no blocks)."""
+    metrics = doc.get("trainer", {}).get("metrics") if isinstance(doc.get("trainer"), dict) else None
+    if not isinstance(metrics, dict):
+        return
+    for name, kept in series.items():
+        target = metrics.get(name)
+        if isinstance(target, dict) and not target.get("x"):
+            target["x"], target["y"] = kept.x, kept.y
 
 
 def _without_paths(message: str) -> str:

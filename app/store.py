@@ -1,7 +1,8 @@
 """The SQLite file that keeps sessions and uploaded data sets across restarts (`<data_dir>/backprop-viz.db`).
 
 It stores documents, not objects: a session is its export document (the trainer state, rewritten at every
-checkpoint; its data set, written once) plus its jobs; a data set is the uploaded CSV's bytes with the options
+checkpoint; its data set, written once; its loss history apart, in blocks appended as it grows: app/savedseries.py)
+plus its jobs; a data set is the uploaded CSV's bytes with the options
 it was parsed with. Write-ahead logging with `synchronous=NORMAL`: a checkpoint is one short transaction, and a
 `kill -9` loses at most the transaction in flight, never the file.
 
@@ -17,7 +18,8 @@ import logging
 import sqlite3
 import threading
 import time
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -50,6 +52,13 @@ CREATE TABLE IF NOT EXISTS datasets (
     created REAL NOT NULL,
     image_shape TEXT          -- "28,28" when uploaded as images; NULL otherwise
 );
+CREATE TABLE IF NOT EXISTS metrics_blocks (
+    session_id TEXT NOT NULL,
+    series TEXT NOT NULL,     -- a series of the session's loss history (batch_loss, epoch_index, train_loss, …)
+    start INTEGER NOT NULL,   -- the index of the block's first point in the series
+    points TEXT NOT NULL,     -- {"x": [...], "y": [...]} (JSON): the series' points from `start` on
+    PRIMARY KEY (session_id, series, start)
+);
 CREATE TABLE IF NOT EXISTS watch_links (
     session_id TEXT PRIMARY KEY,  -- at most one link per session
     token TEXT NOT NULL UNIQUE
@@ -64,6 +73,26 @@ class StoreError(Exception):
     """The database cannot be opened or written (the message says which file and why)."""
 
 
+@dataclass(frozen=True)
+class SeriesWrite:
+    """Points of one loss-history series for the store: the block `x`, `y` from index `start` on, appended to
+    what it holds — or, with `rewrite`, replacing it all (`start` 0). app/savedseries.py decides which."""
+
+    start: int
+    x: list[int]
+    y: list[float | None]
+    rewrite: bool = False
+
+
+@dataclass
+class StoredSeries:
+    """A series read back: its points, and how many blocks they were kept in."""
+
+    x: list[int]
+    y: list[float | None]
+    blocks: int
+
+
 @dataclass
 class StoredSessionRow:
     id: str
@@ -72,6 +101,7 @@ class StoredSessionRow:
     jobs: list[dict[str, Any]]
     created: float
     saved: float
+    series: dict[str, StoredSeries] = field(default_factory=dict)  # the loss history kept apart (metrics_blocks)
 
 
 @dataclass
@@ -188,31 +218,54 @@ class Store:
         jobs: list[dict[str, Any]],
         created: float,
         dataset: dict[str, Any] | None,
+        series: Mapping[str, SeriesWrite] | None = None,
     ) -> int:
-        """Insert or update a session; `dataset` is needed only the first time (None keeps the stored one).
-        Answers the bytes written. After a large write the log is folded into the file and the pages the old
-        version held are given back, so rewriting a large session does not grow the files by its size each time
-        (without this, a 10 MB state left 38 MB of files after five saves)."""
+        """Insert or update a session, and write `series` (its loss history's new points, or a series whole) — in
+        one transaction, so a kill -9 leaves the row and its history in step. `dataset` is needed only the first
+        time (None keeps the stored one). Answers the bytes written. After a large write the log is folded into the
+        file and the pages the old version held are given back, so rewriting a large session does not grow the
+        files by its size each time (without this, a 10 MB state left 38 MB of files after five saves)."""
         state_json = chunkedjson.dumps(state)  # piece by piece: a large session never holds the GIL for long
         jobs_json = json.dumps(jobs, separators=(",", ":"))
         dataset_json = None if dataset is None else chunkedjson.dumps(dataset)
-        written = len(state_json) + len(jobs_json) + len(dataset_json or "")
+        blocks = [
+            (name, write, chunkedjson.dumps({"x": write.x, "y": write.y}) if write.x else None)
+            for name, write in (series or {}).items()
+        ]
+        written = len(state_json) + len(jobs_json) + len(dataset_json or "") + sum(len(b or "") for _, _, b in blocks)
         now = time.time()
         with self._lock:
-            if dataset_json is None:
-                cursor = self._db.execute(
-                    "UPDATE sessions SET state = ?, jobs = ?, saved = ? WHERE id = ?",
-                    (state_json, jobs_json, now, session_id),
-                )
-                if cursor.rowcount == 0:
-                    raise StoreError(f"session {session_id} is not in the database yet: save it with its data set")
-            else:
-                self._db.execute(
-                    "INSERT INTO sessions (id, state, dataset, jobs, created, saved) VALUES (?, ?, ?, ?, ?, ?) "
-                    "ON CONFLICT (id) DO UPDATE SET state = excluded.state, dataset = excluded.dataset, "
-                    "jobs = excluded.jobs, saved = excluded.saved",
-                    (session_id, state_json, dataset_json, jobs_json, created, now),
-                )
+            self._db.execute("BEGIN IMMEDIATE")
+            try:
+                if dataset_json is None:
+                    cursor = self._db.execute(
+                        "UPDATE sessions SET state = ?, jobs = ?, saved = ? WHERE id = ?",
+                        (state_json, jobs_json, now, session_id),
+                    )
+                    if cursor.rowcount == 0:
+                        raise StoreError(f"session {session_id} is not in the database yet: save it with its data set")
+                else:
+                    self._db.execute(
+                        "INSERT INTO sessions (id, state, dataset, jobs, created, saved) VALUES (?, ?, ?, ?, ?, ?) "
+                        "ON CONFLICT (id) DO UPDATE SET state = excluded.state, dataset = excluded.dataset, "
+                        "jobs = excluded.jobs, saved = excluded.saved",
+                        (session_id, state_json, dataset_json, jobs_json, created, now),
+                    )
+                for name, write, points in blocks:
+                    if write.rewrite:
+                        self._db.execute(
+                            "DELETE FROM metrics_blocks WHERE session_id = ? AND series = ?", (session_id, name)
+                        )
+                    if points is not None:
+                        self._db.execute(
+                            "INSERT OR REPLACE INTO metrics_blocks (session_id, series, start, points) "
+                            "VALUES (?, ?, ?, ?)",
+                            (session_id, name, write.start, points),
+                        )
+                self._db.execute("COMMIT")
+            except BaseException:
+                self._db.execute("ROLLBACK")
+                raise
             if written >= LARGE_WRITE_BYTES:
                 self._compact_locked()
         return written
@@ -223,10 +276,17 @@ class Store:
         self._db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
 
     def delete_session(self, session_id: str) -> None:
-        """Forget a session, and its watch link with it."""
+        """Forget a session, and its loss history and watch link with it."""
         with self._lock:
-            self._db.execute("DELETE FROM sessions WHERE id = ?", (session_id,))
-            self._db.execute("DELETE FROM watch_links WHERE session_id = ?", (session_id,))
+            self._db.execute("BEGIN IMMEDIATE")
+            try:
+                self._db.execute("DELETE FROM sessions WHERE id = ?", (session_id,))
+                self._db.execute("DELETE FROM metrics_blocks WHERE session_id = ?", (session_id,))
+                self._db.execute("DELETE FROM watch_links WHERE session_id = ?", (session_id,))
+                self._db.execute("COMMIT")
+            except BaseException:
+                self._db.execute("ROLLBACK")
+                raise
 
     # -- watch links (app/watch.py): kept so that a restart keeps the links a class was given -------------
     def save_watch_link(self, session_id: str, token: str) -> None:
@@ -256,9 +316,27 @@ class Store:
             row = self._db.execute(
                 "SELECT id, state, dataset, jobs, created, saved FROM sessions WHERE id = ?", (session_id,)
             ).fetchone()
+            blocks = self._db.execute(
+                "SELECT series, start, points FROM metrics_blocks WHERE session_id = ? ORDER BY series, start",
+                (session_id,),
+            ).fetchall()
         if row is None:
             raise KeyError(session_id)
-        return StoredSessionRow(row[0], json.loads(row[1]), json.loads(row[2]), json.loads(row[3]), row[4], row[5])
+        series: dict[str, StoredSeries] = {}
+        for name, start, points in blocks:
+            kept = series.setdefault(name, StoredSeries([], [], 0))
+            if start != len(kept.x):
+                raise ValueError(f"its loss history ({name}) has a gap: points from {start:,} follow {len(kept.x):,}")
+            block = json.loads(points)
+            x, y = block["x"], block["y"]
+            if not isinstance(x, list) or not isinstance(y, list) or len(x) != len(y):
+                raise ValueError(f"its loss history ({name}) has a block with unequal x and y")
+            kept.x.extend(x)
+            kept.y.extend(y)
+            kept.blocks += 1
+        return StoredSessionRow(
+            row[0], json.loads(row[1]), json.loads(row[2]), json.loads(row[3]), row[4], row[5], series
+        )
 
     # -- data sets --------------------------------------------------------------------------------------
     def save_dataset(self, row: StoredDatasetRow) -> None:

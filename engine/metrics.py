@@ -39,6 +39,9 @@ class Series:
     x: list[int] = field(default_factory=list)
     y: list[float | None] = field(default_factory=list)
     stride: int = 1
+    # How many times points already added were dropped (thinned out, or cut after stepping back): while it stays
+    # the same, the series only grew, so whoever copied its first n points still has them (app/savedseries.py).
+    rewrites: int = 0
 
     def append(self, x: int, y: float | None) -> bool:
         """Add a point if it falls on the current stride; returns whether it was kept."""
@@ -51,10 +54,13 @@ class Series:
             keep = [i for i, xi in enumerate(self.x) if xi % self.stride == 0]
             self.x = [self.x[i] for i in keep]
             self.y = [self.y[i] for i in keep]
+            self.rewrites += 1
         return True
 
     def truncate_after(self, x: int) -> None:
         """Drop points past x (after stepping back)."""
+        if self.x and self.x[-1] > x:
+            self.rewrites += 1
         while self.x and self.x[-1] > x:
             self.x.pop()
             self.y.pop()

@@ -168,10 +168,12 @@ def checkpoint_from_dict(doc: dict[str, Any], network: Network) -> Checkpoint:
     )
 
 
-def _series_to_dict(series: Series) -> dict[str, Any]:
+def _series_to_dict(series: Series, points: bool = True) -> dict[str, Any]:
     """Copies of the points, not the series' own lists: a document is serialized after the session's lock is let go
-    (the REST export, piece by piece), while training goes on appending to them."""
-    return {"x": list(series.x), "y": list(series.y), "stride": series.stride, "max_points": series.max_points}
+    (the REST export, piece by piece), while training goes on appending to them. Without `points`, none (x and y
+    empty): the caller keeps them elsewhere (the store keeps them apart, written as they come: app/savedseries.py)."""
+    x, y = (list(series.x), list(series.y)) if points else ([], [])
+    return {"x": x, "y": y, "stride": series.stride, "max_points": series.max_points}
 
 
 def _series_from_dict(doc: dict[str, Any]) -> Series:
@@ -197,9 +199,12 @@ def _is_count(value: object) -> bool:
     return isinstance(value, int) and not isinstance(value, bool)
 
 
-def metrics_to_dict(log: MetricsLog) -> dict[str, Any]:
-    names = ("batch_loss", "epoch_index", "train_loss", "test_loss", "train_accuracy", "test_accuracy")
-    return {name: _series_to_dict(getattr(log, name)) for name in names}
+METRICS_SERIES = ("batch_loss", "epoch_index", "train_loss", "test_loss", "train_accuracy", "test_accuracy")
+
+
+def metrics_to_dict(log: MetricsLog, points: bool = True) -> dict[str, Any]:
+    """Every series of the log (without their points unless `points`)."""
+    return {name: _series_to_dict(getattr(log, name), points) for name in METRICS_SERIES}
 
 
 def metrics_from_dict(doc: dict[str, Any]) -> MetricsLog:
@@ -207,16 +212,17 @@ def metrics_from_dict(doc: dict[str, Any]) -> MetricsLog:
 
 
 def trainer_to_dict(
-    trainer: Trainer, *, initial: Checkpoint | None = None, keep_previous: bool = True
+    trainer: Trainer, *, initial: Checkpoint | None = None, keep_previous: bool = True, metrics_points: bool = True
 ) -> dict[str, Any]:
-    """Everything needed to continue training: the network, the current state as a checkpoint, metrics, the
-    newest earlier keyframe (so a restored session can still step back) and the initial state (for reset)."""
+    """Everything needed to continue training: the network, the current state as a checkpoint, metrics (their
+    points left out without `metrics_points`), the newest earlier keyframe (so a restored session can still step
+    back) and the initial state (for reset)."""
     doc: dict[str, Any] = {
         "initial": checkpoint_to_dict(initial) if initial is not None else None,
         "format_version": FORMAT_VERSION,
         "network": network_to_dict(trainer.network),
         "state": checkpoint_to_dict(trainer.checkpoint()),
-        "metrics": metrics_to_dict(trainer.metrics),
+        "metrics": metrics_to_dict(trainer.metrics, metrics_points),
         "classification": trainer.classification,
         "previous": None,
     }

@@ -27,12 +27,17 @@ MALFORMED = (KeyError, TypeError, ValueError, IndexError, AttributeError, Overfl
 
 
 def document(
-    config: schemas.SessionConfig, dataset: Dataset, stepper: Stepper, include_dataset: bool = True
+    config: schemas.SessionConfig,
+    dataset: Dataset,
+    stepper: Stepper,
+    include_dataset: bool = True,
+    include_history: bool = True,
 ) -> dict[str, Any]:
     """Config, weights, optimizer state, batches, counters, metrics, the focus, the open pass and the data
-    (left out with `include_dataset=False`: the store keeps it apart, as it never changes), JSON-safe."""
+    (left out with `include_dataset=False`: the store keeps it apart, as it never changes; and the loss history's
+    points with `include_history=False`: the store writes them as they come), JSON-safe."""
     trainer = stepper.trainer
-    trainer_doc = serialization.trainer_to_dict(trainer, initial=stepper.initial)
+    trainer_doc = serialization.trainer_to_dict(trainer, initial=stepper.initial, metrics_points=include_history)
     if stepper.position > 0:
         # An open pass has drawn its batch already: save the keyframe at its start and replay the
         # shown phases on import instead.

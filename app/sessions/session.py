@@ -621,12 +621,13 @@ class Session:
             return self.watch.landscape
 
     # -- export -----------------------------------------------------------------------------------------
-    def export(self, include_dataset: bool = True) -> dict[str, Any]:
+    def export(self, include_dataset: bool = True, include_history: bool = True) -> dict[str, Any]:
         """Everything needed to continue this session elsewhere, as a JSON-safe dict (schemas.SessionExport):
         config, weights, optimizer state, batches, counters, metrics, the focus, the open pass and the data
-        (left out with `include_dataset=False`: the store keeps it apart, as it never changes)."""
+        (left out with `include_dataset=False`: the store keeps it apart, as it never changes; the loss history's
+        points with `include_history=False`: the store writes them as they come, app/savedseries.py)."""
         with self.lock:
-            doc = export.document(self.config, self.dataset, self.stepper, include_dataset)
+            doc = export.document(self.config, self.dataset, self.stepper, include_dataset, include_history)
             if self.lesson is not None:
                 doc["lesson"] = self.lesson.to_doc().model_dump(mode="json")
             return doc

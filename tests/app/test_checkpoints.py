@@ -13,7 +13,7 @@ from pathlib import Path
 
 from app import persistence as persistence_module
 from app.config import Settings
-from app.persistence import Persistence
+from app.persistence import Persistence, put_history_back
 from app.registry import SessionRegistry
 from app.store import Store
 
@@ -63,6 +63,81 @@ def test_a_command_does_not_save_and_the_flusher_writes_a_burst_once(make_sessio
     assert saver.saves == 1, "a stepping command wrote its checkpoint on its answer path"
     assert saver.due(session, time.monotonic())
     assert saver.flush() == 1  # three commands, one checkpoint
-    assert saver.store.load_session(session.id).state == session.export(include_dataset=False)
+    row = saver.store.load_session(session.id)
+    put_history_back(row.state, row.series)
+    assert row.state == session.export(include_dataset=False)
     assert saver.flush() == 0  # nothing changed since
     saver.store.close()
+
+
+def trained(session, passes: int) -> None:
+    with session.lock:
+        session.train_chunk(passes)
+
+
+def restored(settings: Settings, session_id: str):
+    registry = SessionRegistry(settings)
+    saver = Persistence(settings, registry)
+    saver.restore()
+    return registry.get(session_id), saver
+
+
+def test_a_checkpoint_writes_the_new_loss_points_not_the_whole_history(make_session, tmp_path):
+    settings = Settings(data_dir=tmp_path / "data")
+    registry = SessionRegistry(settings)
+    saver = Persistence(settings, registry)
+    session = make_session()
+    registry.add(session)
+    trained(session, 20_000)
+    assert saver.save(session)
+    whole = saver._saved[session.id][2]
+    trained(session, 100)
+    assert saver.save(session)
+    appended = saver._saved[session.id][2]
+    assert appended < whole / 20, f"a checkpoint after 100 more passes wrote {appended:,} bytes (whole: {whole:,})"
+    saver.store.close()
+
+    back, again = restored(settings, session.id)
+    assert back.metrics_history() == session.metrics_history()  # every point, as the live session has it
+    assert back.export() == session.export()
+    trained(back, 10)  # and it goes on appending where the store's copy ends
+    assert again.save(back) and again._saved[back.id][2] < whole / 20
+    again.store.close()
+
+
+def test_a_session_that_went_back_or_reset_is_restored_with_its_history_as_it_is(make_session, tmp_path):
+    settings = Settings(data_dir=tmp_path / "data")
+    registry = SessionRegistry(settings)
+    saver = Persistence(settings, registry)
+    session = make_session()
+    registry.add(session)
+    trained(session, 300)
+    saver.save(session)
+    session.back("pass", 5)
+    trained(session, 2)
+    saver.save(session)
+    saver.store.close()
+    back, again = restored(settings, session.id)
+    assert back.metrics_history() == session.metrics_history()
+    assert back.metrics_history().per_pass["pass"][-1] == 297
+    back.reset()
+    again.save(back)
+    again.store.close()
+    assert restored(settings, session.id)[0].metrics_history().per_pass["pass"] == []
+
+
+def test_a_row_written_with_its_history_inline_still_restores_and_then_keeps_it_apart(make_session, tmp_path):
+    settings = Settings(data_dir=tmp_path / "data")
+    session = make_session()
+    trained(session, 500)
+    store = Store(settings.data_dir)  # as a server before this version wrote it: the history inside the document
+    state = session.export()
+    dataset = state.pop("dataset")
+    store.save_session(session.id, state, [], 1.0, dataset)
+    store.close()
+    back, saver = restored(settings, session.id)
+    assert back.metrics_history() == session.metrics_history()
+    trained(back, 1)
+    saver.save(back)  # the next checkpoint writes the history apart
+    saver.store.close()
+    assert restored(settings, session.id)[0].metrics_history() == back.metrics_history()

@@ -6,7 +6,9 @@ from __future__ import annotations
 import sqlite3
 from pathlib import Path
 
-from app.store import DB_NAME, Store, StoredDatasetRow
+import pytest
+
+from app.store import DB_NAME, SeriesWrite, Store, StoredDatasetRow, StoredSeries, StoreError
 
 STATE = {"format": "backprop-viz-session", "weights": [[[0.1, -0.2]]], "pass": 3}
 DATASET = {"inputs": [[0.0, 1.0]], "targets": [[1.0]]}
@@ -114,4 +116,42 @@ def test_watch_links_are_kept_and_go_with_their_session(tmp_path):
     store.delete_watch_link("s2")
     store.delete_session("s1")  # its link goes with it
     assert store.watch_links() == []
+    store.close()
+
+
+def test_a_sessions_loss_history_is_kept_in_blocks_appended_or_rewritten(tmp_path: Path) -> None:
+    store = Store(tmp_path)
+    first = {
+        "batch_loss": SeriesWrite(0, [1, 2], [0.5, 0.4], rewrite=True),
+        "epoch_index": SeriesWrite(0, [], [], True),
+    }
+    store.save_session("s1", STATE, [], created=1.0, dataset=DATASET, series=first)
+    store.save_session("s1", STATE, [], created=1.0, dataset=None, series={"batch_loss": SeriesWrite(2, [3], [None])})
+    store.close()
+    again = Store(tmp_path)
+    kept = again.load_session("s1").series
+    assert kept == {"batch_loss": StoredSeries([1, 2, 3], [0.5, 0.4, None], 2)}  # no points, no block
+    again.save_session("s1", STATE, [], 1.0, None, {"batch_loss": SeriesWrite(0, [2], [0.4], rewrite=True)})
+    assert again.load_session("s1").series == {"batch_loss": StoredSeries([2], [0.4], 1)}
+    again.delete_session("s1")
+    with sqlite3.connect(tmp_path / DB_NAME) as db:
+        assert db.execute("SELECT COUNT(*) FROM metrics_blocks").fetchone()[0] == 0
+    again.close()
+
+
+def test_a_failed_save_writes_none_of_its_history(tmp_path: Path) -> None:
+    store = Store(tmp_path)
+    with pytest.raises(StoreError, match="not in the database yet"):  # a checkpoint of a session never saved
+        store.save_session("nobody", STATE, [], 1.0, None, {"batch_loss": SeriesWrite(0, [1], [0.5], rewrite=True)})
+    with sqlite3.connect(tmp_path / DB_NAME) as db:
+        assert db.execute("SELECT COUNT(*) FROM metrics_blocks").fetchone()[0] == 0
+    store.close()
+
+
+def test_a_history_with_a_gap_is_refused_with_the_reason(tmp_path: Path) -> None:
+    store = Store(tmp_path)
+    store.save_session("s1", STATE, [], 1.0, DATASET, {"batch_loss": SeriesWrite(0, [1], [0.5], rewrite=True)})
+    store.save_session("s1", STATE, [], 1.0, None, {"batch_loss": SeriesWrite(5, [6], [0.1])})
+    with pytest.raises(ValueError, match=r"batch_loss\) has a gap: points from 5 follow 1"):
+        store.load_session("s1")
     store.close()

@@ -1,0 +1,82 @@
+"""What a checkpoint writes of a session's loss history: the whole series the first time, after the engine thinned
+it, after stepping back or in a new log, or when it has too many blocks; else only the points since the last write
+(appended where the store's copy ends), and nothing when it did not grow."""
+
+from __future__ import annotations
+
+from app.savedseries import MAX_BLOCKS, SavedSeries
+from engine.metrics import MetricsLog
+from engine.serialization import METRICS_SERIES
+
+
+def grown(log: MetricsLog, first: int, last: int) -> MetricsLog:
+    """Passes first..last, an epoch every 4."""
+    for p in range(first, last + 1):
+        log.batch_loss.append(p, 1 / p)
+        if p % 4 == 0:
+            log.epoch_index.append(p // 4, p)
+            for name in ("train_loss", "test_loss", "train_accuracy", "test_accuracy"):
+                getattr(log, name).append(p // 4, p / 100)
+    return log
+
+
+def test_the_first_checkpoint_writes_every_series_whole():
+    saved, log = SavedSeries(), grown(MetricsLog(), 1, 10)
+    writes = saved.writes("s", log)
+    assert set(writes) == set(METRICS_SERIES)
+    assert all(w.rewrite and w.start == 0 for w in writes.values())
+    assert writes["batch_loss"].x == list(range(1, 11)) and writes["epoch_index"].y == [4, 8]
+
+
+def test_later_checkpoints_append_only_the_new_points_and_nothing_when_nothing_grew():
+    saved, log = SavedSeries(), grown(MetricsLog(), 1, 10)
+    saved.written("s", log, saved.writes("s", log))
+    assert saved.writes("s", log) == {}
+    grown(log, 11, 13)
+    writes = saved.writes("s", log)
+    assert set(writes) == {"batch_loss", "epoch_index", "train_loss", "test_loss", "train_accuracy", "test_accuracy"}
+    tail = writes["batch_loss"]
+    assert (tail.rewrite, tail.start, tail.x, tail.y) == (False, 10, [11, 12, 13], [1 / 11, 1 / 12, 1 / 13])
+    assert (writes["epoch_index"].start, writes["epoch_index"].x) == (2, [3])
+    saved.written("s", log, writes)
+    grown(log, 14, 14)  # no epoch ended: only the per-pass series grew
+    assert set(saved.writes("s", log)) == {"batch_loss"}
+
+
+def test_a_series_that_went_back_or_was_thinned_or_replaced_is_written_whole_again():
+    saved, log = SavedSeries(), grown(MetricsLog(), 1, 10)
+    saved.written("s", log, saved.writes("s", log))
+    log.truncate_after(6, 1)  # stepped back to pass 6 (epoch 1)
+    grown(log, 7, 12)  # and trained on, past where the store's copy ended
+    writes = saved.writes("s", log)
+    assert writes["batch_loss"].rewrite and writes["batch_loss"].x == list(range(1, 13))
+    assert writes["epoch_index"].rewrite
+    saved.written("s", log, writes)
+    log.batch_loss.max_points = 12
+    grown(log, 13, 13)  # 13 points > 12: the engine thins the series
+    assert saved.writes("s", log)["batch_loss"].rewrite
+    fresh = grown(MetricsLog(), 1, 12)  # a new log (a rebuilt session) with the same points
+    assert all(w.rewrite for w in saved.writes("s", fresh).values())
+
+
+def test_a_series_with_many_blocks_is_written_whole_again_and_sessions_are_apart():
+    saved, log = SavedSeries(), grown(MetricsLog(), 1, 1)
+    saved.written("s", log, saved.writes("s", log))
+    for p in range(2, MAX_BLOCKS + 1):
+        grown(log, p, p)
+        writes = saved.writes("s", log)
+        assert not writes["batch_loss"].rewrite
+        saved.written("s", log, writes)
+    grown(log, MAX_BLOCKS + 1, MAX_BLOCKS + 1)
+    assert saved.writes("s", log)["batch_loss"].rewrite  # its 64 blocks become one
+    assert saved.writes("other", log)["batch_loss"].rewrite  # another session's store copy is its own
+    saved.forget("s")
+    assert all(w.rewrite for w in saved.writes("s", log).values())
+
+
+def test_a_restored_session_appends_to_what_the_store_had():
+    saved, log = SavedSeries(), grown(MetricsLog(), 1, 8)
+    saved.read("s", log, {name: 3 for name in METRICS_SERIES})
+    assert saved.writes("s", log) == {}
+    grown(log, 9, 9)
+    assert saved.writes("s", log)["batch_loss"].start == 8
