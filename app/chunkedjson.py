@@ -4,7 +4,8 @@ A worker thread keeps a large parse off the event loop only between C calls: `js
 document is one call that holds the GIL for a second or more, and the event loop (health checks, WebSockets,
 every other request) waits all that while. Here the document's containers are walked in Python and each row of
 a matrix, each flat vector, each scalar is one C call (`JSONDecoder.raw_decode`, `JSONEncoder.encode`), so the
-loop gets the GIL back every few milliseconds (the interpreter's switch interval). The text and the objects are
+loop gets the GIL back every few milliseconds (the interpreter's switch interval); a part of at most SMALL values is
+written in one call, which is brief and several times cheaper than the walk. The text and the objects are
 exactly those of `json.loads` / `json.dumps(separators=(",", ":"), allow_nan=False)`; NaN and Infinity, which
 JSON does not have, are refused.
 """
@@ -97,6 +98,9 @@ def _array(text: str, i: int, depth: int) -> tuple[list[Any], int]:
         i = _skip(text, i + 1)
 
 
+SMALL = 4_096  # a part of about this many values or fewer is written in one call (~0.1 ms)
+
+
 def dumps(obj: Any) -> str:
     """`json.dumps(obj, separators=(",", ":"), allow_nan=False)`, written piece by piece."""
     parts: list[str] = []
@@ -104,7 +108,34 @@ def dumps(obj: Any) -> str:
     return "".join(parts)
 
 
+def _size(obj: Any, limit: int) -> int:
+    """About how many values `obj` holds (a matrix counted by its first row), counted until past `limit`."""
+    if isinstance(obj, dict):
+        total = len(obj)
+        for value in obj.values():
+            if total > limit:
+                break
+            total += _size(value, limit - total)
+        return total
+    if isinstance(obj, list | tuple) and obj:
+        first = obj[0]
+        if isinstance(first, list | tuple) and not _nested(first):
+            return len(obj) * max(1, len(first))  # a matrix
+        if isinstance(first, dict | list | tuple):
+            total = len(obj)
+            for value in obj:
+                if total > limit:
+                    break
+                total += _size(value, limit - total)
+            return total
+        return len(obj)
+    return 1
+
+
 def _write(obj: Any, out: list[str]) -> None:
+    if isinstance(obj, dict | list | tuple) and _size(obj, SMALL) <= SMALL:
+        out.append(_ENCODER.encode(obj))  # a small part (a small network's checkpoint): one call is brief
+        return
     if isinstance(obj, dict) and all(isinstance(k, str) for k in obj):
         out.append("{")
         for n, (key, value) in enumerate(obj.items()):

@@ -4,7 +4,8 @@ teacher broadcasting to 200 watchers — figures printed, ratios measured in one
 Run:  .venv/bin/python bench/classroom_bench.py [--seconds 10] [--workers 1] [--only A,B,...]
 
 The server is started as a subprocess with `backprop-viz serve` (the installed console script), its settings in
-the environment (a temporary data directory; BACKPROP_VIZ_MAX_CONCURRENT_PLAYS raised for 30 players). Every client
+the environment (a temporary data directory, persistence on as the app's default unless --persist off;
+BACKPROP_VIZ_MAX_CONCURRENT_PLAYS raised for 30 players). Every client
 is a WebSocket client that reads everything it is sent (the page's behaviour); a stepping student sends `step`
 (unit phase) and times it to its `phase` event, --step-rate times a second (30: a held arrow key, one step per key
 repeat — the fastest a student steps in the page).
@@ -449,22 +450,33 @@ def main() -> None:
         help="a directory holding another version of the app (e.g. `git archive main | tar -x -C DIR`): B is run "
         "against it too, in the same run, for a before/after comparison",
     )
+    parser.add_argument(
+        "--persist",
+        choices=("on", "off"),
+        default="on",
+        help="persistence in the scenarios but D (which always has it): on, as `make run` and the Docker image "
+        "serve (every playing session checkpointed each second), or off (until 2026-12-05 the bench ran them off)",
+    )
     args = parser.parse_args()
     STEP_RATE = args.step_rate
+    persist = args.persist == "on"
     only = set(args.only.split(","))
     has_workers = serve_supports_workers()
     workers = args.workers if has_workers else None
     if not has_workers:
         print("note: `backprop-viz serve` has no --workers option in this build: every scenario runs one process")
     seconds = args.seconds
-    print(f"classroom bench: {os.cpu_count()} CPUs, {seconds:g} s per scenario, workers={workers or 1}")
+    print(
+        f"classroom bench: {os.cpu_count()} CPUs, {seconds:g} s per scenario, workers={workers or 1}, "
+        f"persistence {args.persist}"
+    )
 
     if "alone" in only:
-        with server(workers) as live:
+        with server(workers, persist=persist) as live:
             result = asyncio.run(play_load(live, 1, seconds, step=False))
             print(f"alone: one session at max: {result['rates'][0]:,.0f} passes/s")
     if "A" in only:
-        with server(workers) as live:
+        with server(workers, persist=persist) as live:
             result = asyncio.run(interleaved_class(live, 30, 2 * seconds, args.rounds))
             rates, alone = result["rates"], result["alone"]
             mean, total = statistics.fmean(rates), sum(rates)
@@ -489,13 +501,13 @@ def main() -> None:
                 f"{1 / stats if stats else float('inf'):.1f} s"
             )
     if "B" in only:
-        with server(workers) as live:
+        with server(workers, persist=persist) as live:
             result = asyncio.run(play_load(live, 10, seconds, step=True))
             print(f"B: 10 sessions at max + 1 stepping (workers={workers or 1})")
             report_times("stepping student", result["times"], 10, 50)
             print(f"  total {sum(result['rates']):,.0f} passes/s")
     if args.baseline is not None:
-        with server(None, code=args.baseline.resolve()) as live:
+        with server(None, persist=persist, code=args.baseline.resolve()) as live:
             result = asyncio.run(play_load(live, 10, seconds, step=True))
             print(f"B, baseline ({args.baseline}): 10 sessions at max + 1 stepping")
             report_times("stepping student", result["times"], 10, 50)
@@ -506,7 +518,7 @@ def main() -> None:
         else:
             totals = {}
             for n in (1, 2):
-                with server(n) as live:
+                with server(n, persist=persist) as live:
                     totals[n] = sum(asyncio.run(play_load(live, 8, seconds, step=False))["rates"])
             ratio = totals[2] / totals[1]
             print(
@@ -519,7 +531,7 @@ def main() -> None:
             print("D: one session, persistence on, two tabs")
             report_times("stepping tab", times, 1.5, 8)
     if "E" in only:
-        with server(workers) as live:
+        with server(workers, persist=persist) as live:
             result = asyncio.run(watchers(live, 200, seconds))
             growth, peak = result["rss_growth"] / 2**20, result["rss_peak"] / 2**20
             print(f"E: 200 watchers join a session that has played {WATCHED_PASSES:,} passes at max, and watch it play")

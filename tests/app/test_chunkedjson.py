@@ -28,6 +28,24 @@ def test_reads_and_writes_what_json_does(doc):
     assert chunkedjson.loads(json.dumps(doc, indent=2)) == doc  # whitespace anywhere
 
 
+@given(documents)
+def test_the_walk_over_the_parts_writes_what_json_does_too(doc):
+    small, chunkedjson.SMALL = chunkedjson.SMALL, 0  # every part walked, however small
+    try:
+        assert chunkedjson.dumps(doc) == json.dumps(doc, separators=(",", ":"), allow_nan=False)
+    finally:
+        chunkedjson.SMALL = small
+
+
+def test_a_small_document_is_written_in_one_call(monkeypatch):
+    doc = {"W": [[[0.5] * 8 for _ in range(8)]], "b": [[0.1] * 8], "sampler": {"order": list(range(200))}}
+    calls: list[int] = []
+    encode = chunkedjson._ENCODER.encode
+    monkeypatch.setattr(chunkedjson._ENCODER, "encode", lambda o: calls.append(1) or encode(o))
+    assert chunkedjson.dumps(doc) == json.dumps(doc, separators=(",", ":"))
+    assert len(calls) == 1
+
+
 def test_a_large_matrix_round_trips_and_the_encoder_is_called_per_slice(monkeypatch):
     matrix = [[i + 0.5, -i / 3, i * 1e-300] for i in range(10_000)]
     doc = {"rows": matrix, "vector": list(range(20_000)), "rng": {"state": 2**127 + 5}}
