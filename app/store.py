@@ -225,11 +225,11 @@ class Store:
         time (None keeps the stored one). Answers the bytes written. After a large write the log is folded into the
         file and the pages the old version held are given back, so rewriting a large session does not grow the
         files by its size each time (without this, a 10 MB state left 38 MB of files after five saves)."""
-        state_json = chunkedjson.dumps(state)  # piece by piece: a large session never holds the GIL for long
+        state_json = chunkedjson.encode(state)  # piece by piece if large: it never holds the GIL for long
         jobs_json = json.dumps(jobs, separators=(",", ":"))
         dataset_json = None if dataset is None else chunkedjson.dumps(dataset)
         blocks = [
-            (name, write, chunkedjson.dumps({"x": write.x, "y": write.y}) if write.x else None)
+            (name, write, chunkedjson.encode({"x": write.x, "y": write.y}) if write.x else None)
             for name, write in (series or {}).items()
         ]
         written = len(state_json) + len(jobs_json) + len(dataset_json or "") + sum(len(b or "") for _, _, b in blocks)

@@ -68,3 +68,25 @@ def test_nan_and_infinity_are_refused(text):
 def test_malformed_json_is_a_value_error(text):
     with pytest.raises(ValueError):
         chunkedjson.loads(text)
+
+
+@given(documents)
+def test_encode_writes_the_same_values_as_json(doc):
+    assert json.loads(chunkedjson.encode(doc)) == json.loads(json.dumps(doc))
+
+
+@pytest.mark.parametrize("bad", [float("nan"), float("inf"), -float("inf")])
+def test_encode_refuses_nan_and_infinity_small_or_large(bad):
+    for doc in ({"w": [0.5, bad]}, {"w": [0.5] * 10_000 + [bad]}):
+        with pytest.raises(ValueError, match="Out of range float values are not JSON compliant"):
+            chunkedjson.encode(doc)
+
+
+def test_encode_writes_text_that_only_says_nan_and_large_documents_piece_by_piece(monkeypatch):
+    doc = {"file": "NaN Infinity.csv", "w": [1e-08, 0.1]}
+    assert json.loads(chunkedjson.encode(doc)) == doc
+    calls: list[int] = []
+    encode = chunkedjson._ENCODER.encode
+    monkeypatch.setattr(chunkedjson._ENCODER, "encode", lambda o: calls.append(1) or encode(o))
+    large = {"w": [float(i) for i in range(20_000)]}
+    assert json.loads(chunkedjson.encode(large)) == large and len(calls) > 1
