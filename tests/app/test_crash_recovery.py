@@ -88,6 +88,10 @@ def test_kill_during_play_restores_the_last_checkpoint(server: LiveServer) -> No
         assert restored > 0
         metrics = api.get(f"/api/sessions/{session_id}/metrics").json()
         assert metrics["train_loss"], "the loss history was not kept"
+        passes = [int(p) for p in metrics["per_pass"]["pass"]]  # kept in blocks appended at every checkpoint
+        assert passes == sorted(set(passes)) and passes[-1] <= restored
+        if restored <= 100_000:  # not thinned yet: every pass's loss up to the restored one, none lost or doubled
+            assert passes == list(range(1, restored + 1))
 
         # The page reconnects and carries on: a new socket gets a snapshot at the restored pass, and plays on.
         with connect(f"{server.ws_base}/ws/sessions/{session_id}", open_timeout=30, max_size=None) as ws:
