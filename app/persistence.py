@@ -148,7 +148,7 @@ class Persistence:
             try:
                 stored = self.store.load_session(session_id)
                 doc = {**stored.state, "dataset": stored.dataset}
-                put_history_back(doc, stored.series)
+                from_blocks = put_history_back(doc, stored.series)
                 session = Session.from_export(
                     doc, self.settings, session_id=session_id, lessons=self.lessons, unknown_lesson="drop"
                 )
@@ -158,7 +158,7 @@ class Persistence:
                 self._skip(f"session {session_id}: {reason}")
                 continue
             session.created = stored.created
-            self.series.read(session_id, session.trainer.metrics, {n: kept.blocks for n, kept in stored.series.items()})
+            self.series.read(session_id, session.trainer.metrics, {n: stored.series[n].blocks for n in from_blocks})
             session.jobs = {job.id: job for job in jobs}
             session.job = jobs[-1] if jobs else None
             self.registry.restore(session)
@@ -332,16 +332,21 @@ class Persistence:
         )
 
 
-def put_history_back(doc: dict[str, Any], series: Mapping[str, StoredSeries]) -> None:
+def put_history_back(doc: dict[str, Any], series: Mapping[str, StoredSeries]) -> list[str]:
     """The loss history the store keeps apart, back in the document's metrics (whose series were written without
-    their points; a row written before the history was kept apart has them inline, and no blocks)."""
-    metrics = doc.get("trainer", {}).get("metrics") if isinstance(doc.get("trainer"), dict) else None
+    their points; a row written before the history was kept apart has them inline, and no blocks: then, and for
+    blocks beside inline points — left by a downgrade — the inline points count). Answers the series filled."""
+    trainer = doc.get("trainer")
+    metrics = trainer.get("metrics") if isinstance(trainer, dict) else None
     if not isinstance(metrics, dict):
-        return
+        return []
+    filled = []
     for name, kept in series.items():
         target = metrics.get(name)
         if isinstance(target, dict) and not target.get("x"):
             target["x"], target["y"] = kept.x, kept.y
+            filled.append(name)
+    return filled
 
 
 def _without_paths(message: str) -> str:

@@ -15,7 +15,7 @@ from app import persistence as persistence_module
 from app.config import Settings
 from app.persistence import Persistence, put_history_back
 from app.registry import SessionRegistry
-from app.store import Store
+from app.store import SeriesWrite, Store
 
 
 def files_size(data_dir: Path) -> int:
@@ -139,5 +139,23 @@ def test_a_row_written_with_its_history_inline_still_restores_and_then_keeps_it_
     assert back.metrics_history() == session.metrics_history()
     trained(back, 1)
     saver.save(back)  # the next checkpoint writes the history apart
+    saver.store.close()
+    assert restored(settings, session.id)[0].metrics_history() == back.metrics_history()
+
+
+def test_blocks_left_beside_an_inline_history_are_ignored_and_then_replaced(make_session, tmp_path):
+    settings = Settings(data_dir=tmp_path / "data")
+    session = make_session()
+    trained(session, 50)
+    store = Store(settings.data_dir)  # a row an older server rewrote inline over the blocks a newer one had left
+    state = session.export()
+    dataset = state.pop("dataset")
+    stale = {"batch_loss": SeriesWrite(0, [1, 2, 3], [9.0, 9.0, 9.0], rewrite=True)}
+    store.save_session(session.id, state, [], 1.0, dataset, stale)
+    store.close()
+    back, saver = restored(settings, session.id)
+    assert back.metrics_history() == session.metrics_history()
+    trained(back, 1)
+    saver.save(back)
     saver.store.close()
     assert restored(settings, session.id)[0].metrics_history() == back.metrics_history()
