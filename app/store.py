@@ -75,13 +75,14 @@ class StoreError(Exception):
 
 @dataclass(frozen=True)
 class SeriesWrite:
-    """Points of one loss-history series for the store: the block `x`, `y` from index `start` on, appended to
-    what it holds — or, with `rewrite`, replacing it all (`start` 0). app/savedseries.py decides which."""
+    """Points of one loss-history series for the store: the block `x`, `y` from index `start` on, appended to what
+    it holds — or, with `replace`, replacing what it holds from `start` on (0: the whole series). app/savedseries.py
+    decides which."""
 
     start: int
     x: list[int]
     y: list[float | None]
-    rewrite: bool = False
+    replace: bool = False
 
 
 @dataclass
@@ -252,9 +253,10 @@ class Store:
                         (session_id, state_json, dataset_json, jobs_json, created, now),
                     )
                 for name, write, points in blocks:
-                    if write.rewrite:
+                    if write.replace:
                         self._db.execute(
-                            "DELETE FROM metrics_blocks WHERE session_id = ? AND series = ?", (session_id, name)
+                            "DELETE FROM metrics_blocks WHERE session_id = ? AND series = ? AND start >= ?",
+                            (session_id, name, write.start),
                         )
                     if points is not None:
                         self._db.execute(

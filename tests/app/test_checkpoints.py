@@ -150,7 +150,7 @@ def test_blocks_left_beside_an_inline_history_are_ignored_and_then_replaced(make
     store = Store(settings.data_dir)  # a row an older server rewrote inline over the blocks a newer one had left
     state = session.export()
     dataset = state.pop("dataset")
-    stale = {"batch_loss": SeriesWrite(0, [1, 2, 3], [9.0, 9.0, 9.0], rewrite=True)}
+    stale = {"batch_loss": SeriesWrite(0, [1, 2, 3], [9.0, 9.0, 9.0], replace=True)}
     store.save_session(session.id, state, [], 1.0, dataset, stale)
     store.close()
     back, saver = restored(settings, session.id)

@@ -4,7 +4,8 @@ it, after stepping back or in a new log, or when it has too many blocks; else on
 
 from __future__ import annotations
 
-from app.savedseries import MAX_BLOCKS, SavedSeries
+from app import savedseries
+from app.savedseries import SavedSeries
 from engine.metrics import MetricsLog
 from engine.serialization import METRICS_SERIES
 
@@ -24,7 +25,7 @@ def test_the_first_checkpoint_writes_every_series_whole():
     saved, log = SavedSeries(), grown(MetricsLog(), 1, 10)
     writes = saved.writes("s", log)
     assert set(writes) == set(METRICS_SERIES)
-    assert all(w.rewrite and w.start == 0 for w in writes.values())
+    assert all(w.replace and w.start == 0 for w in writes.values())
     assert writes["batch_loss"].x == list(range(1, 11)) and writes["epoch_index"].y == [4, 8]
 
 
@@ -36,7 +37,7 @@ def test_later_checkpoints_append_only_the_new_points_and_nothing_when_nothing_g
     writes = saved.writes("s", log)
     assert set(writes) == {"batch_loss", "epoch_index", "train_loss", "test_loss", "train_accuracy", "test_accuracy"}
     tail = writes["batch_loss"]
-    assert (tail.rewrite, tail.start, tail.x, tail.y) == (False, 10, [11, 12, 13], [1 / 11, 1 / 12, 1 / 13])
+    assert (tail.replace, tail.start, tail.x, tail.y) == (False, 10, [11, 12, 13], [1 / 11, 1 / 12, 1 / 13])
     assert (writes["epoch_index"].start, writes["epoch_index"].x) == (2, [3])
     saved.written("s", log, writes)
     grown(log, 14, 14)  # no epoch ended: only the per-pass series grew
@@ -49,29 +50,48 @@ def test_a_series_that_went_back_or_was_thinned_or_replaced_is_written_whole_aga
     log.truncate_after(6, 1)  # stepped back to pass 6 (epoch 1)
     grown(log, 7, 12)  # and trained on, past where the store's copy ended
     writes = saved.writes("s", log)
-    assert writes["batch_loss"].rewrite and writes["batch_loss"].x == list(range(1, 13))
-    assert writes["epoch_index"].rewrite
+    assert writes["batch_loss"].replace and writes["batch_loss"].x == list(range(1, 13))
+    assert writes["epoch_index"].replace
     saved.written("s", log, writes)
     log.batch_loss.max_points = 12
     grown(log, 13, 13)  # 13 points > 12: the engine thins the series
-    assert saved.writes("s", log)["batch_loss"].rewrite
+    assert saved.writes("s", log)["batch_loss"].replace
     fresh = grown(MetricsLog(), 1, 12)  # a new log (a rebuilt session) with the same points
-    assert all(w.rewrite for w in saved.writes("s", fresh).values())
+    assert all(w.replace for w in saved.writes("s", fresh).values())
 
 
-def test_a_series_with_many_blocks_is_written_whole_again_and_sessions_are_apart():
+def test_small_blocks_are_merged_and_many_merged_blocks_make_a_whole_rewrite(monkeypatch):
+    monkeypatch.setattr(savedseries, "MAX_BLOCKS", 3)
+    monkeypatch.setattr(savedseries, "MAX_MERGED", 3)
     saved, log = SavedSeries(), grown(MetricsLog(), 1, 1)
-    saved.written("s", log, saved.writes("s", log))
-    for p in range(2, MAX_BLOCKS + 1):
-        grown(log, p, p)
+    kinds = []
+    for p in range(2, 12):
         writes = saved.writes("s", log)
-        assert not writes["batch_loss"].rewrite
+        w = writes["batch_loss"]
+        kinds.append((w.start, w.replace, w.x[0], w.x[-1]))
         saved.written("s", log, writes)
-    grown(log, MAX_BLOCKS + 1, MAX_BLOCKS + 1)
-    assert saved.writes("s", log)["batch_loss"].rewrite  # its 64 blocks become one
-    assert saved.writes("other", log)["batch_loss"].rewrite  # another session's store copy is its own
+        grown(log, p, p)
+    assert kinds == [
+        (0, True, 1, 1),  # whole: one block
+        (1, False, 2, 2),  # three small blocks, one per checkpoint
+        (2, False, 3, 3),
+        (3, False, 4, 4),
+        (1, True, 2, 5),  # merged into one block from where they began, with the new point
+        (5, False, 6, 6),
+        (6, False, 7, 7),
+        (7, False, 8, 8),
+        (5, True, 6, 9),  # merged again: three blocks in all (the whole, two merged)
+        (0, True, 1, 10),  # a third merged block would pass MAX_MERGED: written whole again
+    ]
+
+
+def test_sessions_are_apart_and_forgetting_a_session_forgets_its_store_copy():
+    saved, log = SavedSeries(), grown(MetricsLog(), 1, 4)
+    saved.written("s", log, saved.writes("s", log))
+    assert saved.writes("s", log) == {}
+    assert saved.writes("other", log)["batch_loss"].replace  # another session's store copy is its own
     saved.forget("s")
-    assert all(w.rewrite for w in saved.writes("s", log).values())
+    assert all(w.replace for w in saved.writes("s", log).values())
 
 
 def test_a_restored_session_appends_to_what_the_store_had():

@@ -122,7 +122,7 @@ def test_watch_links_are_kept_and_go_with_their_session(tmp_path):
 def test_a_sessions_loss_history_is_kept_in_blocks_appended_or_rewritten(tmp_path: Path) -> None:
     store = Store(tmp_path)
     first = {
-        "batch_loss": SeriesWrite(0, [1, 2], [0.5, 0.4], rewrite=True),
+        "batch_loss": SeriesWrite(0, [1, 2], [0.5, 0.4], replace=True),
         "epoch_index": SeriesWrite(0, [], [], True),
     }
     store.save_session("s1", STATE, [], created=1.0, dataset=DATASET, series=first)
@@ -131,7 +131,7 @@ def test_a_sessions_loss_history_is_kept_in_blocks_appended_or_rewritten(tmp_pat
     again = Store(tmp_path)
     kept = again.load_session("s1").series
     assert kept == {"batch_loss": StoredSeries([1, 2, 3], [0.5, 0.4, None], 2)}  # no points, no block
-    again.save_session("s1", STATE, [], 1.0, None, {"batch_loss": SeriesWrite(0, [2], [0.4], rewrite=True)})
+    again.save_session("s1", STATE, [], 1.0, None, {"batch_loss": SeriesWrite(0, [2], [0.4], replace=True)})
     assert again.load_session("s1").series == {"batch_loss": StoredSeries([2], [0.4], 1)}
     again.delete_session("s1")
     with sqlite3.connect(tmp_path / DB_NAME) as db:
@@ -142,7 +142,7 @@ def test_a_sessions_loss_history_is_kept_in_blocks_appended_or_rewritten(tmp_pat
 def test_a_failed_save_writes_none_of_its_history(tmp_path: Path) -> None:
     store = Store(tmp_path)
     with pytest.raises(StoreError, match="not in the database yet"):  # a checkpoint of a session never saved
-        store.save_session("nobody", STATE, [], 1.0, None, {"batch_loss": SeriesWrite(0, [1], [0.5], rewrite=True)})
+        store.save_session("nobody", STATE, [], 1.0, None, {"batch_loss": SeriesWrite(0, [1], [0.5], replace=True)})
     with sqlite3.connect(tmp_path / DB_NAME) as db:
         assert db.execute("SELECT COUNT(*) FROM metrics_blocks").fetchone()[0] == 0
     store.close()
@@ -150,8 +150,21 @@ def test_a_failed_save_writes_none_of_its_history(tmp_path: Path) -> None:
 
 def test_a_history_with_a_gap_is_refused_with_the_reason(tmp_path: Path) -> None:
     store = Store(tmp_path)
-    store.save_session("s1", STATE, [], 1.0, DATASET, {"batch_loss": SeriesWrite(0, [1], [0.5], rewrite=True)})
+    store.save_session("s1", STATE, [], 1.0, DATASET, {"batch_loss": SeriesWrite(0, [1], [0.5], replace=True)})
     store.save_session("s1", STATE, [], 1.0, None, {"batch_loss": SeriesWrite(5, [6], [0.1])})
     with pytest.raises(ValueError, match=r"batch_loss\) has a gap: points from 5 follow 1"):
         store.load_session("s1")
+    store.close()
+
+
+def test_blocks_from_a_point_on_are_replaced_by_one(tmp_path: Path) -> None:
+    store = Store(tmp_path)
+    store.save_session("s1", STATE, [], 1.0, DATASET, {"batch_loss": SeriesWrite(0, [1, 2], [0.5, 0.4], replace=True)})
+    for start in (2, 3):
+        store.save_session("s1", STATE, [], 1.0, None, {"batch_loss": SeriesWrite(start, [start + 1], [0.1])})
+    merged = {"batch_loss": SeriesWrite(2, [3, 4, 5], [0.1, 0.1, 0.05], replace=True)}
+    store.save_session("s1", STATE, [], 1.0, None, merged)
+    assert store.load_session("s1").series == {
+        "batch_loss": StoredSeries([1, 2, 3, 4, 5], [0.5, 0.4, 0.1, 0.1, 0.05], 2)
+    }
     store.close()
