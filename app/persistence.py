@@ -158,7 +158,7 @@ class Persistence:
                 self._skip(f"session {session_id}: {reason}")
                 continue
             session.created = stored.created
-            self.series.read(session_id, session.trainer.metrics, {n: stored.series[n].blocks for n in from_blocks})
+            self.series.read(session_id, session.trainer.metrics, {n: stored.series[n].starts for n in from_blocks})
             session.jobs = {job.id: job for job in jobs}
             session.job = jobs[-1] if jobs else None
             self.registry.restore(session)

@@ -87,11 +87,11 @@ class SeriesWrite:
 
 @dataclass
 class StoredSeries:
-    """A series read back: its points, and how many blocks they were kept in."""
+    """A series read back: its points, and where each block they were kept in begins."""
 
     x: list[int]
     y: list[float | None]
-    blocks: int
+    starts: list[int]
 
 
 @dataclass
@@ -326,7 +326,7 @@ class Store:
             raise KeyError(session_id)
         series: dict[str, StoredSeries] = {}
         for name, start, points in blocks:
-            kept = series.setdefault(name, StoredSeries([], [], 0))
+            kept = series.setdefault(name, StoredSeries([], [], []))
             if start != len(kept.x):
                 raise ValueError(f"its loss history ({name}) has a gap: points from {start:,} follow {len(kept.x):,}")
             block = json.loads(points)
@@ -335,7 +335,7 @@ class Store:
                 raise ValueError(f"its loss history ({name}) has a block with unequal x and y")
             kept.x.extend(x)
             kept.y.extend(y)
-            kept.blocks += 1
+            kept.starts.append(start)
         return StoredSessionRow(
             row[0], json.loads(row[1]), json.loads(row[2]), json.loads(row[3]), row[4], row[5], series
         )

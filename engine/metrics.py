@@ -39,9 +39,11 @@ class Series:
     x: list[int] = field(default_factory=list)
     y: list[float | None] = field(default_factory=list)
     stride: int = 1
-    # How many times points already added were dropped (thinned out, or cut after stepping back): while it stays
-    # the same, the series only grew, so whoever copied its first n points still has them (app/savedseries.py).
-    rewrites: int = 0
+    # How many times the series was thinned (every other point dropped): its points are then other ones.
+    thinnings: int = 0
+    # The fewest points it has held since `mark()` (its length then, less after a cut): a copy of its first n points
+    # made at the mark still holds its first min(n, low_water) points (app/savedseries.py), if it was not thinned.
+    low_water: int = 0
 
     def append(self, x: int, y: float | None) -> bool:
         """Add a point if it falls on the current stride; returns whether it was kept."""
@@ -54,16 +56,20 @@ class Series:
             keep = [i for i, xi in enumerate(self.x) if xi % self.stride == 0]
             self.x = [self.x[i] for i in keep]
             self.y = [self.y[i] for i in keep]
-            self.rewrites += 1
+            self.thinnings += 1
+            self.low_water = 0
         return True
 
     def truncate_after(self, x: int) -> None:
         """Drop points past x (after stepping back)."""
-        if self.x and self.x[-1] > x:
-            self.rewrites += 1
         while self.x and self.x[-1] > x:
             self.x.pop()
             self.y.pop()
+        self.low_water = min(self.low_water, len(self.x))
+
+    def mark(self) -> None:
+        """Start watching for cuts from here (see `low_water`)."""
+        self.low_water = len(self.x)
 
     def __len__(self) -> int:
         return len(self.x)

@@ -102,7 +102,10 @@ def test_a_checkpoint_writes_the_new_loss_points_not_the_whole_history(make_sess
     assert back.export() == session.export()
     trained(back, 10)  # and it goes on appending where the store's copy ends
     assert again.save(back) and again._saved[back.id][2] < whole / 20
+    back.back("pass", 3)  # stepping back cuts the history: only the block the cut fell in is written again
+    assert again.save(back) and again._saved[back.id][2] < whole / 20
     again.store.close()
+    assert restored(settings, session.id)[0].metrics_history() == back.metrics_history()
 
 
 def test_a_session_that_went_back_or_reset_is_restored_with_its_history_as_it_is(make_session, tmp_path):

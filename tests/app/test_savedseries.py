@@ -60,6 +60,28 @@ def test_a_series_that_went_back_or_was_thinned_or_replaced_is_written_whole_aga
     assert all(w.replace for w in saved.writes("s", fresh).values())
 
 
+def test_after_stepping_back_only_the_block_the_cut_fell_in_and_later_ones_are_rewritten():
+    saved, log = SavedSeries(), grown(MetricsLog(), 1, 10)
+    saved.written("s", log, saved.writes("s", log))  # block at 0: passes 1-10
+    for last in (12, 14):
+        grown(log, last - 1, last)
+        saved.written("s", log, saved.writes("s", log))  # blocks at 10 (11-12) and 12 (13-14)
+    log.truncate_after(12, 3)  # back to pass 12 (epoch 3)
+    grown(log, 13, 15)  # and on, with other losses
+    w = saved.writes("s", log)["batch_loss"]
+    assert (w.start, w.replace, w.x) == (12, True, [13, 14, 15])  # passes 1-12 kept as they are
+    saved.written("s", log, saved.writes("s", log))
+    log.truncate_after(11, 2)  # into the block at 10
+    w = saved.writes("s", log)["batch_loss"]
+    assert (w.start, w.replace, w.x) == (10, True, [11])
+    saved.written("s", log, saved.writes("s", log))
+    log.truncate_after(3, 0)  # into the first block: all of it again
+    w = saved.writes("s", log)["batch_loss"]
+    assert (w.start, w.replace, w.x) == (0, True, [1, 2, 3])
+    saved.written("s", log, saved.writes("s", log))
+    assert saved.writes("s", log) == {}  # marked: nothing cut since
+
+
 def test_small_blocks_are_merged_and_many_merged_blocks_make_a_whole_rewrite(monkeypatch):
     monkeypatch.setattr(savedseries, "MAX_BLOCKS", 3)
     monkeypatch.setattr(savedseries, "MAX_MERGED", 3)
@@ -96,7 +118,7 @@ def test_sessions_are_apart_and_forgetting_a_session_forgets_its_store_copy():
 
 def test_a_restored_session_appends_to_what_the_store_had():
     saved, log = SavedSeries(), grown(MetricsLog(), 1, 8)
-    saved.read("s", log, {name: 3 for name in METRICS_SERIES})
+    saved.read("s", log, {name: [0, 3, 6] for name in METRICS_SERIES})
     assert saved.writes("s", log) == {}
     grown(log, 9, 9)
     assert saved.writes("s", log)["batch_loss"].start == 8

@@ -130,9 +130,9 @@ def test_a_sessions_loss_history_is_kept_in_blocks_appended_or_rewritten(tmp_pat
     store.close()
     again = Store(tmp_path)
     kept = again.load_session("s1").series
-    assert kept == {"batch_loss": StoredSeries([1, 2, 3], [0.5, 0.4, None], 2)}  # no points, no block
+    assert kept == {"batch_loss": StoredSeries([1, 2, 3], [0.5, 0.4, None], [0, 2])}  # no points, no block
     again.save_session("s1", STATE, [], 1.0, None, {"batch_loss": SeriesWrite(0, [2], [0.4], replace=True)})
-    assert again.load_session("s1").series == {"batch_loss": StoredSeries([2], [0.4], 1)}
+    assert again.load_session("s1").series == {"batch_loss": StoredSeries([2], [0.4], [0])}
     again.delete_session("s1")
     with sqlite3.connect(tmp_path / DB_NAME) as db:
         assert db.execute("SELECT COUNT(*) FROM metrics_blocks").fetchone()[0] == 0
@@ -165,6 +165,6 @@ def test_blocks_from_a_point_on_are_replaced_by_one(tmp_path: Path) -> None:
     merged = {"batch_loss": SeriesWrite(2, [3, 4, 5], [0.1, 0.1, 0.05], replace=True)}
     store.save_session("s1", STATE, [], 1.0, None, merged)
     assert store.load_session("s1").series == {
-        "batch_loss": StoredSeries([1, 2, 3, 4, 5], [0.5, 0.4, 0.1, 0.1, 0.05], 2)
+        "batch_loss": StoredSeries([1, 2, 3, 4, 5], [0.5, 0.4, 0.1, 0.1, 0.05], [0, 2])
     }
     store.close()

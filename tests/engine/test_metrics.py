@@ -1,5 +1,6 @@
 """The bounded loss log: a series thins itself out past its bound (every other point, by x), drops what lies past
-a point it went back to, and counts those rewrites so that a copy of its first points can tell it is still good."""
+a point it went back to, and keeps what a copy of its first points needs to tell whether it is still good: how often it
+was thinned, and the fewest points it held since a mark."""
 
 from __future__ import annotations
 
@@ -23,14 +24,20 @@ def test_going_back_drops_the_points_after_it():
     assert series.x == [1, 2, 3] and series.y == [1.0, 2.0, 3.0]
 
 
-def test_only_dropping_points_counts_as_a_rewrite():
+def test_a_mark_remembers_how_far_the_series_was_cut_and_thinning_counts_apart():
     series = Series(max_points=4)
     for x in range(1, 5):
         series.append(x, 0.0)
+    series.mark()
+    assert series.low_water == 4
     series.truncate_after(10)  # nothing past 10: the series is as it was
-    assert series.rewrites == 0
+    assert series.low_water == 4
+    series.truncate_after(2)
+    series.append(3, 1.0)
     series.truncate_after(3)
-    assert series.rewrites == 1 and len(series) == 3
+    assert series.low_water == 2 and len(series) == 3  # regrown, but its first 2 points only are the marked ones
+    series.mark()
+    assert series.low_water == 3 and series.thinnings == 0
     for x in range(4, 6):
-        series.append(x, 0.0)  # 5 points > 4: thinned
-    assert series.rewrites == 2 and series.x == [2, 4]
+        series.append(x, 0.0)  # 5 points > 4: thinned, every point another one
+    assert series.thinnings == 1 and series.low_water == 0 and series.x == [2, 4]
