@@ -18,7 +18,8 @@ import logging
 import sqlite3
 import threading
 import time
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -236,8 +237,7 @@ class Store:
         written = len(state_json) + len(jobs_json) + len(dataset_json or "") + sum(len(b or "") for _, _, b in blocks)
         now = time.time()
         with self._lock:
-            self._db.execute("BEGIN IMMEDIATE")
-            try:
+            with self._transaction():
                 if dataset_json is None:
                     cursor = self._db.execute(
                         "UPDATE sessions SET state = ?, jobs = ?, saved = ? WHERE id = ?",
@@ -264,13 +264,20 @@ class Store:
                             "VALUES (?, ?, ?, ?)",
                             (session_id, name, write.start, points),
                         )
-                self._db.execute("COMMIT")
-            except BaseException:
-                self._db.execute("ROLLBACK")
-                raise
             if written >= LARGE_WRITE_BYTES:
                 self._compact_locked()
         return written
+
+    @contextmanager
+    def _transaction(self) -> Iterator[None]:
+        """Everything written inside, or nothing (the connection autocommits otherwise); hold `_lock`."""
+        self._db.execute("BEGIN IMMEDIATE")
+        try:
+            yield
+        except BaseException:
+            self._db.execute("ROLLBACK")
+            raise
+        self._db.execute("COMMIT")
 
     def _compact_locked(self) -> None:
         """Give the pages freed by a rewrite back and fold the log into the file (cut back to WAL_LIMIT_BYTES)."""
@@ -279,16 +286,10 @@ class Store:
 
     def delete_session(self, session_id: str) -> None:
         """Forget a session, and its loss history and watch link with it."""
-        with self._lock:
-            self._db.execute("BEGIN IMMEDIATE")
-            try:
-                self._db.execute("DELETE FROM sessions WHERE id = ?", (session_id,))
-                self._db.execute("DELETE FROM metrics_blocks WHERE session_id = ?", (session_id,))
-                self._db.execute("DELETE FROM watch_links WHERE session_id = ?", (session_id,))
-                self._db.execute("COMMIT")
-            except BaseException:
-                self._db.execute("ROLLBACK")
-                raise
+        with self._lock, self._transaction():
+            self._db.execute("DELETE FROM sessions WHERE id = ?", (session_id,))
+            self._db.execute("DELETE FROM metrics_blocks WHERE session_id = ?", (session_id,))
+            self._db.execute("DELETE FROM watch_links WHERE session_id = ?", (session_id,))
 
     # -- watch links (app/watch.py): kept so that a restart keeps the links a class was given -------------
     def save_watch_link(self, session_id: str, token: str) -> None:

@@ -35,13 +35,19 @@ def test_rewriting_a_large_session_does_not_grow_the_database(tmp_path):
     assert store.load_session("big").state["weights"][0] == 5
 
 
-def test_a_large_session_is_saved_at_most_once_per_its_size_over_the_rate(make_session, tmp_path, monkeypatch):
-    monkeypatch.setattr(persistence_module, "SMALL_CHECKPOINT_BYTES", 0)  # treat every checkpoint as large
-    settings = Settings(data_dir=tmp_path / "data", checkpoint_bytes_per_second=1024)
+def kept_session(make_session, tmp_path, **settings_changes):
+    """A session added to a registry whose Persistence saves it (once, with its data, as it is added)."""
+    settings = Settings(data_dir=tmp_path / "data", **settings_changes)
     registry = SessionRegistry(settings)
     saver = Persistence(settings, registry)
     session = make_session()
-    registry.add(session)  # saved once, with its data
+    registry.add(session)
+    return settings, saver, session
+
+
+def test_a_large_session_is_saved_at_most_once_per_its_size_over_the_rate(make_session, tmp_path, monkeypatch):
+    monkeypatch.setattr(persistence_module, "SMALL_CHECKPOINT_BYTES", 0)  # treat every checkpoint as large
+    _, saver, session = kept_session(make_session, tmp_path, checkpoint_bytes_per_second=1024)  # saved once
     assert saver.saves == 1
     written = saver._saved[session.id][2]
     session.step("pass", 1)  # due at once, were its last checkpoint not `written` bytes ago
@@ -52,11 +58,8 @@ def test_a_large_session_is_saved_at_most_once_per_its_size_over_the_rate(make_s
 
 
 def test_a_command_does_not_save_and_the_flusher_writes_a_burst_once(make_session, tmp_path):
-    settings = Settings(data_dir=tmp_path / "data", checkpoint_bytes_per_second=1024)
-    registry = SessionRegistry(settings)
-    saver = Persistence(settings, registry)
-    session = make_session()
-    registry.add(session)  # a new session is written before it is answered (with its data set)
+    # a new session is written before it is answered (with its data set)
+    _, saver, session = kept_session(make_session, tmp_path, checkpoint_bytes_per_second=1024)
     assert saver.saves == 1
     for _ in range(3):
         session.step("pass", 1)
@@ -83,11 +86,7 @@ def restored(settings: Settings, session_id: str):
 
 
 def test_a_checkpoint_writes_the_new_loss_points_not_the_whole_history(make_session, tmp_path):
-    settings = Settings(data_dir=tmp_path / "data")
-    registry = SessionRegistry(settings)
-    saver = Persistence(settings, registry)
-    session = make_session()
-    registry.add(session)
+    settings, saver, session = kept_session(make_session, tmp_path)
     trained(session, 20_000)
     assert saver.save(session)
     whole = saver._saved[session.id][2]
@@ -109,11 +108,7 @@ def test_a_checkpoint_writes_the_new_loss_points_not_the_whole_history(make_sess
 
 
 def test_a_session_that_went_back_or_reset_is_restored_with_its_history_as_it_is(make_session, tmp_path):
-    settings = Settings(data_dir=tmp_path / "data")
-    registry = SessionRegistry(settings)
-    saver = Persistence(settings, registry)
-    session = make_session()
-    registry.add(session)
+    settings, saver, session = kept_session(make_session, tmp_path)
     trained(session, 300)
     saver.save(session)
     session.back("pass", 5)
